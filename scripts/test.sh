@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Command 2 of the README: install dependencies, build both configurations
+# (release, and clang with ASan+UBSan and the fuzz targets) and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+status=0
+for config in release asan; do
+  dir=build; [ "$config" = asan ] && dir=build-asan
+  echo "=== $config: build ==="
+  scripts/build.sh "$config"
+  echo "=== $config: test ==="
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" -LE slow) || status=1
+done
+exit $status
