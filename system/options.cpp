@@ -1,0 +1,421 @@
+#include "system/options.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "util/log.h"
+
+#ifndef CR16_VERSION
+#define CR16_VERSION "0.1.0"
+#endif
+
+namespace cr16::system {
+
+namespace {
+
+bool parse_unsigned(std::string_view text, uint64_t* value, int base = 10) {
+  if (text.empty()) return false;
+  if (base == 0) {
+    base = 10;
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+      base = 16;
+      text.remove_prefix(2);
+    }
+  }
+  auto result = std::from_chars(text.data(), text.data() + text.size(), *value, base);
+  return result.ec == std::errc() && result.ptr == text.data() + text.size();
+}
+
+// Splits "a,b=c,d" into its comma-separated parts.
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) {
+      parts.push_back(text.substr(start));
+      return parts;
+    }
+    parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+// Parses "on"/"off" (also "yes"/"no", "true"/"false") for key=value options.
+std::optional<bool> parse_switch(std::string_view value) {
+  if (value == "on" || value == "yes" || value == "true") return true;
+  if (value == "off" || value == "no" || value == "false") return false;
+  return std::nullopt;
+}
+
+// Applies the ",server=on,wait=off" style flags of tcp: and unix: specs.
+Error apply_socket_flags(std::span<const std::string_view> flags, SerialSpec* spec) {
+  for (std::string_view flag : flags) {
+    std::string_view key = flag;
+    std::string_view value = "on";
+    if (size_t equals = flag.find('='); equals != std::string_view::npos) {
+      key = flag.substr(0, equals);
+      value = flag.substr(equals + 1);
+    }
+    if (key == "nowait") {  // the old QEMU spelling of wait=off
+      key = "wait";
+      value = "off";
+    }
+    std::optional<bool> on = parse_switch(value);
+    if (!on) {
+      return Error("-serial " + spec->text + ": bad value '" + std::string(value) + "' for '" +
+                   std::string(key) + "' (use on or off)");
+    }
+    if (key == "server") {
+      spec->server = *on;
+    } else if (key == "wait") {
+      spec->wait = *on;
+    } else {
+      return Error("-serial " + spec->text + ": unknown flag '" + std::string(key) + "'");
+    }
+  }
+  return {};
+}
+
+struct OptionInfo {
+  const char* name;
+  bool takes_value;
+};
+
+constexpr OptionInfo kOptionTable[] = {
+    {"M", true},
+    {"machine", true},
+    {"m", true},
+    {"cpu", true},
+    {"bios", true},
+    {"kernel", true},
+    {"pflash", true},
+    {"drive", true},
+    {"serial", true},
+    {"nographic", false},
+    {"no-reboot", false},
+    {"no-shutdown", false},
+    {"semihosting", false},
+    {"d", true},
+    {"D", true},
+    {"L", true},
+    {"loop", true},
+    {"icount", true},
+    {"version", false},
+    {"h", false},
+    {"help", false},
+};
+
+const OptionInfo* find_option(std::string_view name) {
+  for (const auto& option : kOptionTable) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+Error apply_drive(std::string_view value, Options* options) {
+  std::string interface;
+  std::string file;
+  for (std::string_view part : split(value, ',')) {
+    size_t equals = part.find('=');
+    if (equals == std::string_view::npos) {
+      return Error("-drive: expected key=value, got '" + std::string(part) + "'");
+    }
+    std::string_view key = part.substr(0, equals);
+    std::string_view item = part.substr(equals + 1);
+    if (key == "if") {
+      interface = item;
+    } else if (key == "file") {
+      file = item;
+    } else if (key == "format") {
+      if (item != "raw")
+        return Error("-drive: unsupported format '" + std::string(item) + "' (only raw)");
+    } else {
+      return Error("-drive: unknown parameter '" + std::string(key) + "'");
+    }
+  }
+  if (interface != "pflash") {
+    return Error("-drive: only if=pflash is supported" +
+                 (interface.empty() ? std::string() : " (got if=" + interface + ")"));
+  }
+  if (file.empty()) return Error("-drive: missing file=FILE");
+  if (!options->pflash_path.empty()) return Error("-drive: only one pflash drive is supported");
+  options->pflash_path = file;
+  return {};
+}
+
+Error apply_option(std::string_view name, std::string_view value, Options* options) {
+  const std::string value_text(value);
+  if (name == "M" || name == "machine") {
+    std::string_view machine = value.substr(0, value.find(','));
+    if (machine == "help") {
+      options->action = Action::kMachineHelp;
+    } else if (machine == "virt") {
+      options->machine = "virt";
+    } else {
+      return Error("-M: unknown machine '" + std::string(machine) + "' (try -M help)");
+    }
+  } else if (name == "m") {
+    Expected<uint32_t> size = parse_ram_size(value);
+    if (!size) return size.error();
+    options->ram_bytes = *size;
+  } else if (name == "cpu") {
+    if (value == "help") {
+      options->action = Action::kCpuHelp;
+    } else if (value == "cr16c") {
+      options->cpu = CpuChoice::kCr16c;
+    } else if (value == "cr16cplus" || value == "cr16c+") {
+      options->cpu = CpuChoice::kCr16cPlus;
+    } else {
+      return Error("-cpu: unknown CPU model '" + value_text + "' (try -cpu help)");
+    }
+  } else if (name == "bios") {
+    if (value.empty()) return Error("-bios: empty file name");
+    options->bios_path = value_text;
+  } else if (name == "kernel") {
+    if (value.empty()) return Error("-kernel: empty file name");
+    options->kernel_path = value_text;
+  } else if (name == "pflash") {
+    if (value.empty()) return Error("-pflash: empty file name");
+    if (!options->pflash_path.empty()) return Error("-pflash: only one pflash drive is supported");
+    options->pflash_path = value_text;
+  } else if (name == "drive") {
+    return apply_drive(value, options);
+  } else if (name == "serial") {
+    Expected<SerialSpec> spec = parse_serial_spec(value);
+    if (!spec) return spec.error();
+    if (options->serial.size() >= kSerialPortCount) {
+      return Error("-serial " + value_text + ": the virt board has only " +
+                   std::to_string(kSerialPortCount) + " UARTs");
+    }
+    if (spec->kind == SerialSpec::Kind::kStdio) {
+      for (const auto& other : options->serial) {
+        if (other.kind == SerialSpec::Kind::kStdio) return Error("-serial stdio: used twice");
+      }
+    }
+    options->serial.push_back(std::move(*spec));
+  } else if (name == "nographic") {
+    options->nographic = true;
+  } else if (name == "no-reboot") {
+    options->no_reboot = true;
+  } else if (name == "no-shutdown") {
+    options->no_shutdown = true;
+  } else if (name == "semihosting") {
+    options->semihosting = SemihostingMode::kOn;
+  } else if (name == "d") {
+    if (value == "help") {
+      options->action = Action::kLogHelp;
+      return {};
+    }
+    Expected<uint32_t> mask = parse_log_categories(value_text);
+    if (!mask) return mask.error();
+    options->log_mask |= *mask;
+  } else if (name == "D") {
+    if (value.empty()) return Error("-D: empty file name");
+    options->log_file = value_text;
+  } else if (name == "L") {
+    if (value.empty()) return Error("-L: empty directory name");
+    options->data_dirs.push_back(value_text);
+  } else if (name == "loop") {
+    if (value == "epoll") {
+      options->loop = LoopChoice::kEpoll;
+    } else if (value == "io_uring" || value == "io-uring") {
+      options->loop = LoopChoice::kIoUring;
+    } else {
+      return Error("-loop: unknown backend '" + value_text + "' (epoll or io_uring)");
+    }
+  } else if (name == "icount") {
+    std::string_view shift = value;
+    if (shift.starts_with("shift=")) shift.remove_prefix(6);
+    uint64_t number = 0;
+    if (!parse_unsigned(shift, &number) || number > 16) {
+      return Error("-icount: bad shift '" + value_text + "' (a number from 0 to 16)");
+    }
+    options->icount_shift = static_cast<unsigned>(number);
+  } else if (name == "version") {
+    options->action = Action::kVersion;
+  } else if (name == "h" || name == "help") {
+    options->action = Action::kHelp;
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<uint32_t> parse_ram_size(std::string_view text) {
+  const std::string original(text);
+  if (text.starts_with("size=")) text.remove_prefix(5);
+  uint64_t multiplier = 1u << 20;  // QEMU: a bare number is MiB
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'k':
+      case 'K':
+        multiplier = 1u << 10;
+        text.remove_suffix(1);
+        break;
+      case 'm':
+      case 'M':
+        multiplier = 1u << 20;
+        text.remove_suffix(1);
+        break;
+      case 'g':
+      case 'G':
+        multiplier = 1u << 30;
+        text.remove_suffix(1);
+        break;
+      case 'b':
+      case 'B':
+        multiplier = 1;
+        text.remove_suffix(1);
+        break;
+      default:
+        break;
+    }
+  }
+  uint64_t number = 0;
+  if (!parse_unsigned(text, &number) || number > (1ull << 40)) {
+    return Error("-m: bad size '" + original + "' (e.g. 2M, 4096K)");
+  }
+  uint64_t bytes = number * multiplier;
+  if (bytes == 0 || bytes > kMaxRamBytes) {
+    return Error("-m " + original + ": RAM size must be between 4K and 14M on the virt board");
+  }
+  if (bytes % 4096 != 0) {
+    return Error("-m " + original + ": RAM size must be a multiple of 4K");
+  }
+  return static_cast<uint32_t>(bytes);
+}
+
+Expected<SerialSpec> parse_serial_spec(std::string_view text) {
+  SerialSpec spec;
+  spec.text = text;
+  const std::string bad = "-serial: bad specification '" + spec.text + "'";
+  if (text == "stdio") {
+    spec.kind = SerialSpec::Kind::kStdio;
+  } else if (text == "null") {
+    spec.kind = SerialSpec::Kind::kNull;
+  } else if (text == "none") {
+    spec.kind = SerialSpec::Kind::kNone;
+  } else if (text == "pty") {
+    spec.kind = SerialSpec::Kind::kPty;
+  } else if (text.starts_with("file:")) {
+    spec.kind = SerialSpec::Kind::kFile;
+    spec.path = text.substr(5);
+    if (spec.path.empty()) return Error(bad + ": file: needs a path");
+  } else if (text.starts_with("tcp:")) {
+    spec.kind = SerialSpec::Kind::kTcp;
+    std::vector<std::string_view> parts = split(text.substr(4), ',');
+    std::string_view address = parts[0];
+    size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) return Error(bad + ": expected tcp:HOST:PORT");
+    std::string_view host = address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);  // [::1]
+    }
+    spec.host = host;
+    uint64_t port = 0;
+    if (!parse_unsigned(address.substr(colon + 1), &port) || port > 65535) {
+      return Error(bad + ": bad port '" + std::string(address.substr(colon + 1)) + "'");
+    }
+    spec.port = static_cast<uint16_t>(port);
+    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec)) return error;
+    if (!spec.server && (spec.host.empty() || spec.port == 0)) {
+      return Error(bad + ": a client needs a host and a non-zero port");
+    }
+  } else if (text.starts_with("unix:")) {
+    spec.kind = SerialSpec::Kind::kUnix;
+    std::vector<std::string_view> parts = split(text.substr(5), ',');
+    spec.path = parts[0];
+    if (spec.path.empty()) return Error(bad + ": unix: needs a path");
+    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec)) return error;
+  } else {
+    return Error(bad +
+                 " (stdio, null, none, file:PATH, pty, tcp:HOST:PORT[,server=on][,wait=off], "
+                 "unix:PATH[,server=on][,wait=off])");
+  }
+  return spec;
+}
+
+Expected<Options> parse_options(std::span<const std::string_view> args) {
+  Options options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      return Error("unexpected argument '" + std::string(arg) + "' (try -h)");
+    }
+    std::string_view name = arg.substr(arg[1] == '-' ? 2 : 1);  // QEMU accepts -opt and --opt
+    const OptionInfo* info = find_option(name);
+    if (!info) return Error("unknown option '" + std::string(arg) + "' (try -h)");
+    std::string_view value;
+    if (info->takes_value) {
+      if (i + 1 >= args.size()) return Error("option '" + std::string(arg) + "' needs a value");
+      value = args[++i];
+    }
+    if (Error error = apply_option(name, value, &options)) return error;
+  }
+  if (options.action == Action::kRun && !options.bios_path.empty() &&
+      !options.kernel_path.empty()) {
+    return Error("-bios and -kernel cannot be used together");
+  }
+  return options;
+}
+
+Expected<Options> parse_options(int argc, const char* const* argv) {
+  std::vector<std::string_view> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse_options(std::span<const std::string_view>(args));
+}
+
+const char* cpu_choice_name(CpuChoice cpu) {
+  return cpu == CpuChoice::kCr16c ? "cr16c" : "cr16cplus";
+}
+
+std::string version_text() {
+  return "cr16-system version " CR16_VERSION "\n";
+}
+
+std::string machine_help_text() {
+  return "Supported machines are:\n"
+         "virt                 CR16 virtual board: RAM at 0, 1 MiB flash at 0xE00000, 2 UARTs, "
+         "timer, RTC, watchdog (default)\n";
+}
+
+std::string cpu_help_text() {
+  return "Available CPU models:\n"
+         "  cr16c       CompactRISC CR16C\n"
+         "  cr16cplus   CompactRISC CR16C+ (default)\n";
+}
+
+std::string usage_text() {
+  return "usage: cr16-system [options]\n"
+         "\n"
+         "Machine:\n"
+         "  -M virt|help             machine (default virt)\n"
+         "  -m SIZE                  RAM size, e.g. 2M or 4096K (default 2M, at most 14M)\n"
+         "  -cpu cr16c|cr16cplus|help  CPU model (default cr16cplus)\n"
+         "Images:\n"
+         "  -bios FILE               firmware image (raw or ELF) in the flash at 0xE00000\n"
+         "  -kernel FILE             ELF (entry from the file) or raw image (loaded at 0)\n"
+         "  -pflash FILE             back the flash with FILE (writes persist)\n"
+         "  -drive if=pflash,file=FILE[,format=raw]   same as -pflash\n"
+         "  -L DIR                   look for the default firmware in DIR\n"
+         "Devices:\n"
+         "  -serial SPEC             next UART's backend: stdio, null, none, file:PATH, pty,\n"
+         "                           tcp:HOST:PORT[,server=on][,wait=off],\n"
+         "                           unix:PATH[,server=on][,wait=off]\n"
+         "  -nographic               no display; UART0 on stdio (Ctrl-A x quits, Ctrl-A h help)\n"
+         "  -semihosting             serve newlib host calls (excp svc); on by default for\n"
+         "                           -kernel ELFs built with the cr16-elf-gcc simulator BSP\n"
+         "Lifecycle:\n"
+         "  -no-reboot               exit instead of resetting the machine\n"
+         "  -no-shutdown             stay alive (paused) when the guest powers off\n"
+         "Debugging:\n"
+         "  -d ITEM,...|help         enable log categories\n"
+         "  -D FILE                  write the log to FILE\n"
+         "  -icount N                deterministic time: virtual ns = instructions << N\n"
+         "  -loop epoll|io_uring     main loop backend (default epoll)\n"
+         "  -version                 print the version\n"
+         "  -h, -help                print this help\n";
+}
+
+}  // namespace cr16::system

@@ -1,0 +1,223 @@
+#include "system/options.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+namespace cr16::system {
+namespace {
+
+Expected<Options> parse(std::initializer_list<std::string_view> args) {
+  return parse_options(std::span<const std::string_view>(args.begin(), args.size()));
+}
+
+std::string error_of(std::initializer_list<std::string_view> args) {
+  Expected<Options> result = parse(args);
+  EXPECT_FALSE(result.has_value());
+  return result ? std::string() : result.error().message();
+}
+
+TEST(Options, DefaultsWithNoArguments) {
+  Expected<Options> options = parse({});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->action, Action::kRun);
+  EXPECT_EQ(options->machine, "virt");
+  EXPECT_EQ(options->ram_bytes, 2u << 20);
+  EXPECT_EQ(options->cpu, CpuChoice::kCr16cPlus);
+  EXPECT_TRUE(options->serial.empty());
+  EXPECT_FALSE(options->nographic);
+  EXPECT_EQ(options->semihosting, SemihostingMode::kAuto);
+  EXPECT_EQ(options->loop, LoopChoice::kEpoll);
+  EXPECT_FALSE(options->icount_shift.has_value());
+}
+
+TEST(Options, EveryFlagIsAccepted) {
+  Expected<Options> options =
+      parse({"-M",         "virt",         "-m",           "4M",           "-cpu",
+             "cr16c",      "-kernel",      "prog.elf",     "-pflash",      "flash.img",
+             "-serial",    "null",         "-serial",      "file:out.txt", "-nographic",
+             "-no-reboot", "-no-shutdown", "-semihosting", "-d",           "int,guest_errors",
+             "-D",         "log.txt",      "-L",           "dir1",         "-L",
+             "dir2",       "-loop",        "io_uring",     "-icount",      "3"});
+  ASSERT_TRUE(options) << options.error().message();
+  EXPECT_EQ(options->ram_bytes, 4u << 20);
+  EXPECT_EQ(options->cpu, CpuChoice::kCr16c);
+  EXPECT_EQ(options->kernel_path, "prog.elf");
+  EXPECT_EQ(options->pflash_path, "flash.img");
+  ASSERT_EQ(options->serial.size(), 2u);
+  EXPECT_EQ(options->serial[0].kind, SerialSpec::Kind::kNull);
+  EXPECT_EQ(options->serial[1].kind, SerialSpec::Kind::kFile);
+  EXPECT_EQ(options->serial[1].path, "out.txt");
+  EXPECT_TRUE(options->nographic);
+  EXPECT_TRUE(options->no_reboot);
+  EXPECT_TRUE(options->no_shutdown);
+  EXPECT_EQ(options->semihosting, SemihostingMode::kOn);
+  EXPECT_NE(options->log_mask, 0u);
+  EXPECT_EQ(options->log_file, "log.txt");
+  EXPECT_EQ(options->data_dirs, (std::vector<std::string>{"dir1", "dir2"}));
+  EXPECT_EQ(options->loop, LoopChoice::kIoUring);
+  EXPECT_EQ(options->icount_shift, 3u);
+}
+
+TEST(Options, BiosAndDoubleDashSpelling) {
+  Expected<Options> options = parse({"--bios", "fw.bin", "--machine", "virt"});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->bios_path, "fw.bin");
+}
+
+TEST(Options, HelpVersionAndListings) {
+  EXPECT_EQ(parse({"-h"})->action, Action::kHelp);
+  EXPECT_EQ(parse({"-help"})->action, Action::kHelp);
+  EXPECT_EQ(parse({"-version"})->action, Action::kVersion);
+  EXPECT_EQ(parse({"-M", "help"})->action, Action::kMachineHelp);
+  EXPECT_EQ(parse({"-cpu", "help"})->action, Action::kCpuHelp);
+  EXPECT_EQ(parse({"-d", "help"})->action, Action::kLogHelp);
+  EXPECT_NE(usage_text().find("-serial"), std::string::npos);
+  EXPECT_NE(version_text().find("cr16-system version"), std::string::npos);
+  EXPECT_NE(machine_help_text().find("virt"), std::string::npos);
+  EXPECT_NE(cpu_help_text().find("cr16cplus"), std::string::npos);
+}
+
+TEST(Options, CpuModels) {
+  EXPECT_EQ(parse({"-cpu", "cr16cplus"})->cpu, CpuChoice::kCr16cPlus);
+  EXPECT_EQ(parse({"-cpu", "cr16c"})->cpu, CpuChoice::kCr16c);
+  EXPECT_STREQ(cpu_choice_name(CpuChoice::kCr16c), "cr16c");
+}
+
+TEST(Options, RamSizes) {
+  EXPECT_EQ(*parse_ram_size("2M"), 2u << 20);
+  EXPECT_EQ(*parse_ram_size("4096K"), 4u << 20);
+  EXPECT_EQ(*parse_ram_size("4096k"), 4u << 20);
+  EXPECT_EQ(*parse_ram_size("3"), 3u << 20);  // bare number: MiB
+  EXPECT_EQ(*parse_ram_size("size=14M"), 14u << 20);
+  EXPECT_EQ(*parse_ram_size("65536B"), 65536u);
+}
+
+TEST(Options, RamSizeErrors) {
+  EXPECT_NE(error_of({"-m", "15M"}).find("between"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "1G"}).find("-m"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "0"}).find("-m"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "lots"}).find("bad size 'lots'"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "5000B"}).find("multiple of 4K"), std::string::npos);
+  EXPECT_NE(error_of({"-m", ""}).find("-m"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "99999999999999999999M"}).find("-m"), std::string::npos);
+}
+
+TEST(Options, UnknownOptionAndMissingValue) {
+  EXPECT_EQ(error_of({"-frobnicate"}), "unknown option '-frobnicate' (try -h)");
+  EXPECT_EQ(error_of({"-m"}), "option '-m' needs a value");
+  EXPECT_EQ(error_of({"-kernel"}), "option '-kernel' needs a value");
+  EXPECT_EQ(error_of({"disk.img"}), "unexpected argument 'disk.img' (try -h)");
+  EXPECT_EQ(error_of({"-"}), "unexpected argument '-' (try -h)");
+}
+
+TEST(Options, UnknownMachineAndCpu) {
+  EXPECT_EQ(error_of({"-M", "pc"}), "-M: unknown machine 'pc' (try -M help)");
+  EXPECT_EQ(error_of({"-cpu", "cortex-m3"}), "-cpu: unknown CPU model 'cortex-m3' (try -cpu help)");
+}
+
+TEST(Options, BadValuesForEveryValueOption) {
+  EXPECT_NE(error_of({"-d", "nonsense"}).find("nonsense"), std::string::npos);
+  EXPECT_NE(error_of({"-loop", "select"}).find("-loop: unknown backend 'select'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"-icount", "x"}).find("-icount"), std::string::npos);
+  EXPECT_NE(error_of({"-icount", "17"}).find("-icount"), std::string::npos);
+  EXPECT_EQ(parse({"-icount", "shift=2"})->icount_shift, 2u);
+  EXPECT_NE(error_of({"-bios", ""}).find("-bios"), std::string::npos);
+  EXPECT_NE(error_of({"-kernel", ""}).find("-kernel"), std::string::npos);
+  EXPECT_NE(error_of({"-pflash", ""}).find("-pflash"), std::string::npos);
+  EXPECT_NE(error_of({"-D", ""}).find("-D"), std::string::npos);
+  EXPECT_NE(error_of({"-L", ""}).find("-L"), std::string::npos);
+}
+
+TEST(Options, BiosAndKernelTogetherIsAnError) {
+  EXPECT_EQ(error_of({"-bios", "a", "-kernel", "b"}), "-bios and -kernel cannot be used together");
+}
+
+TEST(Options, DrivePflash) {
+  EXPECT_EQ(parse({"-drive", "if=pflash,file=f.img"})->pflash_path, "f.img");
+  EXPECT_EQ(parse({"-drive", "if=pflash,file=f.img,format=raw"})->pflash_path, "f.img");
+  EXPECT_NE(error_of({"-drive", "if=ide,file=f.img"}).find("if=pflash"), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "file=f.img"}).find("if=pflash"), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "if=pflash"}).find("file="), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "if=pflash,file=a,format=qcow2"}).find("qcow2"), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "if=pflash,file=a,cache=none"}).find("cache"), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "pflash"}).find("key=value"), std::string::npos);
+  EXPECT_NE(error_of({"-pflash", "a", "-drive", "if=pflash,file=b"}).find("one pflash"),
+            std::string::npos);
+  EXPECT_NE(error_of({"-pflash", "a", "-pflash", "b"}).find("one pflash"), std::string::npos);
+}
+
+TEST(SerialSpec, SimpleKinds) {
+  EXPECT_EQ(parse_serial_spec("stdio")->kind, SerialSpec::Kind::kStdio);
+  EXPECT_EQ(parse_serial_spec("null")->kind, SerialSpec::Kind::kNull);
+  EXPECT_EQ(parse_serial_spec("none")->kind, SerialSpec::Kind::kNone);
+  EXPECT_EQ(parse_serial_spec("pty")->kind, SerialSpec::Kind::kPty);
+  Expected<SerialSpec> file = parse_serial_spec("file:/tmp/x:y");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->kind, SerialSpec::Kind::kFile);
+  EXPECT_EQ(file->path, "/tmp/x:y");
+}
+
+TEST(SerialSpec, TcpServerAndClient) {
+  Expected<SerialSpec> server = parse_serial_spec("tcp:127.0.0.1:4444,server=on,wait=off");
+  ASSERT_TRUE(server) << server.error().message();
+  EXPECT_EQ(server->kind, SerialSpec::Kind::kTcp);
+  EXPECT_EQ(server->host, "127.0.0.1");
+  EXPECT_EQ(server->port, 4444);
+  EXPECT_TRUE(server->server);
+  EXPECT_FALSE(server->wait);
+
+  Expected<SerialSpec> old_style = parse_serial_spec("tcp::5555,server,nowait");
+  ASSERT_TRUE(old_style);
+  EXPECT_EQ(old_style->host, "");
+  EXPECT_TRUE(old_style->server);
+  EXPECT_FALSE(old_style->wait);
+
+  Expected<SerialSpec> waiting = parse_serial_spec("tcp:localhost:0,server=on");
+  ASSERT_TRUE(waiting);
+  EXPECT_TRUE(waiting->wait);
+
+  Expected<SerialSpec> v6 = parse_serial_spec("tcp:[::1]:80");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_FALSE(v6->server);
+}
+
+TEST(SerialSpec, Unix) {
+  Expected<SerialSpec> spec = parse_serial_spec("unix:/tmp/s.sock,server=on,wait=off");
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->kind, SerialSpec::Kind::kUnix);
+  EXPECT_EQ(spec->path, "/tmp/s.sock");
+  EXPECT_TRUE(spec->server);
+  EXPECT_FALSE(spec->wait);
+}
+
+TEST(SerialSpec, Errors) {
+  EXPECT_NE(parse_serial_spec("vc").error().message().find("bad specification 'vc'"),
+            std::string::npos);
+  EXPECT_NE(parse_serial_spec("file:").error().message().find("needs a path"), std::string::npos);
+  EXPECT_NE(parse_serial_spec("unix:").error().message().find("needs a path"), std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp:host").error().message().find("tcp:HOST:PORT"),
+            std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp:host:99999").error().message().find("bad port"),
+            std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp:host:x").error().message().find("bad port"), std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp::4444").error().message().find("client needs"),
+            std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp:h:1,server=maybe").error().message().find("bad value 'maybe'"),
+            std::string::npos);
+  EXPECT_NE(parse_serial_spec("tcp:h:1,telnet").error().message().find("unknown flag 'telnet'"),
+            std::string::npos);
+}
+
+TEST(SerialSpec, AtMostTwoAndStdioOnce) {
+  EXPECT_NE(
+      error_of({"-serial", "null", "-serial", "null", "-serial", "null"}).find("only 2 UARTs"),
+      std::string::npos);
+  EXPECT_EQ(error_of({"-serial", "stdio", "-serial", "stdio"}), "-serial stdio: used twice");
+  EXPECT_NE(error_of({"-serial", "bogus"}).find("bogus"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cr16::system
