@@ -1,0 +1,95 @@
+// Predecoded blocks: each guest instruction is decoded once into an Op (a
+// handler pointer chosen for the instruction's exact form plus its operands,
+// already extracted), grouped into straight-line blocks keyed by guest PC.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace cr16 {
+
+class Cpu;
+struct Op;
+
+/// An instruction handler. Returns the next Op of the block (usually op + 1)
+/// or nullptr when the block is left (branch, trap, state change); in that
+/// case the handler has set the PC and Cpu's last-op marker (Cpu::exit_to).
+using OpHandler = const Op* (*)(Cpu& cpu, const Op* op);
+
+/// One predecoded instruction. Field meaning depends on the handler; see
+/// predecode.cpp. `pc` is the instruction's own address; the terminator Op
+/// that closes a block without a branch holds the fall-through address.
+struct Op {
+  OpHandler handler = nullptr;
+  uint32_t pc = 0;
+  uint8_t size = 0;  // bytes: 2, 4 or 6 (0 for the terminator)
+  uint8_t a = 0, b = 0, c = 0;
+  int32_t imm = 0;
+  int32_t imm2 = 0;
+  uint16_t entry = 0;  // instruction-table index (0xFFFF = undefined), for traces
+  uint16_t words[3] = {};
+};
+
+/// A straight-line run of predecoded instructions starting at `pc`.
+struct Block {
+  uint32_t pc = 0;
+  uint32_t end_pc = 0;        // address after the last instruction
+  uint32_t first_page = 0;    // guest pages the instructions were read from
+  uint32_t last_page = 0;
+  uint32_t instruction_count = 0;
+  Op* ops = nullptr;          // instruction_count ops, then maybe a terminator
+  bool valid = false;
+};
+
+/// Owns blocks and their ops; direct-mapped lookup by PC. Memory is only
+/// recycled by flush(), which the CPU calls between blocks, so a block being
+/// executed is never freed under it (invalidation only unlinks).
+class BlockCache {
+ public:
+  static constexpr unsigned kLookupBits = 14;
+  static constexpr size_t kMaxBlocks = 32768;
+  static constexpr size_t kMaxOps = 262144;
+  static constexpr unsigned kMaxBlockInstructions = 64;
+
+  BlockCache();
+
+  /// The valid block starting at pc, or nullptr.
+  Block* find(uint32_t pc) const {
+    Block* block = lookup_[(pc >> 1) & kLookupMask];
+    return (block && block->pc == pc) ? block : nullptr;
+  }
+  /// True when a new block of up to kMaxBlockInstructions may not fit.
+  bool full() const {
+    return block_count_ >= kMaxBlocks || op_count_ + kMaxBlockInstructions + 1 > kMaxOps;
+  }
+  /// Starts a new block; the caller fills ops (up to kMaxBlockInstructions+1)
+  /// then calls commit(). Requires !full().
+  Block* begin(uint32_t pc);
+  /// Publishes a block whose ops [0, op_total) were written.
+  void commit(Block* block, size_t op_total);
+  /// Unlinks every block that was read from guest page `page`.
+  void invalidate_page(uint32_t page);
+  /// Drops everything (memory is reused).
+  void flush();
+
+  /// Counters for tests and statistics.
+  size_t block_count() const { return block_count_; }
+  uint64_t translations() const { return translations_; }
+  uint64_t invalidations() const { return invalidations_; }
+  uint64_t flushes() const { return flushes_; }
+
+ private:
+  static constexpr uint32_t kLookupMask = (1u << kLookupBits) - 1;
+  std::unique_ptr<Block[]> blocks_;
+  std::unique_ptr<Op[]> ops_;
+  std::vector<Block*> lookup_;
+  size_t block_count_ = 0;
+  size_t op_count_ = 0;
+  uint64_t translations_ = 0;
+  uint64_t invalidations_ = 0;
+  uint64_t flushes_ = 0;
+};
+
+}  // namespace cr16

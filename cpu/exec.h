@@ -1,0 +1,137 @@
+// Internal interface between the predecoder and the instruction handlers
+// (exec_*.cpp). Each group's select_* function looks at a decoded instruction
+// and, when it belongs to the group, fills the Op (handler + pre-extracted
+// operands) and returns true.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/alu.h"
+#include "cpu/block_cache.h"
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+
+namespace cr16::exec {
+
+using isa::Decoded;
+using isa::Mnemonic;
+using isa::OperandType;
+
+bool select_arith(const Decoded& d, Op& op);      // add/addc/addu/sub/subc/cmp
+bool select_logic(const Decoded& d, Op& op);      // and/or/xor
+bool select_shift(const Decoded& d, Op& op);      // ashu/lsh
+bool select_multiply(const Decoded& d, Op& op);   // mul*, mac*
+bool select_move(const Decoded& d, Op& op);       // mov*, movx*, movz*
+bool select_load_store(const Decoded& d, Op& op); // load*/stor*
+bool select_bit(const Decoded& d, Op& op);        // tbit, cbit/sbit/tbit b/w
+bool select_branch(const Decoded& d, Op& op);     // b, beq0/bne0, bal, jal, Jcond, jump, jusr, Scond
+bool select_stack(const Decoded& d, Op& op);      // push/pop/popret
+bool select_multiple(const Decoded& d, Op& op);   // loadm/loadmp/storm/stormp
+bool select_processor(const Decoded& d, Op& op);  // lpr/lprd/spr/sprd
+bool select_misc(const Decoded& d, Op& op);       // excp, retx, di, ei, wait, eiwait, cinv, nop
+
+/// Fills `op` (handler and operands) for one decoded instruction at `pc`.
+/// Unassigned encodings and forms no handler accepts get op_undefined.
+/// Returns true when the instruction must end its block.
+bool predecode_instruction(const Decoded& d, uint32_t pc, Op* op);
+
+/// Handler for encodings no table entry claims (and unsupported forms): UND.
+const Op* op_undefined(Cpu& cpu, const Op* op);
+/// Closes a block that did not end with a control transfer.
+const Op* op_end_of_block(Cpu& cpu, const Op* op);
+
+// ---- Operand access by width (8, 16, 32 bits). For 32 bits the register
+// code is a pair code.
+template <unsigned kBits>
+inline uint32_t get_reg(const Cpu& cpu, unsigned code) {
+  if constexpr (kBits == 8) return cpu.state().r[code] & 0xFFu;
+  if constexpr (kBits == 16) return cpu.reg16(code);
+  if constexpr (kBits == 32) return cpu.pair(code);
+}
+
+template <unsigned kBits>
+inline void set_reg(Cpu& cpu, unsigned code, uint32_t value) {
+  if constexpr (kBits == 8) cpu.set_reg8(code, value);
+  if constexpr (kBits == 16) cpu.set_reg16(code, value);
+  if constexpr (kBits == 32) cpu.set_pair(code, value);
+}
+
+template <unsigned kBits>
+inline bool load(Cpu& cpu, uint32_t address, uint32_t* value) {
+  if constexpr (kBits == 8) return cpu.read8(address, value);
+  if constexpr (kBits == 16) return cpu.read16(address, value);
+  if constexpr (kBits == 32) return cpu.read32(address, value);
+}
+
+template <unsigned kBits>
+inline bool store(Cpu& cpu, uint32_t address, uint32_t value) {
+  if constexpr (kBits == 8) return cpu.write8(address, value);
+  if constexpr (kBits == 16) return cpu.write16(address, value);
+  if constexpr (kBits == 32) return cpu.write32(address, value);
+}
+
+/// Width in bits of a b/w/d instruction (from the mnemonic's group).
+enum class SourceKind : uint8_t { kImmediate, kRegister };
+
+/// Source of a two-operand ALU instruction: Op::imm for immediates, register
+/// Op::b otherwise. Destination is always register Op::a.
+template <unsigned kBits, SourceKind kSource>
+inline uint32_t source(const Cpu& cpu, const Op* op) {
+  if constexpr (kSource == SourceKind::kImmediate) {
+    return static_cast<uint32_t>(op->imm) & alu::mask<kBits>();
+  } else {
+    return get_reg<kBits>(cpu, op->b);
+  }
+}
+
+/// Fills op.a/op.b/op.imm for a "src, dest" ALU form and tells whether the
+/// source is an immediate. Returns false when the operands are not of the
+/// form (immediate or register, register).
+bool two_operand_form(const Decoded& d, Op& op, bool* immediate);
+
+/// Addressing mode of a memory operand, resolved at predecode time.
+enum class AddressMode : uint8_t {
+  kAbsolute,      // imm
+  kRegisterBase,  // r[b] + imm
+  kPairBase,      // pair(b) + imm
+  kIndexAbsolute, // r[c] (r12/r13) + imm
+  kIndexPair,     // r[c] + pair(b) + imm
+};
+
+/// Resolves a memory operand into (mode, op.b, op.c, op.imm). Returns false
+/// when `operand` is not a memory operand.
+bool memory_operand(const isa::Operand& operand, AddressMode* mode, Op& op);
+
+template <AddressMode kMode>
+inline uint32_t effective_address(const Cpu& cpu, const Op* op) {
+  const uint32_t* r = cpu.state().r;
+  const auto disp = static_cast<uint32_t>(op->imm);
+  if constexpr (kMode == AddressMode::kAbsolute) return disp;
+  if constexpr (kMode == AddressMode::kRegisterBase) return r[op->b] + disp;
+  if constexpr (kMode == AddressMode::kPairBase) return cpu.pair(op->b) + disp;
+  if constexpr (kMode == AddressMode::kIndexAbsolute) return r[op->c] + disp;
+  if constexpr (kMode == AddressMode::kIndexPair) return r[op->c] + cpu.pair(op->b) + disp;
+}
+
+/// Picks Handler<kMode> for a runtime mode (used by the selectors).
+template <template <AddressMode> class Family>
+inline OpHandler by_mode(AddressMode mode) {
+  switch (mode) {
+    case AddressMode::kAbsolute:
+      return &Family<AddressMode::kAbsolute>::run;
+    case AddressMode::kRegisterBase:
+      return &Family<AddressMode::kRegisterBase>::run;
+    case AddressMode::kPairBase:
+      return &Family<AddressMode::kPairBase>::run;
+    case AddressMode::kIndexAbsolute:
+      return &Family<AddressMode::kIndexAbsolute>::run;
+    case AddressMode::kIndexPair:
+      return &Family<AddressMode::kIndexPair>::run;
+  }
+  return nullptr;
+}
+
+/// Branch/jump target masking: PC is 24 bits, even.
+inline constexpr uint32_t kPcMask = 0xFFFFFEu;
+
+}  // namespace cr16::exec

@@ -1,0 +1,64 @@
+// ADD, ADDC, ADDU, SUB, SUBC, CMP in byte, word and double-word widths.
+#include "cpu/exec.h"
+
+namespace cr16::exec {
+namespace {
+
+enum class ArithOp : uint8_t { kAdd, kAddCarry, kAddUnsigned, kSub, kSubCarry, kCompare };
+
+template <ArithOp kOp, unsigned kBits, SourceKind kSource>
+const Op* arith(Cpu& cpu, const Op* op) {
+  CpuState& s = cpu.state();
+  const uint32_t src = source<kBits, kSource>(cpu, op);
+  const uint32_t dest = get_reg<kBits>(cpu, op->a);
+  if constexpr (kOp == ArithOp::kCompare) {
+    s.psr = alu::compare<kBits>(s.psr, src, dest);
+  } else if constexpr (kOp == ArithOp::kAddUnsigned) {
+    set_reg<kBits>(cpu, op->a, (dest + src) & alu::mask<kBits>());
+  } else {
+    const uint32_t carry = (s.psr & psr::kC) ? 1u : 0u;
+    uint32_t result;
+    if constexpr (kOp == ArithOp::kAdd) result = alu::add<kBits>(dest, src, 0, &s.psr);
+    if constexpr (kOp == ArithOp::kAddCarry) result = alu::add<kBits>(dest, src, carry, &s.psr);
+    if constexpr (kOp == ArithOp::kSub) result = alu::sub<kBits>(dest, src, 0, &s.psr);
+    if constexpr (kOp == ArithOp::kSubCarry) result = alu::sub<kBits>(dest, src, carry, &s.psr);
+    set_reg<kBits>(cpu, op->a, result);
+  }
+  return op + 1;
+}
+
+template <ArithOp kOp, unsigned kBits>
+OpHandler pick(bool immediate) {
+  return immediate ? &arith<kOp, kBits, SourceKind::kImmediate>
+                   : &arith<kOp, kBits, SourceKind::kRegister>;
+}
+
+}  // namespace
+
+bool select_arith(const Decoded& d, Op& op) {
+  bool immediate = false;
+  OpHandler (*chooser)(bool) = nullptr;
+  switch (d.mnemonic) {
+    case Mnemonic::kAddb: chooser = &pick<ArithOp::kAdd, 8>; break;
+    case Mnemonic::kAddw: chooser = &pick<ArithOp::kAdd, 16>; break;
+    case Mnemonic::kAddd: chooser = &pick<ArithOp::kAdd, 32>; break;
+    case Mnemonic::kAddcb: chooser = &pick<ArithOp::kAddCarry, 8>; break;
+    case Mnemonic::kAddcw: chooser = &pick<ArithOp::kAddCarry, 16>; break;
+    case Mnemonic::kAddub: chooser = &pick<ArithOp::kAddUnsigned, 8>; break;
+    case Mnemonic::kAdduw: chooser = &pick<ArithOp::kAddUnsigned, 16>; break;
+    case Mnemonic::kSubb: chooser = &pick<ArithOp::kSub, 8>; break;
+    case Mnemonic::kSubw: chooser = &pick<ArithOp::kSub, 16>; break;
+    case Mnemonic::kSubd: chooser = &pick<ArithOp::kSub, 32>; break;
+    case Mnemonic::kSubcb: chooser = &pick<ArithOp::kSubCarry, 8>; break;
+    case Mnemonic::kSubcw: chooser = &pick<ArithOp::kSubCarry, 16>; break;
+    case Mnemonic::kCmpb: chooser = &pick<ArithOp::kCompare, 8>; break;
+    case Mnemonic::kCmpw: chooser = &pick<ArithOp::kCompare, 16>; break;
+    case Mnemonic::kCmpd: chooser = &pick<ArithOp::kCompare, 32>; break;
+    default: return false;
+  }
+  if (!two_operand_form(d, op, &immediate)) return false;
+  op.handler = chooser(immediate);
+  return true;
+}
+
+}  // namespace cr16::exec

@@ -1,0 +1,62 @@
+// MOVB/MOVW/MOVD and the sign/zero extensions MOVXB/MOVZB (byte -> word)
+// and MOVXW/MOVZW (word -> pair). No flags change.
+#include "cpu/exec.h"
+
+namespace cr16::exec {
+namespace {
+
+template <unsigned kBits, SourceKind kSource>
+const Op* move(Cpu& cpu, const Op* op) {
+  set_reg<kBits>(cpu, op->a, source<kBits, kSource>(cpu, op));
+  return op + 1;
+}
+
+template <bool kSigned>
+const Op* extend_byte(Cpu& cpu, const Op* op) {
+  const uint32_t v = cpu.state().r[op->b] & 0xFFu;
+  cpu.set_reg16(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 8)) : v);
+  return op + 1;
+}
+
+template <bool kSigned>
+const Op* extend_word(Cpu& cpu, const Op* op) {
+  const uint32_t v = cpu.reg16(op->b);
+  cpu.set_pair(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 16)) : v);
+  return op + 1;
+}
+
+template <unsigned kBits>
+OpHandler pick(bool immediate) {
+  return immediate ? &move<kBits, SourceKind::kImmediate> : &move<kBits, SourceKind::kRegister>;
+}
+
+}  // namespace
+
+bool select_move(const Decoded& d, Op& op) {
+  bool immediate = false;
+  OpHandler handler = nullptr;
+  switch (d.mnemonic) {
+    case Mnemonic::kMovb:
+    case Mnemonic::kMovw:
+    case Mnemonic::kMovd:
+      if (!two_operand_form(d, op, &immediate)) return false;
+      handler = d.mnemonic == Mnemonic::kMovb   ? pick<8>(immediate)
+                : d.mnemonic == Mnemonic::kMovw ? pick<16>(immediate)
+                                                : pick<32>(immediate);
+      break;
+    case Mnemonic::kMovxb: handler = &extend_byte<true>; break;
+    case Mnemonic::kMovzb: handler = &extend_byte<false>; break;
+    case Mnemonic::kMovxw: handler = &extend_word<true>; break;
+    case Mnemonic::kMovzw: handler = &extend_word<false>; break;
+    default: return false;
+  }
+  if (!handler) return false;
+  if (d.mnemonic != Mnemonic::kMovb && d.mnemonic != Mnemonic::kMovw &&
+      d.mnemonic != Mnemonic::kMovd) {
+    if (!two_operand_form(d, op, &immediate) || immediate) return false;
+  }
+  op.handler = handler;
+  return true;
+}
+
+}  // namespace cr16::exec

@@ -1,0 +1,110 @@
+// CR16C architectural state and its declarative description (one table of
+// named, versioned fields used by migration, snapshots, `info registers` and
+// QMP). The description is data: a generic engine walks it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "util/error.h"
+
+namespace cr16 {
+
+/// PSR bits (PRM 2.3.4).
+namespace psr {
+inline constexpr uint16_t kC = 1u << 0;   // carry
+inline constexpr uint16_t kT = 1u << 1;   // trace enable
+inline constexpr uint16_t kL = 1u << 2;   // low (unsigned compare)
+inline constexpr uint16_t kU = 1u << 3;   // user mode
+inline constexpr uint16_t kF = 1u << 5;   // flag / overflow
+inline constexpr uint16_t kZ = 1u << 6;   // zero
+inline constexpr uint16_t kN = 1u << 7;   // negative (signed compare)
+inline constexpr uint16_t kE = 1u << 9;   // local maskable-interrupt enable
+inline constexpr uint16_t kP = 1u << 10;  // trace trap pending
+inline constexpr uint16_t kI = 1u << 11;  // global maskable-interrupt enable
+/// Bits that exist; the others read as zero.
+inline constexpr uint16_t kImplemented = kC | kT | kL | kU | kF | kZ | kN | kE | kP | kI;
+/// Value after reset (PRM 3.5).
+inline constexpr uint16_t kResetValue = kE;
+}  // namespace psr
+
+/// CFG bits (PRM 2.3.5).
+namespace cfg {
+inline constexpr uint16_t kDc = 1u << 2;
+inline constexpr uint16_t kLdc = 1u << 3;
+inline constexpr uint16_t kIc = 1u << 4;
+inline constexpr uint16_t kLic = 1u << 5;
+inline constexpr uint16_t kEd = 1u << 8;  // 32-bit dispatch-table entries
+inline constexpr uint16_t kSr = 1u << 9;  // short (CR16B-style) register pairs
+inline constexpr uint16_t kImplemented = kDc | kLdc | kIc | kLic | kEd | kSr;
+}  // namespace cfg
+
+/// Register indices into CpuState::r.
+inline constexpr unsigned kRegR12 = 12, kRegR13 = 13, kRegRa = 14, kRegSp = 15;
+
+/// The CR16C programmer-visible state plus the few bits of run state that a
+/// snapshot must carry (sleeping, pending NMI).
+///
+/// r[0..11] hold 16-bit values (upper bits always 0); r[12..15] are 32-bit
+/// (r12, r13, ra, sp). r[15] is the *active* stack pointer: the supervisor SP
+/// when PSR.U=0, the user SP when PSR.U=1; `banked_sp` holds the other one.
+/// Use Cpu::user_sp() / Cpu::supervisor_sp() to read them by name.
+struct CpuState {
+  uint32_t r[16] = {};
+  uint32_t pc = 0;  // 24 bits, bit 0 = 0
+  uint16_t psr = psr::kResetValue;
+  uint16_t cfg = 0;
+  uint32_t isp = 0;        // interrupt stack pointer (24 bits, even)
+  uint32_t banked_sp = 0;  // inactive stack pointer, see above
+  uint32_t intbase = 0;    // dispatch table base (24 bits, even)
+  uint16_t dbs = 0, dsr = 0;
+  uint32_t dcr = 0, car0 = 0, car1 = 0;
+  uint8_t halted = 0;       // 1 while sleeping in wait/eiwait
+  uint8_t nmi_pending = 0;  // 1 when an NMI edge has not been taken yet
+
+  /// The user stack pointer regardless of the current mode.
+  uint32_t user_sp() const { return (psr & psr::kU) ? r[kRegSp] : banked_sp; }
+  /// The supervisor stack pointer regardless of the current mode.
+  uint32_t supervisor_sp() const { return (psr & psr::kU) ? banked_sp : r[kRegSp]; }
+};
+
+/// How a field is stored.
+enum class FieldKind : uint8_t { kU8, kU16, kU32 };
+
+/// One named field of a state description.
+struct StateField {
+  const char* name;           // as shown by `info registers` and QMP
+  FieldKind kind;             // storage width
+  size_t offset;              // byte offset in the described object
+  uint16_t version_added;     // first section version that carries it
+  uint32_t valid_mask;        // bits a loaded value may have set
+};
+
+/// A versioned, declarative description of an object's state.
+struct StateDescription {
+  const char* section;        // section name in the stream, e.g. "cpu"
+  uint16_t version;           // version written now
+  uint16_t minimum_version;   // oldest version that can still be loaded
+  std::span<const StateField> fields;
+  /// Validates/normalises the object after all fields were loaded. May be null.
+  Error (*post_load)(void* object);
+};
+
+/// The description of CpuState (section "cpu", version 1).
+const StateDescription& cpu_state_description();
+
+/// Reads a field of `object` as an integer.
+uint32_t state_field_get(const StateField& field, const void* object);
+/// Writes a field of `object`; returns an Error when `value` has bits outside
+/// the field's valid_mask (the object is then unchanged).
+Error state_field_set(const StateField& field, void* object, uint32_t value);
+/// Finds a field by name (case-sensitive); nullptr when unknown.
+const StateField* state_field_find(const StateDescription& description, std::string_view name);
+
+/// "r0=0000 r1=... pc=..." one line per few registers, for -d cpu and
+/// `info registers`.
+std::string format_cpu_state(const CpuState& state);
+
+}  // namespace cr16
