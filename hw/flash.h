@@ -1,0 +1,85 @@
+// The virt board's 1 MiB NOR flash at 0xE00000 and its controller
+// (docs/virt.md section 9). The array is mapped as a ROM device (reads and
+// execution on the fast path, guest writes ignored); the controller programs
+// and erases it after an unlock sequence. With a backing file (-pflash) every
+// change is written through to the file, so it persists.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "hw/address_space.h"
+#include "hw/device_state.h"
+#include "hw/irq.h"
+#include "hw/register_device.h"
+
+namespace cr16 {
+
+struct FlashState {
+  uint32_t key_step = 0;  // 1 after FLASH_KEY1 was written
+  uint32_t unlocked = 0;
+  uint32_t addr = 0;
+  uint32_t data = 0;
+  uint32_t status = 0;  // ERROR | DONE (BUSY is never set; UNLOCKED comes from `unlocked`)
+  uint32_t ctrl = 0;    // DONE_IE
+};
+
+class FlashDevice : public RegisterDevice, public StatefulDevice {
+ public:
+  /// Maps the array at `base` in `memory` (size virt::kFlashSize). With a
+  /// non-empty `backing_path` the array is loaded from that file, which is
+  /// created, or padded with 0xFF to the flash size when shorter; a longer
+  /// file is an error. Without one the array starts erased (0xFF).
+  static Expected<std::unique_ptr<FlashDevice>> create(AddressSpace& memory, uint32_t base,
+                                                       const std::string& backing_path,
+                                                       IrqLine done_line);
+  ~FlashDevice() override;
+
+  /// Copies `image` to the start of the array (a firmware image, -bios),
+  /// writing it through to the backing file. Errors: larger than the flash,
+  /// or the file write failed.
+  Error load_image(std::span<const uint8_t> image);
+
+  /// Controller back to reset values (locked, status clear); contents kept.
+  void reset();
+
+  /// The array's host memory (virt::kFlashSize bytes).
+  const uint8_t* contents() const { return array_; }
+  uint32_t base() const { return base_; }
+  const FlashState& state() const { return state_; }
+
+  const StateDescription& state_description() const override;
+  void* state_data() override { return &state_; }
+  Error post_load() override;
+
+ protected:
+  uint32_t read_register(uint32_t reg, bool side_effects) override;
+  void write_register(uint32_t reg, uint32_t value, uint32_t byte_mask) override;
+
+ private:
+  /// Receives guest writes to the array: they are ignored and logged.
+  class ArrayWriteHandler : public MmioDevice {
+   public:
+    uint32_t read(uint32_t offset, AccessSize size) override { return 0; }
+    void write(uint32_t offset, AccessSize size, uint32_t value) override;
+  };
+
+  FlashDevice(AddressSpace& memory, uint32_t base, IrqLine done_line);
+  void run_command(uint32_t command);
+  /// Marks [offset, offset+length) changed: code invalidation, dirty log, file.
+  bool commit(uint32_t offset, uint32_t length);
+  void update_line();
+
+  AddressSpace& memory_;
+  uint32_t base_;
+  IrqLine line_;
+  uint8_t* array_ = nullptr;
+  int fd_ = -1;
+  std::string path_;
+  ArrayWriteHandler array_writes_;
+  FlashState state_;
+};
+
+}  // namespace cr16
