@@ -91,7 +91,9 @@ bool select_stack(const Decoded& d, Op& op) {
   } else if (d.operand_count == 2 || d.operand_count == 3) {
     op.imm = d.operands[0].value;
     op.a = d.operands[1].reg;
-    op.b = d.operand_count == 3 ? 1 : 0;
+    // Word0 bit 7 is the RA flag (the table's later 8-bit-opcode entry wins
+    // the match for both values of the bit).
+    op.b = (d.operand_count == 3 || (d.words[0] & 0x80u) != 0) ? 1 : 0;
   } else {
     return false;
   }

@@ -13,7 +13,7 @@
 namespace cr16::test {
 
 class CpuFixture : public ::testing::Test {
- protected:
+ public:
   static constexpr uint32_t kCode = 0x1000;
   static constexpr uint32_t kIntbase = 0x200;
   static constexpr uint32_t kHandlers = 0x4000;
