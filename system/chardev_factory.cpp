@@ -1,0 +1,40 @@
+#include "system/chardev_factory.h"
+
+#include "system/chardev_common.h"
+#include "system/chardev_socket.h"
+#include "system/chardev_stdio.h"
+
+namespace cr16::system {
+
+namespace {
+
+template <typename T>
+Expected<std::unique_ptr<CharBackend>> upcast(Expected<std::unique_ptr<T>> backend) {
+  if (!backend) return backend.error();
+  return std::unique_ptr<CharBackend>(std::move(*backend));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<CharBackend>> create_char_backend(const SerialSpec& spec, io::Loop& loop,
+                                                           const std::string& label,
+                                                           std::function<void()> quit) {
+  switch (spec.kind) {
+    case SerialSpec::Kind::kNone:
+      return std::unique_ptr<CharBackend>();
+    case SerialSpec::Kind::kNull:
+      return std::unique_ptr<CharBackend>(new NullCharBackend());
+    case SerialSpec::Kind::kStdio:
+      return upcast(StdioCharBackend::open(loop, std::move(quit)));
+    case SerialSpec::Kind::kFile:
+      return upcast(FileCharBackend::open(loop, spec.path));
+    case SerialSpec::Kind::kPty:
+      return upcast(PtyCharBackend::open(loop, label));
+    case SerialSpec::Kind::kTcp:
+    case SerialSpec::Kind::kUnix:
+      return upcast(SocketCharBackend::open(loop, spec, label));
+  }
+  return Error("-serial " + spec.text + ": unsupported");
+}
+
+}  // namespace cr16::system

@@ -1,0 +1,142 @@
+#include "system/chardev_stdio.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace cr16::system {
+
+namespace {
+
+struct termios g_saved_mode;
+volatile sig_atomic_t g_mode_saved = 0;
+
+void restore_on_fatal_signal(int signal_number) {
+  TerminalMode::restore();
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+}  // namespace
+
+EscapeFilter::Command EscapeFilter::feed(std::span<const uint8_t> in, std::vector<uint8_t>* out) {
+  Command command = Command::kNone;
+  for (uint8_t byte : in) {
+    if (escape_pending_) {
+      escape_pending_ = false;
+      switch (byte) {
+        case 'x':
+        case 'X':
+          return Command::kQuit;
+        case 'h':
+        case 'H':
+        case '?':
+          if (command == Command::kNone) command = Command::kHelp;
+          break;
+        case kEscapeByte:
+          out->push_back(kEscapeByte);
+          break;
+        default:
+          // Unknown escape: QEMU passes nothing on; so do we.
+          break;
+      }
+      continue;
+    }
+    if (byte == kEscapeByte) {
+      escape_pending_ = true;
+      continue;
+    }
+    out->push_back(byte);
+  }
+  return command;
+}
+
+const char* EscapeFilter::help_text() {
+  return "\r\n"
+         "C-a h    print this help\r\n"
+         "C-a x    exit emulator\r\n"
+         "C-a C-a  sends C-a\r\n";
+}
+
+void TerminalMode::enter_raw_mode() {
+  if (!isatty(STDIN_FILENO) || g_mode_saved) return;
+  struct termios mode;
+  if (tcgetattr(STDIN_FILENO, &mode) != 0) return;
+  g_saved_mode = mode;
+  g_mode_saved = 1;
+  mode.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+  mode.c_oflag |= OPOST;  // keep \n -> \r\n for host-side messages and semihosting output
+  mode.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);  // ISIG stays: Ctrl-C still stops us
+  mode.c_cflag &= ~(CSIZE | PARENB);
+  mode.c_cflag |= CS8;
+  mode.c_cc[VMIN] = 1;
+  mode.c_cc[VTIME] = 0;
+  tcsetattr(STDIN_FILENO, TCSANOW, &mode);
+  std::atexit(TerminalMode::restore);
+  for (int fatal : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGQUIT, SIGHUP}) {
+    struct sigaction action;
+    std::memset(&action, 0, sizeof action);
+    action.sa_handler = restore_on_fatal_signal;
+    action.sa_flags = SA_RESETHAND;
+    sigaction(fatal, &action, nullptr);
+  }
+}
+
+void TerminalMode::restore() {
+  if (g_mode_saved) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_mode);
+    g_mode_saved = 0;
+  }
+}
+
+Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop,
+                                                                   std::function<void()> quit) {
+  int output = STDOUT_FILENO;
+  bool owns_output = false;
+  struct stat info {};
+  if (fstat(STDOUT_FILENO, &info) == 0 && !S_ISREG(info.st_mode)) {
+    // A private open file description: O_NONBLOCK on it leaves fd 1 alone.
+    int reopened = ::open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (reopened >= 0) {
+      output = reopened;
+      owns_output = true;
+    }
+  }
+  TerminalMode::enter_raw_mode();
+  return std::unique_ptr<StdioCharBackend>(
+      new StdioCharBackend(loop, output, owns_output, std::move(quit)));
+}
+
+StdioCharBackend::StdioCharBackend(io::Loop& loop, int output_fd, bool owns_output,
+                                   std::function<void()> quit)
+    : FdCharBackend(loop),
+      output_fd_(output_fd),
+      owns_output_(owns_output),
+      quit_(std::move(quit)) {
+  set_fds(STDIN_FILENO, output_fd_);
+}
+
+StdioCharBackend::~StdioCharBackend() {
+  set_fds(-1, -1);
+  if (owns_output_) ::close(output_fd_);
+  TerminalMode::restore();
+}
+
+void StdioCharBackend::on_input(std::span<const uint8_t> bytes) {
+  std::vector<uint8_t> guest_bytes;
+  EscapeFilter::Command command = filter_.feed(bytes, &guest_bytes);
+  deliver(guest_bytes);
+  if (command == EscapeFilter::Command::kHelp) {
+    const char* help = EscapeFilter::help_text();
+    FdCharBackend::write(std::span(reinterpret_cast<const uint8_t*>(help), std::strlen(help)));
+  } else if (command == EscapeFilter::Command::kQuit && quit_) {
+    quit_();
+  }
+}
+
+}  // namespace cr16::system
