@@ -1,0 +1,48 @@
+/*
+ * Default firmware of the virt board: prints a banner naming the board and
+ * the CPU (read from sysctl), then runs the command shell on UART0.
+ */
+#include "cpu.h"
+#include "fw_printf.h"
+#include "mmio.h"
+#include "shell.h"
+#include "sysctl.h"
+#include "timer.h"
+#include "uart.h"
+#include "vectors.h"
+
+#define FIRMWARE_VERSION "1.0"
+
+void console_putc(char c) {
+  if (c == '\n') uart_putc('\r');
+  uart_putc(c);
+}
+
+void fatal_exception(const uint16_t* frame) {
+  uart_polled_mode();
+  uint32_t pc = (((uint32_t)frame[1] << 16) | frame[0]) << 1;
+  fw_printf("\nfatal: unexpected exception or interrupt at pc 0x%06lx (psr 0x%04x)\n", pc,
+            frame[2]);
+  sysctl_poweroff(0xFF);
+}
+
+static void print_banner(void) {
+  char board[VIRT_SYS_NAME_LEN + 1];
+  char cpu[VIRT_SYS_NAME_LEN + 1];
+  sysctl_read_name(VIRT_SYS_BOARD_NAME, board);
+  sysctl_read_name(VIRT_SYS_CPU_NAME, cpu);
+  uint32_t version = mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_BOARD_VERSION);
+  fw_printf("\ncr16-system %s board %lu.%lu, CPU %s, RAM %lu KiB\n", board, version >> 16,
+            version & 0xFFFFUL, cpu, sysctl_ram_size() >> 10);
+  fw_printf("virt-firmware %s (reset cause: %s). Type 'help' for commands.\n",
+            FIRMWARE_VERSION, sysctl_reset_cause());
+}
+
+int main(void) {
+  vectors_init();
+  uart_init();
+  timer_init();
+  cpu_enable_interrupts();
+  print_banner();
+  shell_run();
+}
