@@ -28,6 +28,11 @@ class CpuFixture : public ::testing::Test {
     s.isp = kIsp;
     s.r[kRegSp] = kSp;
     cpu.set_cfg(cfg::kEd);
+    install_vectors();
+  }
+
+  /// (Re)writes the dispatch table and the `br .` handlers.
+  void install_vectors() {
     for (uint32_t v = 0; v < 64; ++v) {
       bus.poke32(kIntbase + 4 * v, handler(v) >> 1);
       bus.poke16(handler(v), kBranchToSelf);
