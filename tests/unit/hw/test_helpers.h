@@ -1,0 +1,56 @@
+// Fakes shared by the hw tests: an interrupt sink that records line levels
+// and a character backend with a controllable acceptance limit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "hw/address_space.h"
+#include "hw/chardev.h"
+#include "hw/irq.h"
+
+namespace cr16::test {
+
+class RecordingIrqSink : public IrqSink {
+ public:
+  void set_irq_level(unsigned source, bool level) override {
+    if (source < levels.size()) levels[source] = level;
+  }
+  std::array<bool, 32> levels{};
+};
+
+class FakeCharBackend : public CharBackend {
+ public:
+  size_t write(std::span<const uint8_t> bytes) override {
+    size_t take = bytes.size() < accept_limit ? bytes.size() : accept_limit;
+    output.insert(output.end(), bytes.begin(), bytes.begin() + static_cast<long>(take));
+    accept_limit -= take;
+    return take;
+  }
+  void attach(CharFrontend* frontend_in) override { frontend = frontend_in; }
+  void frontend_ready() override { ++ready_calls; }
+
+  /// Sends as much of `input` as the frontend accepts; returns the count.
+  size_t type(std::span<const uint8_t> input) {
+    size_t room = frontend->can_receive();
+    size_t count = input.size() < room ? input.size() : room;
+    if (count > 0) frontend->receive(input.first(count));
+    return count;
+  }
+
+  size_t accept_limit = SIZE_MAX;
+  std::vector<uint8_t> output;
+  CharFrontend* frontend = nullptr;
+  int ready_calls = 0;
+};
+
+inline uint32_t read32(MmioDevice& device, uint32_t offset) {
+  return device.read(offset, AccessSize::kDword);
+}
+inline void write32(MmioDevice& device, uint32_t offset, uint32_t value) {
+  device.write(offset, AccessSize::kDword, value);
+}
+
+}  // namespace cr16::test
