@@ -167,7 +167,9 @@ Operand decode_operand(const Entry& entry, const OperandSpec& spec, uint16_t w0,
       break;
     }
     case OperandType::kDisps5:
-      op.value = static_cast<int32_t>(2 * field(5) + 2);
+      // binutils' 5-bit field includes word0 bit 8, an opcode bit (set for
+      // bne0b/bne0w); the displacement itself is word0[7:4].
+      op.value = static_cast<int32_t>(2 * field(4) + 2);
       break;
     case OperandType::kAbs20: {
       const uint32_t raw = field(20);

@@ -19,8 +19,11 @@
 //                     address, sign applied: target = (pc + value) & 0xFFFFFF.
 //                     disps17/disps25 keep the sign in bit 0 of the field:
 //                     value = (field & ~1) - (field & 1) * 2^16 (resp. 2^24).
-//   kDisps5           beq0/bne0: value = 2 * field + 2 (2..32), relative to
-//                     the instruction's address like the branches.
+//   kDisps5           beq0/bne0: value = 2 * word0[7:4] + 2 (2..32), relative
+//                     to the instruction's address like the branches. (binutils
+//                     reads 5 bits, including opcode bit word0[8], so objdump
+//                     shows bne0 offsets 32 too large; the disassembler does
+//                     the same, the decoder does not.)
 //   kAbs20            absolute address; fields above 0xEFFFF are remapped to
 //                     0xF00000 | field (PRM 2.5).
 //   kAbs24            absolute 24-bit address.

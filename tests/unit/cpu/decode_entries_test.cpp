@@ -114,6 +114,15 @@ TEST(DecodeFields, BranchDisplacements) {
   EXPECT_EQ(beq0.mnemonic, Mnemonic::kBeq0b);
   EXPECT_EQ(beq0.operands[0].reg, 1);
   EXPECT_EQ(beq0.operands[1].value, 8);
+  // bne0b: word0 bit 8 is an opcode bit, not part of the displacement.
+  const Decoded bne0 = decode(0x0D31, 0, 0);
+  EXPECT_EQ(bne0.mnemonic, Mnemonic::kBne0b);
+  EXPECT_EQ(bne0.operands[1].value, 8);
+  // bal (r1,r0),disp24: 3 words, pair in word1[7:4].
+  const Decoded bal_rp = decode(0x0010, 0x2000, 0x0122);
+  EXPECT_EQ(bal_rp.mnemonic, Mnemonic::kBal);
+  EXPECT_EQ(bal_rp.operands[0].reg, 0);
+  EXPECT_EQ(bal_rp.operands[1].value, 0x122);
 }
 
 TEST(DecodeFields, AbsoluteAddresses) {
