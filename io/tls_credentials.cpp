@@ -97,6 +97,10 @@ Expected<std::shared_ptr<const TlsCredentials>> TlsCredentials::load_x509(
                  tls_take_openssl_errors("out of memory"));
   }
   SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION);
+  // No session resumption: a server would otherwise send TLS 1.3 tickets
+  // after the handshake, data the peer must read before its first record.
+  SSL_CTX_set_num_tickets(context.get(), 0);
+  SSL_CTX_set_session_cache_mode(context.get(), SSL_SESS_CACHE_OFF);
   // Partial writes let a channel hand over whatever fits; the moving buffer
   // is needed because a retried write may come from a different address.
   SSL_CTX_set_mode(context.get(),

@@ -189,6 +189,10 @@ bool TlsSession::close_notify_received() const {
   return (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
+bool TlsSession::has_buffered_input() const {
+  return SSL_has_pending(ssl_) == 1 || BIO_ctrl_pending(input_) > 0;
+}
+
 std::string TlsSession::peer_subject() const {
   X509* peer = SSL_get1_peer_certificate(ssl_);
   if (!peer) return "";

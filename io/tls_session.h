@@ -84,6 +84,10 @@ class TlsSession {
   bool close_notify_sent() const { return close_notify_sent_; }
   bool close_notify_received() const;
 
+  /// True when received bytes wait in the session: decrypted plaintext not
+  /// read yet, or ciphertext not yet processed.
+  bool has_buffered_input() const;
+
   /// The peer certificate's subject as one line, or "" when there is none.
   std::string peer_subject() const;
   /// The negotiated protocol version, e.g. "TLSv1.3" (after the handshake).

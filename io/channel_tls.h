@@ -1,0 +1,122 @@
+// A TLS channel (OpenSSL 3) layered on any "master" channel, client or
+// server, in the style of QEMU's QIOChannelTLS: the handshake runs as an
+// asynchronous operation driven by watches on the master (or synchronously),
+// reads and writes carry plaintext, and bye() sends close_notify so the peer
+// can tell a clean end of stream from a truncated one.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/channel.h"
+#include "io/tls_credentials.h"
+#include "io/tls_session.h"
+#include "util/error.h"
+
+namespace cr16::io {
+
+/// The errno carried by the premature-EOF error (see is_tls_premature_eof).
+inline constexpr int kTlsPrematureEofErrno = EPROTO;
+
+/// True when ERROR is the TLS channel's "premature EOF" read error: the
+/// transport ended without a close_notify, so the stream may be truncated.
+bool is_tls_premature_eof(const Error& error);
+
+/// TLS over a master channel. Owns the master. Supports kFeatureShutdown
+/// when the master does; no fd passing, no zero-copy, no MSG_PEEK.
+///
+/// Reads return plaintext; end of file is reported only after the peer's
+/// close_notify. A transport EOF without close_notify is an Error for which
+/// is_tls_premature_eof() is true.
+///
+/// Non-blocking writes follow QEMU/GnuTLS rules: when writev returns
+/// would-block, the caller must retry with the same data (write_all does).
+/// Decrypted data may stay buffered inside the session while the master is
+/// not readable: after a readiness callback, read until would-block or a
+/// short read (read_all does), or check has_pending_input().
+class TlsChannel : public Channel {
+ public:
+  /// Called once when an asynchronous handshake ends: ok, or why it failed.
+  /// It runs from the loop and may destroy the channel.
+  using HandshakeCallback = std::function<void(Error)>;
+
+  /// A client over MASTER. HOSTNAME is sent as SNI and, when the
+  /// credentials verify the peer, must match the server certificate.
+  static Expected<std::unique_ptr<TlsChannel>> create_client(
+      std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials,
+      const std::string& hostname);
+  /// A server over MASTER (typically an accepted socket).
+  static Expected<std::unique_ptr<TlsChannel>> create_server(
+      std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials);
+
+  ~TlsChannel() override;
+
+  /// Starts the handshake on LOOP (loop thread only). The master is made
+  /// non-blocking while it runs and restored afterwards. DONE runs later
+  /// from the loop, never from inside this call. Destroying or closing the
+  /// channel first cancels the handshake without calling DONE.
+  void start_handshake(Loop& loop, HandshakeCallback done);
+  /// Runs the whole handshake now, waiting on the master (through LOOP's
+  /// iterations when given, else poll). Returns ok or why it failed.
+  Error handshake(Loop* loop = nullptr);
+  bool handshake_complete() const { return session_->handshake_complete(); }
+
+  /// Ends the stream cleanly: sends close_notify, writes out all pending
+  /// ciphertext (waiting as in handshake()), then shuts down the master's
+  /// write side when it supports shutdown. Reading stays possible.
+  Error bye(Loop* loop = nullptr);
+
+  /// True when decrypted or undecrypted input is buffered in the session,
+  /// so a read may succeed even if the master is not readable.
+  bool has_pending_input() const;
+
+  Channel& master() { return *master_; }
+  const TlsSession& session() const { return *session_; }
+
+  Error close() override;
+  Error shutdown(ShutdownDirection direction) override;
+  Error set_cork(bool enabled) override;
+  Error set_delay(bool enabled) override;
+
+ protected:
+  IoResult do_readv(std::span<const iovec> iov, std::vector<UniqueFd>* fds,
+                    uint32_t flags) override;
+  IoResult do_writev(std::span<const iovec> iov, std::span<const int> fds, uint32_t flags) override;
+  Error do_set_blocking(bool blocking) override;
+  int read_fd() const override;
+  int write_fd() const override;
+
+ private:
+  TlsChannel(std::unique_ptr<Channel> master, std::unique_ptr<TlsSession> session);
+  static Expected<std::unique_ptr<TlsChannel>> create(
+      std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials,
+      const std::string& hostname);
+
+  /// Writes pending ciphertext to the master until it is empty (ok, bytes)
+  /// or the master would block (would-block); errors are returned.
+  IoResult flush_ciphertext();
+  /// Reads one chunk of ciphertext from the master into the session.
+  IoResult pull_ciphertext();
+  void handshake_step();
+  void finish_handshake(Error error);
+  void cancel_handshake();
+
+  std::unique_ptr<Channel> master_;
+  std::unique_ptr<TlsSession> session_;
+  bool closed_ = false;
+  // Plaintext bytes already encrypted whose ciphertext could not all be
+  // written yet (reported to the caller once the ciphertext is out).
+  size_t unflushed_plaintext_ = 0;
+  Error deferred_read_error_;
+
+  // Asynchronous handshake state.
+  Loop* handshake_loop_ = nullptr;
+  Loop::WatchId handshake_watch_ = 0;
+  HandshakeCallback handshake_done_;
+  bool restore_blocking_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace cr16::io
