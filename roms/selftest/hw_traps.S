@@ -31,7 +31,6 @@ _st_trap_count:
 _st_psr_clear:
   .space 2
 
-/* clang-format off */
   .macro TRAP_STUB vec
   .text
   .align 2
