@@ -164,6 +164,11 @@ Expected<LoadImage> parse_elf(std::span<const uint8_t> data, const std::string& 
   if (image.entry >= kGuestSpace) {
     return Error(name + ": entry point " + hex(image.entry) + " is outside the address space");
   }
+  uint32_t section_offset = read32(data, 32);
+  uint64_t section_bytes = uint64_t{read16(data, 46)} * read16(data, 48);
+  if (section_offset != 0 && !range_in(section_offset, section_bytes, data.size())) {
+    return Error(name + ": truncated ELF file (section headers past the end)");
+  }
   read_symbols(data, &image);
   return image;
 }

@@ -293,9 +293,17 @@ void Machine::Impl::run_guest_slice() {
   if (reason == StopReason::kHalted && !made_progress && !quit && !paused) {
     // The guest sleeps: let time pass until a timer or io wakes it.
     if (options.icount_shift) {
+      // Instruction-count time stands still while the CPU sleeps: wait in
+      // real time for io or until the next deadline would be due, then move
+      // virtual time forward by what passed (exactly to the deadline when it
+      // was reached), as QEMU's -icount does with sleep=on.
       int64_t deadline = loop->next_deadline(io::ClockType::kVirtual);
       if (deadline != INT64_MAX) {
-        icount_warp_ns += std::max<int64_t>(deadline - virtual_now(), 0);
+        int64_t delta = std::max<int64_t>(deadline - virtual_now(), 0);
+        int64_t start = loop->now(io::ClockType::kRealtime);
+        loop->run_once(delta);
+        int64_t elapsed = loop->now(io::ClockType::kRealtime) - start;
+        icount_warp_ns += std::min(elapsed, delta);
         loop->run_once(0);
         return;
       }

@@ -1,0 +1,236 @@
+"""Boots the default virt firmware in real cr16-system processes and drives
+its shell through a pipe, a pseudo-terminal, TCP and Unix sockets and a file;
+checks lifecycle flags (-no-shutdown, -no-reboot), signals and idle cost."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import unittest
+import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
+import cr16_harness as h  # noqa: E402
+
+FIRMWARE = os.path.join(h.ROMS_DIR, "virt-firmware.bin")
+PROMPT = "cr16> "
+
+
+def firmware_bytes():
+    with open(FIRMWARE, "rb") as f:
+        return f.read()
+
+
+class Boot(unittest.TestCase):
+    def setUp(self):
+        self.consoles = []
+        self.assertTrue(os.path.exists(FIRMWARE), "default firmware missing: " + FIRMWARE)
+
+    def tearDown(self):
+        for console in self.consoles:
+            console.close()
+
+    def pipe_console(self, *args):
+        console = h.start_with_pipes(list(args))
+        self.consoles.append(console)
+        return console
+
+    def command(self, console, line):
+        console.send(line + "\r")
+        console.expect(line + "\r\n")
+        return console.expect(PROMPT)[:-len(PROMPT)].replace("\r", "")
+
+    def test_shell_through_a_pipe(self):
+        console = self.pipe_console("-nographic")
+        banner = console.expect(PROMPT)
+        self.assertIn("virt", banner)
+        self.assertIn("CR16C+", banner)
+        self.assertIn("echo TEXT", self.command(console, "help"))
+        self.assertEqual(self.command(console, "echo hello from the host"),
+                         "hello from the host\n")
+        info = self.command(console, "info")
+        self.assertIn("ram: 2048 KiB", info)
+        self.assertRegex(info, r"uptime: \d+\.\d+ s")
+        self.assertEqual(self.command(console, "count 3"), "1\n2\n3\n")
+        console.send("poweroff 3\r")
+        self.assertEqual(console.wait(), 3)
+
+    def test_memory_commands_match_the_firmware_image(self):
+        console = self.pipe_console("-nographic", "-m", "4M", "-cpu", "cr16cplus")
+        console.expect(PROMPT)
+        self.assertIn("ram: 4096 KiB", self.command(console, "info"))
+        dump = self.command(console, "mem 0xe00000 16")
+        dumped = bytes(int(x, 16) for x in re.findall(r"\b[0-9a-f]{2}\b", dump.split(":", 1)[1]))
+        self.assertEqual(dumped, firmware_bytes()[:16])
+        crc = zlib.crc32(firmware_bytes()[:256])
+        self.assertIn("0x%08x" % crc, self.command(console, "sum 0xe00000 256"))
+        console.send("poweroff\r")
+        self.assertEqual(console.wait(), 0)
+
+    def test_shell_through_a_pty_and_ctrl_a_x(self):
+        console = h.start_with_pty(["-nographic"])
+        self.consoles.append(console)
+        console.expect(PROMPT)
+        # Raw mode: no echo from the terminal itself, only the firmware's.
+        self.assertEqual(self.command(console, "echo pty"), "pty\n")
+        console.send("\x01h")
+        console.expect("C-a x")
+        console.send("\x01x")
+        self.assertEqual(console.wait(), 0)
+        self.assertEqual(termios.tcgetattr(console.read_fd), console.initial_mode)  # restored
+
+    def test_ctrl_a_x_through_a_pipe(self):
+        console = self.pipe_console("-nographic")
+        console.expect(PROMPT)
+        console.send("\x01x")
+        self.assertEqual(console.wait(), 0)
+
+    def test_explicit_bios_and_pflash(self):
+        with tempfile.TemporaryDirectory() as directory:
+            flash = os.path.join(directory, "flash.img")
+            console = self.pipe_console("-bios", FIRMWARE, "-drive",
+                                        "if=pflash,file=%s,format=raw" % flash, "-serial", "stdio")
+            console.expect(PROMPT)
+            console.send("poweroff 4\r")
+            self.assertEqual(console.wait(), 4)
+            with open(flash, "rb") as f:
+                self.assertEqual(f.read(16), firmware_bytes()[:16])
+
+    def test_firmware_found_with_dash_L(self):
+        console = self.pipe_console("-L", h.ROMS_DIR, "-nographic")
+        console.expect(PROMPT)
+        console.send("poweroff 2\r")
+        self.assertEqual(console.wait(), 2)
+
+    def test_tcp_server_waits_for_its_client(self):
+        process = subprocess.Popen([h.BINARY, "-serial", "tcp:127.0.0.1:0,server=on"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        try:
+            line = process.stderr.readline().decode()
+            port = int(re.search(r"tcp port (\d+)", line).group(1))
+            time.sleep(0.3)  # the guest must not have started yet (wait=on)
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            console = h.Console(process, client.fileno(), client.fileno())
+            banner = console.expect(PROMPT)
+            self.assertIn("virt", banner)  # the banner was not lost before we connected
+            self.assertEqual(self.command(console, "echo over tcp"), "over tcp\n")
+            console.send("poweroff 5\r")
+            self.assertEqual(process.wait(timeout=20), 5)
+            client.close()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+
+    def test_unix_socket_server_without_wait(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "console.sock")
+            process = subprocess.Popen(
+                [h.BINARY, "-serial", "unix:%s,server=on,wait=off" % path],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 10
+                while not os.path.exists(path) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                client.connect(path)
+                console = h.Console(process, client.fileno(), client.fileno())
+                console.send("\r")
+                console.expect(PROMPT)
+                self.assertEqual(self.command(console, "echo unix"), "unix\n")
+                console.send("poweroff 6\r")
+                self.assertEqual(process.wait(timeout=20), 6)
+                client.close()
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stderr.close()
+            self.assertFalse(os.path.exists(path))  # the socket file is cleaned up
+
+    def test_serial_file_and_sigterm(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "console.txt")
+            process = subprocess.Popen([h.BINARY, "-serial", "file:" + path],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 20
+                text = ""
+                while PROMPT not in text and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    with open(path, "rb") as f:
+                        text = f.read().decode(errors="replace")
+                self.assertIn(PROMPT, text)
+                process.send_signal(signal.SIGTERM)
+                self.assertEqual(process.wait(timeout=20), 0)
+                self.assertIn(b"terminating on signal 15", process.stderr.read())
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stderr.close()
+
+    def test_no_shutdown_keeps_the_process_alive(self):
+        console = self.pipe_console("-nographic", "-no-shutdown")
+        console.expect(PROMPT)
+        console.send("poweroff 3\r")
+        console.expect("powering off")
+        time.sleep(0.5)
+        self.assertIsNone(console.process.poll())
+        console.send("\x01x")
+        self.assertEqual(console.wait(), 0)
+
+    def test_reset_reboots_and_no_reboot_exits(self):
+        console = self.pipe_console("-nographic")
+        console.expect(PROMPT)
+        console.send("reset\r")
+        console.expect("reset cause")  # the banner again, after the reboot
+        console.expect(PROMPT)
+        console.send("poweroff 1\r")
+        self.assertEqual(console.wait(), 1)
+
+        console = self.pipe_console("-nographic", "-no-reboot")
+        console.expect(PROMPT)
+        console.send("reset\r")
+        self.assertEqual(console.wait(), 0)
+
+    def test_icount_runs_are_reproducible(self):
+        # With the input already waiting, two -icount runs see it at the same
+        # instruction and print identical uptimes and tick counts.
+        outputs = []
+        for _ in range(2):
+            result = h.run(["-nographic", "-icount", "4"], input_bytes=b"info\rpoweroff 9\r")
+            self.assertEqual(result.returncode, 9)
+            self.assertIn(b"uptime:", result.stdout)
+            outputs.append(result.stdout)
+        self.assertEqual(outputs[0], outputs[1])
+
+    def test_idle_guest_costs_little_host_cpu(self):
+        console = self.pipe_console("-nographic")
+        console.expect(PROMPT)
+
+        def cpu_ticks():
+            with open("/proc/%d/stat" % console.process.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+
+        start_ticks, start = cpu_ticks(), time.monotonic()
+        time.sleep(3)
+        used = (cpu_ticks() - start_ticks) / os.sysconf("SC_CLK_TCK")
+        elapsed = time.monotonic() - start
+        # The goal is under 1 %; allow slack for loaded CI machines.
+        self.assertLess(used / elapsed, 0.05, "idle guest used %.1f%% of a core" %
+                        (100 * used / elapsed))
+        console.send("poweroff\r")
+        self.assertEqual(console.wait(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

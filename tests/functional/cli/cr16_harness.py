@@ -1,0 +1,102 @@
+"""Helpers for cr16-system functional tests (Python stdlib only).
+
+The binary under test comes from the CR16_SYSTEM environment variable (CTest
+sets it); the source tree from CR16_SOURCE_DIR. Every wait has a deadline so a
+broken emulator fails the test instead of hanging it.
+"""
+import os
+import select
+import subprocess
+import termios
+import time
+
+BINARY = os.environ.get("CR16_SYSTEM", "cr16-system")
+SOURCE_DIR = os.environ.get(
+    "CR16_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
+GUEST_DIR = os.path.join(SOURCE_DIR, "tests", "functional", "guest")
+ROMS_DIR = os.path.join(SOURCE_DIR, "roms")
+
+
+def run(args, timeout=30, input_bytes=None, cwd=None):
+    """Runs cr16-system to completion; returns CompletedProcess (bytes)."""
+    return subprocess.run([BINARY] + list(args), input=input_bytes, capture_output=True,
+                          timeout=timeout, cwd=cwd)
+
+
+class Console:
+    """A running cr16-system whose serial console is read from `read_fd`
+    and written through `write_fd` (pipes or a pty)."""
+
+    def __init__(self, process, read_fd, write_fd, strip_cr=False):
+        self.process = process
+        self.strip_cr = strip_cr  # a terminal adds \r: compare text without any
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.output = b""
+
+    def expect(self, needle, timeout=20):
+        """Reads until `needle` (bytes) appears after what earlier calls
+        consumed; returns the text up to and including it."""
+        if isinstance(needle, str):
+            needle = needle.encode()
+        if self.strip_cr:
+            needle = needle.replace(b"\r", b"")
+        deadline = time.monotonic() + timeout
+        while needle not in self.output:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("timed out waiting for %r; console so far:\n%s" %
+                                     (needle, self.output.decode(errors="replace")))
+            ready, _, _ = select.select([self.read_fd], [], [], min(remaining, 0.5))
+            if ready:
+                try:
+                    chunk = os.read(self.read_fd, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    if self.process.poll() is not None:
+                        raise AssertionError("cr16-system exited (%s) before %r; console:\n%s" %
+                                             (self.process.returncode, needle,
+                                              self.output.decode(errors="replace")))
+                    time.sleep(0.05)
+                self.output += chunk.replace(b"\r", b"") if self.strip_cr else chunk
+        index = self.output.index(needle) + len(needle)
+        consumed, self.output = self.output[:index], self.output[index:]
+        return consumed.decode(errors="replace")
+
+    def send(self, text):
+        if isinstance(text, str):
+            text = text.encode()
+        os.write(self.write_fd, text)
+
+    def wait(self, timeout=20):
+        return self.process.wait(timeout=timeout)
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+
+
+def start_with_pipes(args):
+    """Starts cr16-system with the default stdio console on pipes."""
+    process = subprocess.Popen([BINARY] + list(args), stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return Console(process, process.stdout.fileno(), process.stdin.fileno())
+
+
+def start_with_pty(args):
+    """Starts cr16-system with stdin/stdout on a pseudo-terminal, as a user
+    at a terminal would (raw mode, Ctrl-A escapes)."""
+    import pty
+    master, slave = pty.openpty()
+    initial_mode = termios.tcgetattr(master)
+    process = subprocess.Popen([BINARY] + list(args), stdin=slave, stdout=slave,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    os.close(slave)
+    console = Console(process, master, master, strip_cr=True)
+    console.initial_mode = initial_mode  # the terminal mode before cr16-system started
+    return console

@@ -1,0 +1,71 @@
+"""Semihosting with real processes: unmodified cr16-elf-gcc programs run with
+`cr16-system -kernel prog`; their stdout/stderr appear on ours and their exit
+status becomes ours. Expected outputs in expected/ were recorded from the GNU
+simulator (cr16-elf-run) for the same binaries."""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
+import cr16_harness as h  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = os.path.join(HERE, "programs")
+EXPECTED = os.path.join(HERE, "expected")
+
+
+def expected(name, stream):
+    with open(os.path.join(EXPECTED, "%s.%s" % (name, stream)), "rb") as f:
+        return f.read()
+
+
+class Semihosting(unittest.TestCase):
+    def run_guest(self, name, extra=(), cwd=None, status=0, check_stderr=True):
+        path = os.path.join(h.GUEST_DIR, name)
+        result = h.run(["-kernel", path, "-serial", "null"] + list(extra), timeout=60, cwd=cwd)
+        self.assertEqual(result.stdout, expected(name, "stdout"),
+                         "stderr: %r" % result.stderr)
+        if check_stderr:
+            self.assertEqual(result.stderr, expected(name, "stderr"))
+        self.assertEqual(result.returncode, status)
+        return result
+
+    def test_minimal_program_without_libc(self):
+        # Our own program: write to fd 1 and 2, check the count, exit(42).
+        result = h.run(["-kernel", os.path.join(PROGRAMS, "svc_write_exit.elf"), "-serial", "null"])
+        self.assertEqual(result.stdout, b"semihosting says hello\n")
+        self.assertEqual(result.stderr, b"semihosting on stderr\n")
+        self.assertEqual(result.returncode, 42)
+
+    def test_hello_world_stdout_and_stderr(self):
+        self.run_guest("hello")
+
+    def test_exit_code_propagates(self):
+        self.run_guest("exit7", status=7)
+
+    def test_printf_formats(self):
+        self.run_guest("printf")
+
+    def test_compute_with_libc(self):
+        self.run_guest("compute")
+
+    def test_compute_with_icount(self):
+        self.run_guest("compute", extra=["-icount", "2"])
+
+    def test_file_io_in_a_temporary_directory(self):
+        with tempfile.TemporaryDirectory() as directory:
+            self.run_guest("fileio", cwd=directory)
+            self.assertEqual(os.listdir(directory), [])  # the program unlinked its file
+
+    def test_forced_semihosting_flag(self):
+        self.run_guest("hello", extra=["-semihosting"])
+
+    def test_epoll_and_io_uring_loops(self):
+        for backend in ("epoll", "io_uring"):
+            # io_uring may fall back to epoll with a notice on stderr.
+            self.run_guest("hello", extra=["-loop", backend], check_stderr=False)
+
+
+if __name__ == "__main__":
+    unittest.main()
