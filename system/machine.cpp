@@ -91,6 +91,7 @@ struct Machine::Impl {
   std::unique_ptr<Semihosting> semihosting;
   std::optional<LoadImage> kernel;
   uint32_t reset_pc = kFlashBase;
+  bool semihosting_on = false;
 
   bool quit = false;
   bool paused = false;  // after a power-off with -no-shutdown
@@ -135,7 +136,9 @@ Error Machine::Impl::create_backends() {
     SerialSpec spec;
     if (i < options.serial.size()) {
       spec = options.serial[i];
-    } else if (i == 0 && options.serial.empty()) {
+    } else if (i == 0 && options.serial.empty() && !semihosting_on) {
+      // The default console. Not with semihosting: the program's own
+      // stdin/stdout are ours then, and a UART reading stdin would steal input.
       spec.kind = SerialSpec::Kind::kStdio;
       spec.text = "stdio";
     } else {
@@ -189,6 +192,8 @@ Error Machine::Impl::prepare_images(VirtConfig* config) {
     kernel = std::move(*image);
     reset_pc = kernel->entry;
   }
+  semihosting_on =
+      options.semihosting == SemihostingMode::kOn || (kernel && uses_simulator_bsp(*kernel));
   return {};
 }
 
@@ -232,8 +237,6 @@ void Machine::Impl::install_handlers() {
       board->cpu().request_exit();
     }
   });
-  bool semihosting_on =
-      options.semihosting == SemihostingMode::kOn || (kernel && uses_simulator_bsp(*kernel));
   if (semihosting_on) {
     semihosting = std::make_unique<Semihosting>();
     board->cpu().set_svc_hook([this](Cpu& cpu) {

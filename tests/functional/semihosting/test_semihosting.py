@@ -38,6 +38,14 @@ class Semihosting(unittest.TestCase):
         self.assertEqual(result.stderr, b"semihosting on stderr\n")
         self.assertEqual(result.returncode, 42)
 
+    def test_guest_stdin_is_our_stdin(self):
+        # No -serial: with semihosting the UART is not on stdio, so all input
+        # reaches the program's read(0).
+        result = h.run(["-kernel", os.path.join(PROGRAMS, "svc_echo_stdin.elf")],
+                       input_bytes=b"typed input")
+        self.assertEqual(result.stdout, b"typed input")
+        self.assertEqual(result.returncode, 11)
+
     def test_hello_world_stdout_and_stderr(self):
         self.run_guest("hello")
 
