@@ -112,6 +112,14 @@ int uart_try_getc(void) {
   return c;
 }
 
+int uart_peekc(void) {
+  int c = -1;
+  cpu_di();
+  if (!ring_empty(&rx_ring)) c = (uint8_t)rx_ring.data[rx_ring.tail & (RING_SIZE - 1u)];
+  if (interrupts_on) cpu_ei();
+  return c;
+}
+
 int uart_getc(void) {
   for (;;) {
     int c = uart_try_getc();

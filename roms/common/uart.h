@@ -19,6 +19,9 @@ void uart_puts(const char* s);
 /** Returns the next received byte, sleeping with eiwait until one arrives. */
 int uart_getc(void);
 
+/** Returns the next received byte without consuming it, or -1 if none is buffered. */
+int uart_peekc(void);
+
 /** Returns the next received byte, or -1 at once if none is buffered. */
 int uart_try_getc(void);
 

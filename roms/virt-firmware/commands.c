@@ -14,6 +14,7 @@
 
 #define MEM_DEFAULT_LENGTH 64UL
 #define DIRTY_BASE 0x10000UL
+#define CTRL_C 0x03
 
 /* Parses argv[index] into *value, printing an error naming the argument. */
 static bool number_arg(char** argv, int index, uint32_t* value) {
@@ -45,7 +46,7 @@ void cmd_help(int argc, char** argv) {
       "  mem ADDR [LEN]       hex dump (LEN defaults to 64)\n"
       "  sum ADDR LEN         CRC-32 of memory\n"
       "  fill ADDR LEN SEED   write the xorshift32 pattern of SEED\n"
-      "  count N              print 1..N, one per tick (100 Hz); a key stops\n"
+      "  count N              print 1..N, one per tick (100 Hz); Ctrl-C stops\n"
       "  dirty KIB            rewrite KIB KiB at 0x010000 until a key arrives\n"
       "  poweroff [CODE]      power off with exit code CODE (default 0)\n"
       "  reset                reset the machine\n"
@@ -107,7 +108,8 @@ void cmd_count(int argc, char** argv) {
   uint32_t tick = timer_ticks();
   for (uint32_t i = 1; i <= n; i++) {
     tick = timer_wait_tick(tick);
-    if (uart_try_getc() >= 0) {
+    if (uart_peekc() == CTRL_C) {
+      uart_try_getc();
       fw_printf("count: stopped at %lu\n", i - 1);
       return;
     }
