@@ -30,18 +30,26 @@ static inline void cpu_write_psr(uint16_t value) {
 }
 
 /** Clears PSR.E: masks maskable interrupts (critical section start). */
-static inline void cpu_di(void) { __asm__ volatile("di" : : : "memory"); }
+static inline void cpu_di(void) {
+  __asm__ volatile("di" : : : "memory");
+}
 
 /** Sets PSR.E: unmasks maskable interrupts (if PSR.I is also set). */
-static inline void cpu_ei(void) { __asm__ volatile("ei" : : : "memory"); }
+static inline void cpu_ei(void) {
+  __asm__ volatile("ei" : : : "memory");
+}
 
 /**
  * Atomically sets PSR.E and waits for an interrupt. Call with E clear after
  * checking the wake-up condition, so no interrupt is missed in between.
  */
-static inline void cpu_eiwait(void) { __asm__ volatile("eiwait" : : : "memory"); }
+static inline void cpu_eiwait(void) {
+  __asm__ volatile("eiwait" : : : "memory");
+}
 
 /** Sets both PSR.I and PSR.E: maskable interrupts from now on. */
-static inline void cpu_enable_interrupts(void) { cpu_write_psr(cpu_read_psr() | PSR_I | PSR_E); }
+static inline void cpu_enable_interrupts(void) {
+  cpu_write_psr(cpu_read_psr() | PSR_I | PSR_E);
+}
 
 #endif /* ROMS_COMMON_CPU_H */

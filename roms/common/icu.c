@@ -3,7 +3,9 @@
 
 #include "mmio.h"
 
-static uint32_t source_bit(unsigned source) { return 1UL << (source & 31u); }
+static uint32_t source_bit(unsigned source) {
+  return 1UL << (source & 31u);
+}
 
 void icu_enable(unsigned source) {
   mmio_write32(VIRT_ICU_BASE + VIRT_ICU_ENABLE_SET, source_bit(source));

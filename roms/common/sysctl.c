@@ -3,7 +3,9 @@
 
 #include "mmio.h"
 
-uint32_t sysctl_ram_size(void) { return mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_RAM_SIZE); }
+uint32_t sysctl_ram_size(void) {
+  return mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_RAM_SIZE);
+}
 
 void sysctl_read_name(uint32_t offset, char* out) {
   const volatile uint8_t* window = (const volatile uint8_t*)(VIRT_SYSCTL_BASE + offset);

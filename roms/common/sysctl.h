@@ -7,7 +7,8 @@
 /** RAM size in bytes (SYS_RAM_SIZE). */
 uint32_t sysctl_ram_size(void);
 
-/** Copies a NUL-padded name window (VIRT_SYS_CPU_NAME or VIRT_SYS_BOARD_NAME) into `out` (17 bytes). */
+/** Copies a NUL-padded name window (VIRT_SYS_CPU_NAME or VIRT_SYS_BOARD_NAME) into `out` (17
+ * bytes). */
 void sysctl_read_name(uint32_t offset, char* out);
 
 /** Name of the last reset's cause ("poweron", "software", "watchdog", "external", "unknown"). */

@@ -24,7 +24,9 @@ static const uint32_t kData = VIRT_UART0_BASE + VIRT_UART_DATA;
 static const uint32_t kStatus = VIRT_UART0_BASE + VIRT_UART_STATUS;
 static const uint32_t kCtrl = VIRT_UART0_BASE + VIRT_UART_CTRL;
 
-static bool ring_empty(const struct ring* r) { return r->head == r->tail; }
+static bool ring_empty(const struct ring* r) {
+  return r->head == r->tail;
+}
 static bool ring_full(const struct ring* r) {
   return (uint16_t)(r->head - r->tail) >= RING_SIZE;
 }

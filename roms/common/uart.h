@@ -28,7 +28,8 @@ int uart_try_getc(void);
 /** Waits until every queued byte has been handed to the UART. */
 void uart_flush(void);
 
-/** Switches to polled output (for fatal errors in exception context), draining the TX ring first. */
+/** Switches to polled output (for fatal errors in exception context), draining the TX ring first.
+ */
 void uart_polled_mode(void);
 
 #endif /* ROMS_COMMON_UART_H */

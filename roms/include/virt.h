@@ -63,7 +63,7 @@
 #define VIRT_IRQ_UART1_TX VIRT_U(5)
 #define VIRT_IRQ_RTC VIRT_U(6)
 #define VIRT_IRQ_FLASH VIRT_U(7)
-#define VIRT_IRQ_DISPLAY VIRT_U(8)   /* reserved */
+#define VIRT_IRQ_DISPLAY VIRT_U(8)     /* reserved */
 #define VIRT_IRQ_SOFT_FIRST VIRT_U(16) /* 16..31: software-only sources */
 
 /* CPU exception vectors (PRM chapter 3). */
@@ -162,7 +162,7 @@
 #define VIRT_TIMER_NUM_CHANNELS VIRT_U(2)
 
 #define VIRT_TIMER_CH_BASE(c) (VIRT_U(0x20) + VIRT_U(0x20) * (c)) /* c = 0..1 */
-#define VIRT_TIMER_CH_LOAD VIRT_U(0x00)                      /* relative to CH_BASE */
+#define VIRT_TIMER_CH_LOAD VIRT_U(0x00)                           /* relative to CH_BASE */
 #define VIRT_TIMER_CH_COUNT VIRT_U(0x04)
 #define VIRT_TIMER_CH_CTRL VIRT_U(0x08)
 #define VIRT_TIMER_CH_STATUS VIRT_U(0x0C)

@@ -4,9 +4,9 @@
 #include "fw_printf.h"
 
 const struct st_group st_cpu_groups[] = {
-    {"arith", st_arith},     {"logic", st_logic},         {"shift", st_shift},
+    {"arith", st_arith},       {"logic", st_logic},         {"shift", st_shift},
     {"multiply", st_multiply}, {"loadstore", st_loadstore}, {"stack", st_stack},
-    {"bitops", st_bitops},   {"branch", st_branch},
+    {"bitops", st_bitops},     {"branch", st_branch},
 };
 const unsigned st_cpu_group_count = sizeof st_cpu_groups / sizeof st_cpu_groups[0];
 

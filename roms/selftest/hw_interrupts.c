@@ -27,10 +27,18 @@ static void record(uint16_t source) {
   if (order_length < ORDER_MAX) order[order_length++] = source;
 }
 
-static void __attribute__((interrupt)) soft20(void) { record(20); }
-static void __attribute__((interrupt)) soft21(void) { record(21); }
-static void __attribute__((interrupt)) soft22(void) { record(22); }
-static void __attribute__((interrupt)) soft23(void) { record(23); }
+static void __attribute__((interrupt)) soft20(void) {
+  record(20);
+}
+static void __attribute__((interrupt)) soft21(void) {
+  record(21);
+}
+static void __attribute__((interrupt)) soft22(void) {
+  record(22);
+}
+static void __attribute__((interrupt)) soft23(void) {
+  record(23);
+}
 
 static void __attribute__((interrupt)) timer1_interrupt(void) {
   mmio_write32(CH1 + VIRT_TIMER_CH_STATUS, VIRT_TIMER_CH_STATUS_EXPIRED);
@@ -49,7 +57,9 @@ static void spin(void) {
   }
 }
 
-static uint32_t icu_read(uint32_t offset) { return mmio_read32(VIRT_ICU_BASE + offset); }
+static uint32_t icu_read(uint32_t offset) {
+  return mmio_read32(VIRT_ICU_BASE + offset);
+}
 
 static void set_mask(uint16_t set, uint16_t clear) {
   cpu_write_psr((uint16_t)((cpu_read_psr() & ~clear) | set));
@@ -71,7 +81,7 @@ static int run_interrupts(void) {
   cpu_ei();
   spin();
   if (order_length != 1 || order[0] != 20) return 4;
-  if (handler_psr & PSR_I) return 5; /* an interrupt clears PSR.I */
+  if (handler_psr & PSR_I) return 5;                      /* an interrupt clears PSR.I */
   if (icu_read(VIRT_ICU_PENDING) & (1UL << 20)) return 6; /* acknowledged */
   /* Masked by I: not taken until I is set. */
   order_length = 0;
@@ -147,8 +157,8 @@ static int run_timer(void) {
   timer_count = 0;
   /* One-shot: one interrupt, then the channel stops at 0. */
   mmio_write32(CH1 + VIRT_TIMER_CH_LOAD, 200);
-  mmio_write32(CH1 + VIRT_TIMER_CH_CTRL, VIRT_TIMER_CH_CTRL_ONESHOT | VIRT_TIMER_CH_CTRL_IE |
-                                             VIRT_TIMER_CH_CTRL_ENABLE);
+  mmio_write32(CH1 + VIRT_TIMER_CH_CTRL,
+               VIRT_TIMER_CH_CTRL_ONESHOT | VIRT_TIMER_CH_CTRL_IE | VIRT_TIMER_CH_CTRL_ENABLE);
   set_mask(PSR_I | PSR_E, 0);
   if (!wait_for_timer(1)) return 1;
   if (timer_count != 1) return 2;
@@ -168,8 +178,8 @@ static int run_timer(void) {
   cpu_di();
   mmio_write32(CH1 + VIRT_TIMER_CH_STATUS, VIRT_TIMER_CH_STATUS_EXPIRED);
   mmio_write32(CH1 + VIRT_TIMER_CH_LOAD, 50);
-  mmio_write32(CH1 + VIRT_TIMER_CH_CTRL, VIRT_TIMER_CH_CTRL_ONESHOT | VIRT_TIMER_CH_CTRL_IE |
-                                             VIRT_TIMER_CH_CTRL_ENABLE);
+  mmio_write32(CH1 + VIRT_TIMER_CH_CTRL,
+               VIRT_TIMER_CH_CTRL_ONESHOT | VIRT_TIMER_CH_CTRL_IE | VIRT_TIMER_CH_CTRL_ENABLE);
   uint32_t polls = 0;
   while (!(mmio_read32(CH1 + VIRT_TIMER_CH_STATUS) & VIRT_TIMER_CH_STATUS_EXPIRED)) {
     if (++polls == POLL_LIMIT) return 8;

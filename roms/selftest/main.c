@@ -5,8 +5,8 @@
  */
 #include "cpu.h"
 #include "fw_printf.h"
-#include "mmio.h"
 #include "groups.h"
+#include "mmio.h"
 #include "sysctl.h"
 #include "uart.h"
 #include "vectors.h"

@@ -34,8 +34,8 @@ static void print_banner(void) {
   uint32_t version = mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_BOARD_VERSION);
   fw_printf("\ncr16-system %s board %lu.%lu, CPU %s, RAM %lu KiB\n", board, version >> 16,
             version & 0xFFFFUL, cpu, sysctl_ram_size() >> 10);
-  fw_printf("virt-firmware %s (reset cause: %s). Type 'help' for commands.\n",
-            FIRMWARE_VERSION, sysctl_reset_cause());
+  fw_printf("virt-firmware %s (reset cause: %s). Type 'help' for commands.\n", FIRMWARE_VERSION,
+            sysctl_reset_cause());
 }
 
 int main(void) {

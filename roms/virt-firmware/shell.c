@@ -14,8 +14,8 @@ struct command {
 };
 
 static const struct command kCommands[] = {
-    {"help", cmd_help},   {"info", cmd_info},   {"mem", cmd_mem},
-    {"sum", cmd_sum},     {"fill", cmd_fill},   {"count", cmd_count},
+    {"help", cmd_help},   {"info", cmd_info},         {"mem", cmd_mem},
+    {"sum", cmd_sum},     {"fill", cmd_fill},         {"count", cmd_count},
     {"dirty", cmd_dirty}, {"poweroff", cmd_poweroff}, {"reset", cmd_reset},
 };
 

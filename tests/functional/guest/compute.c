@@ -44,8 +44,8 @@ int main(void) {
   for (int i = 1; i < COUNT; i++)
     if (values[i - 1] > values[i]) sorted = 0;
   printf("sorted: %s\n", sorted ? "yes" : "no");
-  printf("min %lu max %lu median %lu\n", (unsigned long)values[0],
-         (unsigned long)values[COUNT - 1], (unsigned long)values[COUNT / 2]);
+  printf("min %lu max %lu median %lu\n", (unsigned long)values[0], (unsigned long)values[COUNT - 1],
+         (unsigned long)values[COUNT / 2]);
   printf("sum 0x%08lx\n", (unsigned long)sum);
   printf("crc32 0x%08lx\n", (unsigned long)crc32((const uint8_t*)values, sizeof values));
   long q = -1234567L / 89, r = -1234567L % 89;

@@ -13,7 +13,7 @@
 #define GUEST_SYSCALLS_H
 
 /* Each stub is entered with the C arguments already in r2..r5. */
-#define GUEST_SVC_STUB(name, code) \
+#define GUEST_SVC_STUB(name, code)                                           \
   __asm__("  .text\n  .align 2\n  .globl " name "\n" name ":\n  movd $" code \
           ", (r1,r0)\n  excp svc\n  jump (ra)\n")
 
