@@ -24,6 +24,10 @@ int st_usermode(void);
 int st_interrupts(void);
 int st_timer(void);
 int st_nmi(void);
+int st_sysctl(void);
+int st_rtc(void);
+int st_watchdog(void);
+int st_flash(void);
 
 /** The CPU-only groups, in run order. */
 extern const struct st_group st_cpu_groups[];
