@@ -189,9 +189,9 @@ Error write_all(Channel& channel, std::span<const iovec> iov, Loop* loop, std::s
   return Error();
 }
 
-Error write_all(Channel& channel, const void* buffer, size_t length, Loop* loop) {
+Error write_all(Channel& channel, const void* buffer, size_t length, Loop* loop, uint32_t flags) {
   iovec entry{const_cast<void*>(buffer), length};
-  return write_all(channel, {&entry, 1}, loop);
+  return write_all(channel, {&entry, 1}, loop, {}, flags);
 }
 
 Expected<bool> read_all_or_eof(Channel& channel, std::span<const iovec> iov, Loop* loop,

@@ -196,7 +196,8 @@ size_t iov_size(std::span<const iovec> iov);
 /// chunk; `flags` apply to every chunk.
 Error write_all(Channel& channel, std::span<const iovec> iov, Loop* loop = nullptr,
                 std::span<const int> fds = {}, uint32_t flags = 0);
-Error write_all(Channel& channel, const void* buffer, size_t length, Loop* loop = nullptr);
+Error write_all(Channel& channel, const void* buffer, size_t length, Loop* loop = nullptr,
+                uint32_t flags = 0);
 
 /// Reads exactly the size of `iov`; end of file before that is an Error.
 /// Received fds (if any) are appended to `fds` when given.
