@@ -16,6 +16,18 @@
 #define DIRTY_BASE 0x10000UL
 #define CTRL_C 0x03
 
+/* Set by the IAD handler (main.c) when an access hit unmapped space. */
+extern volatile uint8_t shell_bus_error;
+
+/* Prints the bus error message if an access since the last call faulted
+ * (ending a partial output line first when `mid_line`). */
+static bool bus_error_reported(uint32_t address, bool mid_line) {
+  if (!shell_bus_error) return false;
+  shell_bus_error = 0;
+  fw_printf("%serror: bus error at 0x%06lx\n", mid_line ? "\n" : "", address);
+  return true;
+}
+
 /* Parses argv[index] into *value, printing an error naming the argument. */
 static bool number_arg(char** argv, int index, uint32_t* value) {
   if (shell_parse_number(argv[index], value)) return true;
@@ -73,9 +85,12 @@ void cmd_mem(int argc, char** argv) {
   if (!expect_args(argc, 2, 3, "mem ADDR [LEN]") || !number_arg(argv, 1, &address)) return;
   if (argc == 3 && !number_arg(argv, 2, &length)) return;
   const volatile uint8_t* bytes = (const volatile uint8_t*)address;
+  shell_bus_error = 0;
   for (uint32_t i = 0; i < length; i++) {
     if (i % 16 == 0) fw_printf("%06lx:", address + i);
-    fw_printf(" %02x", bytes[i]);
+    uint8_t value = bytes[i];
+    if (bus_error_reported(address + i, true)) return;
+    fw_printf(" %02x", value);
     if (i % 16 == 15 || i + 1 == length) fw_printf("\n");
   }
 }
@@ -85,7 +100,10 @@ void cmd_sum(int argc, char** argv) {
   if (!expect_args(argc, 3, 3, "sum ADDR LEN") || !number_arg(argv, 1, &address) ||
       !number_arg(argv, 2, &length))
     return;
-  fw_printf("crc32 0x%08lx\n", crc32((const uint8_t*)address, length));
+  shell_bus_error = 0;
+  uint32_t crc = crc32((const uint8_t*)address, length);
+  if (bus_error_reported(address, false)) return;
+  fw_printf("crc32 0x%08lx\n", crc);
 }
 
 void cmd_fill(int argc, char** argv) {
@@ -94,11 +112,13 @@ void cmd_fill(int argc, char** argv) {
       !number_arg(argv, 2, &length) || !number_arg(argv, 3, &seed))
     return;
   uint32_t state = seed ? seed : 1;
+  shell_bus_error = 0;
   volatile uint8_t* bytes = (volatile uint8_t*)address;
   for (uint32_t i = 0; i < length; i++) {
     state = next_pattern(state);
     bytes[i] = (uint8_t)state;
   }
+  if (bus_error_reported(address, false)) return;
   fw_printf("filled %lu bytes at 0x%06lx\n", length, address);
 }
 
@@ -121,8 +141,13 @@ void cmd_dirty(int argc, char** argv) {
   uint32_t kib;
   if (!expect_args(argc, 2, 2, "dirty KIB") || !number_arg(argv, 1, &kib)) return;
   uint32_t ram = sysctl_ram_size();
-  if (kib == 0 || kib > (ram - DIRTY_BASE) >> 10) {
-    fw_printf("error: KIB must be 1..%lu\n", (ram - DIRTY_BASE) >> 10);
+  uint32_t free_kib = ram > DIRTY_BASE ? (ram - DIRTY_BASE) >> 10 : 0;
+  if (free_kib == 0) {
+    fw_printf("error: no free RAM above 0x%06lx\n", DIRTY_BASE);
+    return;
+  }
+  if (kib == 0 || kib > free_kib) {
+    fw_printf("error: KIB must be 1..%lu\n", free_kib);
     return;
   }
   fw_printf("dirty: rewriting %lu KiB at 0x%06lx until a key is pressed\n", kib, DIRTY_BASE);

@@ -18,6 +18,14 @@ void console_putc(char c) {
   uart_putc(c);
 }
 
+volatile uint8_t shell_bus_error;
+
+/* IAD (an access to unmapped space, e.g. `mem 0xF00000`) is not fatal: the
+ * CPU saved the next instruction's PC, so note it for the shell and go on. */
+static void __attribute__((interrupt)) bus_error_trap(void) {
+  shell_bus_error = 1;
+}
+
 void fatal_exception(const uint16_t* frame) {
   uart_polled_mode();
   uint32_t pc = (((uint32_t)frame[1] << 16) | frame[0]) << 1;
@@ -40,6 +48,7 @@ static void print_banner(void) {
 
 int main(void) {
   vectors_init();
+  vectors_set(VIRT_VEC_IAD, bus_error_trap);
   uart_init();
   timer_init();
   cpu_enable_interrupts();
