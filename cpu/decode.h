@@ -6,6 +6,9 @@
 // table; decode_reference() is the plain reverse scan it is tested against.
 // Encodings no entry claims, and the 3-word `b` (word0 0x0010) with a
 // non-zero ope nibble (word1[15:12]), decode to kInvalidEntry (UND).
+// The entry depends only on word0 and word1[15:12], and a 1-word
+// instruction never depends on word1 (tested), so a fetcher may decode a
+// 1-word instruction whose following word is not readable with w1 = 0.
 //
 // Meaning of Operand::value per OperandType (all displacements in bytes):
 //   kImm4/5/6/16/32   the field sign-extended (shift counts, imm16/imm32).
