@@ -85,6 +85,7 @@ inline constexpr uint16_t kGoingAway = 1001;
 inline constexpr uint16_t kProtocolError = 1002;
 inline constexpr uint16_t kUnsupportedData = 1003;
 inline constexpr uint16_t kNoStatus = 1005;  // never sent: "the close frame had no code"
+inline constexpr uint16_t kAbnormal = 1006;  // never sent: "closed without a close frame"
 inline constexpr uint16_t kInvalidPayload = 1007;
 inline constexpr uint16_t kMessageTooBig = 1009;
 inline constexpr uint16_t kInternalError = 1011;
