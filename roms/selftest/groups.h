@@ -21,6 +21,7 @@ int st_branch(void);
 int st_exceptions(void);
 int st_iad(void);
 int st_usermode(void);
+int st_trace(void);
 int st_interrupts(void);
 int st_timer(void);
 int st_nmi(void);

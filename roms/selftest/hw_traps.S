@@ -1,8 +1,8 @@
 /*
- * Trap recording for the groups "exceptions", "iad" and "usermode"
- * (hw_exceptions.S, hw_iad.S, hw_usermode.S).
+ * Trap recording for the groups "exceptions", "iad", "usermode" and
+ * "trace" (hw_exceptions.S, hw_iad.S, hw_usermode.S, hw_trace.S).
  *
- * The stubs _st_trap_N (installed for vectors 5, 6, 7, 8, 10, 12) record
+ * The stubs _st_trap_N (installed for vectors 5, 6, 7, 8, 9, 10, 12) record
  * the vector, the saved PC (>> 1) and PSR of the exception frame at ISP,
  * the PSR inside the handler and a count. Before returning with retx they
  * clear the bits in st_psr_clear from the saved PSR and, when st_resume is
@@ -45,6 +45,7 @@ _st_trap_\vec:
   TRAP_STUB 6
   TRAP_STUB 7
   TRAP_STUB 8
+  TRAP_STUB 9
   TRAP_STUB 10
   TRAP_STUB 12
 

@@ -17,13 +17,21 @@ void st_trap_5(void);
 void st_trap_6(void);
 void st_trap_7(void);
 void st_trap_8(void);
+void st_trap_9(void);
 void st_trap_10(void);
 void st_trap_12(void);
 
 static const struct st_group kBoardGroups[] = {
-    {"exceptions", st_exceptions}, {"iad", st_iad},     {"usermode", st_usermode},
-    {"interrupts", st_interrupts}, {"timer", st_timer}, {"nmi", st_nmi},
-    {"sysctl", st_sysctl},         {"rtc", st_rtc},     {"watchdog", st_watchdog},
+    {"exceptions", st_exceptions},
+    {"iad", st_iad},
+    {"usermode", st_usermode},
+    {"trace", st_trace},
+    {"interrupts", st_interrupts},
+    {"timer", st_timer},
+    {"nmi", st_nmi},
+    {"sysctl", st_sysctl},
+    {"rtc", st_rtc},
+    {"watchdog", st_watchdog},
     {"flash", st_flash},
 };
 
@@ -70,6 +78,7 @@ int main(void) {
   vectors_set(VIRT_VEC_DVZ, st_trap_6);
   vectors_set(VIRT_VEC_FLG, st_trap_7);
   vectors_set(VIRT_VEC_BPT, st_trap_8);
+  vectors_set(VIRT_VEC_TRC, st_trap_9);
   vectors_set(VIRT_VEC_UND, st_trap_10);
   vectors_set(VIRT_VEC_IAD, st_trap_12);
   uint32_t scratch = mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_SCRATCH);

@@ -14,11 +14,13 @@
 
 #define F_C 0x0001
 #define F_L 0x0004
+#define F_T 0x0002
 #define F_U 0x0008
 #define F_F 0x0020
 #define F_Z 0x0040
 #define F_N 0x0080
 #define F_E 0x0200
+#define F_P 0x0400
 #define F_I 0x0800
 #define F_ALL 0x00E5 /* C L F Z N */
 
