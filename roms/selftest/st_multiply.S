@@ -1,5 +1,5 @@
 /* Group "multiply": mulb/mulw (truncating), mulsb/mulsw/muluw (widening)
- * and the multiply-accumulates macsw/macuw. */
+ * and the saturating multiply-accumulates macsw/macuw/macqw. */
 #include "st_macros.h"
 
   GROUP_BEGIN st_multiply
@@ -36,5 +36,29 @@
   movd    $5, (r4,r3)
   macuw   r5, r6, (r4,r3)
   CHKD    r4, r3, 0x00020003, 8
+  /* Saturation: signed and unsigned; macqw doubles the Q15 product. */
+  movw    $100, r5
+  movw    $100, r6
+  movd    $0x7ffffff0, (r4,r3)
+  macsw   r5, r6, (r4,r3)
+  CHKD    r4, r3, 0x7fffffff, 9
+  movw    $-100, r6
+  movd    $0x80000010, (r4,r3)
+  macsw   r5, r6, (r4,r3)
+  CHKD    r4, r3, 0x80000000, 10
+  movw    $0x100, r6
+  movd    $0xfffffff0, (r4,r3)
+  macuw   r5, r6, (r4,r3)
+  CHKD    r4, r3, 0xffffffff, 11
+  movw    $0x4000, r5
+  movw    $0x4000, r6
+  movd    $0x100, (r4,r3)
+  macqw   r5, r6, (r4,r3)
+  CHKD    r4, r3, 0x20000100, 12
+  movw    $-0x8000, r5
+  movw    $-0x8000, r6
+  movd    $0, (r4,r3)
+  macqw   r5, r6, (r4,r3)
+  CHKD    r4, r3, 0x7fffffff, 13
 #endif
   GROUP_END
