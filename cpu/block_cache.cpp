@@ -3,8 +3,15 @@
 
 namespace cr16 {
 
-BlockCache::BlockCache()
-    : blocks_(new Block[kMaxBlocks]), ops_(new Op[kMaxOps]), lookup_(1u << kLookupBits, nullptr) {}
+BlockCache::BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops,
+                       unsigned block_instructions)
+    : lookup_mask_((1u << lookup_bits) - 1),
+      max_blocks_(max_blocks),
+      max_ops_(max_ops),
+      block_instructions_(block_instructions),
+      blocks_(new Block[max_blocks]),
+      ops_(new Op[max_ops]),
+      lookup_(size_t{1} << lookup_bits, nullptr) {}
 
 Block* BlockCache::begin(uint32_t pc) {
   Block* block = &blocks_[block_count_];
@@ -19,7 +26,7 @@ void BlockCache::commit(Block* block, size_t op_total) {
   op_count_ += op_total;
   ++translations_;
   block->valid = true;
-  Block*& slot = lookup_[(block->pc >> 1) & kLookupMask];
+  Block*& slot = lookup_[(block->pc >> 1) & lookup_mask_];
   if (slot) slot->valid = false;  // displaced: unreachable until retranslated
   slot = block;
 }
@@ -36,6 +43,7 @@ void BlockCache::invalidate_page(uint32_t page) {
 
 void BlockCache::flush() {
   for (Block*& slot : lookup_) slot = nullptr;
+  for (size_t i = 0; i < block_count_; ++i) blocks_[i].valid = false;
   block_count_ = 0;
   op_count_ = 0;
   ++flushes_;

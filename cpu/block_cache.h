@@ -13,9 +13,11 @@ namespace cr16 {
 class Cpu;
 struct Op;
 
-/// An instruction handler. Returns the next Op of the block (usually op + 1)
-/// or nullptr when the block is left (branch, trap, state change); in that
-/// case the handler has set the PC and Cpu's last-op marker (Cpu::exit_to).
+/// An instruction handler. It executes its instruction, then continues the
+/// block by tail-calling the next Op's handler (threaded dispatch), so the
+/// first handler of a block runs the whole block. The handler that leaves the
+/// block (branch, trap, state change, or the terminator Op) sets the PC and
+/// Cpu's last-op marker (Cpu::exit_to) and returns nullptr.
 using OpHandler = const Op* (*)(Cpu& cpu, const Op* op);
 
 /// One predecoded instruction. Field meaning depends on the handler; see
@@ -48,21 +50,25 @@ struct Block {
 /// executed is never freed under it (invalidation only unlinks).
 class BlockCache {
  public:
-  static constexpr unsigned kLookupBits = 14;
-  static constexpr size_t kMaxBlocks = 32768;
-  static constexpr size_t kMaxOps = 262144;
   static constexpr unsigned kMaxBlockInstructions = 64;
 
-  BlockCache();
+  /// A cache of up to max_blocks blocks and max_ops ops in total, looked up
+  /// through 2^lookup_bits direct-mapped slots; blocks hold at most
+  /// block_instructions instructions (1 for the single-step cache).
+  BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops,
+             unsigned block_instructions);
+
+  /// Instructions per block at most.
+  unsigned block_instructions() const { return block_instructions_; }
 
   /// The valid block starting at pc, or nullptr.
   Block* find(uint32_t pc) const {
-    Block* block = lookup_[(pc >> 1) & kLookupMask];
+    Block* block = lookup_[(pc >> 1) & lookup_mask_];
     return (block && block->pc == pc) ? block : nullptr;
   }
   /// True when a new block of up to kMaxBlockInstructions may not fit.
   bool full() const {
-    return block_count_ >= kMaxBlocks || op_count_ + kMaxBlockInstructions + 1 > kMaxOps;
+    return block_count_ >= max_blocks_ || op_count_ + block_instructions_ + 1 > max_ops_;
   }
   /// Starts a new block; the caller fills ops (up to kMaxBlockInstructions+1)
   /// then calls commit(). Requires !full().
@@ -81,7 +87,10 @@ class BlockCache {
   uint64_t flushes() const { return flushes_; }
 
  private:
-  static constexpr uint32_t kLookupMask = (1u << kLookupBits) - 1;
+  uint32_t lookup_mask_;
+  size_t max_blocks_;
+  size_t max_ops_;
+  unsigned block_instructions_;
   std::unique_ptr<Block[]> blocks_;
   std::unique_ptr<Op[]> ops_;
   std::vector<Block*> lookup_;

@@ -39,7 +39,7 @@ void Cpu::reset(uint32_t reset_pc) {
   state_.halted = 0;
   state_.nmi_pending = 0;
   code_written_ = false;
-  cache_.flush();
+  flush_code_cache();
 }
 
 void Cpu::set_psr(uint16_t value) {
@@ -50,7 +50,7 @@ void Cpu::set_psr(uint16_t value) {
 
 void Cpu::set_cfg(uint16_t value) {
   value &= cfg::kImplemented;
-  if ((value ^ state_.cfg) & cfg::kSr) cache_.flush();
+  if ((value ^ state_.cfg) & cfg::kSr) flush_code_cache();
   state_.cfg = value;
 }
 
@@ -204,23 +204,27 @@ Error Cpu::debug_read_block(uint32_t address, uint8_t* data, size_t length) {
   return Error();
 }
 
-void Cpu::flush_code_cache() { cache_.flush(); }
+void Cpu::flush_code_cache() {
+  cache_.flush();
+  step_cache_.flush();
+}
 
 void Cpu::code_page_written(uint32_t page_index) {
   cache_.invalidate_page(page_index);
+  step_cache_.invalidate_page(page_index);
   code_written_ = true;
 }
 
 // ---- The run loop.
 
-Block* Cpu::block_at(uint32_t pc) {
-  if (Block* block = cache_.find(pc)) return block;
-  if (cache_.full()) cache_.flush();
-  return translate(pc);
+Block* Cpu::block_at(BlockCache& cache, uint32_t pc) {
+  if (Block* block = cache.find(pc)) return block;
+  if (cache.full()) cache.flush();
+  return translate(cache, pc);
 }
 
 void Cpu::step_one() {
-  Block* block = block_at(state_.pc);
+  Block* block = block_at(step_cache_, state_.pc);
   if (!block) {
     ++icount_;  // the fetch fault counts as a step so run() always progresses
     return;
@@ -235,14 +239,13 @@ void Cpu::step_one() {
                     static_cast<uint32_t>(LogCategory::kCpu))) {
     trace_block(*block);
   }
-  const Op* op = block->ops;
-  const Op* next = op->handler(*this, op);
-  if (next) state_.pc = next->pc;
+  block->ops->handler(*this, block->ops);  // one instruction, then the terminator
   ++icount_;
 }
 
 StopReason Cpu::run(uint64_t max_instructions) {
   const uint64_t end = icount_ + max_instructions;
+  end_ = end;
   for (;;) {
     if (exit_requested_.load(std::memory_order_relaxed)) [[unlikely]] {
       exit_requested_.store(false, std::memory_order_relaxed);
@@ -254,7 +257,7 @@ StopReason Cpu::run(uint64_t max_instructions) {
       if (state_.halted) return StopReason::kHalted;
     }
     if (icount_ >= end) return StopReason::kBudget;
-    Block* block = block_at(state_.pc);
+    Block* block = block_at(cache_, state_.pc);
     if (!block) [[unlikely]] {
       ++icount_;
       continue;
@@ -268,11 +271,11 @@ StopReason Cpu::run(uint64_t max_instructions) {
                       static_cast<uint32_t>(LogCategory::kCpu))) [[unlikely]] {
       trace_block(*block);
     }
-    const Op* op = block->ops;
-    do {
-      op = op->handler(*this, op);
-    } while (op);
-    icount_ += static_cast<uint64_t>(last_op_ - block->ops) + 1;
+    chain_budget_ = kMaxChain;
+    enter_block(block);
+    block->ops->handler(*this, block->ops);  // runs the block (threaded, maybe chained)
+    settle_block_count();
+    chain_budget_ = 0;
   }
 }
 

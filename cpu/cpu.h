@@ -164,6 +164,23 @@ class Cpu : public CodeWriteListener {
     last_op_ = op;
     return nullptr;
   }
+  /// Leaves the block like exit_to(), but when nothing needs the run loop's
+  /// attention (budget, interrupts, trace, chain depth) jumps straight into
+  /// the cached block at new_pc (block chaining). Used by branches.
+  const Op* continue_at(const Op* op, uint32_t new_pc) {
+    state_.pc = new_pc & kAddressMask;
+    last_op_ = op;
+    if (chain_budget_ == 0) return nullptr;
+    if ((state_.psr & (psr::kT | psr::kP)) || state_.nmi_pending || interrupt_deliverable()) {
+      return nullptr;
+    }
+    Block* next = cache_.find(state_.pc);
+    if (!next || next->instruction_count > end_ - icount_) return nullptr;
+    --chain_budget_;
+    settle_block_count();
+    enter_block(next);
+    return next->ops->handler(*this, next->ops);
+  }
   /// Takes a trap raised by the instruction `op` (SVC, DVZ, FLG, BPT, UND):
   /// the saved PC is the instruction itself.
   const Op* trap(const Op* op, uint8_t vector);
@@ -175,7 +192,8 @@ class Cpu : public CodeWriteListener {
       code_written_ = false;
       return exit_to(op, op->pc + op->size);
     }
-    return op + 1;
+    ++op;
+    return op->handler(*this, op);
   }
   /// Runs the SVC hook for `op`; true when it handled the call.
   bool call_svc_hook(const Op* op);
@@ -201,14 +219,29 @@ class Cpu : public CodeWriteListener {
   }
   /// Returns the block starting at pc, translating it if needed; nullptr
   /// when the first instruction cannot be fetched (IAD was taken).
-  Block* block_at(uint32_t pc);
-  Block* translate(uint32_t pc);
+  Block* block_at(BlockCache& cache, uint32_t pc);
+  Block* translate(BlockCache& cache, uint32_t pc);
   /// Executes exactly one instruction at state_.pc (trace mode, budget tail).
   void step_one();
   /// -d exec / -d cpu: one line per executed block (trace.cpp).
   void trace_block(const Block& block);
   /// -d in_asm: the instructions of a freshly translated block (trace.cpp).
   void trace_translation(const Block& block);
+
+  /// Block accounting: entering a block counts all its instructions; when the
+  /// block is left, the ones after last_op_ are given back.
+  void enter_block(const Block* block) {
+    current_block_ = block;
+    icount_ += block->instruction_count;
+  }
+  void settle_block_count() {
+    icount_ -= current_block_->instruction_count -
+               static_cast<uint64_t>(last_op_ - current_block_->ops + 1);
+  }
+
+  /// Blocks chained without returning to the run loop, at most (bounds the
+  /// host stack when a compiler does not turn handler calls into jumps).
+  static constexpr unsigned kMaxChain = 256;
 
   Bus& bus_;
   CpuModel model_;
@@ -218,8 +251,13 @@ class Cpu : public CodeWriteListener {
   bool irq_line_ = false;
   bool code_written_ = false;
   const Op* last_op_ = nullptr;
+  const Block* current_block_ = nullptr;
+  uint64_t end_ = 0;            // icount at which run() must stop
+  unsigned chain_budget_ = 0;   // 0 outside the fast path (no chaining)
   SvcHook svc_hook_;
-  BlockCache cache_;
+  BlockCache cache_{14, 32768, 262144, BlockCache::kMaxBlockInstructions};
+  /// One-instruction blocks for single-stepping (trace mode, budget tails).
+  BlockCache step_cache_{12, 8192, 16384, 1};
 };
 
 }  // namespace cr16

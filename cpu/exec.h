@@ -30,6 +30,13 @@ bool select_multiple(const Decoded& d, Op& op);   // loadm/loadmp/storm/stormp
 bool select_processor(const Decoded& d, Op& op);  // lpr/lprd/spr/sprd
 bool select_misc(const Decoded& d, Op& op);       // excp, retx, di, ei, wait, eiwait, cinv, nop
 
+/// Continues with the next Op of the block (threaded dispatch: a tail call,
+/// so a block runs as a chain of jumps without returning to the run loop).
+inline const Op* next(Cpu& cpu, const Op* op) {
+  ++op;
+  return op->handler(cpu, op);
+}
+
 /// Fills `op` (handler and operands) for one decoded instruction at `pc`.
 /// Unassigned encodings and forms no handler accepts get op_undefined.
 /// Returns true when the instruction must end its block.
@@ -42,18 +49,32 @@ const Op* op_end_of_block(Cpu& cpu, const Op* op);
 
 // ---- Operand access by width (8, 16, 32 bits). For 32 bits the register
 // code is a pair code.
-template <unsigned kBits>
+// kFastPair: the predecoder proved the pair code is 0..10, i.e. two plain
+// 16-bit registers (no r12 half, no CFG.SR dependence).
+template <unsigned kBits, bool kFastPair = false>
 inline uint32_t get_reg(const Cpu& cpu, unsigned code) {
-  if constexpr (kBits == 8) return cpu.state().r[code] & 0xFFu;
+  const uint32_t* r = cpu.state().r;
+  if constexpr (kBits == 8) return r[code] & 0xFFu;
   if constexpr (kBits == 16) return cpu.reg16(code);
-  if constexpr (kBits == 32) return cpu.pair(code);
+  if constexpr (kBits == 32 && kFastPair) return r[code] | (r[code + 1] << 16);
+  if constexpr (kBits == 32 && !kFastPair) return cpu.pair(code);
 }
 
-template <unsigned kBits>
+template <unsigned kBits, bool kFastPair = false>
 inline void set_reg(Cpu& cpu, unsigned code, uint32_t value) {
   if constexpr (kBits == 8) cpu.set_reg8(code, value);
   if constexpr (kBits == 16) cpu.set_reg16(code, value);
-  if constexpr (kBits == 32) cpu.set_pair(code, value);
+  if constexpr (kBits == 32 && kFastPair) {
+    uint32_t* r = cpu.state().r;
+    r[code] = value & 0xFFFFu;
+    r[code + 1] = value >> 16;
+  }
+  if constexpr (kBits == 32 && !kFastPair) cpu.set_pair(code, value);
+}
+
+/// True when the ALU form's register operands allow the kFastPair variant.
+inline bool fast_pairs(const Op& op, bool immediate) {
+  return op.a < 11 && (immediate || op.b < 11);
 }
 
 template <unsigned kBits>
@@ -75,13 +96,25 @@ enum class SourceKind : uint8_t { kImmediate, kRegister };
 
 /// Source of a two-operand ALU instruction: Op::imm for immediates, register
 /// Op::b otherwise. Destination is always register Op::a.
-template <unsigned kBits, SourceKind kSource>
+template <unsigned kBits, SourceKind kSource, bool kFastPair = false>
 inline uint32_t source(const Cpu& cpu, const Op* op) {
   if constexpr (kSource == SourceKind::kImmediate) {
     return static_cast<uint32_t>(op->imm) & alu::mask<kBits>();
   } else {
-    return get_reg<kBits>(cpu, op->b);
+    return get_reg<kBits, kFastPair>(cpu, op->b);
   }
+}
+
+/// Picks one of the four (source kind x fast pair) instances of a handler
+/// template `Handler<kSource, kFast>`.
+template <template <SourceKind, bool> class Handler>
+inline OpHandler pick_form(bool immediate, bool fast) {
+  if (immediate) {
+    return fast ? &Handler<SourceKind::kImmediate, true>::run
+                : &Handler<SourceKind::kImmediate, false>::run;
+  }
+  return fast ? &Handler<SourceKind::kRegister, true>::run
+              : &Handler<SourceKind::kRegister, false>::run;
 }
 
 /// Fills op.a/op.b/op.imm for a "src, dest" ALU form and tells whether the

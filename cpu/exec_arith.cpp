@@ -6,15 +6,15 @@ namespace {
 
 enum class ArithOp : uint8_t { kAdd, kAddCarry, kAddUnsigned, kSub, kSubCarry, kCompare };
 
-template <ArithOp kOp, unsigned kBits, SourceKind kSource>
+template <ArithOp kOp, unsigned kBits, SourceKind kSource, bool kFast>
 const Op* arith(Cpu& cpu, const Op* op) {
   CpuState& s = cpu.state();
-  const uint32_t src = source<kBits, kSource>(cpu, op);
-  const uint32_t dest = get_reg<kBits>(cpu, op->a);
+  const uint32_t src = source<kBits, kSource, kFast>(cpu, op);
+  const uint32_t dest = get_reg<kBits, kFast>(cpu, op->a);
   if constexpr (kOp == ArithOp::kCompare) {
     s.psr = alu::compare<kBits>(s.psr, src, dest);
   } else if constexpr (kOp == ArithOp::kAddUnsigned) {
-    set_reg<kBits>(cpu, op->a, (dest + src) & alu::mask<kBits>());
+    set_reg<kBits, kFast>(cpu, op->a, (dest + src) & alu::mask<kBits>());
   } else {
     const uint32_t carry = (s.psr & psr::kC) ? 1u : 0u;
     uint32_t result;
@@ -22,22 +22,29 @@ const Op* arith(Cpu& cpu, const Op* op) {
     if constexpr (kOp == ArithOp::kAddCarry) result = alu::add<kBits>(dest, src, carry, &s.psr);
     if constexpr (kOp == ArithOp::kSub) result = alu::sub<kBits>(dest, src, 0, &s.psr);
     if constexpr (kOp == ArithOp::kSubCarry) result = alu::sub<kBits>(dest, src, carry, &s.psr);
-    set_reg<kBits>(cpu, op->a, result);
+    set_reg<kBits, kFast>(cpu, op->a, result);
   }
-  return op + 1;
+  return next(cpu, op);
 }
 
 template <ArithOp kOp, unsigned kBits>
-OpHandler pick(bool immediate) {
-  return immediate ? &arith<kOp, kBits, SourceKind::kImmediate>
-                   : &arith<kOp, kBits, SourceKind::kRegister>;
+struct Arith {
+  template <SourceKind kSource, bool kFast>
+  struct Form {
+    static const Op* run(Cpu& cpu, const Op* op) { return arith<kOp, kBits, kSource, kFast>(cpu, op); }
+  };
+};
+
+template <ArithOp kOp, unsigned kBits>
+OpHandler pick(bool immediate, bool fast) {
+  return pick_form<Arith<kOp, kBits>::template Form>(immediate, fast);
 }
 
 }  // namespace
 
 bool select_arith(const Decoded& d, Op& op) {
   bool immediate = false;
-  OpHandler (*chooser)(bool) = nullptr;
+  OpHandler (*chooser)(bool, bool) = nullptr;
   switch (d.mnemonic) {
     case Mnemonic::kAddb: chooser = &pick<ArithOp::kAdd, 8>; break;
     case Mnemonic::kAddw: chooser = &pick<ArithOp::kAdd, 16>; break;
@@ -57,7 +64,7 @@ bool select_arith(const Decoded& d, Op& op) {
     default: return false;
   }
   if (!two_operand_form(d, op, &immediate)) return false;
-  op.handler = chooser(immediate);
+  op.handler = chooser(immediate, fast_pairs(op, immediate));
   return true;
 }
 

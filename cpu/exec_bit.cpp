@@ -22,7 +22,7 @@ struct MemoryBit {
       const uint32_t bit = 1u << (op->imm2 & (kBits - 1));
       set_flag(cpu.state(), (value & bit) != 0);
       if constexpr (kOp == BitOp::kTest) {
-        return op + 1;
+        return next(cpu, op);
       } else {
         value = kOp == BitOp::kSet ? (value | bit) : (value & ~bit);
         if (!store<kBits>(cpu, address, value)) [[unlikely]] return cpu.fault_address(op);
@@ -38,7 +38,7 @@ const Op* test_register_bit(Cpu& cpu, const Op* op) {
       (kSource == SourceKind::kImmediate ? static_cast<uint32_t>(op->imm) : cpu.state().r[op->b]) &
       15u;
   set_flag(cpu.state(), (cpu.reg16(op->a) >> position) & 1u);
-  return op + 1;
+  return next(cpu, op);
 }
 
 template <BitOp kOp>

@@ -15,42 +15,42 @@ inline uint32_t next_pc(const Op* op) { return op->pc + op->size; }
 template <unsigned kCondition>
 const Op* branch(Cpu& cpu, const Op* op) {
   if (alu::condition(cpu.state().psr, kCondition)) {
-    return cpu.exit_to(op, static_cast<uint32_t>(op->imm));
+    return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
   }
-  return cpu.exit_to(op, next_pc(op));
+  return cpu.continue_at(op, next_pc(op));
 }
 
 const Op* branch_always(Cpu& cpu, const Op* op) {
-  return cpu.exit_to(op, static_cast<uint32_t>(op->imm));
+  return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
 }
 
 // beq0/bne0: Op::b = register, Op::imm = target.
 template <unsigned kBits, bool kIfZero>
 const Op* branch_on_zero(Cpu& cpu, const Op* op) {
   const bool zero = (cpu.state().r[op->b] & alu::mask<kBits>()) == 0;
-  return cpu.exit_to(op, zero == kIfZero ? static_cast<uint32_t>(op->imm) : next_pc(op));
+  return cpu.continue_at(op, zero == kIfZero ? static_cast<uint32_t>(op->imm) : next_pc(op));
 }
 
 // bal: Op::a = link pair code, Op::imm = target.
 const Op* branch_and_link(Cpu& cpu, const Op* op) {
   cpu.set_pair(op->a, next_pc(op) >> 1);
-  return cpu.exit_to(op, static_cast<uint32_t>(op->imm));
+  return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
 }
 
 // jal: Op::a = link pair code, Op::b = target pair code.
 const Op* jump_and_link(Cpu& cpu, const Op* op) {
   const uint32_t target = (cpu.pair(op->b) << 1) & kPcMask;
   cpu.set_pair(op->a, next_pc(op) >> 1);
-  return cpu.exit_to(op, target);
+  return cpu.continue_at(op, target);
 }
 
 // Jcond / jump: Op::b = target pair code.
 template <unsigned kCondition>
 const Op* jump(Cpu& cpu, const Op* op) {
   if (alu::condition(cpu.state().psr, kCondition)) {
-    return cpu.exit_to(op, (cpu.pair(op->b) << 1) & kPcMask);
+    return cpu.continue_at(op, (cpu.pair(op->b) << 1) & kPcMask);
   }
-  return cpu.exit_to(op, next_pc(op));
+  return cpu.continue_at(op, next_pc(op));
 }
 
 // jusr: jump and enter user mode.
@@ -64,7 +64,7 @@ const Op* jump_user(Cpu& cpu, const Op* op) {
 template <unsigned kCondition>
 const Op* set_on_condition(Cpu& cpu, const Op* op) {
   cpu.set_reg16(op->a, alu::condition(cpu.state().psr, kCondition) ? 1u : 0u);
-  return op + 1;
+  return next(cpu, op);
 }
 
 

@@ -15,7 +15,7 @@ struct Load {
         return cpu.fault_address(op);
       }
       set_reg<kBits>(cpu, op->a, value);
-      return op + 1;
+      return next(cpu, op);
     }
   };
 };

@@ -6,28 +6,35 @@ namespace {
 
 enum class LogicOp : uint8_t { kAnd, kOr, kXor };
 
-template <LogicOp kOp, unsigned kBits, SourceKind kSource>
+template <LogicOp kOp, unsigned kBits, SourceKind kSource, bool kFast>
 const Op* logic(Cpu& cpu, const Op* op) {
-  const uint32_t src = source<kBits, kSource>(cpu, op);
-  const uint32_t dest = get_reg<kBits>(cpu, op->a);
+  const uint32_t src = source<kBits, kSource, kFast>(cpu, op);
+  const uint32_t dest = get_reg<kBits, kFast>(cpu, op->a);
   uint32_t result;
   if constexpr (kOp == LogicOp::kAnd) result = dest & src;
   if constexpr (kOp == LogicOp::kOr) result = dest | src;
   if constexpr (kOp == LogicOp::kXor) result = dest ^ src;
-  set_reg<kBits>(cpu, op->a, result);
-  return op + 1;
+  set_reg<kBits, kFast>(cpu, op->a, result);
+  return next(cpu, op);
 }
 
 template <LogicOp kOp, unsigned kBits>
-OpHandler pick(bool immediate) {
-  return immediate ? &logic<kOp, kBits, SourceKind::kImmediate>
-                   : &logic<kOp, kBits, SourceKind::kRegister>;
+struct Logic {
+  template <SourceKind kSource, bool kFast>
+  struct Form {
+    static const Op* run(Cpu& cpu, const Op* op) { return logic<kOp, kBits, kSource, kFast>(cpu, op); }
+  };
+};
+
+template <LogicOp kOp, unsigned kBits>
+OpHandler pick(bool immediate, bool fast) {
+  return pick_form<Logic<kOp, kBits>::template Form>(immediate, fast);
 }
 
 }  // namespace
 
 bool select_logic(const Decoded& d, Op& op) {
-  OpHandler (*chooser)(bool) = nullptr;
+  OpHandler (*chooser)(bool, bool) = nullptr;
   switch (d.mnemonic) {
     case Mnemonic::kAndb: chooser = &pick<LogicOp::kAnd, 8>; break;
     case Mnemonic::kAndw: chooser = &pick<LogicOp::kAnd, 16>; break;
@@ -42,7 +49,7 @@ bool select_logic(const Decoded& d, Op& op) {
   }
   bool immediate = false;
   if (!two_operand_form(d, op, &immediate)) return false;
-  op.handler = chooser(immediate);
+  op.handler = chooser(immediate, fast_pairs(op, immediate));
   return true;
 }
 

@@ -54,10 +54,10 @@ const Op* wait(Cpu& cpu, const Op* op) {
 // code-page write tracking instead.
 const Op* cache_invalidate(Cpu& cpu, const Op* op) {
   if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
-  return op + 1;
+  return next(cpu, op);
 }
 
-const Op* no_operation(Cpu&, const Op* op) { return op + 1; }
+const Op* no_operation(Cpu& cpu, const Op* op) { return next(cpu, op); }
 
 }  // namespace
 

@@ -5,29 +5,34 @@
 namespace cr16::exec {
 namespace {
 
-template <unsigned kBits, SourceKind kSource>
-const Op* move(Cpu& cpu, const Op* op) {
-  set_reg<kBits>(cpu, op->a, source<kBits, kSource>(cpu, op));
-  return op + 1;
-}
+template <unsigned kBits>
+struct Move {
+  template <SourceKind kSource, bool kFast>
+  struct Form {
+    static const Op* run(Cpu& cpu, const Op* op) {
+      set_reg<kBits, kFast>(cpu, op->a, source<kBits, kSource, kFast>(cpu, op));
+      return next(cpu, op);
+    }
+  };
+};
 
 template <bool kSigned>
 const Op* extend_byte(Cpu& cpu, const Op* op) {
   const uint32_t v = cpu.state().r[op->b] & 0xFFu;
   cpu.set_reg16(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 8)) : v);
-  return op + 1;
+  return next(cpu, op);
 }
 
 template <bool kSigned>
 const Op* extend_word(Cpu& cpu, const Op* op) {
   const uint32_t v = cpu.reg16(op->b);
   cpu.set_pair(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 16)) : v);
-  return op + 1;
+  return next(cpu, op);
 }
 
 template <unsigned kBits>
-OpHandler pick(bool immediate) {
-  return immediate ? &move<kBits, SourceKind::kImmediate> : &move<kBits, SourceKind::kRegister>;
+OpHandler pick(bool immediate, bool fast) {
+  return pick_form<Move<kBits>::template Form>(immediate, fast);
 }
 
 }  // namespace
@@ -40,9 +45,9 @@ bool select_move(const Decoded& d, Op& op) {
     case Mnemonic::kMovw:
     case Mnemonic::kMovd:
       if (!two_operand_form(d, op, &immediate)) return false;
-      handler = d.mnemonic == Mnemonic::kMovb   ? pick<8>(immediate)
-                : d.mnemonic == Mnemonic::kMovw ? pick<16>(immediate)
-                                                : pick<32>(immediate);
+      handler = d.mnemonic == Mnemonic::kMovb   ? pick<8>(immediate, false)
+                : d.mnemonic == Mnemonic::kMovw ? pick<16>(immediate, false)
+                                                : pick<32>(immediate, fast_pairs(op, immediate));
       break;
     case Mnemonic::kMovxb: handler = &extend_byte<true>; break;
     case Mnemonic::kMovzb: handler = &extend_byte<false>; break;

@@ -40,7 +40,7 @@ const Op* load_multiple(Cpu& cpu, const Op* op) {
   }
   for (uint32_t i = 0; i < count; ++i) cpu.set_reg16(kRegisterOrder[i], values[i]);
   write_pointer(cpu, kPointer, base + 2 * count);
-  return op + 1;
+  return next(cpu, op);
 }
 
 template <Pointer kPointer>

@@ -92,14 +92,14 @@ const Op* load_processor32(Cpu& cpu, const Op* op) {
 
 const Op* store_processor16(Cpu& cpu, const Op* op) {
   cpu.set_reg16(op->b, read_processor16(cpu, op->a));
-  return op + 1;
+  return next(cpu, op);
 }
 
 const Op* store_processor32(Cpu& cpu, const Op* op) {
   uint32_t value;
   if (!read_processor32(cpu, op->a, &value)) return cpu.trap(op, vector::kUnd);
   cpu.set_pair(op->b, value);
-  return op + 1;
+  return next(cpu, op);
 }
 
 }  // namespace

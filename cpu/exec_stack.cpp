@@ -69,7 +69,7 @@ bool pop_registers(Cpu& cpu, const Op* op) {
 
 const Op* pop(Cpu& cpu, const Op* op) {
   if (!pop_registers(cpu, op)) return cpu.fault_address(op);
-  return op + 1;
+  return next(cpu, op);
 }
 
 const Op* pop_return(Cpu& cpu, const Op* op) {

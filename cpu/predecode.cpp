@@ -80,7 +80,7 @@ bool memory_operand(const isa::Operand& operand, AddressMode* mode, Op& op) {
   }
 }
 
-const Op* op_end_of_block(Cpu& cpu, const Op* op) { return cpu.exit_to(op - 1, op->pc); }
+const Op* op_end_of_block(Cpu& cpu, const Op* op) { return cpu.continue_at(op - 1, op->pc); }
 
 namespace {
 
@@ -134,14 +134,14 @@ bool predecode_instruction(const Decoded& d, uint32_t pc, Op* op) {
 
 }  // namespace exec
 
-Block* Cpu::translate(uint32_t pc) {
-  Block* block = cache_.begin(pc);
+Block* Cpu::translate(BlockCache& cache, uint32_t pc) {
+  Block* block = cache.begin(pc);
   block->first_page = pc >> kPageBits;
   block->last_page = block->first_page;
   uint32_t address = pc;
   size_t count = 0;
   bool ended = false;
-  while (count < BlockCache::kMaxBlockInstructions) {
+  while (count < cache.block_instructions()) {
     if (count > 0 && (address >> kPageBits) != block->first_page) break;
     uint16_t words[3] = {0, 0, 0};
     if (!fetch_word(address, &words[0])) break;
@@ -181,7 +181,7 @@ Block* Cpu::translate(uint32_t pc) {
   block->end_pc = address;
   bus_.watch_code_page(block->first_page);
   if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
-  cache_.commit(block, op_total);
+  cache.commit(block, op_total);
   if (log_enabled(LogCategory::kInAsm)) trace_translation(*block);
   return block;
 }
