@@ -77,7 +77,9 @@ HandshakeOutcome run_handshake(TlsSession& client, TlsSession& server) {
       else
         outcome.server_done = *step;
     }
-    const bool moved = transfer(client, server) | transfer(server, client);
+    const bool client_sent = transfer(client, server);
+    const bool server_sent = transfer(server, client);
+    const bool moved = client_sent || server_sent;
     if (!moved && (outcome.client_done || !outcome.client.ok()) &&
         (outcome.server_done || !outcome.server.ok())) {
       break;
