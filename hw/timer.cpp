@@ -94,6 +94,7 @@ void TimerDevice::sync_channel(unsigned index) {
     uint64_t past = ticks - channel.count;
     channel.count = static_cast<uint32_t>(reload - past % reload);
   }
+  update_line(index);  // the line follows EXPIRED as soon as a read observes it
 }
 
 void TimerDevice::rearm(unsigned index) {
