@@ -235,10 +235,7 @@ void Cpu::step_one() {
   } else {
     state_.psr &= static_cast<uint16_t>(~psr::kP);
   }
-  if (log_mask() & (static_cast<uint32_t>(LogCategory::kExec) |
-                    static_cast<uint32_t>(LogCategory::kCpu))) {
-    trace_block(*block);
-  }
+  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) trace_block(*block);
   block->ops->handler(*this, block->ops);  // one instruction, then the terminator
   ++icount_;
 }
@@ -267,11 +264,9 @@ StopReason Cpu::run(uint64_t max_instructions) {
       step_one();
       continue;
     }
-    if (log_mask() & (static_cast<uint32_t>(LogCategory::kExec) |
-                      static_cast<uint32_t>(LogCategory::kCpu))) [[unlikely]] {
-      trace_block(*block);
-    }
-    chain_budget_ = kMaxChain;
+    const bool tracing = log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu);
+    if (tracing) [[unlikely]] trace_block(*block);
+    chain_budget_ = tracing ? 0 : kMaxChain;  // chained blocks would bypass the trace
     enter_block(block);
     block->ops->handler(*this, block->ops);  // runs the block (threaded, maybe chained)
     settle_block_count();

@@ -3,13 +3,14 @@
 
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/disas.h"
 #include "util/log.h"
 
 namespace cr16 {
 namespace {
 
 std::string describe(const Op& op) {
-  char text[96];
+  char text[32];
   const int words = op.size / 2;
   int used = 0;
   for (int i = 0; i < 3; ++i) {
@@ -20,9 +21,7 @@ std::string describe(const Op& op) {
     }
   }
   const isa::Decoded decoded = isa::decode(op.words[0], op.words[1], op.words[2]);
-  std::snprintf(text + used, sizeof text - used, " %s",
-                decoded.valid() ? isa::mnemonic_name(decoded.mnemonic) : "(undefined)");
-  return text;
+  return std::string(text) + " " + disassemble(decoded, op.pc);
 }
 
 }  // namespace
