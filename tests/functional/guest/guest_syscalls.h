@@ -1,5 +1,6 @@
 /*
- * Correct semihosting system calls for test programs, overriding libgloss.
+ * Correct semihosting system calls for test programs, overriding libgloss
+ * (_open, _close, _read, _write, _lseek, _unlink, _rename, _gettimeofday).
  *
  * The cr16 libgloss stubs in newlib 3.3 (libsim.a) issue the right
  * `excp svc` but then return an uninitialised stack word instead of the
@@ -12,6 +13,8 @@
 #ifndef GUEST_SYSCALLS_H
 #define GUEST_SYSCALLS_H
 
+#include <sys/time.h>
+
 /* Each stub is entered with the C arguments already in r2..r5. */
 #define GUEST_SVC_STUB(name, code)                                           \
   __asm__("  .text\n  .align 2\n  .globl " name "\n" name ":\n  movd $" code \
@@ -23,5 +26,17 @@ GUEST_SVC_STUB("__read", "0x403");
 GUEST_SVC_STUB("__write", "0x404");
 GUEST_SVC_STUB("__lseek", "0x405");
 GUEST_SVC_STUB("__unlink", "0x407");
+GUEST_SVC_STUB("__rename", "0x406");
+GUEST_SVC_STUB("_host_time", "0x300");
+
+long host_time(void);
+
+/* newlib's time() and gettimeofday() end here; seconds only, like libgloss. */
+int _gettimeofday(struct timeval* tv, void* tz) {
+  (void)tz;
+  tv->tv_sec = host_time();
+  tv->tv_usec = 0;
+  return 0;
+}
 
 #endif /* GUEST_SYSCALLS_H */
