@@ -1,6 +1,11 @@
-/* The self-test groups: each returns 0 on success or the first failing check number. */
+/*
+ * The self-test groups: each returns 0 on success, the first failing check
+ * number, or ST_SKIP when the group does not apply to this machine.
+ */
 #ifndef ROMS_SELFTEST_GROUPS_H
 #define ROMS_SELFTEST_GROUPS_H
+
+#define ST_SKIP (-1)
 
 struct st_group {
   const char* name;
@@ -35,8 +40,8 @@ extern const struct st_group st_cpu_groups[];
 extern const unsigned st_cpu_group_count;
 
 /**
- * Runs `count` groups, printing "PASS name" or "FAIL name (check N)" for
- * each through fw_printf; returns the number of failed groups.
+ * Runs `count` groups, printing "PASS name", "FAIL name (check N)" or
+ * "SKIP name" for each through fw_printf; returns the number of failed groups.
  */
 unsigned st_run_groups(const struct st_group* groups, unsigned count);
 

@@ -21,9 +21,15 @@ void st_trap_9(void);
 void st_trap_10(void);
 void st_trap_12(void);
 
+/* Only the CR16C+ (AHB) answers unmapped accesses with a bus error (IAD). */
+static int iad_if_cr16cplus(void) {
+  uint32_t model = mmio_read32(VIRT_SYSCTL_BASE + VIRT_SYS_CPU_MODEL);
+  return model == VIRT_SYS_CPU_MODEL_CR16CPLUS ? st_iad() : ST_SKIP;
+}
+
 static const struct st_group kBoardGroups[] = {
     {"exceptions", st_exceptions},
-    {"iad", st_iad},
+    {"iad", iad_if_cr16cplus},
     {"usermode", st_usermode},
     {"trace", st_trace},
     {"interrupts", st_interrupts},
