@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "io/channel_socket.h"
 #include "io/loop.h"
 #include "io_test_util.h"
 #include "tls_test_certs.h"
@@ -299,6 +300,49 @@ TEST_P(TlsChannelTest, CredentialsMustMatchTheRole) {
       std::move(a), load(certs_->server_dir(), TlsEndpoint::kServer, false), "localhost");
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().message().find("client credentials"), std::string::npos);
+}
+
+// The real socket channel as master: TCP loopback, the server name checked
+// against the certificate's IP address, then bye and a cut connection.
+TEST_P(TlsChannelTest, OverTcpSocketChannelWithIpAddressName) {
+  auto listener = SocketChannel::listen(SocketAddress::inet("127.0.0.1", 0));
+  ASSERT_TRUE(listener) << listener.error().message();
+  auto address = (*listener)->local_address();
+  ASSERT_TRUE(address) << address.error().message();
+  auto connected = SocketChannel::connect(*address);
+  ASSERT_TRUE(connected) << connected.error().message();
+  auto accepted = (*listener)->accept();
+  ASSERT_TRUE(accepted && *accepted) << "accept failed";
+  auto client = TlsChannel::create_client(
+      std::move(*connected), load(certs_->client_dir(), TlsEndpoint::kClient, true), "127.0.0.1");
+  auto server = TlsChannel::create_server(std::move(*accepted),
+                                          load(certs_->server_dir(), TlsEndpoint::kServer, true));
+  ASSERT_TRUE(client && server);
+  EXPECT_TRUE((*client)->has_feature(kFeatureShutdown));
+  Endpoints tls{std::move(*client), std::move(*server)};
+  auto [client_error, server_error] = handshake_async(tls);
+  ASSERT_TRUE(client_error.ok()) << client_error.message();
+  ASSERT_TRUE(server_error.ok()) << server_error.message();
+
+  const std::vector<uint8_t> payload = make_payload(300000, 3);
+  Error server_result;
+  std::thread reader([&] {
+    std::vector<uint8_t> received(payload.size());
+    if ((server_result = read_all(*tls.server, received.data(), received.size()))) return;
+    if (received != payload) server_result = Error("payload differs");
+  });
+  Error written = write_all(*tls.client, payload.data(), payload.size());
+  EXPECT_TRUE(written.ok()) << written.message();
+  reader.join();
+  EXPECT_TRUE(server_result.ok()) << server_result.message();
+
+  ASSERT_TRUE(tls.server->bye().ok());
+  char byte;
+  EXPECT_TRUE(tls.client->read(&byte, 1).is_eof()) << "bye must read as a clean EOF";
+  ASSERT_TRUE(tls.client->master().close().ok());
+  IoResult cut = tls.server->read(&byte, 1);
+  ASSERT_TRUE(cut.is_error());
+  EXPECT_TRUE(is_tls_premature_eof(cut.error())) << cut.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TlsChannelTest,

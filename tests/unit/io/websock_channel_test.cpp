@@ -16,7 +16,9 @@
 #include <optional>
 #include <string>
 
+#include "io/channel_tls.h"
 #include "io/loop.h"
+#include "tls_test_certs.h"
 #include "tls_test_fd_channel.h"
 
 extern char** environ;
@@ -54,11 +56,18 @@ class WebsockChannelTest : public ::testing::Test {
     }
   }
 
-  // Starts the Python client for SCENARIO and accepts its connection as a
-  // websocket server channel. Null (and a skip or failure recorded) if not.
-  std::unique_ptr<WebsockChannel> start(const std::string& scenario, WebsockLimits limits = {}) {
+  // Starts the Python client for SCENARIO (EXTRA: its optional CA
+  // argument) and accepts its connection. Null, with a failure recorded or
+  // client_pid_ < 0 when python3 cannot be started.
+  std::unique_ptr<Channel> spawn_and_accept(const std::string& scenario,
+                                            const std::string& extra = "") {
     const std::string port = std::to_string(port_);
-    const char* argv[] = {"python3", kClientScript, port.c_str(), scenario.c_str(), nullptr};
+    const char* argv[] = {"python3",
+                          kClientScript,
+                          port.c_str(),
+                          scenario.c_str(),
+                          extra.empty() ? nullptr : extra.c_str(),
+                          nullptr};
     if (::posix_spawnp(&client_pid_, "python3", nullptr, nullptr, const_cast<char**>(argv),
                        environ) != 0) {
       client_pid_ = -1;
@@ -74,7 +83,14 @@ class WebsockChannelTest : public ::testing::Test {
       ADD_FAILURE() << "accept failed";
       return nullptr;
     }
-    auto channel = WebsockChannel::create_server(std::make_unique<FdStreamChannel>(fd), limits);
+    return std::make_unique<FdStreamChannel>(fd);
+  }
+
+  // The Python client for SCENARIO, accepted as a websocket server channel.
+  std::unique_ptr<WebsockChannel> start(const std::string& scenario, WebsockLimits limits = {}) {
+    std::unique_ptr<Channel> master = spawn_and_accept(scenario);
+    if (!master) return nullptr;
+    auto channel = WebsockChannel::create_server(std::move(master), limits);
     EXPECT_TRUE(channel) << channel.error().message();
     return channel ? std::move(*channel) : nullptr;
   }
@@ -209,6 +225,38 @@ TEST_F(WebsockChannelTest, ClientDisconnectingMidHandshakeFailsCleanly) {
   EXPECT_NE(handshake.message().find("closed the connection"), std::string::npos)
       << handshake.message();
   server.reset();
+  EXPECT_EQ(client_status(), 0);
+}
+
+// wss: WebsockChannel over TlsChannel, against Python's ssl module. The
+// client's final read also checks that bye() ends the TLS stream cleanly.
+TEST_F(WebsockChannelTest, EchoOverTlsAgainstPythonSslClient) {
+  auto certs = testing::TlsTestCertificates::create();
+  ASSERT_TRUE(certs) << certs.error().message();
+  auto credentials = TlsCredentials::load_x509(certs->server_dir(), TlsEndpoint::kServer, false);
+  ASSERT_TRUE(credentials) << credentials.error().message();
+  std::unique_ptr<Channel> socket = spawn_and_accept("echo", certs->server_dir() + "/ca-cert.pem");
+  if (!socket && client_pid_ < 0) GTEST_SKIP() << "python3 is not available";
+  ASSERT_TRUE(socket);
+  auto tls = TlsChannel::create_server(std::move(socket), *credentials);
+  ASSERT_TRUE(tls);
+  TlsChannel* tls_channel = tls->get();
+  Error tls_handshake = tls_channel->handshake();
+  ASSERT_TRUE(tls_handshake.ok()) << tls_handshake.message();
+  auto server = WebsockChannel::create_server(std::move(*tls));
+  ASSERT_TRUE(server);
+  Error handshake = handshake_async(**server);
+  ASSERT_TRUE(handshake.ok()) << handshake.message();
+  std::string data(23, '\0');
+  Error read = read_all(**server, data.data(), data.size(), loop_.get());
+  ASSERT_TRUE(read.ok()) << read.message();
+  EXPECT_EQ(data, "hello world fragmented!");
+  ASSERT_TRUE(write_all(**server, data.data(), data.size(), loop_.get()).ok());
+  char byte;
+  EXPECT_TRUE((*server)->read(&byte, 1).is_eof());
+  EXPECT_TRUE((*server)->close_sent());
+  Error bye = tls_channel->bye();
+  EXPECT_TRUE(bye.ok()) << bye.message();
   EXPECT_EQ(client_status(), 0);
 }
 

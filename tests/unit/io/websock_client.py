@@ -7,13 +7,16 @@ oversized, or deliberately broken) frames, checks what the server sends back,
 and exits 0 when the server behaved as the scenario expects. Failures are
 printed to stderr with exit status 1.
 
-Usage: websock_client.py PORT SCENARIO
+Usage: websock_client.py PORT SCENARIO [CA_CERT]
+With CA_CERT the connection is wrapped in TLS (Python's ssl module), the
+server certificate checked against that CA for the name "localhost" (wss).
 """
 
 import base64
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import sys
 
@@ -218,15 +221,23 @@ SCENARIOS = {
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in SCENARIOS:
-        print("usage: websock_client.py PORT {%s}" % "|".join(SCENARIOS), file=sys.stderr)
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in SCENARIOS:
+        print("usage: websock_client.py PORT {%s} [CA_CERT]" % "|".join(SCENARIOS),
+              file=sys.stderr)
         return 2
-    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as sock:
-        try:
+    try:
+        sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+        if len(sys.argv) == 4:
+            context = ssl.create_default_context(cafile=sys.argv[3])
+            # A TCP close without close_notify must raise, not look like EOF.
+            sock = context.wrap_socket(
+                sock, server_hostname="localhost", suppress_ragged_eofs=False
+            )
+        with sock:
             SCENARIOS[sys.argv[2]](sock)
-        except (Failure, OSError) as error:
-            print("websock_client %s: %s" % (sys.argv[2], error), file=sys.stderr)
-            return 1
+    except (Failure, OSError) as error:  # ssl.SSLError is an OSError
+        print("websock_client %s: %s" % (sys.argv[2], error), file=sys.stderr)
+        return 1
     return 0
 
 
