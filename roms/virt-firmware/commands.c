@@ -60,6 +60,7 @@ void cmd_help(int argc, char** argv) {
       "  fill ADDR LEN SEED   write the xorshift32 pattern of SEED\n"
       "  count N              print 1..N, one per tick (100 Hz); Ctrl-C stops\n"
       "  dirty KIB            rewrite KIB KiB at 0x010000 until a key arrives\n"
+      "  date [SECONDS]       show (or set) the RTC, seconds since 1970\n"
       "  poweroff [CODE]      power off with exit code CODE (default 0)\n"
       "  reset                reset the machine\n"
       "numbers are decimal or 0x-prefixed hex\n");
@@ -165,6 +166,16 @@ void cmd_dirty(int argc, char** argv) {
       }
     }
   }
+}
+
+void cmd_date(int argc, char** argv) {
+  uint32_t seconds;
+  if (!expect_args(argc, 1, 2, "date [SECONDS]")) return;
+  if (argc == 2) {
+    if (!number_arg(argv, 1, &seconds)) return;
+    mmio_write32(VIRT_RTC_BASE + VIRT_RTC_TIME, seconds);
+  }
+  fw_printf("rtc: %lu\n", mmio_read32(VIRT_RTC_BASE + VIRT_RTC_TIME));
 }
 
 void cmd_poweroff(int argc, char** argv) {

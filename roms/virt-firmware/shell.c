@@ -14,9 +14,9 @@ struct command {
 };
 
 static const struct command kCommands[] = {
-    {"help", cmd_help},   {"info", cmd_info},         {"mem", cmd_mem},
-    {"sum", cmd_sum},     {"fill", cmd_fill},         {"count", cmd_count},
-    {"dirty", cmd_dirty}, {"poweroff", cmd_poweroff}, {"reset", cmd_reset},
+    {"help", cmd_help},         {"info", cmd_info},   {"mem", cmd_mem},     {"sum", cmd_sum},
+    {"fill", cmd_fill},         {"count", cmd_count}, {"dirty", cmd_dirty}, {"date", cmd_date},
+    {"poweroff", cmd_poweroff}, {"reset", cmd_reset},
 };
 
 bool shell_parse_number(const char* text, uint32_t* value) {

@@ -25,6 +25,7 @@ void cmd_sum(int argc, char** argv);
 void cmd_fill(int argc, char** argv);
 void cmd_count(int argc, char** argv);
 void cmd_dirty(int argc, char** argv);
+void cmd_date(int argc, char** argv);
 void cmd_poweroff(int argc, char** argv);
 void cmd_reset(int argc, char** argv);
 
