@@ -25,9 +25,6 @@ constexpr uint16_t kNewlibExclusive = 0x800;
 
 constexpr uint16_t kNewlibEio = 5;
 constexpr uint16_t kNewlibEfault = 14;
-constexpr uint16_t kNewlibEbadf = 9;
-constexpr uint16_t kNewlibEmfile = 24;
-constexpr uint16_t kNewlibEinval = 22;
 constexpr uint16_t kNewlibEnosys = 88;
 constexpr uint16_t kNewlibEnametoolong = 91;
 

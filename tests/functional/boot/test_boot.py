@@ -232,5 +232,30 @@ class Boot(unittest.TestCase):
         self.assertEqual(console.wait(), 0)
 
 
+class SelfTest(unittest.TestCase):
+    """The self-test firmware checks the CPU and the devices on itself."""
+
+    def test_selftest_firmware_passes_every_group(self):
+        image = os.path.join(h.ROMS_DIR, "selftest.bin")
+        result = h.run(["-bios", image, "-serial", "stdio"], timeout=120, input_bytes=b"")
+        text = result.stdout.decode(errors="replace")
+        self.assertNotIn("FAIL", text)
+        passed = re.findall(r"^PASS (\S+)\r$", text, re.MULTILINE)
+        for group in ("arith", "logic", "shift", "multiply", "loadstore", "stack", "bitops",
+                      "branch", "exceptions", "iad", "usermode", "interrupts", "timer", "nmi"):
+            self.assertIn(group, passed)
+        self.assertIn("selftest: 0 failures", text)
+        self.assertEqual(result.returncode, 0, text)
+
+    def test_selftest_cpu_groups_through_semihosting(self):
+        image = os.path.join(h.ROMS_DIR, "selftest-sim.elf")
+        result = h.run(["-semihosting", "-kernel", image], timeout=120)
+        text = result.stdout.decode(errors="replace")
+        self.assertNotIn("FAIL", text)
+        passed = re.findall(r"^PASS (\S+)$", text, re.MULTILINE)
+        self.assertGreaterEqual(len(passed), 7, text)
+        self.assertEqual(result.returncode, 0, text)
+
+
 if __name__ == "__main__":
     unittest.main()

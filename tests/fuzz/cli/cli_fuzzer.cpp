@@ -1,0 +1,34 @@
+// libFuzzer target for the command-line parser: the input is split at NUL
+// bytes into arguments; parsing must give options or a one-line error,
+// never crash.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "system/options.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string> storage;
+  size_t start = 0;
+  while (start <= text.size() && storage.size() < 64) {
+    size_t end = text.find('\0', start);
+    if (end == std::string::npos) end = text.size();
+    storage.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<std::string_view> args(storage.begin(), storage.end());
+  cr16::Expected<cr16::system::Options> options =
+      cr16::system::parse_options(std::span<const std::string_view>(args));
+  if (!options) {
+    const std::string& message = options.error().message();
+    if (message.empty()) std::abort();
+    return 0;
+  }
+  if (options->ram_bytes == 0 || options->ram_bytes > cr16::system::kMaxRamBytes) std::abort();
+  if (options->serial.size() > cr16::system::kSerialPortCount) std::abort();
+  return 0;
+}
