@@ -10,6 +10,10 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxPayloadPerFrame = 64 * 1024;
+// Pongs are not queued beyond this much unsent output, so a client that
+// floods pings without reading cannot grow our buffer (RFC 6455 5.5.3 allows
+// answering only some pings).
+constexpr size_t kMaxQueuedOutputForPong = 64 * 1024;
 
 // Reaches the master's watch fds (protected in Channel) through a class
 // derived from Channel, the one way C++ allows on another Channel object.
@@ -242,7 +246,9 @@ IoResult WebsockChannel::do_readv(std::span<const iovec> iov, std::vector<Unique
         }
         continue;
       case WebsockEvent::Kind::kPing:
-        if (!close_sent_) append_websock_frame(output_, WebsockOpcode::kPong, event.payload);
+        if (!close_sent_ && output_.size() - output_offset_ < kMaxQueuedOutputForPong) {
+          append_websock_frame(output_, WebsockOpcode::kPong, event.payload);
+        }
         (void)flush_output();
         continue;
       case WebsockEvent::Kind::kPong:

@@ -65,6 +65,9 @@ class WebsockChannel : public Channel {
   bool close_received() const { return state_ == State::kPeerClosed; }
   uint16_t peer_close_code() const { return peer_close_code_; }
 
+  /// Bytes of frames (pongs, close, data) waiting to be written to the master.
+  size_t queued_output_bytes() const { return output_.size() - output_offset_; }
+
   Channel& master() { return *master_; }
 
   /// Sends a normal-closure frame if none was sent (best effort, without

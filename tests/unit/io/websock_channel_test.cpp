@@ -313,5 +313,56 @@ TEST(WebsockChannelLifetime, FramesThatFollowTheRequestInOneReadAreKept) {
   EXPECT_EQ(static_cast<uint8_t>(answer[frame + 3]), 0xe8);
 }
 
+// Without Python: a client that floods pings and never reads its pongs must
+// not make the server's output grow without bound.
+TEST(WebsockChannelLifetime, PingFloodFromANonReadingClientIsBounded) {
+  auto [client, server_master] = FdStreamChannel::pair();
+  ASSERT_TRUE(client && server_master);
+  auto server = WebsockChannel::create_server(std::move(server_master));
+  ASSERT_TRUE(server);
+  std::string request =
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  ASSERT_TRUE(write_all(*client, request.data(), request.size()).ok());
+  ASSERT_TRUE((*server)->handshake().ok());
+  ASSERT_TRUE((*server)->set_blocking(false).ok());
+  ASSERT_TRUE(client->set_blocking(false).ok());
+  const std::vector<uint8_t> ping_payload(125, 0x70);
+  std::vector<uint8_t> pings;
+  for (int i = 0; i < 64; ++i) {
+    append_websock_frame(pings, WebsockOpcode::kPing, ping_payload, true,
+                         std::array<uint8_t, 4>{9, 8, 7, 6});
+  }
+  std::vector<uint8_t> marker;
+  append_websock_frame(marker, WebsockOpcode::kBinary,
+                       std::span<const uint8_t>((const uint8_t*)"end", 3), true,
+                       std::array<uint8_t, 4>{1, 1, 1, 1});
+  // Far more pong bytes than the socket buffers hold (about 16 MiB).
+  size_t sent_pings = 0;
+  char byte[3];
+  for (int round = 0; round < 2000; ++round) {
+    IoResult wrote = client->write(pings.data(), pings.size());
+    if (!wrote.is_bytes() || wrote.count() != pings.size()) break;  // client buffer full
+    sent_pings += 64;
+    IoResult read = (*server)->read(byte, sizeof byte);
+    ASSERT_TRUE(read.is_would_block()) << "only pings were sent";
+  }
+  EXPECT_GT(sent_pings, 1000u);
+  EXPECT_LT((*server)->queued_output_bytes(), 128u * 1024) << "pongs must not pile up";
+  // The server stays responsive: data behind the pings still arrives.
+  (void)write_all(*client, marker.data(), marker.size());
+  bool got_marker = false;
+  for (int i = 0; i < 100000 && !got_marker; ++i) {
+    IoResult read = (*server)->read(byte, sizeof byte);
+    if (read.is_bytes()) got_marker = read.count() == 3 && std::string(byte, 3) == "end";
+    if (read.is_error()) FAIL() << read.error().message();
+    if (read.is_would_block()) {
+      std::vector<uint8_t> drain(65536);
+      (void)client->read(drain.data(), drain.size());  // let pongs flow a little
+    }
+  }
+  EXPECT_TRUE(got_marker);
+}
+
 }  // namespace
 }  // namespace cr16::io
