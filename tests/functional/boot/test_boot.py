@@ -83,6 +83,35 @@ class Boot(unittest.TestCase):
         self.assertEqual(console.wait(), 0)
         self.assertEqual(termios.tcgetattr(console.read_fd), console.initial_mode)  # restored
 
+    def test_serial_pty_backend(self):
+        process = subprocess.Popen([h.BINARY, "-serial", "pty"], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            line = process.stderr.readline().decode()
+            match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
+            self.assertIsNotNone(match, line)
+            fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
+            console = h.Console(process, fd, fd)
+            console.send("\r")
+            console.expect(PROMPT)
+            self.assertEqual(self.command(console, "echo via pty"), "via pty\n")
+            console.send("poweroff 8\r")
+            self.assertEqual(process.wait(timeout=20), 8)
+            os.close(fd)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+
+    def test_log_categories_to_a_file(self):
+        with tempfile.TemporaryDirectory() as directory:
+            log = os.path.join(directory, "log.txt")
+            result = h.run(["-nographic", "-d", "int", "-D", log], input_bytes=b"poweroff 2\r")
+            self.assertEqual(result.returncode, 2)
+            with open(log) as f:
+                self.assertIn("cpu:", f.read())  # the timer interrupts were logged
+
     def test_ctrl_a_x_through_a_pipe(self):
         console = self.pipe_console("-nographic")
         console.expect(PROMPT)

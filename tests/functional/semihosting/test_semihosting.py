@@ -38,6 +38,13 @@ class Semihosting(unittest.TestCase):
         self.assertEqual(result.stderr, b"semihosting on stderr\n")
         self.assertEqual(result.returncode, 42)
 
+    def test_raw_kernel_loads_at_address_zero(self):
+        # The same program linked at 0 and flattened with objcopy -O binary.
+        result = h.run(["-semihosting", "-kernel", os.path.join(PROGRAMS, "svc_write_exit_at0.bin"),
+                        "-serial", "null"])
+        self.assertEqual(result.stdout, b"semihosting says hello\n")
+        self.assertEqual(result.returncode, 42)
+
     def test_guest_stdin_is_our_stdin(self):
         # No -serial: with semihosting the UART is not on stdio, so all input
         # reaches the program's read(0).
