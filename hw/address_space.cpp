@@ -95,7 +95,7 @@ Expected<uint8_t*> AddressSpace::add_memory_region(const std::string& name, Regi
   if (kind != RegionKind::kRam) std::memset(region->host, 0xFF, size);
   uint8_t* host = region->host;
   regions_.push_back(std::move(region));
-  rebuild_all_pages();
+  rebuild_pages(base, size);
   return host;
 }
 
@@ -130,7 +130,7 @@ Error AddressSpace::add_mmio(const std::string& name, uint32_t base, uint32_t si
   region->device = device;
   region->rules = rules;
   regions_.push_back(std::move(region));
-  rebuild_all_pages();
+  rebuild_pages(base, size);
   return Error();
 }
 
@@ -143,8 +143,9 @@ std::vector<RegionInfo> AddressSpace::regions() const {
   return out;
 }
 
-void AddressSpace::rebuild_all_pages() {
-  for (uint32_t page = 0; page < kPageCount; ++page) rebuild_page(page);
+void AddressSpace::rebuild_pages(uint32_t base, uint32_t size) {
+  uint32_t last = (base + size - 1) >> kPageBits;
+  for (uint32_t page = base >> kPageBits; page <= last; ++page) rebuild_page(page);
 }
 
 void AddressSpace::rebuild_page(uint32_t page_index) {

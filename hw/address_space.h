@@ -159,7 +159,8 @@ class AddressSpace : public Bus {
                                        uint32_t size, MmioDevice* device, int priority);
   Error check_new_region(const std::string& name, uint32_t base, uint32_t size, int priority) const;
   void rebuild_page(uint32_t page_index);
-  void rebuild_all_pages();
+  /// Recomputes the pages overlapping [base, base+size) after a mapping change.
+  void rebuild_pages(uint32_t base, uint32_t size);
   void refresh_write_pointer(uint32_t page_index);
   const Region* region_at(uint32_t address) const;
   BusStatus mmio_read(const Region& region, uint32_t address, AccessSize size, uint32_t* value);
