@@ -42,6 +42,14 @@ inline const Op* next(Cpu& cpu, const Op* op) {
 /// Returns true when the instruction must end its block.
 bool predecode_instruction(const Decoded& d, uint32_t pc, Op* op);
 
+/// The fused CMP+Bcond handler for a CMP handler, or nullptr when
+/// `compare_handler` is not a CMP. The fused handler runs on the CMP's Op and
+/// expects the Bcond Op right after it.
+OpHandler fuse_compare_branch(OpHandler compare_handler);
+/// True when `op` is a conditional branch (Bcond, condition 0..13) with
+/// Op::a = condition and Op::imm = target.
+bool is_conditional_branch(const Op& op);
+
 /// Handler for encodings no table entry claims (and unsupported forms): UND.
 const Op* op_undefined(Cpu& cpu, const Op* op);
 /// Closes a block that did not end with a control transfer.

@@ -40,7 +40,44 @@ OpHandler pick(bool immediate, bool fast) {
   return pick_form<Arith<kOp, kBits>::template Form>(immediate, fast);
 }
 
+// CMP immediately followed by Bcond in the same block, fused into one
+// dispatch (both instructions still retire; the PSR is updated as by CMP).
+template <unsigned kBits>
+struct CompareBranch {
+  template <SourceKind kSource, bool kFast>
+  struct Form {
+    static const Op* run(Cpu& cpu, const Op* op) {
+      CpuState& s = cpu.state();
+      s.psr = alu::compare<kBits>(s.psr, source<kBits, kSource, kFast>(cpu, op),
+                                  get_reg<kBits, kFast>(cpu, op->a));
+      const Op* branch = op + 1;
+      const uint32_t target = alu::condition(s.psr, branch->a)
+                                  ? static_cast<uint32_t>(branch->imm)
+                                  : branch->pc + branch->size;
+      return cpu.continue_at(branch, target);
+    }
+  };
+};
+
+template <unsigned kBits>
+OpHandler fuse_width(OpHandler compare) {
+  for (const bool immediate : {false, true}) {
+    for (const bool fast : {false, true}) {
+      if (compare == pick<ArithOp::kCompare, kBits>(immediate, fast)) {
+        return pick_form<CompareBranch<kBits>::template Form>(immediate, fast);
+      }
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+OpHandler fuse_compare_branch(OpHandler compare) {
+  if (OpHandler fused = fuse_width<8>(compare)) return fused;
+  if (OpHandler fused = fuse_width<16>(compare)) return fused;
+  return fuse_width<32>(compare);
+}
 
 bool select_arith(const Decoded& d, Op& op) {
   bool immediate = false;

@@ -91,6 +91,13 @@ uint32_t relative_target(const Op& op, int32_t displacement) {
 
 }  // namespace
 
+bool is_conditional_branch(const Op& op) {
+  for (unsigned condition = 0; condition < 14; ++condition) {
+    if (op.handler == kBranches[condition]) return true;
+  }
+  return false;
+}
+
 bool select_branch(const Decoded& d, Op& op) {
   const auto m = static_cast<unsigned>(d.mnemonic);
   if (d.mnemonic == Mnemonic::kB) {

@@ -153,6 +153,12 @@ Block* Cpu::translate(BlockCache& cache, uint32_t pc) {
 
     Op& op = block->ops[count];
     const bool ends = exec::predecode_instruction(decoded, address, &op);
+    if (count > 0 && exec::is_conditional_branch(op)) {
+      // Superinstruction: CMP followed by Bcond dispatches once.
+      if (OpHandler fused = exec::fuse_compare_branch(block->ops[count - 1].handler)) {
+        block->ops[count - 1].handler = fused;
+      }
+    }
     address += op.size;
     block->last_page = (address - 1) >> kPageBits;
     ++count;

@@ -114,3 +114,34 @@ TEST_F(ExecBranch, LoopRunsExactBudget) {  // addw $1, r1 ; br *-2
 
 }  // namespace
 }  // namespace cr16::test
+
+namespace cr16::test {
+namespace {
+
+using ExecFusion = CpuFixture;
+
+// cmpw $5, r1 ; beq *+8  (fused into one dispatch inside a block)
+TEST_F(ExecFusion, CompareAndBranchFusedKeepsFlagsAndCounts) {
+  r(1) = 5;
+  exec({0x5251, 0x1800, 0x0008}, 2);
+  EXPECT_EQ(cpu.state().pc, kCode + 2 + 8);
+  EXPECT_TRUE(psr() & psr::kZ);
+  EXPECT_EQ(cpu.instruction_count(), 2u);
+  r(1) = 6;
+  exec({0x5251, 0x1800, 0x0008}, 2);
+  EXPECT_EQ(cpu.state().pc, kCode + 6);
+  EXPECT_EQ(psr() & (psr::kZ | psr::kN | psr::kL), 0);  // src 5 < dest 6
+}
+
+TEST_F(ExecFusion, CompareAndBranchSingleSteppedGivesSameResult) {
+  r(1) = 5;
+  exec({0x5251, 0x1800, 0x0008}, 1);
+  EXPECT_EQ(cpu.state().pc, kCode + 2);
+  EXPECT_TRUE(psr() & psr::kZ);
+  cpu.run(1);
+  EXPECT_EQ(cpu.state().pc, kCode + 2 + 8);
+  EXPECT_EQ(cpu.instruction_count(), 2u);
+}
+
+}  // namespace
+}  // namespace cr16::test
