@@ -239,6 +239,7 @@ void Machine::Impl::install_handlers() {
   });
   if (semihosting_on) {
     semihosting = std::make_unique<Semihosting>();
+    semihosting->set_interrupt_fd(signal_fd);
     board->cpu().set_svc_hook([this](Cpu& cpu) {
       CpuRegisters registers(cpu);
       BoardMemory memory(board->memory());
@@ -347,9 +348,9 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (!board) return board.error();
   impl->board = std::move(*board);
   if (Error error = impl->load_kernel()) return error;
+  impl->install_signals();
   impl->install_handlers();
   impl->board->reset(impl->reset_pc);
-  impl->install_signals();
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }
 

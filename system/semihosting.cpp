@@ -1,7 +1,7 @@
 #include "system/semihosting.h"
 
 #include <fcntl.h>
-#include <sys/select.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,6 +151,18 @@ size_t Semihosting::open_file_count() const {
   return count;
 }
 
+bool Semihosting::wait_for(int fd, short events) const {
+  struct pollfd fds[2] = {{fd, events, 0}, {interrupt_fd_, POLLIN, 0}};
+  nfds_t count = interrupt_fd_ >= 0 ? 2 : 1;
+  while (true) {
+    int ready = poll(fds, count, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return true;  // let the read/write itself report the problem
+    if (count == 2 && (fds[1].revents & POLLIN)) return false;
+    if (fds[0].revents) return true;
+  }
+}
+
 int Semihosting::host_fd(uint16_t guest_fd) const {
   return guest_fd < files_.size() ? files_[guest_fd] : -1;
 }
@@ -222,6 +234,10 @@ int64_t Semihosting::do_read(SemihostRegisters& regs, SemihostMemory& memory, in
     *error = kGuestFault;
     return -1;
   }
+  if (!wait_for(fd, POLLIN)) {
+    *error = EINTR;
+    return -1;
+  }
   ssize_t got;
   do {
     got = ::read(fd, buffer.data(), count);
@@ -255,11 +271,10 @@ int64_t Semihosting::do_write(SemihostRegisters& regs, SemihostMemory& memory, i
     if (put < 0 && errno == EINTR) continue;
     if (put < 0 && errno == EAGAIN) {
       // A non-blocking host fd (a terminal shared with a chardev): wait for room.
-      fd_set writable;
-      FD_ZERO(&writable);
-      FD_SET(fd, &writable);
-      select(fd + 1, nullptr, &writable, nullptr, nullptr);
-      continue;
+      if (wait_for(fd, POLLOUT)) continue;
+      if (done > 0) break;
+      *error = EINTR;
+      return -1;
     }
     if (put < 0) {
       if (done > 0) break;

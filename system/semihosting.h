@@ -88,6 +88,11 @@ class Semihosting {
   /// Replaces the clock used by `time` (tests, -icount). Returns seconds.
   void set_time_source(std::function<int64_t()> source) { time_source_ = std::move(source); }
 
+  /// An fd that becomes readable when the user wants to stop (the machine's
+  /// signalfd): a read or write waiting on the host gives up with EINTR so
+  /// Ctrl-C still works while the guest waits for input. -1 = none.
+  void set_interrupt_fd(int fd) { interrupt_fd_ = fd; }
+
   /// Performs the call whose code is in (r1,r0).
   SemihostOutcome handle(SemihostRegisters& regs, SemihostMemory& memory);
 
@@ -97,6 +102,7 @@ class Semihosting {
  private:
   static constexpr size_t kMaxFiles = 32;
   int host_fd(uint16_t guest_fd) const;
+  bool wait_for(int fd, short events) const;  // false: interrupted
   int64_t do_open(SemihostRegisters& regs, SemihostMemory& memory, int* error);
   int64_t do_close(uint16_t guest_fd, int* error);
   int64_t do_read(SemihostRegisters& regs, SemihostMemory& memory, int* error);
@@ -107,6 +113,7 @@ class Semihosting {
   std::vector<int> files_;   // guest fd -> host fd, -1 when free
   std::vector<bool> owned_;  // guest fd -> we opened it (close on exit)
   std::function<int64_t()> time_source_;
+  int interrupt_fd_ = -1;
 };
 
 /// Translates newlib open flags (O_WRONLY 1, O_RDWR 2, O_APPEND 0x8,

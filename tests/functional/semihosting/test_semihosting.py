@@ -3,8 +3,11 @@
 status becomes ours. Expected outputs in expected/ were recorded from the GNU
 simulator (cr16-elf-run) for the same binaries."""
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
@@ -52,6 +55,22 @@ class Semihosting(unittest.TestCase):
                        input_bytes=b"typed input")
         self.assertEqual(result.stdout, b"typed input")
         self.assertEqual(result.returncode, 11)
+
+    def test_sigint_while_the_guest_waits_for_input(self):
+        process = subprocess.Popen([h.BINARY, "-kernel",
+                                    os.path.join(PROGRAMS, "svc_echo_stdin.elf")],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.5)  # the guest is now blocked in read(0)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=20)
+            self.assertEqual(process.returncode, 0)
+            self.assertIn(b"terminating on signal 2", stderr)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
     def test_hello_world_stdout_and_stderr(self):
         self.run_guest("hello")

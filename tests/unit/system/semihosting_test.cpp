@@ -148,6 +148,27 @@ TEST_F(SemihostingTest, BadPointerGivesEfaultWithoutSideEffects) {
   EXPECT_EQ(regs_.r[4], 14);
 }
 
+TEST_F(SemihostingTest, ReadWaitingForInputGivesUpWhenInterrupted) {
+  int interrupt[2];
+  ASSERT_EQ(pipe(interrupt), 0);
+  semihosting_->set_interrupt_fd(interrupt[0]);
+  ASSERT_EQ(write(interrupt[1], "!", 1), 1);  // as if SIGINT arrived
+  regs_.r[2] = 0;                             // stdin has no data
+  regs_.set_pair(3, 0x300);
+  regs_.r[5] = 10;
+  call(0x403);
+  EXPECT_EQ(regs_.r[0], 0xffff);
+  EXPECT_EQ(regs_.r[4], 4);  // EINTR
+  // With input available the read still works.
+  ASSERT_EQ(write(in_pipe_[1], "ok", 2), 2);
+  semihosting_->set_interrupt_fd(-1);
+  regs_.set_pair(3, 0x300);  // r4 now holds the errno of the last call
+  call(0x403);
+  EXPECT_EQ(regs_.r[0], 2);
+  close(interrupt[0]);
+  close(interrupt[1]);
+}
+
 TEST_F(SemihostingTest, BadFileDescriptor) {
   regs_.r[2] = 17;
   regs_.set_pair(3, 0x100);
