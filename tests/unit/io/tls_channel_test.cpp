@@ -345,6 +345,38 @@ TEST_P(TlsChannelTest, OverTcpSocketChannelWithIpAddressName) {
   EXPECT_TRUE(is_tls_premature_eof(cut.error())) << cut.error().message();
 }
 
+TEST_P(TlsChannelTest, NonBlockingWritesRetryUntilTheMasterDrains) {
+  Endpoints tls = established();
+  ASSERT_TRUE(tls.client && tls.server);
+  ASSERT_TRUE(tls.client->set_blocking(false).ok());
+  // Far more than the socketpair buffers: writes must hit would-block and
+  // be retried with the same data, without losing or repeating bytes.
+  const std::vector<uint8_t> payload = make_payload(4 << 20, 11);
+  Error reader_result;
+  std::thread reader([&] {
+    std::vector<uint8_t> received(payload.size());
+    if ((reader_result = read_all(*tls.server, received.data(), received.size()))) return;
+    if (received != payload) reader_result = Error("received bytes differ");
+  });
+  size_t would_blocks = 0, offset = 0;
+  while (offset < payload.size()) {
+    IoResult wrote = tls.client->write(payload.data() + offset, payload.size() - offset);
+    if (wrote.is_error()) {
+      ADD_FAILURE() << wrote.error().message();
+      break;
+    }
+    if (wrote.is_would_block()) {
+      ++would_blocks;
+      ASSERT_TRUE(tls.client->wait(kOut, loop_.get()).ok());
+      continue;
+    }
+    offset += wrote.count();
+  }
+  reader.join();
+  EXPECT_TRUE(reader_result.ok()) << reader_result.message();
+  EXPECT_GT(would_blocks, 0u) << "the test did not exercise the would-block path";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TlsChannelTest,
                          ::testing::Values(LoopBackend::kEpoll, LoopBackend::kIoUring),
                          [](const ::testing::TestParamInfo<LoopBackend>& info) {
