@@ -28,8 +28,8 @@ constexpr uint16_t update(uint16_t psr_value, uint16_t bits, uint16_t values) {
 /// F = signed overflow (PRM ADDi/ADDCi). Writes C and F into *psr_value.
 template <unsigned kBits>
 constexpr uint32_t add(uint32_t dest, uint32_t src, uint32_t carry_in, uint16_t* psr_value) {
-  const uint64_t wide = static_cast<uint64_t>(dest & mask<kBits>()) + (src & mask<kBits>()) +
-                        carry_in;
+  const uint64_t wide =
+      static_cast<uint64_t>(dest & mask<kBits>()) + (src & mask<kBits>()) + carry_in;
   const uint32_t result = static_cast<uint32_t>(wide) & mask<kBits>();
   const bool carry = (wide >> kBits) != 0;
   const bool overflow = ((~(dest ^ src) & (dest ^ result)) & sign_bit<kBits>()) != 0;
@@ -68,8 +68,7 @@ constexpr uint16_t compare(uint16_t psr_value, uint32_t src, uint32_t dest) {
 
 /// Condition codes of Bcond/Jcond/Scond (PRM table 5-x).
 constexpr bool condition(uint16_t p, unsigned cc) {
-  const bool z = p & psr::kZ, c = p & psr::kC, l = p & psr::kL, n = p & psr::kN,
-             f = p & psr::kF;
+  const bool z = p & psr::kZ, c = p & psr::kC, l = p & psr::kL, n = p & psr::kN, f = p & psr::kF;
   switch (cc & 15) {
     case 0:
       return z;  // eq
@@ -115,7 +114,8 @@ constexpr int32_t sign_extend(uint32_t value, unsigned bits) {
 /// (sign-filling). |count| is at most kBits.
 template <unsigned kBits>
 constexpr uint32_t shift_arithmetic(uint32_t value, int32_t count) {
-  if (count >= 0) return count >= static_cast<int32_t>(kBits) ? 0 : (value << count) & mask<kBits>();
+  if (count >= 0)
+    return count >= static_cast<int32_t>(kBits) ? 0 : (value << count) & mask<kBits>();
   const int32_t v = sign_extend(value, kBits);
   const int32_t amount = -count >= static_cast<int32_t>(kBits) ? kBits - 1 : -count;
   return static_cast<uint32_t>(v >> amount) & mask<kBits>();
@@ -149,7 +149,8 @@ constexpr uint32_t mac_signed(uint32_t acc, uint32_t a, uint32_t b) {
 
 /// MACUW: acc + (uint16 * uint16), saturated to uint32.
 constexpr uint32_t mac_unsigned(uint32_t acc, uint32_t a, uint32_t b) {
-  const uint64_t sum = static_cast<uint64_t>(acc) + static_cast<uint64_t>(a & 0xFFFFu) * (b & 0xFFFFu);
+  const uint64_t sum =
+      static_cast<uint64_t>(acc) + static_cast<uint64_t>(a & 0xFFFFu) * (b & 0xFFFFu);
   return sum > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(sum);
 }
 

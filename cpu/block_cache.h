@@ -37,11 +37,11 @@ struct Op {
 /// A straight-line run of predecoded instructions starting at `pc`.
 struct Block {
   uint32_t pc = 0;
-  uint32_t end_pc = 0;        // address after the last instruction
-  uint32_t first_page = 0;    // guest pages the instructions were read from
+  uint32_t end_pc = 0;      // address after the last instruction
+  uint32_t first_page = 0;  // guest pages the instructions were read from
   uint32_t last_page = 0;
   uint32_t instruction_count = 0;
-  Op* ops = nullptr;          // instruction_count ops, then maybe a terminator
+  Op* ops = nullptr;  // instruction_count ops, then maybe a terminator
   bool valid = false;
 };
 
@@ -55,8 +55,7 @@ class BlockCache {
   /// A cache of up to max_blocks blocks and max_ops ops in total, looked up
   /// through 2^lookup_bits direct-mapped slots; blocks hold at most
   /// block_instructions instructions (1 for the single-step cache).
-  BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops,
-             unsigned block_instructions);
+  BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops, unsigned block_instructions);
 
   /// Instructions per block at most.
   unsigned block_instructions() const { return block_instructions_; }

@@ -22,7 +22,9 @@ Cpu::Cpu(Bus& bus, CpuModel model) : bus_(bus), model_(model) {
   bus_.set_code_write_listener(this);
 }
 
-Cpu::~Cpu() { bus_.set_code_write_listener(nullptr); }
+Cpu::~Cpu() {
+  bus_.set_code_write_listener(nullptr);
+}
 
 void Cpu::reset(uint32_t reset_pc) {
   const uint32_t old_pc = state_.pc;
@@ -248,8 +250,8 @@ StopReason Cpu::run(uint64_t max_instructions) {
       exit_requested_.store(false, std::memory_order_relaxed);
       return StopReason::kExitRequested;
     }
-    if (state_.nmi_pending || state_.halted || interrupt_deliverable() ||
-        (state_.psr & psr::kP)) [[unlikely]] {
+    if (state_.nmi_pending || state_.halted || interrupt_deliverable() || (state_.psr & psr::kP))
+        [[unlikely]] {
       check_events();
       if (state_.halted) return StopReason::kHalted;
     }
@@ -265,7 +267,8 @@ StopReason Cpu::run(uint64_t max_instructions) {
       continue;
     }
     const bool tracing = log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu);
-    if (tracing) [[unlikely]] trace_block(*block);
+    if (tracing) [[unlikely]]
+      trace_block(*block);
     chain_budget_ = tracing ? 0 : kMaxChain;  // chained blocks would bypass the trace
     enter_block(block);
     block->ops->handler(*this, block->ops);  // runs the block (threaded, maybe chained)

@@ -252,8 +252,8 @@ class Cpu : public CodeWriteListener {
   bool code_written_ = false;
   const Op* last_op_ = nullptr;
   const Block* current_block_ = nullptr;
-  uint64_t end_ = 0;            // icount at which run() must stop
-  unsigned chain_budget_ = 0;   // 0 outside the fast path (no chaining)
+  uint64_t end_ = 0;           // icount at which run() must stop
+  unsigned chain_budget_ = 0;  // 0 outside the fast path (no chaining)
   SvcHook svc_hook_;
   BlockCache cache_{14, 32768, 262144, BlockCache::kMaxBlockInstructions};
   /// One-instruction blocks for single-stepping (trace mode, budget tails).

@@ -44,7 +44,8 @@ void Cpu::enter_exception(uint8_t vector, uint32_t saved_pc, uint16_t clear_bits
   uint16_t saved_psr = state_.psr;
   if (vector == vector::kTrc) saved_psr &= static_cast<uint16_t>(~psr::kP);
   const uint32_t frame = (state_.isp - 6) & kEvenAddressMask;
-  const bool pushed = write32(frame, (saved_pc & kAddressMask) >> 1) && write16(frame + 4, saved_psr);
+  const bool pushed =
+      write32(frame, (saved_pc & kAddressMask) >> 1) && write16(frame + 4, saved_psr);
   state_.isp = frame;
   set_psr(static_cast<uint16_t>(state_.psr & ~clear_bits));
   state_.halted = 0;
@@ -61,9 +62,9 @@ void Cpu::enter_exception(uint8_t vector, uint32_t saved_pc, uint16_t clear_bits
     target = (entry << 1) & 0x1FFFEu;
   }
   if ((!pushed || !fetched) && log_enabled(LogCategory::kGuestErrors)) {
-    log_printf(LogCategory::kGuestErrors,
-               "cpu: %s entry failed (%s) isp=0x%06x intbase=0x%06x", vector_name(vector),
-               pushed ? "dispatch table unreadable" : "ISP frame unwritable", frame, base);
+    log_printf(LogCategory::kGuestErrors, "cpu: %s entry failed (%s) isp=0x%06x intbase=0x%06x",
+               vector_name(vector), pushed ? "dispatch table unreadable" : "ISP frame unwritable",
+               frame, base);
   }
   if (log_enabled(LogCategory::kInt)) {
     log_printf(LogCategory::kInt,

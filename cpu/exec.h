@@ -17,16 +17,16 @@ using isa::Decoded;
 using isa::Mnemonic;
 using isa::OperandType;
 
-bool select_arith(const Decoded& d, Op& op);      // add/addc/addu/sub/subc/cmp
-bool select_logic(const Decoded& d, Op& op);      // and/or/xor
-bool select_shift(const Decoded& d, Op& op);      // ashu/lsh
-bool select_multiply(const Decoded& d, Op& op);   // mul*, mac*
-bool select_move(const Decoded& d, Op& op);       // mov*, movx*, movz*
-bool select_load_store(const Decoded& d, Op& op); // load*/stor*
-bool select_bit(const Decoded& d, Op& op);        // tbit, cbit/sbit/tbit b/w
-bool select_branch(const Decoded& d, Op& op);     // b, beq0/bne0, bal, jal, Jcond, jump, jusr, Scond
-bool select_stack(const Decoded& d, Op& op);      // push/pop/popret
-bool select_multiple(const Decoded& d, Op& op);   // loadm/loadmp/storm/stormp
+bool select_arith(const Decoded& d, Op& op);       // add/addc/addu/sub/subc/cmp
+bool select_logic(const Decoded& d, Op& op);       // and/or/xor
+bool select_shift(const Decoded& d, Op& op);       // ashu/lsh
+bool select_multiply(const Decoded& d, Op& op);    // mul*, mac*
+bool select_move(const Decoded& d, Op& op);        // mov*, movx*, movz*
+bool select_load_store(const Decoded& d, Op& op);  // load*/stor*
+bool select_bit(const Decoded& d, Op& op);         // tbit, cbit/sbit/tbit b/w
+bool select_branch(const Decoded& d, Op& op);    // b, beq0/bne0, bal, jal, Jcond, jump, jusr, Scond
+bool select_stack(const Decoded& d, Op& op);     // push/pop/popret
+bool select_multiple(const Decoded& d, Op& op);  // loadm/loadmp/storm/stormp
 bool select_processor(const Decoded& d, Op& op);  // lpr/lprd/spr/sprd
 bool select_misc(const Decoded& d, Op& op);       // excp, retx, di, ei, wait, eiwait, cinv, nop
 
@@ -132,11 +132,11 @@ bool two_operand_form(const Decoded& d, Op& op, bool* immediate);
 
 /// Addressing mode of a memory operand, resolved at predecode time.
 enum class AddressMode : uint8_t {
-  kAbsolute,      // imm
-  kRegisterBase,  // r[b] + imm
-  kPairBase,      // pair(b) + imm
-  kIndexAbsolute, // r[c] (r12/r13) + imm
-  kIndexPair,     // r[c] + pair(b) + imm
+  kAbsolute,       // imm
+  kRegisterBase,   // r[b] + imm
+  kPairBase,       // pair(b) + imm
+  kIndexAbsolute,  // r[c] (r12/r13) + imm
+  kIndexPair,      // r[c] + pair(b) + imm
 };
 
 /// Resolves a memory operand into (mode, op.b, op.c, op.imm). Returns false

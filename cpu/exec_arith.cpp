@@ -31,7 +31,9 @@ template <ArithOp kOp, unsigned kBits>
 struct Arith {
   template <SourceKind kSource, bool kFast>
   struct Form {
-    static const Op* run(Cpu& cpu, const Op* op) { return arith<kOp, kBits, kSource, kFast>(cpu, op); }
+    static const Op* run(Cpu& cpu, const Op* op) {
+      return arith<kOp, kBits, kSource, kFast>(cpu, op);
+    }
   };
 };
 
@@ -51,9 +53,8 @@ struct CompareBranch {
       s.psr = alu::compare<kBits>(s.psr, source<kBits, kSource, kFast>(cpu, op),
                                   get_reg<kBits, kFast>(cpu, op->a));
       const Op* branch = op + 1;
-      const uint32_t target = alu::condition(s.psr, branch->a)
-                                  ? static_cast<uint32_t>(branch->imm)
-                                  : branch->pc + branch->size;
+      const uint32_t target = alu::condition(s.psr, branch->a) ? static_cast<uint32_t>(branch->imm)
+                                                               : branch->pc + branch->size;
       return cpu.continue_at(branch, target);
     }
   };
@@ -83,22 +84,53 @@ bool select_arith(const Decoded& d, Op& op) {
   bool immediate = false;
   OpHandler (*chooser)(bool, bool) = nullptr;
   switch (d.mnemonic) {
-    case Mnemonic::kAddb: chooser = &pick<ArithOp::kAdd, 8>; break;
-    case Mnemonic::kAddw: chooser = &pick<ArithOp::kAdd, 16>; break;
-    case Mnemonic::kAddd: chooser = &pick<ArithOp::kAdd, 32>; break;
-    case Mnemonic::kAddcb: chooser = &pick<ArithOp::kAddCarry, 8>; break;
-    case Mnemonic::kAddcw: chooser = &pick<ArithOp::kAddCarry, 16>; break;
-    case Mnemonic::kAddub: chooser = &pick<ArithOp::kAddUnsigned, 8>; break;
-    case Mnemonic::kAdduw: chooser = &pick<ArithOp::kAddUnsigned, 16>; break;
-    case Mnemonic::kSubb: chooser = &pick<ArithOp::kSub, 8>; break;
-    case Mnemonic::kSubw: chooser = &pick<ArithOp::kSub, 16>; break;
-    case Mnemonic::kSubd: chooser = &pick<ArithOp::kSub, 32>; break;
-    case Mnemonic::kSubcb: chooser = &pick<ArithOp::kSubCarry, 8>; break;
-    case Mnemonic::kSubcw: chooser = &pick<ArithOp::kSubCarry, 16>; break;
-    case Mnemonic::kCmpb: chooser = &pick<ArithOp::kCompare, 8>; break;
-    case Mnemonic::kCmpw: chooser = &pick<ArithOp::kCompare, 16>; break;
-    case Mnemonic::kCmpd: chooser = &pick<ArithOp::kCompare, 32>; break;
-    default: return false;
+    case Mnemonic::kAddb:
+      chooser = &pick<ArithOp::kAdd, 8>;
+      break;
+    case Mnemonic::kAddw:
+      chooser = &pick<ArithOp::kAdd, 16>;
+      break;
+    case Mnemonic::kAddd:
+      chooser = &pick<ArithOp::kAdd, 32>;
+      break;
+    case Mnemonic::kAddcb:
+      chooser = &pick<ArithOp::kAddCarry, 8>;
+      break;
+    case Mnemonic::kAddcw:
+      chooser = &pick<ArithOp::kAddCarry, 16>;
+      break;
+    case Mnemonic::kAddub:
+      chooser = &pick<ArithOp::kAddUnsigned, 8>;
+      break;
+    case Mnemonic::kAdduw:
+      chooser = &pick<ArithOp::kAddUnsigned, 16>;
+      break;
+    case Mnemonic::kSubb:
+      chooser = &pick<ArithOp::kSub, 8>;
+      break;
+    case Mnemonic::kSubw:
+      chooser = &pick<ArithOp::kSub, 16>;
+      break;
+    case Mnemonic::kSubd:
+      chooser = &pick<ArithOp::kSub, 32>;
+      break;
+    case Mnemonic::kSubcb:
+      chooser = &pick<ArithOp::kSubCarry, 8>;
+      break;
+    case Mnemonic::kSubcw:
+      chooser = &pick<ArithOp::kSubCarry, 16>;
+      break;
+    case Mnemonic::kCmpb:
+      chooser = &pick<ArithOp::kCompare, 8>;
+      break;
+    case Mnemonic::kCmpw:
+      chooser = &pick<ArithOp::kCompare, 16>;
+      break;
+    case Mnemonic::kCmpd:
+      chooser = &pick<ArithOp::kCompare, 32>;
+      break;
+    default:
+      return false;
   }
   if (!two_operand_form(d, op, &immediate)) return false;
   op.handler = chooser(immediate, fast_pairs(op, immediate));

@@ -18,14 +18,16 @@ struct MemoryBit {
     static const Op* run(Cpu& cpu, const Op* op) {
       const uint32_t address = effective_address<kMode>(cpu, op);
       uint32_t value;
-      if (!load<kBits>(cpu, address, &value)) [[unlikely]] return cpu.fault_address(op);
+      if (!load<kBits>(cpu, address, &value)) [[unlikely]]
+        return cpu.fault_address(op);
       const uint32_t bit = 1u << (op->imm2 & (kBits - 1));
       set_flag(cpu.state(), (value & bit) != 0);
       if constexpr (kOp == BitOp::kTest) {
         return next(cpu, op);
       } else {
         value = kOp == BitOp::kSet ? (value | bit) : (value & ~bit);
-        if (!store<kBits>(cpu, address, value)) [[unlikely]] return cpu.fault_address(op);
+        if (!store<kBits>(cpu, address, value)) [[unlikely]]
+          return cpu.fault_address(op);
         return cpu.after_store(op);
       }
     }
@@ -60,13 +62,32 @@ bool select_bit(const Decoded& d, Op& op) {
   BitOp kind;
   unsigned bits;
   switch (d.mnemonic) {
-    case Mnemonic::kTbitb: kind = BitOp::kTest; bits = 8; break;
-    case Mnemonic::kSbitb: kind = BitOp::kSet; bits = 8; break;
-    case Mnemonic::kCbitb: kind = BitOp::kClear; bits = 8; break;
-    case Mnemonic::kTbitw: kind = BitOp::kTest; bits = 16; break;
-    case Mnemonic::kSbitw: kind = BitOp::kSet; bits = 16; break;
-    case Mnemonic::kCbitw: kind = BitOp::kClear; bits = 16; break;
-    default: return false;
+    case Mnemonic::kTbitb:
+      kind = BitOp::kTest;
+      bits = 8;
+      break;
+    case Mnemonic::kSbitb:
+      kind = BitOp::kSet;
+      bits = 8;
+      break;
+    case Mnemonic::kCbitb:
+      kind = BitOp::kClear;
+      bits = 8;
+      break;
+    case Mnemonic::kTbitw:
+      kind = BitOp::kTest;
+      bits = 16;
+      break;
+    case Mnemonic::kSbitw:
+      kind = BitOp::kSet;
+      bits = 16;
+      break;
+    case Mnemonic::kCbitw:
+      kind = BitOp::kClear;
+      bits = 16;
+      break;
+    default:
+      return false;
   }
   if (d.operand_count != 2) return false;
   AddressMode mode;

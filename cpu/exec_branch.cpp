@@ -9,7 +9,9 @@
 namespace cr16::exec {
 namespace {
 
-inline uint32_t next_pc(const Op* op) { return op->pc + op->size; }
+inline uint32_t next_pc(const Op* op) {
+  return op->pc + op->size;
+}
 
 // Op::imm = absolute target, Op::a = condition code.
 template <unsigned kCondition>
@@ -67,7 +69,6 @@ const Op* set_on_condition(Cpu& cpu, const Op* op) {
   return next(cpu, op);
 }
 
-
 template <unsigned... kIndex>
 constexpr std::array<OpHandler, 16> make_branches(std::integer_sequence<unsigned, kIndex...>) {
   return {&branch<kIndex>...};
@@ -108,15 +109,24 @@ bool select_branch(const Decoded& d, Op& op) {
     op.handler = condition >= 14 ? &branch_always : kBranches[condition];
     return true;
   }
-  if (m >= static_cast<unsigned>(Mnemonic::kBeq0b) && m <= static_cast<unsigned>(Mnemonic::kBne0w)) {
+  if (m >= static_cast<unsigned>(Mnemonic::kBeq0b) &&
+      m <= static_cast<unsigned>(Mnemonic::kBne0w)) {
     if (d.operand_count != 2) return false;
     op.b = d.operands[0].reg;
     op.imm = static_cast<int32_t>(relative_target(op, d.operands[1].value));
     switch (d.mnemonic) {
-      case Mnemonic::kBeq0b: op.handler = &branch_on_zero<8, true>; break;
-      case Mnemonic::kBne0b: op.handler = &branch_on_zero<8, false>; break;
-      case Mnemonic::kBeq0w: op.handler = &branch_on_zero<16, true>; break;
-      default: op.handler = &branch_on_zero<16, false>; break;
+      case Mnemonic::kBeq0b:
+        op.handler = &branch_on_zero<8, true>;
+        break;
+      case Mnemonic::kBne0b:
+        op.handler = &branch_on_zero<8, false>;
+        break;
+      case Mnemonic::kBeq0w:
+        op.handler = &branch_on_zero<16, true>;
+        break;
+      default:
+        op.handler = &branch_on_zero<16, false>;
+        break;
     }
     return true;
   }

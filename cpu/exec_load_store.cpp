@@ -42,13 +42,32 @@ bool select_load_store(const Decoded& d, Op& op) {
   unsigned bits;
   bool is_load;
   switch (d.mnemonic) {
-    case Mnemonic::kLoadb: bits = 8; is_load = true; break;
-    case Mnemonic::kLoadw: bits = 16; is_load = true; break;
-    case Mnemonic::kLoadd: bits = 32; is_load = true; break;
-    case Mnemonic::kStorb: bits = 8; is_load = false; break;
-    case Mnemonic::kStorw: bits = 16; is_load = false; break;
-    case Mnemonic::kStord: bits = 32; is_load = false; break;
-    default: return false;
+    case Mnemonic::kLoadb:
+      bits = 8;
+      is_load = true;
+      break;
+    case Mnemonic::kLoadw:
+      bits = 16;
+      is_load = true;
+      break;
+    case Mnemonic::kLoadd:
+      bits = 32;
+      is_load = true;
+      break;
+    case Mnemonic::kStorb:
+      bits = 8;
+      is_load = false;
+      break;
+    case Mnemonic::kStorw:
+      bits = 16;
+      is_load = false;
+      break;
+    case Mnemonic::kStord:
+      bits = 32;
+      is_load = false;
+      break;
+    default:
+      return false;
   }
   if (d.operand_count != 2) return false;
   const isa::Operand& memory = is_load ? d.operands[0] : d.operands[1];

@@ -22,7 +22,9 @@ template <LogicOp kOp, unsigned kBits>
 struct Logic {
   template <SourceKind kSource, bool kFast>
   struct Form {
-    static const Op* run(Cpu& cpu, const Op* op) { return logic<kOp, kBits, kSource, kFast>(cpu, op); }
+    static const Op* run(Cpu& cpu, const Op* op) {
+      return logic<kOp, kBits, kSource, kFast>(cpu, op);
+    }
   };
 };
 
@@ -36,16 +38,35 @@ OpHandler pick(bool immediate, bool fast) {
 bool select_logic(const Decoded& d, Op& op) {
   OpHandler (*chooser)(bool, bool) = nullptr;
   switch (d.mnemonic) {
-    case Mnemonic::kAndb: chooser = &pick<LogicOp::kAnd, 8>; break;
-    case Mnemonic::kAndw: chooser = &pick<LogicOp::kAnd, 16>; break;
-    case Mnemonic::kAndd: chooser = &pick<LogicOp::kAnd, 32>; break;
-    case Mnemonic::kOrb: chooser = &pick<LogicOp::kOr, 8>; break;
-    case Mnemonic::kOrw: chooser = &pick<LogicOp::kOr, 16>; break;
-    case Mnemonic::kOrd: chooser = &pick<LogicOp::kOr, 32>; break;
-    case Mnemonic::kXorb: chooser = &pick<LogicOp::kXor, 8>; break;
-    case Mnemonic::kXorw: chooser = &pick<LogicOp::kXor, 16>; break;
-    case Mnemonic::kXord: chooser = &pick<LogicOp::kXor, 32>; break;
-    default: return false;
+    case Mnemonic::kAndb:
+      chooser = &pick<LogicOp::kAnd, 8>;
+      break;
+    case Mnemonic::kAndw:
+      chooser = &pick<LogicOp::kAnd, 16>;
+      break;
+    case Mnemonic::kAndd:
+      chooser = &pick<LogicOp::kAnd, 32>;
+      break;
+    case Mnemonic::kOrb:
+      chooser = &pick<LogicOp::kOr, 8>;
+      break;
+    case Mnemonic::kOrw:
+      chooser = &pick<LogicOp::kOr, 16>;
+      break;
+    case Mnemonic::kOrd:
+      chooser = &pick<LogicOp::kOr, 32>;
+      break;
+    case Mnemonic::kXorb:
+      chooser = &pick<LogicOp::kXor, 8>;
+      break;
+    case Mnemonic::kXorw:
+      chooser = &pick<LogicOp::kXor, 16>;
+      break;
+    case Mnemonic::kXord:
+      chooser = &pick<LogicOp::kXor, 32>;
+      break;
+    default:
+      return false;
   }
   bool immediate = false;
   if (!two_operand_form(d, op, &immediate)) return false;

@@ -5,7 +5,9 @@
 namespace cr16::exec {
 namespace {
 
-inline uint32_t next_pc(const Op* op) { return op->pc + op->size; }
+inline uint32_t next_pc(const Op* op) {
+  return op->pc + op->size;
+}
 
 // excp vector: Op::a = vector. Only SVC, DVZ, FLG, BPT and UND exist.
 const Op* exception_trap(Cpu& cpu, const Op* op) {
@@ -57,11 +59,15 @@ const Op* cache_invalidate(Cpu& cpu, const Op* op) {
   return next(cpu, op);
 }
 
-const Op* no_operation(Cpu& cpu, const Op* op) { return next(cpu, op); }
+const Op* no_operation(Cpu& cpu, const Op* op) {
+  return next(cpu, op);
+}
 
 }  // namespace
 
-const Op* op_undefined(Cpu& cpu, const Op* op) { return cpu.trap(op, vector::kUnd); }
+const Op* op_undefined(Cpu& cpu, const Op* op) {
+  return cpu.trap(op, vector::kUnd);
+}
 
 bool select_misc(const Decoded& d, Op& op) {
   switch (d.mnemonic) {
@@ -70,19 +76,34 @@ bool select_misc(const Decoded& d, Op& op) {
       op.a = static_cast<uint8_t>(d.operands[0].value & 15);
       op.handler = &exception_trap;
       return true;
-    case Mnemonic::kRetx: op.handler = &return_from_exception; return true;
-    case Mnemonic::kDi: op.handler = &set_interrupt_enable<false>; return true;
-    case Mnemonic::kEi: op.handler = &set_interrupt_enable<true>; return true;
-    case Mnemonic::kWait: op.handler = &wait<false>; return true;
-    case Mnemonic::kEiwait: op.handler = &wait<true>; return true;
+    case Mnemonic::kRetx:
+      op.handler = &return_from_exception;
+      return true;
+    case Mnemonic::kDi:
+      op.handler = &set_interrupt_enable<false>;
+      return true;
+    case Mnemonic::kEi:
+      op.handler = &set_interrupt_enable<true>;
+      return true;
+    case Mnemonic::kWait:
+      op.handler = &wait<false>;
+      return true;
+    case Mnemonic::kEiwait:
+      op.handler = &wait<true>;
+      return true;
     case Mnemonic::kCinvI:
     case Mnemonic::kCinvIU:
     case Mnemonic::kCinvD:
     case Mnemonic::kCinvDU:
     case Mnemonic::kCinvDI:
-    case Mnemonic::kCinvDIU: op.handler = &cache_invalidate; return true;
-    case Mnemonic::kNop: op.handler = &no_operation; return true;
-    default: return false;
+    case Mnemonic::kCinvDIU:
+      op.handler = &cache_invalidate;
+      return true;
+    case Mnemonic::kNop:
+      op.handler = &no_operation;
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -49,11 +49,20 @@ bool select_move(const Decoded& d, Op& op) {
                 : d.mnemonic == Mnemonic::kMovw ? pick<16>(immediate, false)
                                                 : pick<32>(immediate, fast_pairs(op, immediate));
       break;
-    case Mnemonic::kMovxb: handler = &extend_byte<true>; break;
-    case Mnemonic::kMovzb: handler = &extend_byte<false>; break;
-    case Mnemonic::kMovxw: handler = &extend_word<true>; break;
-    case Mnemonic::kMovzw: handler = &extend_word<false>; break;
-    default: return false;
+    case Mnemonic::kMovxb:
+      handler = &extend_byte<true>;
+      break;
+    case Mnemonic::kMovzb:
+      handler = &extend_byte<false>;
+      break;
+    case Mnemonic::kMovxw:
+      handler = &extend_word<true>;
+      break;
+    case Mnemonic::kMovzw:
+      handler = &extend_word<false>;
+      break;
+    default:
+      return false;
   }
   if (!handler) return false;
   if (d.mnemonic != Mnemonic::kMovb && d.mnemonic != Mnemonic::kMovw &&

@@ -13,20 +13,32 @@ enum class Pointer : uint8_t { kR0, kR1R0, kR1, kR7R6 };
 
 uint32_t read_pointer(const Cpu& cpu, Pointer p) {
   switch (p) {
-    case Pointer::kR0: return cpu.reg16(0);
-    case Pointer::kR1R0: return cpu.pair(0);
-    case Pointer::kR1: return cpu.reg16(1);
-    case Pointer::kR7R6: return cpu.pair(6);
+    case Pointer::kR0:
+      return cpu.reg16(0);
+    case Pointer::kR1R0:
+      return cpu.pair(0);
+    case Pointer::kR1:
+      return cpu.reg16(1);
+    case Pointer::kR7R6:
+      return cpu.pair(6);
   }
   return 0;
 }
 
 void write_pointer(Cpu& cpu, Pointer p, uint32_t value) {
   switch (p) {
-    case Pointer::kR0: cpu.set_reg16(0, value); break;
-    case Pointer::kR1R0: cpu.set_pair(0, value); break;
-    case Pointer::kR1: cpu.set_reg16(1, value); break;
-    case Pointer::kR7R6: cpu.set_pair(6, value); break;
+    case Pointer::kR0:
+      cpu.set_reg16(0, value);
+      break;
+    case Pointer::kR1R0:
+      cpu.set_pair(0, value);
+      break;
+    case Pointer::kR1:
+      cpu.set_reg16(1, value);
+      break;
+    case Pointer::kR7R6:
+      cpu.set_pair(6, value);
+      break;
   }
 }
 
@@ -58,11 +70,20 @@ const Op* store_multiple(Cpu& cpu, const Op* op) {
 
 bool select_multiple(const Decoded& d, Op& op) {
   switch (d.mnemonic) {
-    case Mnemonic::kLoadm: op.handler = &load_multiple<Pointer::kR0>; break;
-    case Mnemonic::kLoadmp: op.handler = &load_multiple<Pointer::kR1R0>; break;
-    case Mnemonic::kStorm: op.handler = &store_multiple<Pointer::kR1>; break;
-    case Mnemonic::kStormp: op.handler = &store_multiple<Pointer::kR7R6>; break;
-    default: return false;
+    case Mnemonic::kLoadm:
+      op.handler = &load_multiple<Pointer::kR0>;
+      break;
+    case Mnemonic::kLoadmp:
+      op.handler = &load_multiple<Pointer::kR1R0>;
+      break;
+    case Mnemonic::kStorm:
+      op.handler = &store_multiple<Pointer::kR1>;
+      break;
+    case Mnemonic::kStormp:
+      op.handler = &store_multiple<Pointer::kR7R6>;
+      break;
+    default:
+      return false;
   }
   if (d.operand_count != 1) return false;
   const int32_t count = d.operands[0].value;

@@ -53,8 +53,8 @@ bool select_multiply(const Decoded& d, Op& op) {
     case Mnemonic::kMulw:
       if (!two_operand_form(d, op, &immediate)) return false;
       if (d.mnemonic == Mnemonic::kMulb) {
-        op.handler = immediate ? &multiply<8, SourceKind::kImmediate>
-                               : &multiply<8, SourceKind::kRegister>;
+        op.handler =
+            immediate ? &multiply<8, SourceKind::kImmediate> : &multiply<8, SourceKind::kRegister>;
       } else {
         op.handler = immediate ? &multiply<16, SourceKind::kImmediate>
                                : &multiply<16, SourceKind::kRegister>;

@@ -23,34 +23,76 @@ void write_user_sp(Cpu& cpu, uint32_t value) {
 bool read_processor32(const Cpu& cpu, unsigned code, uint32_t* value) {
   const CpuState& s = cpu.state();
   switch (code) {
-    case 0: *value = s.dbs; return true;
-    case 1: *value = s.dsr; return true;
-    case 2: *value = s.dcr; return true;
-    case 4: *value = s.car0; return true;
-    case 6: *value = s.car1; return true;
-    case 8: *value = s.cfg; return true;
-    case 9: *value = s.psr; return true;
-    case 10: *value = s.intbase; return true;
-    case 12: *value = s.isp; return true;
-    case 14: *value = s.user_sp(); return true;
-    default: return false;
+    case 0:
+      *value = s.dbs;
+      return true;
+    case 1:
+      *value = s.dsr;
+      return true;
+    case 2:
+      *value = s.dcr;
+      return true;
+    case 4:
+      *value = s.car0;
+      return true;
+    case 6:
+      *value = s.car1;
+      return true;
+    case 8:
+      *value = s.cfg;
+      return true;
+    case 9:
+      *value = s.psr;
+      return true;
+    case 10:
+      *value = s.intbase;
+      return true;
+    case 12:
+      *value = s.isp;
+      return true;
+    case 14:
+      *value = s.user_sp();
+      return true;
+    default:
+      return false;
   }
 }
 
 bool write_processor32(Cpu& cpu, unsigned code, uint32_t value) {
   CpuState& s = cpu.state();
   switch (code) {
-    case 0: s.dbs = static_cast<uint16_t>(value); return true;
-    case 1: s.dsr = static_cast<uint16_t>(value); return true;
-    case 2: s.dcr = value; return true;
-    case 4: s.car0 = value & kMask24; return true;
-    case 6: s.car1 = value & kMask24; return true;
-    case 8: cpu.set_cfg(static_cast<uint16_t>(value)); return true;
-    case 9: cpu.set_psr(static_cast<uint16_t>(value)); return true;
-    case 10: s.intbase = value & kEven24; return true;
-    case 12: s.isp = value & kEven24; return true;
-    case 14: write_user_sp(cpu, value & kMask24); return true;
-    default: return false;
+    case 0:
+      s.dbs = static_cast<uint16_t>(value);
+      return true;
+    case 1:
+      s.dsr = static_cast<uint16_t>(value);
+      return true;
+    case 2:
+      s.dcr = value;
+      return true;
+    case 4:
+      s.car0 = value & kMask24;
+      return true;
+    case 6:
+      s.car1 = value & kMask24;
+      return true;
+    case 8:
+      cpu.set_cfg(static_cast<uint16_t>(value));
+      return true;
+    case 9:
+      cpu.set_psr(static_cast<uint16_t>(value));
+      return true;
+    case 10:
+      s.intbase = value & kEven24;
+      return true;
+    case 12:
+      s.isp = value & kEven24;
+      return true;
+    case 14:
+      write_user_sp(cpu, value & kMask24);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -73,7 +115,8 @@ void write_processor16(Cpu& cpu, unsigned code, uint32_t value) {
   }
   uint32_t old = 0;
   read_processor32(cpu, code & ~1u, &old);
-  const uint32_t merged = (code & 1u) ? ((old & 0xFFFFu) | (value << 16)) : ((old & 0xFFFF0000u) | value);
+  const uint32_t merged =
+      (code & 1u) ? ((old & 0xFFFFu) | (value << 16)) : ((old & 0xFFFF0000u) | value);
   write_processor32(cpu, code & ~1u, merged);
 }
 

@@ -31,13 +31,26 @@ OpHandler pick(bool immediate) {
 bool select_shift(const Decoded& d, Op& op) {
   OpHandler (*chooser)(bool) = nullptr;
   switch (d.mnemonic) {
-    case Mnemonic::kAshub: chooser = &pick<true, 8>; break;
-    case Mnemonic::kAshuw: chooser = &pick<true, 16>; break;
-    case Mnemonic::kAshud: chooser = &pick<true, 32>; break;
-    case Mnemonic::kLshb: chooser = &pick<false, 8>; break;
-    case Mnemonic::kLshw: chooser = &pick<false, 16>; break;
-    case Mnemonic::kLshd: chooser = &pick<false, 32>; break;
-    default: return false;
+    case Mnemonic::kAshub:
+      chooser = &pick<true, 8>;
+      break;
+    case Mnemonic::kAshuw:
+      chooser = &pick<true, 16>;
+      break;
+    case Mnemonic::kAshud:
+      chooser = &pick<true, 32>;
+      break;
+    case Mnemonic::kLshb:
+      chooser = &pick<false, 8>;
+      break;
+    case Mnemonic::kLshw:
+      chooser = &pick<false, 16>;
+      break;
+    case Mnemonic::kLshd:
+      chooser = &pick<false, 32>;
+      break;
+    default:
+      return false;
   }
   bool immediate = false;
   if (!two_operand_form(d, op, &immediate)) return false;

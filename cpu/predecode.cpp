@@ -80,7 +80,9 @@ bool memory_operand(const isa::Operand& operand, AddressMode* mode, Op& op) {
   }
 }
 
-const Op* op_end_of_block(Cpu& cpu, const Op* op) { return cpu.continue_at(op - 1, op->pc); }
+const Op* op_end_of_block(Cpu& cpu, const Op* op) {
+  return cpu.continue_at(op - 1, op->pc);
+}
 
 namespace {
 

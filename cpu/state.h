@@ -75,18 +75,18 @@ enum class FieldKind : uint8_t { kU8, kU16, kU32 };
 
 /// One named field of a state description.
 struct StateField {
-  const char* name;           // as shown by `info registers` and QMP
-  FieldKind kind;             // storage width
-  size_t offset;              // byte offset in the described object
-  uint16_t version_added;     // first section version that carries it
-  uint32_t valid_mask;        // bits a loaded value may have set
+  const char* name;        // as shown by `info registers` and QMP
+  FieldKind kind;          // storage width
+  size_t offset;           // byte offset in the described object
+  uint16_t version_added;  // first section version that carries it
+  uint32_t valid_mask;     // bits a loaded value may have set
 };
 
 /// A versioned, declarative description of an object's state.
 struct StateDescription {
-  const char* section;        // section name in the stream, e.g. "cpu"
-  uint16_t version;           // version written now
-  uint16_t minimum_version;   // oldest version that can still be loaded
+  const char* section;       // section name in the stream, e.g. "cpu"
+  uint16_t version;          // version written now
+  uint16_t minimum_version;  // oldest version that can still be loaded
   std::span<const StateField> fields;
   /// Validates/normalises the object after all fields were loaded. May be null.
   Error (*post_load)(void* object);

@@ -40,8 +40,8 @@ void Cpu::trace_block(const Block& block) {
     log_printf(LogCategory::kCpu, "%s", format_cpu_state(state_).c_str());
   }
   if (log_enabled(LogCategory::kExec)) {
-    log_printf(LogCategory::kExec, "exec: block 0x%06x..0x%06x icount=%llu", block.pc,
-               block.end_pc, static_cast<unsigned long long>(icount_));
+    log_printf(LogCategory::kExec, "exec: block 0x%06x..0x%06x icount=%llu", block.pc, block.end_pc,
+               static_cast<unsigned long long>(icount_));
   }
 }
 

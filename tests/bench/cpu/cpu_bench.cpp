@@ -23,9 +23,9 @@
 
 namespace {
 
-const std::vector<uint16_t> kProgram = {
-    0x0070, 0x02fa, 0xf080, 0x5402, 0x5406, 0x5a0a, 0x6032, 0x0014, 0xa026, 0x5568,
-    0x332a, 0x22ba, 0x0fff, 0x6090, 0x5600, 0x1f17, 0x5ba2, 0x54b0, 0x0410, 0x00c5, 0x10e0};
+const std::vector<uint16_t> kProgram = {0x0070, 0x02fa, 0xf080, 0x5402, 0x5406, 0x5a0a, 0x6032,
+                                        0x0014, 0xa026, 0x5568, 0x332a, 0x22ba, 0x0fff, 0x6090,
+                                        0x5600, 0x1f17, 0x5ba2, 0x54b0, 0x0410, 0x00c5, 0x10e0};
 constexpr uint32_t kLoadAddress = 0x1000;
 constexpr uint64_t kExpectedInstructions = 4 + 50'000'000ull * 8 + 3;
 constexpr int kExpectedExitStatus = 192;  // what cr16-elf-run returns for this program
@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
   const uint64_t executed = cpu.instruction_count();
 
   std::printf("bench-cpu: %llu instructions, quantum %llu, exit status %d\n",
-              static_cast<unsigned long long>(executed),
-              static_cast<unsigned long long>(quantum), exit_status);
+              static_cast<unsigned long long>(executed), static_cast<unsigned long long>(quantum),
+              exit_status);
   std::printf("bench-cpu: wall %.3f s = %.1f MIPS; cpu %.3f s = %.1f MIPS\n", wall,
               executed / wall / 1e6, cpu_time, executed / cpu_time / 1e6);
   if (executed != kExpectedInstructions || exit_status != kExpectedExitStatus) {

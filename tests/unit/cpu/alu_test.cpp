@@ -87,14 +87,14 @@ TEST(AluCompare, ZeroNegativeLowInEachWidth) {
 }
 
 TEST(AluCondition, LoHsLtGeCombineZWithLOrN) {
-  EXPECT_TRUE(condition(0, 10));             // lo: !Z && !L
+  EXPECT_TRUE(condition(0, 10));  // lo: !Z && !L
   EXPECT_FALSE(condition(psr::kZ, 10));
-  EXPECT_TRUE(condition(psr::kL, 11));       // hs: Z || L
+  EXPECT_TRUE(condition(psr::kL, 11));  // hs: Z || L
   EXPECT_TRUE(condition(psr::kZ, 11));
   EXPECT_FALSE(condition(0, 11));
-  EXPECT_TRUE(condition(0, 12));             // lt: !Z && !N
+  EXPECT_TRUE(condition(0, 12));  // lt: !Z && !N
   EXPECT_FALSE(condition(psr::kN, 12));
-  EXPECT_TRUE(condition(psr::kN, 13));       // ge: Z || N
+  EXPECT_TRUE(condition(psr::kN, 13));  // ge: Z || N
   EXPECT_TRUE(condition(0, 14));
 }
 
@@ -113,10 +113,10 @@ TEST(AluShift, ArithmeticAndLogicalBothDirections) {
 
 TEST(AluMac, SaturationInBothDirections) {
   EXPECT_EQ(mac_signed(0x80000000u, 0x8000, 0x0001), 0x80000000u);  // INT32_MIN - 32768 saturates
-  EXPECT_EQ(mac_signed(10, 0xFFFF, 0x0002), 8u);                      // 10 + (-1 * 2)
+  EXPECT_EQ(mac_signed(10, 0xFFFF, 0x0002), 8u);                    // 10 + (-1 * 2)
   EXPECT_EQ(mac_unsigned(0xFFFFFFF0u, 0x10, 0x10), 0xFFFFFFFFu);
-  EXPECT_EQ(mac_q15(0, 0x4000, 0x4000), 0x20000000u);                 // 0.5 * 0.5 = 0.25
-  EXPECT_EQ(mac_q15(0x80000000u, 0x8000, 0x7FFF), 0x80000000u);       // saturates low
+  EXPECT_EQ(mac_q15(0, 0x4000, 0x4000), 0x20000000u);            // 0.5 * 0.5 = 0.25
+  EXPECT_EQ(mac_q15(0x80000000u, 0x8000, 0x7FFF), 0x80000000u);  // saturates low
 }
 
 }  // namespace

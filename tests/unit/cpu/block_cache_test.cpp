@@ -34,7 +34,7 @@ TEST_F(BlockCacheTest, SelfModifyingStoreToLaterBlock) {
   exec({0x3211, 0x18E0, 0xFFFF}, 4);
   EXPECT_EQ(r(1), 2u);
   bus.load_words(0x2000, {0xC920, 0x1000, 0x18E0, 0x0000});  // storw r2, 0x1000 ; br .
-  r(2) = 0x3251;  // addw $5, r1
+  r(2) = 0x3251;                                             // addw $5, r1
   cpu.state().pc = 0x2000;
   cpu.run(1);
   cpu.state().pc = kCode;

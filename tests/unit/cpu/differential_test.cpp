@@ -100,8 +100,8 @@ bool allowed_operands(const isa::Decoded& d) {
 }
 
 struct Program {
-  std::vector<uint16_t> body;         // prologue + random instructions, as words
-  std::vector<std::string> listing;   // disassembly for failure messages
+  std::vector<uint16_t> body;        // prologue + random instructions, as words
+  std::vector<std::string> listing;  // disassembly for failure messages
 };
 
 Program random_program(std::mt19937_64& rng, const std::vector<uint16_t>& entries, int length) {
@@ -151,10 +151,9 @@ bool build(const Program& p, const std::string& dir, std::vector<uint8_t>* binar
          << "\tmovw $0, r2\n\tmovd $0x410, (r1,r0)\n\texcp svc\n";
   source.close();
   const std::string build_command =
-      tool("cr16-elf-as") + " " + dir + "/prog.s -o " + dir + "/prog.o && " +
-      tool("cr16-elf-ld") + " -Ttext=0x1000 -e _start " + dir + "/prog.o -o " + dir +
-      "/prog.elf && " + tool("cr16-elf-objcopy") + " -O binary " + dir + "/prog.elf " + dir +
-      "/prog.bin && echo ok";
+      tool("cr16-elf-as") + " " + dir + "/prog.s -o " + dir + "/prog.o && " + tool("cr16-elf-ld") +
+      " -Ttext=0x1000 -e _start " + dir + "/prog.o -o " + dir + "/prog.elf && " +
+      tool("cr16-elf-objcopy") + " -O binary " + dir + "/prog.elf " + dir + "/prog.bin && echo ok";
   if (run_command(build_command + " 2>&1").find("ok") == std::string::npos) return false;
   std::ifstream in(dir + "/prog.bin", std::ios::binary);
   binary->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -164,7 +163,8 @@ bool build(const Program& p, const std::string& dir, std::vector<uint8_t>* binar
 /// Runs the flat binary on our CPU with the same semihosting write/exit.
 std::string run_ours(const std::vector<uint8_t>& binary) {
   TestBus bus;
-  for (size_t i = 0; i < binary.size(); ++i) bus.poke8(kLoadAddress + static_cast<uint32_t>(i), binary[i]);
+  for (size_t i = 0; i < binary.size(); ++i)
+    bus.poke8(kLoadAddress + static_cast<uint32_t>(i), binary[i]);
   Cpu cpu(bus, CpuModel::kCr16cPlus);
   cpu.reset(kLoadAddress);
   std::string output;
@@ -173,7 +173,8 @@ std::string run_ours(const std::vector<uint8_t>& binary) {
     if (code == 0x404) {
       const uint32_t buffer = c.pair(3);
       const uint32_t length = c.reg16(5);
-      for (uint32_t i = 0; i < length; ++i) output.push_back(static_cast<char>(bus.peek8(buffer + i)));
+      for (uint32_t i = 0; i < length; ++i)
+        output.push_back(static_cast<char>(bus.peek8(buffer + i)));
       c.set_reg16(0, length);
     } else if (code == 0x410) {
       c.request_exit();
@@ -226,7 +227,8 @@ TEST(Differential, RandomRegisterStreamsMatchGnuSimulator) {
       std::string listing;
       for (const std::string& line : program.listing) listing += "  " + line + "\n";
       ADD_FAILURE() << "program " << n << " differs\n  gnu:  " << hex_dump(theirs)
-                    << "\n  ours: " << hex_dump(ours) << "\n" << listing;
+                    << "\n  ours: " << hex_dump(ours) << "\n"
+                    << listing;
     }
     ++compared;
   }

@@ -25,9 +25,8 @@ struct TrapCase {
 };
 
 TEST_F(Exceptions, ExcpTrapsSaveTheTrappingPcAndClearPTU) {
-  const TrapCase cases[] = {{0x00C5, vector::kSvc}, {0x00C6, vector::kDvz},
-                            {0x00C7, vector::kFlg}, {0x00C8, vector::kBpt},
-                            {0x00CA, vector::kUnd}, {0x00C3, vector::kUnd},
+  const TrapCase cases[] = {{0x00C5, vector::kSvc}, {0x00C6, vector::kDvz}, {0x00C7, vector::kFlg},
+                            {0x00C8, vector::kBpt}, {0x00CA, vector::kUnd}, {0x00C3, vector::kUnd},
                             {0x00C9, vector::kUnd}, {0x00CE, vector::kUnd}};
   for (const TrapCase& c : cases) {
     cpu.state().isp = kIsp;
@@ -207,10 +206,10 @@ TEST_F(Exceptions, DiEiToggleE) {
 }
 
 TEST_F(Exceptions, PrivilegedInstructionsInUserModeRaiseUnd) {
-  const std::vector<std::vector<uint16_t>> privileged = {
-      {0x0014, 0x0091},  // lpr r1, psr
-      {0x0014, 0x1080},  // lprd (r1,r0), cfg
-      {kRetx}, {0x0004}, {0x0005}, {0x0006}, {0x0007}, {0x000A}};
+  const std::vector<std::vector<uint16_t>> privileged = {{0x0014, 0x0091},  // lpr r1, psr
+                                                         {0x0014, 0x1080},  // lprd (r1,r0), cfg
+                                                         {kRetx},          {0x0004}, {0x0005},
+                                                         {0x0006},         {0x0007}, {0x000A}};
   for (const auto& words : privileged) {
     cpu.state().isp = kIsp;
     cpu.state().psr = psr::kE | psr::kU;

@@ -209,7 +209,7 @@ TEST_F(ExecArith, MulwTruncatesTo16Bits) {  // mulw r1, r2
 }
 
 TEST_F(ExecArith, MulswProducesSigned32BitPair) {  // mulsw r1, (r3,r2)
-  r(1) = 0xFFFF;  // -1
+  r(1) = 0xFFFF;                                   // -1
   r(2) = 2;
   exec({0x6212});
   EXPECT_EQ(r(2), 0xFFFEu);
@@ -225,7 +225,7 @@ TEST_F(ExecArith, MuluwProducesUnsigned32BitPair) {  // muluw r1, (r3,r2)
 }
 
 TEST_F(ExecArith, MulsbSignExtendsBothBytes) {  // mulsb r1, r2
-  r(1) = 0x00FE;  // -2
+  r(1) = 0x00FE;                                // -2
   r(2) = 0x0003;
   exec({0x0B12});
   EXPECT_EQ(r(2), 0xFFFAu);

@@ -35,11 +35,9 @@ TEST_F(ExecBranch, EveryConditionMatchesThePsr) {
     uint16_t true_psr, false_psr;
   };
   const Case cases[] = {
-      {0, psr::kZ, 0},           {1, 0, psr::kZ},           {2, psr::kC, 0},
-      {3, 0, psr::kC},           {4, psr::kL, 0},           {5, 0, psr::kL},
-      {6, psr::kN, 0},           {7, 0, psr::kN},           {8, psr::kF, 0},
-      {9, 0, psr::kF},           {10, 0, psr::kL},          {11, psr::kL, 0},
-      {12, 0, psr::kN},          {13, psr::kZ, 0},
+      {0, psr::kZ, 0},  {1, 0, psr::kZ},  {2, psr::kC, 0},  {3, 0, psr::kC},  {4, psr::kL, 0},
+      {5, 0, psr::kL},  {6, psr::kN, 0},  {7, 0, psr::kN},  {8, psr::kF, 0},  {9, 0, psr::kF},
+      {10, 0, psr::kL}, {11, psr::kL, 0}, {12, 0, psr::kN}, {13, psr::kZ, 0},
   };
   for (const Case& c : cases) {
     const auto w0 = static_cast<uint16_t>(0x1800 | (c.cond << 4));
@@ -95,7 +93,7 @@ TEST_F(ExecBranch, JumpRaReturns) {  // jump (ra)
 }
 
 TEST_F(ExecBranch, JusrEntersUserModeAndSwitchesStack) {  // jusr (r3,r2)
-  cpu.state().banked_sp = 0x6000;  // the user SP while in supervisor mode
+  cpu.state().banked_sp = 0x6000;                         // the user SP while in supervisor mode
   r(2) = 0x3000 >> 1;
   r(3) = 0;
   exec({0x0AF2});

@@ -27,7 +27,8 @@ TEST_F(ExecMemory, LoadbReplacesLowByteOnly) {  // loadb 0x2001, r1
   EXPECT_EQ(r(1), 0xAB5Au);
 }
 
-TEST_F(ExecMemory, LoaddStordAreLittleEndianLowWordFirst) {  // stord (r3,r2), 0x2000; loadd 0x2000, (r5,r4)
+TEST_F(ExecMemory,
+       LoaddStordAreLittleEndianLowWordFirst) {  // stord (r3,r2), 0x2000; loadd 0x2000, (r5,r4)
   r(2) = 0x5678;
   r(3) = 0x1234;
   exec({0xC720, 0x2000, 0x8740, 0x2000}, 2);

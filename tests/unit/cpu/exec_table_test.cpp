@@ -51,7 +51,8 @@ class ExecTable : public CpuFixture {
     s.intbase = kIntbase;
     s.halted = 0;
     install_vectors();
-    s.psr = static_cast<uint16_t>(psr::kE | (rng() & (psr::kC | psr::kZ | psr::kN | psr::kF | psr::kL)));
+    s.psr = static_cast<uint16_t>(psr::kE |
+                                  (rng() & (psr::kC | psr::kZ | psr::kN | psr::kF | psr::kL)));
     cpu.set_cfg(cfg::kEd);
     cpu.set_irq_line(false);
   }
@@ -65,8 +66,8 @@ TEST_F(ExecTable, EveryEntryExecutes) {
     const isa::Entry& entry = entries[index];
     if (!isa::entry_reachable(index)) {
       const uint32_t w = entry.value();
-      const isa::Decoded d = isa::decode_entry(index, static_cast<uint16_t>(w >> 16),
-                                               static_cast<uint16_t>(w), 0);
+      const isa::Decoded d =
+          isa::decode_entry(index, static_cast<uint16_t>(w >> 16), static_cast<uint16_t>(w), 0);
       Op op;
       exec::predecode_instruction(d, kCode, &op);
       EXPECT_NE(op.handler, &exec::op_undefined) << "entry " << index;

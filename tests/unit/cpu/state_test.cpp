@@ -11,9 +11,9 @@ TEST(CpuStateDescription, HasNamedVersionedFields) {
   const StateDescription& d = cpu_state_description();
   EXPECT_STREQ(d.section, "cpu");
   EXPECT_EQ(d.version, 1);
-  for (const char* name : {"r0", "r11", "r12", "ra", "sp", "pc", "psr", "cfg", "isp",
-                           "banked_sp", "intbase", "dbs", "dsr", "dcr", "car0", "car1",
-                           "halted", "nmi_pending"}) {
+  for (const char* name :
+       {"r0", "r11", "r12", "ra", "sp", "pc", "psr", "cfg", "isp", "banked_sp", "intbase", "dbs",
+        "dsr", "dcr", "car0", "car1", "halted", "nmi_pending"}) {
     EXPECT_NE(state_field_find(d, name), nullptr) << name;
   }
   EXPECT_EQ(state_field_find(d, "nonsense"), nullptr);

@@ -74,7 +74,8 @@ class TestBus : public Bus {
   uint8_t peek8(uint32_t address) const { return memory_[address]; }
   /// Writes instruction words starting at address (host side, no notification).
   void load_words(uint32_t address, const std::vector<uint16_t>& words) {
-    for (size_t i = 0; i < words.size(); ++i) poke16(address + 2 * static_cast<uint32_t>(i), words[i]);
+    for (size_t i = 0; i < words.size(); ++i)
+      poke16(address + 2 * static_cast<uint32_t>(i), words[i]);
   }
   bool watched(uint32_t page) const { return watched_.count(page) != 0; }
 

@@ -16,7 +16,8 @@ TEST_F(Trace, LogsTranslationExecutionExceptionsAndRegisters) {
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(set_log_file(path).ok());
-  set_log_mask(static_cast<uint32_t>(LogCategory::kInAsm) | static_cast<uint32_t>(LogCategory::kExec) |
+  set_log_mask(static_cast<uint32_t>(LogCategory::kInAsm) |
+               static_cast<uint32_t>(LogCategory::kExec) |
                static_cast<uint32_t>(LogCategory::kInt) | static_cast<uint32_t>(LogCategory::kCpu));
   exec({0x3211, 0x00C8}, 2);  // addw $1, r1 ; excp bpt
   set_log_mask(0);
