@@ -127,10 +127,15 @@ Expected<LoadImage> parse_elf(std::span<const uint8_t> data, const std::string& 
     uint64_t header = program_offset + uint64_t{entry_size} * i;
     if (read32(data, header) != kPtLoad) continue;
     uint32_t file_offset = read32(data, header + 4);
-    uint32_t physical = read32(data, header + 12);  // load address (LMA)
+    uint32_t virtual_address = read32(data, header + 8);  // run address (VMA)
+    uint32_t physical = read32(data, header + 12);        // load address (LMA)
     uint32_t file_size = read32(data, header + 16);
     uint32_t memory_size = read32(data, header + 20);
     if (memory_size == 0) continue;
+    // Bytes from the file go to the load address; a segment that is only
+    // zero fill (.bss, heap, stacks) has nothing to load and belongs at its
+    // run address.
+    if (file_size == 0) physical = virtual_address;
     std::string which = "segment " + std::to_string(i);
     if (file_size > memory_size) {
       return Error(name + ": " + which + " has a file size larger than its memory size");

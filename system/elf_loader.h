@@ -45,7 +45,9 @@ struct LoadImage {
 /// True when the bytes begin with the ELF magic.
 bool looks_like_elf(std::span<const uint8_t> data);
 
-/// Parses an ELF32 little-endian CR16 executable. Rejects truncated files,
+/// Parses an ELF32 little-endian CR16 executable. PT_LOAD segments with file
+/// bytes are placed at their physical (load) address, zero-fill-only
+/// segments at their virtual (run) address. Rejects truncated files,
 /// a bad magic, the wrong class/byte order/machine, segments whose file
 /// bytes lie outside the file, segments past the 24-bit address space and
 /// overlapping segments; every message starts with `name`.

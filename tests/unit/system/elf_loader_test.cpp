@@ -126,6 +126,21 @@ TEST(ElfLoader, SkipsNonLoadAndEmptySegments) {
   EXPECT_EQ(image->segments[0].address, 0x10u);
 }
 
+TEST(ElfLoader, ZeroFillOnlySegmentsGoToTheirRunAddress) {
+  // Like cr16-elf-ld's default script: .data loads after .text but runs at
+  // 0x4000; the stack (no file bytes) has a meaningless load address.
+  std::vector<uint8_t> elf =
+      build_elf({{1, 0x18, {1, 2}, 0}, {1, 0x1a, {3}, 0}, {1, 0x1a, {}, 0x100}}, 0x18);
+  put32(elf, 52 + 32 * 1 + 8, 0x4000);  // .data VMA (LMA stays 0x1a)
+  put32(elf, 52 + 32 * 2 + 8, 0x5000);  // stack VMA
+  Expected<LoadImage> image = parse_elf(elf, "default-script.elf");
+  ASSERT_TRUE(image) << image.error().message();
+  ASSERT_EQ(image->segments.size(), 3u);
+  EXPECT_EQ(image->segments[1].address, 0x1au);    // file bytes at the load address
+  EXPECT_EQ(image->segments[2].address, 0x5000u);  // zero fill at the run address
+  EXPECT_EQ(image->segments[2].zero_fill, 0x100u);
+}
+
 TEST(ElfLoader, AcceptsTheOldMachineNumber) {
   EXPECT_TRUE(parse_elf(build_elf({{1, 0, {1}, 0}}, 0, 115), "old.elf"));
 }
