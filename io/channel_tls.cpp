@@ -48,6 +48,12 @@ Expected<std::unique_ptr<TlsChannel>> TlsChannel::create(
   auto session = TlsSession::create(std::move(credentials), hostname);
   if (!session) return session.error();
   std::unique_ptr<TlsChannel> channel(new TlsChannel(std::move(master), std::move(*session)));
+  const int master_fd = ChannelFds::read_fd_of(*channel->master_);
+  if (master_fd >= 0) {
+    // Masters whose fd epoll refuses (regular files) keep plain fd watches.
+    auto signal = PendingInputSignal::create(master_fd);
+    if (signal) channel->input_signal_ = std::move(*signal);
+  }
   // The channel starts in the master's mode.
   if (!channel->master_->is_blocking()) {
     if (Error error = channel->set_blocking(false)) return error;
@@ -168,6 +174,7 @@ void TlsChannel::finish_handshake(Error error) {
     if (error.ok() && restore) error = restore;
   }
   restore_blocking_ = false;
+  update_input_signal();  // application data may have come with the last flight
   HandshakeCallback done = std::move(handshake_done_);
   handshake_done_ = nullptr;
   if (done) done(std::move(error));  // may destroy this channel
@@ -200,7 +207,10 @@ Error TlsChannel::handshake(Loop* loop) {
       return step.error();
     }
     if (Error error = write_out()) return error;
-    if (*step) return Error();
+    if (*step) {
+      update_input_signal();
+      return Error();
+    }
     IoResult pulled = pull_ciphertext();
     if (pulled.is_error()) return pulled.error().with_context("TLS handshake");
     if (pulled.is_would_block()) {
@@ -212,7 +222,17 @@ Error TlsChannel::handshake(Loop* loop) {
 // ---------------------------------------------------------------------------
 // Data
 
+void TlsChannel::update_input_signal() {
+  if (input_signal_) input_signal_->set(!closed_ && session_->has_buffered_input());
+}
+
 IoResult TlsChannel::do_readv(std::span<const iovec> iov, std::vector<UniqueFd>*, uint32_t) {
+  IoResult result = read_plaintext(iov);
+  update_input_signal();
+  return result;
+}
+
+IoResult TlsChannel::read_plaintext(std::span<const iovec> iov) {
   if (closed_) return Error("TLS channel '" + name() + "' is closed", EBADF);
   if (!session_->handshake_complete()) {
     return Error("TLS channel '" + name() + "': read before the handshake completed", ENOTCONN);
@@ -329,6 +349,7 @@ Error TlsChannel::do_set_blocking(bool blocking) {
   return master_->set_blocking(blocking);
 }
 int TlsChannel::read_fd() const {
+  if (input_signal_ && !closed_) return input_signal_->fd();
   return ChannelFds::read_fd_of(*master_);
 }
 int TlsChannel::write_fd() const {

@@ -12,6 +12,7 @@
 
 #include "io/channel.h"
 #include "io/tls_credentials.h"
+#include "io/tls_pending_input.h"
 #include "io/tls_session.h"
 #include "util/error.h"
 
@@ -33,9 +34,10 @@ bool is_tls_premature_eof(const Error& error);
 ///
 /// Non-blocking writes follow QEMU/GnuTLS rules: when writev returns
 /// would-block, the caller must retry with the same data (write_all does).
-/// Decrypted data may stay buffered inside the session while the master is
-/// not readable: after a readiness callback, read until would-block or a
-/// short read (read_all does), or check has_pending_input().
+/// Input the session already holds (decrypted or not) counts as readable
+/// for watches and wait(): the channel's read fd is a private epoll set of
+/// the master's fd and an eventfd raised while such input is buffered (when
+/// the master has no pollable fd, the master's readiness is used as is).
 class TlsChannel : public Channel {
  public:
   /// Called once when an asynchronous handshake ends: ok, or why it failed.
@@ -99,12 +101,16 @@ class TlsChannel : public Channel {
   IoResult flush_ciphertext();
   /// Reads one chunk of ciphertext from the master into the session.
   IoResult pull_ciphertext();
+  IoResult read_plaintext(std::span<const iovec> iov);
+  /// Raises or clears the pending-input signal after the session changed.
+  void update_input_signal();
   void handshake_step();
   void finish_handshake(Error error);
   void cancel_handshake();
 
   std::unique_ptr<Channel> master_;
   std::unique_ptr<TlsSession> session_;
+  std::unique_ptr<PendingInputSignal> input_signal_;  // null: watch the master directly
   bool closed_ = false;
   // Plaintext bytes already encrypted whose ciphertext could not all be
   // written yet (reported to the caller once the ciphertext is out).

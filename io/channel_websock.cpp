@@ -38,6 +38,12 @@ Expected<std::unique_ptr<WebsockChannel>> WebsockChannel::create_server(
     std::unique_ptr<Channel> master, WebsockLimits limits) {
   if (!master) return Error("websocket channel: no master channel", EINVAL);
   std::unique_ptr<WebsockChannel> channel(new WebsockChannel(std::move(master), limits));
+  const int master_fd = ChannelFds::read_fd_of(*channel->master_);
+  if (master_fd >= 0) {
+    // Masters whose fd epoll refuses (regular files) keep plain fd watches.
+    auto signal = PendingInputSignal::create(master_fd);
+    if (signal) channel->input_signal_ = std::move(*signal);
+  }
   if (!channel->master_->is_blocking()) {
     if (Error error = channel->set_blocking(false)) return error;
   }
@@ -172,6 +178,7 @@ void WebsockChannel::finish_handshake(Error error) {
     if (error.ok() && restore) error = restore;
   }
   restore_blocking_ = false;
+  update_input_signal();  // frames may have come right behind the request
   HandshakeCallback done = std::move(handshake_done_);
   handshake_done_ = nullptr;
   if (done) done(std::move(error));  // may destroy this channel
@@ -190,7 +197,10 @@ Error WebsockChannel::handshake(Loop* loop) {
   for (;;) {
     Expected<HandshakeProgress> progress = handshake_progress();
     if (!progress) return progress.error();
-    if (*progress == HandshakeProgress::kDone) return Error();
+    if (*progress == HandshakeProgress::kDone) {
+      update_input_signal();
+      return Error();
+    }
     const uint32_t condition = *progress == HandshakeProgress::kWantRead ? kIn : kOut;
     if (Error error = master_->wait(condition, loop)) return error;
   }
@@ -216,7 +226,21 @@ size_t WebsockChannel::copy_out(std::span<const iovec> iov) {
   return total;
 }
 
+void WebsockChannel::update_input_signal() {
+  if (!input_signal_) return;
+  const bool pending =
+      !closed_ && upgraded_ &&
+      (payload_offset_ < payload_.size() || state_ != State::kOpen || decoder_.has_event());
+  input_signal_->set(pending);
+}
+
 IoResult WebsockChannel::do_readv(std::span<const iovec> iov, std::vector<UniqueFd>*, uint32_t) {
+  IoResult result = read_payload(iov);
+  update_input_signal();
+  return result;
+}
+
+IoResult WebsockChannel::read_payload(std::span<const iovec> iov) {
   if (closed_) return Error("websocket channel '" + name() + "' is closed", EBADF);
   if (!upgraded_) {
     if (state_ == State::kFailed) return failure_;
@@ -355,6 +379,7 @@ Error WebsockChannel::do_set_blocking(bool blocking) {
   return master_->set_blocking(blocking);
 }
 int WebsockChannel::read_fd() const {
+  if (input_signal_ && !closed_) return input_signal_->fd();
   return ChannelFds::read_fd_of(*master_);
 }
 int WebsockChannel::write_fd() const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/channel.h"
+#include "io/tls_pending_input.h"
 #include "io/websock_protocol.h"
 #include "util/error.h"
 
@@ -29,6 +30,8 @@ namespace cr16::io {
 ///
 /// Non-blocking writes follow the same rule as TlsChannel: after a
 /// would-block result the caller retries with the same data (write_all does).
+/// As with TlsChannel, input already buffered (decoded payload, complete
+/// frames) makes the channel's read fd readable for watches and wait().
 class WebsockChannel : public Channel {
  public:
   /// Called once when an asynchronous handshake ends; runs from the loop and
@@ -104,8 +107,12 @@ class WebsockChannel : public Channel {
   void cancel_handshake();
   /// Moves buffered payload bytes into IOV; returns the count.
   size_t copy_out(std::span<const iovec> iov);
+  IoResult read_payload(std::span<const iovec> iov);
+  /// Raises or clears the pending-input signal after buffers changed.
+  void update_input_signal();
 
   std::unique_ptr<Channel> master_;
+  std::unique_ptr<PendingInputSignal> input_signal_;  // null: watch the master directly
   WebsockStreamDecoder decoder_;
   State state_ = State::kHandshake;
   std::string request_bytes_;

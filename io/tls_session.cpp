@@ -190,7 +190,7 @@ bool TlsSession::close_notify_received() const {
 }
 
 bool TlsSession::has_buffered_input() const {
-  return SSL_has_pending(ssl_) == 1 || BIO_ctrl_pending(input_) > 0;
+  return SSL_pending(ssl_) > 0 || BIO_ctrl_pending(input_) > 0;
 }
 
 std::string TlsSession::peer_subject() const {

@@ -85,7 +85,9 @@ class TlsSession {
   bool close_notify_received() const;
 
   /// True when received bytes wait in the session: decrypted plaintext not
-  /// read yet, or ciphertext not yet processed.
+  /// read yet, or ciphertext fed but not yet processed. False after a read
+  /// that needed more input (the session then holds at most a partial
+  /// record, which only more ciphertext can complete).
   bool has_buffered_input() const;
 
   /// The peer certificate's subject as one line, or "" when there is none.

@@ -425,6 +425,15 @@ WebsockEvent WebsockStreamDecoder::fail(uint16_t close_code, std::string error) 
   return finish(std::move(event));
 }
 
+bool WebsockStreamDecoder::has_event() const {
+  if (terminal_) return true;
+  std::span<const uint8_t> input(buffer_.data() + read_offset_, buffer_.size() - read_offset_);
+  WebsockHeaderParse parse = parse_websock_frame_header(input, limits_, expect_masked_);
+  if (parse.status == WebsockParseStatus::kIncomplete) return false;
+  if (parse.status == WebsockParseStatus::kInvalid) return true;
+  return input.size() - parse.header.header_size >= parse.header.payload_length;
+}
+
 WebsockEvent WebsockStreamDecoder::next() {
   if (terminal_) return *terminal_;
   std::span<const uint8_t> input(buffer_.data() + read_offset_, buffer_.size() - read_offset_);

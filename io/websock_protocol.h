@@ -174,6 +174,9 @@ class WebsockStreamDecoder {
   WebsockEvent next();
 
   bool finished() const { return terminal_.has_value(); }
+  /// True when next() would return something other than kNeedMore without
+  /// more input: a complete frame, an invalid header, or a terminal event.
+  bool has_event() const;
   /// Bytes buffered but not yet decoded.
   size_t buffered() const { return buffer_.size() - read_offset_; }
 

@@ -377,6 +377,34 @@ TEST_P(TlsChannelTest, NonBlockingWritesRetryUntilTheMasterDrains) {
   EXPECT_GT(would_blocks, 0u) << "the test did not exercise the would-block path";
 }
 
+TEST_P(TlsChannelTest, WatchKeepsFiringWhileTheSessionHoldsInput) {
+  Endpoints tls = established();
+  ASSERT_TRUE(tls.client && tls.server);
+  // Two records arrive together; the first read pulls both from the socket,
+  // so the socket alone would never wake the watch for the second one.
+  ASSERT_TRUE(write_all(*tls.client, "abc", 3).ok());
+  ASSERT_TRUE(write_all(*tls.client, "def", 3).ok());
+  ASSERT_TRUE(tls.server->set_blocking(false).ok());
+  std::string received;
+  bool saw_would_block = false;
+  Loop::WatchId watch = tls.server->create_watch(*loop_, kIn, [&](uint32_t) {
+    char byte;
+    IoResult read = tls.server->read(&byte, 1);  // one byte per wake-up
+    if (read.is_bytes()) received.push_back(byte);
+    if (read.is_would_block()) saw_would_block = true;
+    return received.size() < 6 && !read.is_error() && !read.is_eof();
+  });
+  for (int i = 0; i < 200 && received.size() < 6; ++i) loop_->run_once(kPollPeriodNs);
+  EXPECT_EQ(received, "abcdef");
+  if (received.size() < 6) loop_->remove_watch(watch);
+  // Nothing left: the signal is clear, so wait() would block and a read
+  // says would-block (no busy wake-ups).
+  char byte;
+  EXPECT_TRUE(tls.server->read(&byte, 1).is_would_block());
+  EXPECT_FALSE(tls.server->has_pending_input());
+  (void)saw_would_block;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TlsChannelTest,
                          ::testing::Values(LoopBackend::kEpoll, LoopBackend::kIoUring),
                          [](const ::testing::TestParamInfo<LoopBackend>& info) {

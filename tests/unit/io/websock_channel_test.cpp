@@ -364,5 +364,40 @@ TEST(WebsockChannelLifetime, PingFloodFromANonReadingClientIsBounded) {
   EXPECT_TRUE(got_marker);
 }
 
+// Without Python: frames that arrived together are all delivered to a
+// watch-driven reader that takes one byte per wake-up.
+TEST(WebsockChannelLifetime, WatchKeepsFiringWhileFramesAreBuffered) {
+  auto loop = Loop::create(LoopBackend::kEpoll);
+  ASSERT_TRUE(loop);
+  auto [client, server_master] = FdStreamChannel::pair();
+  ASSERT_TRUE(client && server_master);
+  auto server = WebsockChannel::create_server(std::move(server_master));
+  ASSERT_TRUE(server);
+  std::string request =
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  std::vector<uint8_t> bytes(request.begin(), request.end());
+  for (const char* text : {"ab", "cd", "ef"}) {
+    append_websock_frame(bytes, WebsockOpcode::kBinary, {(const uint8_t*)text, 2}, true,
+                         std::array<uint8_t, 4>{5, 6, 7, 8});
+  }
+  ASSERT_TRUE(write_all(*client, bytes.data(), bytes.size()).ok());
+  ASSERT_TRUE((*server)->handshake().ok());
+  ASSERT_TRUE((*server)->set_blocking(false).ok());
+  std::string received;
+  WebsockChannel& channel = **server;
+  Loop::WatchId watch = channel.create_watch(**loop, kIn, [&](uint32_t) {
+    char byte;
+    IoResult read = channel.read(&byte, 1);
+    if (read.is_bytes()) received.push_back(byte);
+    return received.size() < 6 && !read.is_error() && !read.is_eof();
+  });
+  for (int i = 0; i < 200 && received.size() < 6; ++i) (*loop)->run_once(kPollPeriodNs);
+  EXPECT_EQ(received, "abcdef");
+  if (received.size() < 6) (*loop)->remove_watch(watch);
+  char byte;
+  EXPECT_TRUE(channel.read(&byte, 1).is_would_block());
+}
+
 }  // namespace
 }  // namespace cr16::io
