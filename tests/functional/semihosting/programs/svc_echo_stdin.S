@@ -1,7 +1,7 @@
 # Reads up to 64 bytes from fd 0 with the libgloss read call (0x403), writes
 # them back to fd 1 (0x404) and exits with the number of bytes read (0x410).
 # Checks that guest stdin is the host's stdin under semihosting.
-# Rebuild: cr16-elf-gcc -nostdlib -nostartfiles -T program.ld \
+# Rebuild: cr16-elf-gcc -nostdlib -nostartfiles -Wl,-x -T program.ld \
 #   svc_echo_stdin.S -o svc_echo_stdin.elf
         .text
         .global _start

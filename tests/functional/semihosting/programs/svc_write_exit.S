@@ -2,7 +2,7 @@
 # libgloss write call (0x404), one to stderr, then exits with status 42 (0x410).
 # Defines _start and __ISTACK_START like newlib's sim.ld, so cr16-system turns
 # semihosting on by default for it. Everything lives in .text at 0x18.
-# Rebuild: cr16-elf-gcc -nostdlib -nostartfiles -T program.ld \
+# Rebuild: cr16-elf-gcc -nostdlib -nostartfiles -Wl,-x -T program.ld \
 #   svc_write_exit.S -o svc_write_exit.elf
         .text
         .global _start
