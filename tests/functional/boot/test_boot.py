@@ -59,6 +59,14 @@ class Boot(unittest.TestCase):
         console.send("poweroff 3\r")
         self.assertEqual(console.wait(), 3)
 
+    def test_shell_with_the_io_uring_loop(self):
+        console = self.pipe_console("-nographic", "-loop", "io_uring")
+        console.expect(PROMPT)
+        self.assertEqual(self.command(console, "echo uring"), "uring\n")
+        self.assertEqual(self.command(console, "count 2"), "1\n2\n")
+        console.send("poweroff 3\r")
+        self.assertEqual(console.wait(), 3)
+
     def test_memory_commands_match_the_firmware_image(self):
         console = self.pipe_console("-nographic", "-m", "4M", "-cpu", "cr16cplus")
         console.expect(PROMPT)
