@@ -20,7 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t data_bytes = 0;
   auto drain = [&] {
     for (int guard = 0; guard < 100000; ++guard) {
+      const bool announced = decoder.has_event();
       WebsockEvent event = decoder.next();
+      // has_event() must predict exactly whether next() has something.
+      if (announced != (event.kind != WebsockEvent::Kind::kNeedMore)) std::abort();
       switch (event.kind) {
         case WebsockEvent::Kind::kNeedMore:
           return;
