@@ -4,6 +4,10 @@
 #include "hw/virt_board.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include <optional>
 #include <string>
@@ -128,6 +132,58 @@ TEST_F(BoardFixture, TimerInterruptWakesTheCpuThroughTheIcu) {
   (void)board->run_slice(1000);
   EXPECT_EQ(output(), "I");
   EXPECT_EQ(exit_code, 42);
+}
+
+TEST_F(BoardFixture, ReprogrammedFlashCodeIsExecutedNotTheStaleBlock) {
+  auto board = make(kHelloProgram);
+  ASSERT_TRUE(board);
+  board->reset(board->flash_base());
+  (void)board->run_slice(1000);
+  ASSERT_EQ(output(), "Hi");
+  // Program the immediate of "movw $0x48, r2" (flash offset 8) to 0x40 ('@'):
+  // NOR programming ANDs, 0x48 & 0x40 = 0x40.
+  AddressSpace& memory = board->memory();
+  auto reg = [&](uint32_t offset, uint32_t value) {
+    ASSERT_EQ(memory.write_slow(virt::kFlashControlBase + offset, AccessSize::kDword, value),
+              BusStatus::kOk);
+  };
+  reg(virt::kFlashKey, virt::kFlashKey1);
+  reg(virt::kFlashKey, virt::kFlashKey2);
+  reg(virt::kFlashAddr, 8);
+  reg(virt::kFlashData, 0x0040);
+  reg(virt::kFlashCmd, virt::kFlashCmdProgram);
+  EXPECT_FALSE(memory.code_page_watched(board->flash_base() >> kPageBits));
+  // Jump back to the start without a reset (which would drop every block).
+  board->cpu().state().halted = 0;
+  board->cpu().state().pc = board->flash_base();
+  serial0.output.clear();
+  (void)board->run_slice(1000);
+  EXPECT_EQ(output(), "@i");
+}
+
+TEST_F(BoardFixture, PflashFileKeepsTheFirmwareAcrossMachines) {
+  char pattern[] = "/tmp/cr16-board-test-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string path = std::string(pattern) + "/flash.img";
+  {
+    VirtConfig config;
+    config.bios_image = kHelloProgram;
+    config.pflash_path = path;
+    auto board = VirtBoard::create(config, clock);
+    ASSERT_TRUE(board.has_value()) << board.error().message();
+  }
+  VirtConfig config;  // no -bios this time: the code comes from the file
+  config.pflash_path = path;
+  config.serial = {&serial0, nullptr};
+  auto board = VirtBoard::create(config, clock);
+  ASSERT_TRUE(board.has_value()) << board.error().message();
+  (*board)->set_poweroff_handler([this](int code) { exit_code = code; });
+  (*board)->reset((*board)->flash_base());
+  (void)(*board)->run_slice(1000);
+  EXPECT_EQ(output(), "Hi");
+  EXPECT_EQ(exit_code, 7);
+  std::remove(path.c_str());
+  rmdir(pattern);
 }
 
 TEST_F(BoardFixture, SysctlResetRequestIsDeliveredAfterTheSlice) {
