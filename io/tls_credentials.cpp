@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -46,12 +47,24 @@ Error load_certificate_and_key(SSL_CTX* context, const std::string& cert_path,
   return Error();
 }
 
-Error load_ca(SSL_CTX* context, const std::string& ca_path) {
+// Loads the CA certificate and, when present, the CA's revocation list.
+Error load_ca(SSL_CTX* context, const std::string& directory) {
+  const std::string ca_path = join_path(directory, kTlsCaCertFile);
   if (Error error = check_readable_file(ca_path)) return error;
   if (SSL_CTX_load_verify_locations(context, ca_path.c_str(), nullptr) != 1) {
     return Error("TLS credentials: cannot load CA certificate " + ca_path + ": " +
                  tls_take_openssl_errors("unknown OpenSSL error"));
   }
+  const std::string crl_path = join_path(directory, kTlsCaCrlFile);
+  if (!file_exists(crl_path)) return Error();
+  if (Error error = check_readable_file(crl_path)) return error;
+  X509_STORE* store = SSL_CTX_get_cert_store(context);
+  X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+  if (!lookup || X509_load_crl_file(lookup, crl_path.c_str(), X509_FILETYPE_PEM) <= 0) {
+    return Error("TLS credentials: cannot load CRL " + crl_path + ": " +
+                 tls_take_openssl_errors("unknown OpenSSL error"));
+  }
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
   return Error();
 }
 
@@ -114,7 +127,7 @@ Expected<std::shared_ptr<const TlsCredentials>> TlsCredentials::load_x509(
       return error;
     }
     if (verify_peer) {
-      if (Error error = load_ca(context.get(), join_path(directory, kTlsCaCertFile))) return error;
+      if (Error error = load_ca(context.get(), directory)) return error;
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     } else {
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
@@ -133,7 +146,7 @@ Expected<std::shared_ptr<const TlsCredentials>> TlsCredentials::load_x509(
       has_client_certificate = true;
     }
     if (verify_peer) {
-      if (Error error = load_ca(context.get(), join_path(directory, kTlsCaCertFile))) return error;
+      if (Error error = load_ca(context.get(), directory)) return error;
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
     } else {
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);

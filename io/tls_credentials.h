@@ -17,6 +17,7 @@ enum class TlsEndpoint { kClient, kServer };
 
 /// File names inside a credentials directory (the same names QEMU uses).
 inline constexpr const char* kTlsCaCertFile = "ca-cert.pem";
+inline constexpr const char* kTlsCaCrlFile = "ca-crl.pem";
 inline constexpr const char* kTlsServerCertFile = "server-cert.pem";
 inline constexpr const char* kTlsServerKeyFile = "server-key.pem";
 inline constexpr const char* kTlsClientCertFile = "client-cert.pem";
@@ -32,6 +33,8 @@ inline constexpr const char* kTlsClientKeyFile = "client-key.pem";
 ///    certificate is checked against it); client-cert.pem and client-key.pem
 ///    are optional but must come as a pair; when present they are offered to
 ///    servers that ask for a client certificate.
+/// Whenever the CA is loaded, an optional ca-crl.pem beside it is loaded too
+/// and peer certificates it revokes are refused.
 /// Only TLS 1.2 and newer are allowed.
 class TlsCredentials {
  public:

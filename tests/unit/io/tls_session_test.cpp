@@ -201,6 +201,25 @@ TEST_F(TlsSessionTest, MissingClientCertificateIsRefusedWhenServerRequiresOne) {
   }
 }
 
+TEST_F(TlsSessionTest, ClientRevokedByTheCaCrlIsRefused) {
+  auto client = session(load(certs_->client_revoked_dir(), TlsEndpoint::kClient, true));
+  auto server = session(load(certs_->server_with_crl_dir(), TlsEndpoint::kServer, true));
+  ASSERT_TRUE(client && server);
+  HandshakeOutcome outcome = run_handshake(*client, *server);
+  ASSERT_FALSE(outcome.server.ok());
+  EXPECT_NE(outcome.server.message().find("certificate revoked"), std::string::npos)
+      << outcome.server.message();
+}
+
+TEST_F(TlsSessionTest, ClientNotOnTheCrlIsAccepted) {
+  auto client = session(load(certs_->client_dir(), TlsEndpoint::kClient, true));
+  auto server = session(load(certs_->server_with_crl_dir(), TlsEndpoint::kServer, true));
+  ASSERT_TRUE(client && server);
+  HandshakeOutcome outcome = run_handshake(*client, *server);
+  EXPECT_TRUE(outcome.client_done && outcome.server_done)
+      << outcome.client.message() << " / " << outcome.server.message();
+}
+
 TEST_F(TlsSessionTest, HostnameMismatchIsRefused) {
   auto client = session(load(certs_->client_dir(), TlsEndpoint::kClient, true), "example.org");
   auto server = session(load(certs_->server_dir(), TlsEndpoint::kServer, false));

@@ -120,6 +120,39 @@ Error write_key(const std::string& path, EVP_PKEY* key) {
   return ok ? Error() : openssl_error("write " + path);
 }
 
+// Writes a CRL issued by CA that revokes the certificate with SERIAL.
+Error write_crl(const std::string& path, const Identity& ca, long serial) {
+  X509_CRL* crl = X509_CRL_new();
+  X509_REVOKED* revoked = X509_REVOKED_new();
+  ASN1_TIME* now = X509_gmtime_adj(nullptr, 0);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, 30L * 24 * 60 * 60);
+  ASN1_INTEGER* number = ASN1_INTEGER_new();
+  bool ok = crl && revoked && now && next && number && X509_CRL_set_version(crl, 1) == 1 &&
+            X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca.cert.get())) == 1 &&
+            X509_CRL_set1_lastUpdate(crl, now) == 1 && X509_CRL_set1_nextUpdate(crl, next) == 1 &&
+            ASN1_INTEGER_set(number, serial) == 1 &&
+            X509_REVOKED_set_serialNumber(revoked, number) == 1 &&
+            X509_REVOKED_set_revocationDate(revoked, now) == 1;
+  if (ok) {
+    ok = X509_CRL_add0_revoked(crl, revoked) == 1;
+    if (ok) revoked = nullptr;  // owned by the CRL now
+  }
+  ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca.key.get(), EVP_sha256()) != 0;
+  FILE* file = ok ? std::fopen(path.c_str(), "w") : nullptr;
+  if (file) {
+    ok = PEM_write_X509_CRL(file, crl) == 1;
+    std::fclose(file);
+  } else {
+    ok = false;
+  }
+  X509_REVOKED_free(revoked);
+  X509_CRL_free(crl);
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(next);
+  ASN1_INTEGER_free(number);
+  return ok ? Error() : openssl_error("write CRL " + path);
+}
+
 // Writes one credentials directory: the CA certificate plus, when IDENTITY
 // is given, "<prefix>-cert.pem" and "<prefix>-key.pem".
 Error write_directory(const std::string& directory, const Identity& ca, const Identity* identity,
@@ -149,6 +182,9 @@ Error generate_into(const std::string& root) {
   if (!other_client) return other_client.error();
   auto other_server = make_identity("localhost", Role::kServer, &*other_ca, 21, -1, 30);
   if (!other_server) return other_server.error();
+  constexpr long kRevokedSerial = 13;
+  auto revoked = make_identity("cr16 revoked client", Role::kClient, &*ca, kRevokedSerial, -1, 30);
+  if (!revoked) return revoked.error();
 
   if (Error e = write_directory(root + "/server", *ca, &*server, "server")) return e;
   if (Error e = write_directory(root + "/client", *ca, &*client, "client")) return e;
@@ -157,6 +193,9 @@ Error generate_into(const std::string& root) {
     return e;
   }
   if (Error e = write_directory(root + "/server-expired", *ca, &*expired, "server")) return e;
+  if (Error e = write_directory(root + "/client-revoked", *ca, &*revoked, "client")) return e;
+  if (Error e = write_directory(root + "/server-with-crl", *ca, &*server, "server")) return e;
+  if (Error e = write_crl(root + "/server-with-crl/ca-crl.pem", *ca, kRevokedSerial)) return e;
   return write_directory(root + "/server-wrong-ca", *other_ca, &*other_server, "server");
 }
 

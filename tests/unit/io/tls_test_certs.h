@@ -19,6 +19,9 @@ namespace cr16::io::testing {
 ///  - client_wrong_ca_dir(): a different CA + a client certificate from it
 ///  - server_expired_dir():  CA + a server certificate that expired yesterday
 ///  - server_wrong_ca_dir(): a server certificate issued by the other CA
+///  - server_with_crl_dir(): server_dir() plus ca-crl.pem revoking the
+///                           certificate in client_revoked_dir()
+///  - client_revoked_dir():  CA + a client certificate the CRL revokes
 class TlsTestCertificates {
  public:
   /// Generates everything (a few milliseconds). Returns an Error naming the
@@ -37,6 +40,8 @@ class TlsTestCertificates {
   std::string client_wrong_ca_dir() const { return root_ + "/client-wrong-ca"; }
   std::string server_expired_dir() const { return root_ + "/server-expired"; }
   std::string server_wrong_ca_dir() const { return root_ + "/server-wrong-ca"; }
+  std::string server_with_crl_dir() const { return root_ + "/server-with-crl"; }
+  std::string client_revoked_dir() const { return root_ + "/client-revoked"; }
 
  private:
   explicit TlsTestCertificates(std::string root) : root_(std::move(root)) {}
