@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "io/channel.h"
+#include "io/channel_buffer.h"
+#include "io/channel_file.h"
 #include "tests/unit/io/io_test_util.h"
 
 namespace cr16::io {
@@ -63,6 +65,40 @@ TEST_P(LoopTest, HandlerMayRemoveOtherWatchesWhileDispatching) {
   loop_->run_once(1000000000);
   EXPECT_EQ(first_calls, 1);
   EXPECT_EQ(second_calls, 0);
+}
+
+TEST_P(LoopTest, HandlerMayReplaceItsOwnWatch) {
+  TestPipe pipe_fds;
+  int old_calls = 0, new_calls = 0;
+  ASSERT_EQ(::write(pipe_fds.write_end(), "x", 1), 1);
+  Loop::WatchId old_id = 0;
+  old_id = loop_->add_watch(pipe_fds.read_end(), kIn, [&](int fd, uint32_t) {
+    ++old_calls;
+    loop_->remove_watch(old_id);
+    loop_->add_watch(fd, kIn, [&](int, uint32_t) {
+      ++new_calls;
+      return false;
+    });
+    return true;  // ignored: the watch is already gone
+  });
+  for (int i = 0; i < 5 && new_calls == 0; ++i) loop_->run_once(1000000000);
+  EXPECT_EQ(old_calls, 1);
+  EXPECT_EQ(new_calls, 1);
+}
+
+TEST_P(LoopTest, ChannelWaitFailsWhenTheLoopQuits) {
+  BufferChannel always_ready;
+  EXPECT_FALSE(always_ready.wait(kIn, loop_.get()));  // memory channels never wait
+  TestPipe pipe_fds;
+  auto channel = FileChannel::from_dup(pipe_fds.read_end());
+  ASSERT_TRUE(channel);
+  loop_->quit();
+  Error error = (*channel)->wait(kIn, loop_.get());
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error.errno_value(), ECANCELED);
+  loop_->clear_quit();
+  ASSERT_EQ(::write(pipe_fds.write_end(), "x", 1), 1);
+  EXPECT_FALSE((*channel)->wait(kIn, loop_.get()));
 }
 
 TEST_P(LoopTest, WritableWatchAndHangup) {

@@ -369,6 +369,30 @@ TEST(SocketZeroCopy, OneEnobufsIsRecoveredByFlushAndRetry) {
   EXPECT_NE(*flushed, FlushResult::kNothingQueued);
 }
 
+TEST(SocketZeroCopy, NonBlockingChannelRecoversWithoutWaiting) {
+  ConnectedPair pair = connect_pair(ipv4());
+  ASSERT_TRUE(pair.server);
+  ASSERT_FALSE(pair.client->set_blocking(false));
+  int calls = 0;
+  pair.client->set_sendmsg_hook_for_testing([&](int fd, const msghdr* message, int flags) {
+    if (++calls == 1) {
+      errno = ENOBUFS;
+      return ssize_t{-1};
+    }
+    return ::sendmsg(fd, message, flags);
+  });
+  IoResult result = pair.client->write("nb", 2, kWriteZeroCopy);
+  ASSERT_TRUE(result.is_bytes()) << result.error().message();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(pair.client->zero_copy_stats().enobufs_recovered, 1u);
+  char buffer[2];
+  ASSERT_FALSE(read_all(*pair.server, buffer, 2));
+  auto flushed = pair.client->flush();  // flush() itself always waits
+  ASSERT_TRUE(flushed) << flushed.error().message();
+  EXPECT_EQ(*flushed, FlushResult::kCopied);
+  EXPECT_EQ(pair.client->zero_copy_stats().completed, 1u);
+}
+
 TEST(SocketZeroCopy, EnobufsWithRecoveryDisabledFailsAtOnce) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
