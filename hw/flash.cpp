@@ -16,7 +16,6 @@
 namespace cr16 {
 namespace {
 
-constexpr uint32_t kAll = 0xFFFFFFFFu;
 
 constexpr std::array<StateField, 6> kFlashFields = {{
     {"key_step", FieldKind::kU32, offsetof(FlashState, key_step), 1, 1},
