@@ -1,6 +1,8 @@
 // Command channel.
 #include "io/channel_command.h"
 
+#include "io/pipe_write.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -82,13 +84,11 @@ IoResult CommandChannel::do_readv(std::span<const iovec> iov, std::vector<Unique
 IoResult CommandChannel::do_writev(std::span<const iovec> iov, std::span<const int>, uint32_t) {
   if (!to_child_.valid()) return Error("writing side of " + name() + " is closed", EBADF);
   if (iov_size(iov) == 0) return IoResult::bytes(0);
-  ssize_t result;
-  do {
-    result = ::writev(to_child_.get(), iov.data(), static_cast<int>(iov.size()));
-  } while (result < 0 && errno == EINTR);
+  ssize_t result =
+      detail::writev_without_sigpipe(to_child_.get(), iov.data(), static_cast<int>(iov.size()));
   if (result >= 0) return IoResult::bytes(static_cast<size_t>(result));
   if (errno == EAGAIN) return IoResult::would_block();
-  return Error::from_errno("write to " + name(), errno);  // EPIPE: SIGPIPE is the caller's
+  return Error::from_errno("write to " + name(), errno);  // EPIPE: the child is gone
 }
 
 Error CommandChannel::do_set_blocking(bool blocking) {

@@ -1,6 +1,8 @@
 // File channel.
 #include "io/channel_file.h"
 
+#include "io/pipe_write.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,10 +70,8 @@ IoResult FileChannel::do_readv(std::span<const iovec> iov, std::vector<UniqueFd>
 IoResult FileChannel::do_writev(std::span<const iovec> iov, std::span<const int>, uint32_t) {
   if (!fd_.valid()) return closed_error();
   if (iov_size(iov) == 0) return IoResult::bytes(0);
-  ssize_t result;
-  do {
-    result = ::writev(fd_.get(), iov.data(), static_cast<int>(iov.size()));
-  } while (result < 0 && errno == EINTR);
+  ssize_t result =
+      detail::writev_without_sigpipe(fd_.get(), iov.data(), static_cast<int>(iov.size()));
   if (result == 0) return IoResult::bytes(0);
   return io_result(result, "writev", name());
 }

@@ -254,6 +254,19 @@ TEST(CommandChannel, CloseKillsAChildIgnoringSigterm) {
   EXPECT_EQ(*(*command)->exit_signal(), SIGKILL);
 }
 
+TEST(CommandChannel, WritingToAChildThatExitedIsAnErrorNotSigpipe) {
+  auto command = CommandChannel::spawn({"true"});
+  ASSERT_TRUE(command);
+  char byte;
+  EXPECT_TRUE((*command)->read(&byte, 1).is_eof());  // the child has closed its pipes
+  IoResult result = IoResult::bytes(0);
+  for (int i = 0; i < 100 && !result.is_error(); ++i) result = (*command)->write("x", 1);
+  ASSERT_TRUE(result.is_error());
+  EXPECT_EQ(result.error().errno_value(), EPIPE);
+  ASSERT_FALSE((*command)->close());
+  EXPECT_EQ((*command)->exit_code(), 0);
+}
+
 TEST(CommandChannel, UnknownProgramIsAnError) {
   auto command = CommandChannel::spawn({"/nonexistent/program"});
   ASSERT_FALSE(command);
