@@ -1,8 +1,6 @@
 // Command channel.
 #include "io/channel_command.h"
 
-#include "io/pipe_write.h"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -10,6 +8,8 @@
 #include <unistd.h>
 
 #include <thread>
+
+#include "io/pipe_write.h"
 
 extern char** environ;
 

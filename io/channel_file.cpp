@@ -1,11 +1,11 @@
 // File channel.
 #include "io/channel_file.h"
 
-#include "io/pipe_write.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "io/pipe_write.h"
 
 namespace cr16::io {
 
