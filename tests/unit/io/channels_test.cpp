@@ -255,10 +255,12 @@ TEST(CommandChannel, CloseKillsAChildIgnoringSigterm) {
 }
 
 TEST(CommandChannel, WritingToAChildThatExitedIsAnErrorNotSigpipe) {
-  auto command = CommandChannel::spawn({"true"});
+  // Closing stdin before stdout: once stdout reads EOF, the stdin pipe has
+  // no reader (an exiting process releases its files asynchronously).
+  auto command = CommandChannel::spawn({"sh", "-c", "exec 0<&- 1>&-"});
   ASSERT_TRUE(command);
   char byte;
-  EXPECT_TRUE((*command)->read(&byte, 1).is_eof());  // the child has closed its pipes
+  EXPECT_TRUE((*command)->read(&byte, 1).is_eof());
   IoResult result = IoResult::bytes(0);
   for (int i = 0; i < 100 && !result.is_error(); ++i) result = (*command)->write("x", 1);
   ASSERT_TRUE(result.is_error());
