@@ -39,7 +39,7 @@ void Cpu::reset(uint32_t reset_pc) {
   state_.dcr = 0;
   state_.pc = reset_pc & (kAddressMask & ~1u);
   state_.halted = 0;
-  state_.nmi_pending = 0;
+  state_.events_pending = 0;
   code_written_ = false;
   flush_code_cache();
 }
@@ -250,7 +250,7 @@ StopReason Cpu::run(uint64_t max_instructions) {
       exit_requested_.store(false, std::memory_order_relaxed);
       return StopReason::kExitRequested;
     }
-    if (state_.nmi_pending || state_.halted || interrupt_deliverable() || (state_.psr & psr::kP))
+    if (state_.events_pending || state_.halted || interrupt_deliverable() || (state_.psr & psr::kP))
         [[unlikely]] {
       check_events();
       if (state_.halted) return StopReason::kHalted;

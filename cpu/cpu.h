@@ -83,7 +83,15 @@ class Cpu : public CodeWriteListener {
   void set_irq_line(bool asserted) { irq_line_ = asserted; }
   bool irq_line() const { return irq_line_; }
   /// Latches an NMI edge; taken at the next instruction boundary.
-  void raise_nmi() { state_.nmi_pending = 1; }
+  void raise_nmi() { state_.events_pending |= event::kNmi; }
+  /// Latches a debug request (the DBG exception): the external debug input
+  /// that a debugger or board drives. Highest priority at a boundary; saves
+  /// the next PC and clears I, P, T and U (PRM table 3-2). The on-chip debug
+  /// unit's own triggers (DCR/CAR compare) are not modelled.
+  void raise_debug_request() { state_.events_pending |= event::kDebug; }
+  /// Latches an In-System-Emulator request (the ISE exception, vector 15):
+  /// taken after NMI and maskable interrupts, before a trace trap.
+  void raise_ise() { state_.events_pending |= event::kIse; }
 
   /// True while sleeping in wait/eiwait.
   bool halted() const { return state_.halted != 0; }
@@ -171,7 +179,7 @@ class Cpu : public CodeWriteListener {
     state_.pc = new_pc & kAddressMask;
     last_op_ = op;
     if (chain_budget_ == 0) return nullptr;
-    if ((state_.psr & (psr::kT | psr::kP)) || state_.nmi_pending || interrupt_deliverable()) {
+    if ((state_.psr & (psr::kT | psr::kP)) || state_.events_pending || interrupt_deliverable()) {
       return nullptr;
     }
     Block* next = cache_.find(state_.pc);

@@ -101,9 +101,16 @@ const Op* Cpu::enter_wait(const Op* op) {
 }
 
 bool Cpu::check_events() {
-  // Priority at an instruction boundary: NMI > maskable interrupt > trace.
-  if (state_.nmi_pending) {
-    state_.nmi_pending = 0;
+  // Priority at an instruction boundary (PRM 3.3; IAD is synchronous and
+  // taken by the faulting instruction itself):
+  // DBG > NMI > maskable interrupt > ISE > trace.
+  if (state_.events_pending & event::kDebug) {
+    state_.events_pending &= static_cast<uint8_t>(~event::kDebug);
+    enter_exception(vector::kDbg, state_.pc, kClearForInterrupts);
+    return true;
+  }
+  if (state_.events_pending & event::kNmi) {
+    state_.events_pending &= static_cast<uint8_t>(~event::kNmi);
     uint32_t dummy;
     bus_.read_slow(0xFFFF00, AccessSize::kByte, &dummy);  // NMI acknowledge cycle
     enter_exception(vector::kNmi, state_.pc, kClearForInterrupts);
@@ -119,6 +126,13 @@ bool Cpu::check_events() {
       }
     }
     enter_exception(static_cast<uint8_t>(vector_number), state_.pc, kClearForInterrupts);
+    return true;
+  }
+  if (state_.events_pending & event::kIse) {
+    state_.events_pending &= static_cast<uint8_t>(~event::kIse);
+    uint32_t dummy;
+    bus_.read_slow(0xFFFC00, AccessSize::kByte, &dummy);  // ISE acknowledge cycle
+    enter_exception(vector::kIse, state_.pc, kClearForInterrupts);
     return true;
   }
   if (state_.psr & psr::kP) {

@@ -48,7 +48,7 @@ constexpr std::array<StateField, 29> kCpuFields = {{
     {"car0", FieldKind::kU32, offsetof(CpuState, car0), 1, kMask24},
     {"car1", FieldKind::kU32, offsetof(CpuState, car1), 1, kMask24},
     {"halted", FieldKind::kU8, offsetof(CpuState, halted), 1, 1},
-    {"nmi_pending", FieldKind::kU8, offsetof(CpuState, nmi_pending), 1, 1},
+    {"events_pending", FieldKind::kU8, offsetof(CpuState, events_pending), 1, event::kAll},
 }};
 
 Error validate_cpu_state(void* object) {

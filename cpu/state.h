@@ -41,11 +41,19 @@ inline constexpr uint16_t kSr = 1u << 9;  // short (CR16B-style) register pairs
 inline constexpr uint16_t kImplemented = kDc | kLdc | kIc | kLic | kEd | kSr;
 }  // namespace cfg
 
+/// Asynchronous requests latched in CpuState::events_pending until taken.
+namespace event {
+inline constexpr uint8_t kNmi = 1u << 0;    // NMI edge
+inline constexpr uint8_t kDebug = 1u << 1;  // debug request (DBG exception)
+inline constexpr uint8_t kIse = 1u << 2;    // In-System-Emulator request (ISE exception)
+inline constexpr uint8_t kAll = kNmi | kDebug | kIse;
+}  // namespace event
+
 /// Register indices into CpuState::r.
 inline constexpr unsigned kRegR12 = 12, kRegR13 = 13, kRegRa = 14, kRegSp = 15;
 
 /// The CR16C programmer-visible state plus the few bits of run state that a
-/// snapshot must carry (sleeping, pending NMI).
+/// snapshot must carry (sleeping, pending NMI/DBG/ISE requests).
 ///
 /// r[0..11] hold 16-bit values (upper bits always 0); r[12..15] are 32-bit
 /// (r12, r13, ra, sp). r[15] is the *active* stack pointer: the supervisor SP
@@ -62,7 +70,7 @@ struct CpuState {
   uint16_t dbs = 0, dsr = 0;
   uint32_t dcr = 0, car0 = 0, car1 = 0;
   uint8_t halted = 0;       // 1 while sleeping in wait/eiwait
-  uint8_t nmi_pending = 0;  // 1 when an NMI edge has not been taken yet
+  uint8_t events_pending = 0;  // latched edges not taken yet: event::kNmi | kDebug | kIse
 
   /// The user stack pointer regardless of the current mode.
   uint32_t user_sp() const { return (psr & psr::kU) ? r[kRegSp] : banked_sp; }

@@ -272,3 +272,71 @@ TEST_F(Exceptions, RequestExitStopsRun) {
 
 }  // namespace
 }  // namespace cr16::test
+
+namespace cr16::test {
+namespace {
+
+using AsyncExceptions = CpuFixture;
+
+TEST_F(AsyncExceptions, DebugRequestSavesNextPcClearsIPTUAndReturns) {
+  bus.poke16(handler(vector::kDbg), kRetx);
+  cpu.state().psr = psr::kE | psr::kI | psr::kC;
+  exec({kNop, kNop}, 1);
+  cpu.raise_debug_request();
+  cpu.run(0);  // taken at the boundary after the first nop
+  EXPECT_EQ(cpu.state().pc, handler(vector::kDbg));
+  expect_frame(bus, kCode + 2, psr::kE | psr::kI | psr::kC);
+  EXPECT_EQ(psr(), psr::kE | psr::kC);  // I, P, T, U cleared; E kept
+  cpu.run(1);                           // retx
+  EXPECT_EQ(cpu.state().pc, kCode + 2);
+  EXPECT_EQ(psr(), psr::kE | psr::kI | psr::kC);
+}
+
+TEST_F(AsyncExceptions, IseIsTakenWithInterruptsMaskedAndSavesNextPc) {
+  cpu.state().psr = 0;  // E and I clear: ISE is not maskable
+  exec({kNop, kNop}, 1);
+  cpu.raise_ise();
+  cpu.run(0);
+  EXPECT_EQ(cpu.state().pc, handler(vector::kIse));
+  expect_frame(bus, kCode + 2, 0);
+  EXPECT_EQ(bus.acknowledges, 0);  // the ISE cycle is not an interrupt acknowledge
+}
+
+TEST_F(AsyncExceptions, PriorityIsDebugThenNmiThenMaskableThenIse) {
+  // Everything pending at once, a trace trap too (P set); each handler is
+  // `br .`, so the order in which frames are pushed shows the priority: the
+  // first taken is deepest.
+  exec({kNop, kNop}, 1);
+  cpu.state().psr = psr::kE | psr::kI | psr::kP;
+  cpu.set_irq_line(true);
+  cpu.raise_nmi();
+  cpu.raise_ise();
+  cpu.raise_debug_request();
+  cpu.run(0);
+  EXPECT_EQ(cpu.state().pc, handler(vector::kDbg));
+  expect_frame(bus, kCode + 2, psr::kE | psr::kI | psr::kP);  // DBG beat the trace trap
+  cpu.run(0);  // DBG cleared I: NMI next, the maskable one still waits
+  EXPECT_EQ(cpu.state().pc, handler(vector::kNmi));
+  EXPECT_EQ(cpu.state().isp, kIsp - 12);
+  cpu.state().psr |= psr::kI;  // the NMI handler re-enables interrupts
+  cpu.run(0);
+  EXPECT_EQ(cpu.state().pc, handler(16));
+  cpu.set_irq_line(false);
+  cpu.run(0);
+  EXPECT_EQ(cpu.state().pc, handler(vector::kIse));
+  EXPECT_EQ(cpu.state().isp, kIsp - 24);
+  EXPECT_EQ(cpu.state().events_pending, 0);
+}
+
+TEST_F(AsyncExceptions, DebugRequestWakesWait) {
+  cpu.state().psr = psr::kE | psr::kI;
+  EXPECT_EQ(exec({0x0006, kNop}, 10), StopReason::kHalted);
+  cpu.raise_debug_request();
+  cpu.run(0);
+  EXPECT_FALSE(cpu.halted());
+  EXPECT_EQ(cpu.state().pc, handler(vector::kDbg));
+  expect_frame(bus, kCode + 2, psr::kE | psr::kI);
+}
+
+}  // namespace
+}  // namespace cr16::test

@@ -13,7 +13,7 @@ TEST(CpuStateDescription, HasNamedVersionedFields) {
   EXPECT_EQ(d.version, 1);
   for (const char* name :
        {"r0", "r11", "r12", "ra", "sp", "pc", "psr", "cfg", "isp", "banked_sp", "intbase", "dbs",
-        "dsr", "dcr", "car0", "car1", "halted", "nmi_pending"}) {
+        "dsr", "dcr", "car0", "car1", "halted", "events_pending"}) {
     EXPECT_NE(state_field_find(d, name), nullptr) << name;
   }
   EXPECT_EQ(state_field_find(d, "nonsense"), nullptr);
