@@ -34,23 +34,8 @@ enum class ArgKind {
 };
 
 ArgKind arg_kind(OperandType type) {
+  if (isa::is_immediate(type)) return ArgKind::kImmediate;
   switch (type) {
-    case OperandType::kImm3:
-    case OperandType::kImm4:
-    case OperandType::kImm5:
-    case OperandType::kImm6:
-    case OperandType::kImm16:
-    case OperandType::kImm20:
-    case OperandType::kImm32:
-    case OperandType::kUimm3:
-    case OperandType::kUimm3_1:
-    case OperandType::kUimm4:
-    case OperandType::kUimm4_1:
-    case OperandType::kUimm5:
-    case OperandType::kUimm16:
-    case OperandType::kUimm20:
-    case OperandType::kUimm32:
-      return ArgKind::kImmediate;
     case OperandType::kDisps5:
     case OperandType::kDisps17:
     case OperandType::kDisps25:
@@ -88,7 +73,7 @@ ArgKind arg_kind(OperandType type) {
       return ArgKind::kProcRegPair;
     case OperandType::kCc:
       return ArgKind::kCondition;
-    case OperandType::kNone:
+    default:  // kNone; the immediates are handled above
       break;
   }
   return ArgKind::kNone;

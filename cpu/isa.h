@@ -202,6 +202,12 @@ enum class OperandType : uint8_t {
   kCc,
 };
 
+/// True for the immediate operand types, signed and unsigned (kImm3 through
+/// kUimm32, which the enum keeps contiguous).
+constexpr bool is_immediate(OperandType type) {
+  return type >= OperandType::kImm3 && type <= OperandType::kUimm32;
+}
+
 /// Bit width of an operand type's field as binutils counts it (0 for
 /// kNone, kRpbaseDisps0, kRpindexDisps0; 21 for the dispe20 forms).
 unsigned operand_bits(OperandType type);

@@ -13,33 +13,17 @@ bool two_operand_form(const Decoded& d, Op& op, bool* immediate) {
   const isa::Operand& dest = d.operands[1];
   if (dest.type != OperandType::kRegr && dest.type != OperandType::kRegp) return false;
   op.a = dest.reg;
-  switch (src.type) {
-    case OperandType::kRegr:
-    case OperandType::kRegp:
-      op.b = src.reg;
-      *immediate = false;
-      return true;
-    case OperandType::kImm3:
-    case OperandType::kImm4:
-    case OperandType::kImm5:
-    case OperandType::kImm6:
-    case OperandType::kImm16:
-    case OperandType::kImm20:
-    case OperandType::kImm32:
-    case OperandType::kUimm3:
-    case OperandType::kUimm3_1:
-    case OperandType::kUimm4:
-    case OperandType::kUimm4_1:
-    case OperandType::kUimm5:
-    case OperandType::kUimm16:
-    case OperandType::kUimm20:
-    case OperandType::kUimm32:
-      op.imm = src.value;
-      *immediate = true;
-      return true;
-    default:
-      return false;
+  if (src.type == OperandType::kRegr || src.type == OperandType::kRegp) {
+    op.b = src.reg;
+    *immediate = false;
+    return true;
   }
+  if (isa::is_immediate(src.type)) {
+    op.imm = src.value;
+    *immediate = true;
+    return true;
+  }
+  return false;
 }
 
 bool memory_operand(const isa::Operand& operand, AddressMode* mode, Op& op) {
