@@ -221,13 +221,17 @@ void AddressSpace::page_written(uint32_t page_index) {
 
 // --- Bus ------------------------------------------------------------------
 
+bool AddressSpace::within_one_region(const Region* region, uint32_t address, unsigned bytes) const {
+  return region != nullptr && (address & (kPageSize - 1)) + bytes <= kPageSize &&
+         address - region->base + bytes <= region->size &&
+         (!pages_[address >> kPageBits].mixed || region_at(address + bytes - 1) == region);
+}
+
 BusStatus AddressSpace::read_slow(uint32_t address, AccessSize size, uint32_t* value) {
   address &= kAddressMask;
   unsigned bytes = static_cast<unsigned>(size);
   const Region* region = region_at(address);
-  bool single = region != nullptr && (address & (kPageSize - 1)) + bytes <= kPageSize &&
-                address - region->base + bytes <= region->size &&
-                (!pages_[address >> kPageBits].mixed || region_at(address + bytes - 1) == region);
+  bool single = within_one_region(region, address, bytes);
   if (!single && size != AccessSize::kByte) {
     uint32_t result = 0;
     for (unsigned i = 0; i < bytes; ++i) {
@@ -256,9 +260,7 @@ BusStatus AddressSpace::write_slow(uint32_t address, AccessSize size, uint32_t v
   address &= kAddressMask;
   unsigned bytes = static_cast<unsigned>(size);
   const Region* region = region_at(address);
-  bool single = region != nullptr && (address & (kPageSize - 1)) + bytes <= kPageSize &&
-                address - region->base + bytes <= region->size &&
-                (!pages_[address >> kPageBits].mixed || region_at(address + bytes - 1) == region);
+  bool single = within_one_region(region, address, bytes);
   if (!single && size != AccessSize::kByte) {
     // Check every byte first so a faulting access changes nothing.
     for (unsigned i = 0; i < bytes; ++i) {

@@ -163,6 +163,9 @@ class AddressSpace : public Bus {
   void rebuild_pages(uint32_t base, uint32_t size);
   void refresh_write_pointer(uint32_t page_index);
   const Region* region_at(uint32_t address) const;
+  /// True when the BYTES at ADDRESS all lie in REGION (the one at ADDRESS,
+  /// maybe null) and in one page, so one access can serve them.
+  bool within_one_region(const Region* region, uint32_t address, unsigned bytes) const;
   BusStatus mmio_read(const Region& region, uint32_t address, AccessSize size, uint32_t* value);
   BusStatus mmio_write(const Region& region, uint32_t address, AccessSize size, uint32_t value);
   void page_written(uint32_t page_index);
