@@ -9,14 +9,6 @@ namespace {
 constexpr size_t kCiphertextChunk = 16 * 1024 + 512;  // one TLS record and its overhead
 constexpr size_t kMaxPlaintextPerWrite = 64 * 1024;
 
-// Reaches the master's watch fds: read_fd()/write_fd() are protected in
-// Channel, and naming them through a class derived from Channel is the one
-// way C++ allows to call them on another Channel object.
-struct ChannelFds : Channel {
-  static int read_fd_of(const Channel& channel) { return (channel.*&ChannelFds::read_fd)(); }
-  static int write_fd_of(const Channel& channel) { return (channel.*&ChannelFds::write_fd)(); }
-};
-
 Error premature_eof_error() {
   return Error(
       "TLS premature EOF: the peer closed the connection without close_notify, "
@@ -32,10 +24,7 @@ bool is_tls_premature_eof(const Error& error) {
 }
 
 TlsChannel::TlsChannel(std::unique_ptr<Channel> master, std::unique_ptr<TlsSession> session)
-    : master_(std::move(master)), session_(std::move(session)) {
-  set_features(master_->features() & kFeatureShutdown);
-  set_name("tls(" + master_->name() + ")");
-}
+    : FilterChannel(std::move(master), "tls"), session_(std::move(session)) {}
 
 TlsChannel::~TlsChannel() {
   cancel_handshake();
@@ -48,16 +37,7 @@ Expected<std::unique_ptr<TlsChannel>> TlsChannel::create(
   auto session = TlsSession::create(std::move(credentials), hostname);
   if (!session) return session.error();
   std::unique_ptr<TlsChannel> channel(new TlsChannel(std::move(master), std::move(*session)));
-  const int master_fd = ChannelFds::read_fd_of(*channel->master_);
-  if (master_fd >= 0) {
-    // Masters whose fd epoll refuses (regular files) keep plain fd watches.
-    auto signal = PendingInputSignal::create(master_fd);
-    if (signal) channel->input_signal_ = std::move(*signal);
-  }
-  // The channel starts in the master's mode.
-  if (!channel->master_->is_blocking()) {
-    if (Error error = channel->set_blocking(false)) return error;
-  }
+  if (Error error = channel->attach_to_master()) return error;
   return channel;
 }
 
@@ -327,33 +307,13 @@ Error TlsChannel::bye(Loop* loop) {
 }
 
 // ---------------------------------------------------------------------------
-// Delegation to the master
+// Closing (the rest of the delegation is in FilterChannel)
 
 Error TlsChannel::close() {
   if (closed_) return Error();
   cancel_handshake();
   closed_ = true;
   return master_->close();
-}
-
-Error TlsChannel::shutdown(ShutdownDirection direction) {
-  return master_->shutdown(direction);
-}
-Error TlsChannel::set_cork(bool enabled) {
-  return master_->set_cork(enabled);
-}
-Error TlsChannel::set_delay(bool enabled) {
-  return master_->set_delay(enabled);
-}
-Error TlsChannel::do_set_blocking(bool blocking) {
-  return master_->set_blocking(blocking);
-}
-int TlsChannel::read_fd() const {
-  if (input_signal_ && !closed_) return input_signal_->fd();
-  return ChannelFds::read_fd_of(*master_);
-}
-int TlsChannel::write_fd() const {
-  return ChannelFds::write_fd_of(*master_);
 }
 
 }  // namespace cr16::io

@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "io/channel.h"
+#include "io/channel_filter.h"
 #include "io/tls_credentials.h"
-#include "io/tls_pending_input.h"
 #include "io/tls_session.h"
 #include "util/error.h"
 
@@ -38,7 +37,7 @@ bool is_tls_premature_eof(const Error& error);
 /// for watches and wait(): the channel's read fd is a private epoll set of
 /// the master's fd and an eventfd raised while such input is buffered (when
 /// the master has no pollable fd, the master's readiness is used as is).
-class TlsChannel : public Channel {
+class TlsChannel : public FilterChannel {
  public:
   /// Called once when an asynchronous handshake ends: ok, or why it failed.
   /// It runs from the loop and may destroy the channel.
@@ -74,21 +73,14 @@ class TlsChannel : public Channel {
   /// so a read may succeed even if the master is not readable.
   bool has_pending_input() const;
 
-  Channel& master() { return *master_; }
   const TlsSession& session() const { return *session_; }
 
   Error close() override;
-  Error shutdown(ShutdownDirection direction) override;
-  Error set_cork(bool enabled) override;
-  Error set_delay(bool enabled) override;
 
  protected:
   IoResult do_readv(std::span<const iovec> iov, std::vector<UniqueFd>* fds,
                     uint32_t flags) override;
   IoResult do_writev(std::span<const iovec> iov, std::span<const int> fds, uint32_t flags) override;
-  Error do_set_blocking(bool blocking) override;
-  int read_fd() const override;
-  int write_fd() const override;
 
  private:
   TlsChannel(std::unique_ptr<Channel> master, std::unique_ptr<TlsSession> session);
@@ -108,10 +100,7 @@ class TlsChannel : public Channel {
   void finish_handshake(Error error);
   void cancel_handshake();
 
-  std::unique_ptr<Channel> master_;
   std::unique_ptr<TlsSession> session_;
-  std::unique_ptr<PendingInputSignal> input_signal_;  // null: watch the master directly
-  bool closed_ = false;
   // Plaintext bytes already encrypted whose ciphertext could not all be
   // written yet (reported to the caller once the ciphertext is out).
   size_t unflushed_plaintext_ = 0;

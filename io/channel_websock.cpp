@@ -15,20 +15,10 @@ constexpr size_t kMaxPayloadPerFrame = 64 * 1024;
 // answering only some pings).
 constexpr size_t kMaxQueuedOutputForPong = 64 * 1024;
 
-// Reaches the master's watch fds (protected in Channel) through a class
-// derived from Channel, the one way C++ allows on another Channel object.
-struct ChannelFds : Channel {
-  static int read_fd_of(const Channel& channel) { return (channel.*&ChannelFds::read_fd)(); }
-  static int write_fd_of(const Channel& channel) { return (channel.*&ChannelFds::write_fd)(); }
-};
-
 }  // namespace
 
 WebsockChannel::WebsockChannel(std::unique_ptr<Channel> master, WebsockLimits limits)
-    : master_(std::move(master)), decoder_(limits, /*expect_masked=*/true) {
-  set_features(master_->features() & kFeatureShutdown);
-  set_name("websock(" + master_->name() + ")");
-}
+    : FilterChannel(std::move(master), "websock"), decoder_(limits, /*expect_masked=*/true) {}
 
 WebsockChannel::~WebsockChannel() {
   cancel_handshake();
@@ -38,15 +28,7 @@ Expected<std::unique_ptr<WebsockChannel>> WebsockChannel::create_server(
     std::unique_ptr<Channel> master, WebsockLimits limits) {
   if (!master) return Error("websocket channel: no master channel", EINVAL);
   std::unique_ptr<WebsockChannel> channel(new WebsockChannel(std::move(master), limits));
-  const int master_fd = ChannelFds::read_fd_of(*channel->master_);
-  if (master_fd >= 0) {
-    // Masters whose fd epoll refuses (regular files) keep plain fd watches.
-    auto signal = PendingInputSignal::create(master_fd);
-    if (signal) channel->input_signal_ = std::move(*signal);
-  }
-  if (!channel->master_->is_blocking()) {
-    if (Error error = channel->set_blocking(false)) return error;
-  }
+  if (Error error = channel->attach_to_master()) return error;
   return channel;
 }
 
@@ -353,7 +335,7 @@ Error WebsockChannel::send_close(uint16_t code, std::string_view reason, Loop* l
 }
 
 // ---------------------------------------------------------------------------
-// Delegation to the master
+// Closing (the rest of the delegation is in FilterChannel)
 
 Error WebsockChannel::close() {
   if (closed_) return Error();
@@ -364,26 +346,6 @@ Error WebsockChannel::close() {
   }
   closed_ = true;
   return master_->close();
-}
-
-Error WebsockChannel::shutdown(ShutdownDirection direction) {
-  return master_->shutdown(direction);
-}
-Error WebsockChannel::set_cork(bool enabled) {
-  return master_->set_cork(enabled);
-}
-Error WebsockChannel::set_delay(bool enabled) {
-  return master_->set_delay(enabled);
-}
-Error WebsockChannel::do_set_blocking(bool blocking) {
-  return master_->set_blocking(blocking);
-}
-int WebsockChannel::read_fd() const {
-  if (input_signal_ && !closed_) return input_signal_->fd();
-  return ChannelFds::read_fd_of(*master_);
-}
-int WebsockChannel::write_fd() const {
-  return ChannelFds::write_fd_of(*master_);
 }
 
 }  // namespace cr16::io

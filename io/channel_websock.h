@@ -10,8 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/channel.h"
-#include "io/tls_pending_input.h"
+#include "io/channel_filter.h"
 #include "io/websock_protocol.h"
 #include "util/error.h"
 
@@ -32,7 +31,7 @@ namespace cr16::io {
 /// would-block result the caller retries with the same data (write_all does).
 /// As with TlsChannel, input already buffered (decoded payload, complete
 /// frames) makes the channel's read fd readable for watches and wait().
-class WebsockChannel : public Channel {
+class WebsockChannel : public FilterChannel {
  public:
   /// Called once when an asynchronous handshake ends; runs from the loop and
   /// may destroy the channel.
@@ -71,22 +70,14 @@ class WebsockChannel : public Channel {
   /// Bytes of frames (pongs, close, data) waiting to be written to the master.
   size_t queued_output_bytes() const { return output_.size() - output_offset_; }
 
-  Channel& master() { return *master_; }
-
   /// Sends a normal-closure frame if none was sent (best effort, without
   /// waiting), then closes the master.
   Error close() override;
-  Error shutdown(ShutdownDirection direction) override;
-  Error set_cork(bool enabled) override;
-  Error set_delay(bool enabled) override;
 
  protected:
   IoResult do_readv(std::span<const iovec> iov, std::vector<UniqueFd>* fds,
                     uint32_t flags) override;
   IoResult do_writev(std::span<const iovec> iov, std::span<const int> fds, uint32_t flags) override;
-  Error do_set_blocking(bool blocking) override;
-  int read_fd() const override;
-  int write_fd() const override;
 
  private:
   enum class State { kHandshake, kOpen, kPeerClosed, kFailed };
@@ -111,8 +102,6 @@ class WebsockChannel : public Channel {
   /// Raises or clears the pending-input signal after buffers changed.
   void update_input_signal();
 
-  std::unique_ptr<Channel> master_;
-  std::unique_ptr<PendingInputSignal> input_signal_;  // null: watch the master directly
   WebsockStreamDecoder decoder_;
   State state_ = State::kHandshake;
   std::string request_bytes_;
@@ -126,7 +115,6 @@ class WebsockChannel : public Channel {
   size_t payload_offset_ = 0;
   size_t unflushed_payload_ = 0;  // accepted bytes whose frame is still queued
   bool close_sent_ = false;
-  bool closed_ = false;
   uint16_t peer_close_code_ = 0;
   Error failure_;
 
