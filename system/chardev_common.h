@@ -1,6 +1,6 @@
-// Character-device backends built on file descriptors and io::Loop watches:
-// the shared machinery (buffered non-blocking output, input paced by the
-// frontend's can_receive()) and the simple backends (null, file, pty).
+// Character-device backends built on io channels: the shared machinery
+// (buffered non-blocking output, input paced by the frontend's
+// can_receive()) and the simple backends (null, file, pty).
 // The stdio and socket backends live in chardev_stdio.h / chardev_socket.h.
 #pragma once
 
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "hw/chardev.h"
+#include "io/channel.h"
+#include "io/channel_file.h"
 #include "io/loop.h"
 #include "util/error.h"
 
@@ -19,31 +21,32 @@ namespace cr16::system {
 /// Upper bound on output a backend buffers while its host side is slow.
 inline constexpr size_t kCharOutputLimit = 1u << 20;
 
-/// A backend whose host side is a pair of fds (either may be -1). Writes
-/// never block: what the fd does not take now waits in a buffer drained by a
-/// kOut watch. Input is read only while the frontend can receive.
-/// Machine thread only. The fds are not owned (subclasses own them).
-class FdCharBackend : public CharBackend {
+/// A backend whose host side is an input and an output channel (either may
+/// be null; both may be the same channel). Writes never block: what the
+/// output channel does not take now waits in a buffer drained by a kOut
+/// watch. Input is read only while the frontend can receive.
+/// Machine thread only. The channels are not owned (subclasses own them).
+class ChannelCharBackend : public CharBackend {
  public:
-  explicit FdCharBackend(io::Loop& loop);
-  ~FdCharBackend() override;
+  explicit ChannelCharBackend(io::Loop& loop);
+  ~ChannelCharBackend() override;
 
   size_t write(std::span<const uint8_t> bytes) override;
   void attach(CharFrontend* frontend) override;
   void frontend_ready() override;
 
-  /// Bytes accepted by write() and not yet handed to the host fd.
+  /// Bytes accepted by write() and not yet handed to the output channel.
   size_t pending_output() const { return output_.size() - output_start_; }
   /// Hands buffered output to the host, waiting at most `timeout_ms` for it
   /// to make room (used once at exit so the guest's last words are not lost).
   void drain(int timeout_ms);
 
  protected:
-  /// Starts using new fds (-1 = none); removes old watches first.
-  void set_fds(int input_fd, int output_fd);
-  /// Called with bytes read from the input fd; default: pass to the frontend.
+  /// Starts using new channels (nullptr = none); removes old watches first.
+  void set_channels(io::Channel* input, io::Channel* output);
+  /// Called with bytes read from the input channel; default: pass to the frontend.
   virtual void on_input(std::span<const uint8_t> bytes);
-  /// Called when the input fd reached end of file or hung up; default: stop reading.
+  /// Called when the input reached end of file or failed; default: stop reading.
   virtual void on_input_closed();
   /// Called when writing failed for good (EPIPE, ECONNRESET...); default:
   /// drop the output and stop writing.
@@ -52,9 +55,7 @@ class FdCharBackend : public CharBackend {
   void deliver(std::span<const uint8_t> bytes);
   CharFrontend* frontend() const { return frontend_; }
   io::Loop& loop() { return loop_; }
-  int input_fd() const { return input_fd_; }
-  int output_fd() const { return output_fd_; }
-  /// Stops reading the input fd (e.g. after EOF).
+  /// Stops reading the input channel (e.g. after end of file).
   void stop_input();
 
  private:
@@ -65,8 +66,8 @@ class FdCharBackend : public CharBackend {
 
   io::Loop& loop_;
   CharFrontend* frontend_ = nullptr;
-  int input_fd_ = -1;
-  int output_fd_ = -1;
+  io::Channel* input_ = nullptr;
+  io::Channel* output_channel_ = nullptr;
   bool input_open_ = false;
   io::Loop::WatchId input_watch_ = 0;
   io::Loop::WatchId output_watch_ = 0;
@@ -83,19 +84,19 @@ class NullCharBackend : public CharBackend {
 };
 
 /// -serial file:PATH: output appended to a file created/truncated at start.
-class FileCharBackend : public FdCharBackend {
+class FileCharBackend : public ChannelCharBackend {
  public:
   static Expected<std::unique_ptr<FileCharBackend>> open(io::Loop& loop, const std::string& path);
   ~FileCharBackend() override;
 
  private:
-  FileCharBackend(io::Loop& loop, int fd);
-  int fd_;
+  FileCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> file);
+  std::unique_ptr<io::FileChannel> file_;
 };
 
 /// -serial pty: a pseudo-terminal in raw mode. The slave side stays open
 /// inside the emulator, so clients may come and go (minicom, screen).
-class PtyCharBackend : public FdCharBackend {
+class PtyCharBackend : public ChannelCharBackend {
  public:
   /// Opens the pty and prints "char device redirected to /dev/pts/N (label LABEL)"
   /// on stderr, as QEMU does.
@@ -105,13 +106,11 @@ class PtyCharBackend : public FdCharBackend {
   const std::string& slave_path() const { return slave_path_; }
 
  private:
-  PtyCharBackend(io::Loop& loop, int master, int slave, std::string slave_path);
-  int master_;
-  int slave_;
+  PtyCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> master, io::UniqueFd slave,
+                 std::string slave_path);
+  std::unique_ptr<io::FileChannel> master_;
+  io::UniqueFd slave_;
   std::string slave_path_;
 };
-
-/// Sets O_NONBLOCK on fd; returns false on failure.
-bool set_nonblocking(int fd, bool enabled);
 
 }  // namespace cr16::system

@@ -96,34 +96,39 @@ void TerminalMode::restore() {
 
 Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop,
                                                                    std::function<void()> quit) {
-  int output = STDOUT_FILENO;
-  bool owns_output = false;
+  auto input = io::FileChannel::from_dup(STDIN_FILENO);
+  if (!input) return input.error().with_context("-serial stdio");
+  std::unique_ptr<io::FileChannel> output;
   struct stat info {};
   if (fstat(STDOUT_FILENO, &info) == 0 && !S_ISREG(info.st_mode)) {
     // A private open file description: O_NONBLOCK on it leaves fd 1 alone.
-    int reopened = ::open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (reopened >= 0) {
-      output = reopened;
-      owns_output = true;
-    }
+    auto reopened = io::FileChannel::open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_NONBLOCK);
+    if (reopened) output = std::move(*reopened);
   }
+  if (!output) {
+    auto copy = io::FileChannel::from_dup(STDOUT_FILENO);
+    if (!copy) return copy.error().with_context("-serial stdio");
+    output = std::move(*copy);
+  }
+  (*input)->set_name("stdin");
+  output->set_name("stdout");
   TerminalMode::enter_raw_mode();
   return std::unique_ptr<StdioCharBackend>(
-      new StdioCharBackend(loop, output, owns_output, std::move(quit)));
+      new StdioCharBackend(loop, std::move(*input), std::move(output), std::move(quit)));
 }
 
-StdioCharBackend::StdioCharBackend(io::Loop& loop, int output_fd, bool owns_output,
+StdioCharBackend::StdioCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> input,
+                                   std::unique_ptr<io::FileChannel> output,
                                    std::function<void()> quit)
-    : FdCharBackend(loop),
-      output_fd_(output_fd),
-      owns_output_(owns_output),
+    : ChannelCharBackend(loop),
+      input_(std::move(input)),
+      output_(std::move(output)),
       quit_(std::move(quit)) {
-  set_fds(STDIN_FILENO, output_fd_);
+  set_channels(input_.get(), output_.get());
 }
 
 StdioCharBackend::~StdioCharBackend() {
-  set_fds(-1, -1);
-  if (owns_output_) ::close(output_fd_);
+  set_channels(nullptr, nullptr);
   TerminalMode::restore();
 }
 
@@ -133,7 +138,7 @@ void StdioCharBackend::on_input(std::span<const uint8_t> bytes) {
   deliver(guest_bytes);
   if (command == EscapeFilter::Command::kHelp) {
     const char* help = EscapeFilter::help_text();
-    FdCharBackend::write(std::span(reinterpret_cast<const uint8_t*>(help), std::strlen(help)));
+    ChannelCharBackend::write(std::span(reinterpret_cast<const uint8_t*>(help), std::strlen(help)));
   } else if (command == EscapeFilter::Command::kQuit && quit_) {
     quit_();
   }

@@ -13,7 +13,7 @@
 
 namespace cr16::system {
 
-/// The Ctrl-A escape state machine, separate from any fd so it is testable.
+/// The Ctrl-A escape state machine, separate from any channel so it is testable.
 class EscapeFilter {
  public:
   enum class Command : uint8_t { kNone, kQuit, kHelp };
@@ -39,11 +39,12 @@ class TerminalMode {
   static void restore();
 };
 
-class StdioCharBackend : public FdCharBackend {
+class StdioCharBackend : public ChannelCharBackend {
  public:
   /// `quit` runs on the machine thread when the user types Ctrl-A x.
-  /// Uses fds 0 and 1 (stdout reopened privately when it is a pipe or tty,
-  /// so non-blocking writes do not change the shared file description).
+  /// Reads a duplicate of fd 0 (left blocking: it is only read when ready)
+  /// and writes fd 1 through a private reopen when it is a pipe or tty, so
+  /// non-blocking writes do not change the shared file description.
   static Expected<std::unique_ptr<StdioCharBackend>> open(io::Loop& loop,
                                                           std::function<void()> quit);
   ~StdioCharBackend() override;
@@ -52,9 +53,10 @@ class StdioCharBackend : public FdCharBackend {
   void on_input(std::span<const uint8_t> bytes) override;
 
  private:
-  StdioCharBackend(io::Loop& loop, int output_fd, bool owns_output, std::function<void()> quit);
-  int output_fd_;
-  bool owns_output_;
+  StdioCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> input,
+                   std::unique_ptr<io::FileChannel> output, std::function<void()> quit);
+  std::unique_ptr<io::FileChannel> input_;
+  std::unique_ptr<io::FileChannel> output_;
   std::function<void()> quit_;
   EscapeFilter filter_;
 };

@@ -103,7 +103,7 @@ struct Machine::Impl {
 
   ~Impl() {
     for (auto& backend : backends) {
-      if (auto* fd_backend = dynamic_cast<FdCharBackend*>(backend.get())) fd_backend->drain(500);
+      if (auto* buffered = dynamic_cast<ChannelCharBackend*>(backend.get())) buffered->drain(500);
     }
     board.reset();  // devices detach from their backends first
     backends.clear();

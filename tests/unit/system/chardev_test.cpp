@@ -133,7 +133,7 @@ TEST(PtyCharBackend, RoundTripsThroughTheSlave) {
   close(slave);
 }
 
-TEST(FdCharBackend, InputWaitsForTheFrontend) {
+TEST(ChannelCharBackend, InputWaitsForTheFrontend) {
   auto loop = make_loop();
   Expected<std::unique_ptr<PtyCharBackend>> backend = PtyCharBackend::open(*loop, "serial1");
   ASSERT_TRUE(backend);
