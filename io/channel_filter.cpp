@@ -1,5 +1,6 @@
 #include "io/channel_filter.h"
 
+#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -17,7 +18,7 @@ struct ChannelFds : Channel {
 }  // namespace
 
 FilterChannel::FilterChannel(std::unique_ptr<Channel> master, std::string_view kind)
-    : master_(std::move(master)) {
+    : master_(std::move(master)), kind_(kind) {
   set_features(master_->features() & kFeatureShutdown);
   set_name(std::string(kind) + "(" + master_->name() + ")");
 }
@@ -30,6 +31,62 @@ Error FilterChannel::attach_to_master() {
   }
   if (!master_->is_blocking()) return set_blocking(false);
   return Error();
+}
+
+FilterChannel::~FilterChannel() {
+  cancel_handshake();
+}
+
+void FilterChannel::start_handshake(Loop& loop, HandshakeCallback done) {
+  cancel_handshake();
+  handshake_loop_ = &loop;
+  handshake_done_ = std::move(done);
+  std::weak_ptr<bool> alive = alive_;
+  auto finish_later = [this, alive, &loop](Error error) {
+    loop.schedule([this, alive, error] {
+      if (alive.lock() && handshake_done_) finish_handshake(error);
+    });
+  };
+  if (closed_) return finish_later(Error(kind_ + " channel is closed", EBADF));
+  if (is_blocking()) {
+    if (Error error = set_blocking(false)) return finish_later(error);
+    restore_blocking_ = true;
+  }
+  loop.schedule([this, alive] {
+    if (alive.lock() && handshake_done_) handshake_step();
+  });
+}
+
+void FilterChannel::wait_on_master(uint32_t condition) {
+  std::weak_ptr<bool> alive = alive_;
+  handshake_watch_ = master_->create_watch(*handshake_loop_, condition, [this, alive](uint32_t) {
+    if (!alive.lock()) return false;
+    handshake_watch_ = 0;
+    handshake_step();
+    return false;
+  });
+}
+
+void FilterChannel::finish_handshake(Error error) {
+  const bool restore = restore_blocking_;
+  HandshakeCallback done = std::move(handshake_done_);
+  cancel_handshake();
+  if (restore && !closed_) {
+    Error restored = set_blocking(true);
+    if (error.ok() && restored) error = restored;
+  }
+  update_input_signal();  // input may have come right behind the last handshake bytes
+  if (done) done(std::move(error));  // may destroy this channel
+}
+
+void FilterChannel::cancel_handshake() {
+  if (handshake_watch_ != 0 && handshake_loop_ != nullptr) {
+    handshake_loop_->remove_watch(handshake_watch_);
+  }
+  handshake_watch_ = 0;
+  handshake_loop_ = nullptr;
+  handshake_done_ = nullptr;
+  restore_blocking_ = false;
 }
 
 Error FilterChannel::shutdown(ShutdownDirection direction) {

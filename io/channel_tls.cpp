@@ -83,32 +83,6 @@ IoResult TlsChannel::pull_ciphertext() {
 // ---------------------------------------------------------------------------
 // Handshake
 
-void TlsChannel::start_handshake(Loop& loop, HandshakeCallback done) {
-  cancel_handshake();
-  handshake_loop_ = &loop;
-  handshake_done_ = std::move(done);
-  restore_blocking_ = is_blocking();
-  std::weak_ptr<bool> alive = alive_;
-  if (closed_) {
-    loop.schedule([this, alive] {
-      if (alive.lock() && handshake_done_) finish_handshake(Error("TLS channel is closed", EBADF));
-    });
-    return;
-  }
-  if (restore_blocking_) {
-    if (Error error = set_blocking(false)) {
-      restore_blocking_ = false;
-      loop.schedule([this, alive, error] {
-        if (alive.lock() && handshake_done_) finish_handshake(error);
-      });
-      return;
-    }
-  }
-  loop.schedule([this, alive] {
-    if (alive.lock() && handshake_done_) handshake_step();
-  });
-}
-
 void TlsChannel::handshake_step() {
   for (;;) {
     IoResult flushed = flush_ciphertext();
@@ -132,41 +106,8 @@ void TlsChannel::handshake_step() {
       if (!pulled.is_would_block()) continue;  // new input or EOF: step again
       wait_for = kIn;
     }
-    std::weak_ptr<bool> alive = alive_;
-    handshake_watch_ = master_->create_watch(*handshake_loop_, wait_for, [this, alive](uint32_t) {
-      if (!alive.lock()) return false;
-      handshake_watch_ = 0;
-      handshake_step();
-      return false;
-    });
-    return;
+    return wait_on_master(wait_for);
   }
-}
-
-void TlsChannel::finish_handshake(Error error) {
-  if (handshake_watch_ != 0 && handshake_loop_ != nullptr) {
-    handshake_loop_->remove_watch(handshake_watch_);
-  }
-  handshake_watch_ = 0;
-  handshake_loop_ = nullptr;
-  if (restore_blocking_ && !closed_) {
-    Error restore = set_blocking(true);
-    if (error.ok() && restore) error = restore;
-  }
-  restore_blocking_ = false;
-  update_input_signal();  // application data may have come with the last flight
-  HandshakeCallback done = std::move(handshake_done_);
-  handshake_done_ = nullptr;
-  if (done) done(std::move(error));  // may destroy this channel
-}
-
-void TlsChannel::cancel_handshake() {
-  if (handshake_watch_ != 0 && handshake_loop_ != nullptr) {
-    handshake_loop_->remove_watch(handshake_watch_);
-  }
-  handshake_watch_ = 0;
-  handshake_loop_ = nullptr;
-  handshake_done_ = nullptr;
 }
 
 Error TlsChannel::handshake(Loop* loop) {

@@ -39,10 +39,6 @@ bool is_tls_premature_eof(const Error& error);
 /// the master has no pollable fd, the master's readiness is used as is).
 class TlsChannel : public FilterChannel {
  public:
-  /// Called once when an asynchronous handshake ends: ok, or why it failed.
-  /// It runs from the loop and may destroy the channel.
-  using HandshakeCallback = std::function<void(Error)>;
-
   /// A client over MASTER. HOSTNAME is sent as SNI and, when the
   /// credentials verify the peer, must match the server certificate.
   static Expected<std::unique_ptr<TlsChannel>> create_client(
@@ -54,11 +50,7 @@ class TlsChannel : public FilterChannel {
 
   ~TlsChannel() override;
 
-  /// Starts the handshake on LOOP (loop thread only). The master is made
-  /// non-blocking while it runs and restored afterwards. DONE runs later
-  /// from the loop, never from inside this call. Destroying or closing the
-  /// channel first cancels the handshake without calling DONE.
-  void start_handshake(Loop& loop, HandshakeCallback done);
+  // start_handshake() (FilterChannel) runs the handshake asynchronously.
   /// Runs the whole handshake now, waiting on the master (through LOOP's
   /// iterations when given, else poll). Returns ok or why it failed.
   Error handshake(Loop* loop = nullptr);
@@ -94,11 +86,8 @@ class TlsChannel : public FilterChannel {
   /// Reads one chunk of ciphertext from the master into the session.
   IoResult pull_ciphertext();
   IoResult read_plaintext(std::span<const iovec> iov);
-  /// Raises or clears the pending-input signal after the session changed.
-  void update_input_signal();
-  void handshake_step();
-  void finish_handshake(Error error);
-  void cancel_handshake();
+  void update_input_signal() override;
+  void handshake_step() override;
 
   std::unique_ptr<TlsSession> session_;
   // Plaintext bytes already encrypted whose ciphertext could not all be
@@ -106,12 +95,6 @@ class TlsChannel : public FilterChannel {
   size_t unflushed_plaintext_ = 0;
   Error deferred_read_error_;
 
-  // Asynchronous handshake state.
-  Loop* handshake_loop_ = nullptr;
-  Loop::WatchId handshake_watch_ = 0;
-  HandshakeCallback handshake_done_;
-  bool restore_blocking_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace cr16::io

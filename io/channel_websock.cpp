@@ -115,64 +115,11 @@ Expected<WebsockChannel::HandshakeProgress> WebsockChannel::handshake_progress()
   }
 }
 
-void WebsockChannel::start_handshake(Loop& loop, HandshakeCallback done) {
-  cancel_handshake();
-  handshake_loop_ = &loop;
-  handshake_done_ = std::move(done);
-  restore_blocking_ = false;
-  std::weak_ptr<bool> alive = alive_;
-  if (is_blocking() && !closed_) {
-    if (Error error = set_blocking(false)) {
-      loop.schedule([this, alive, error] {
-        if (alive.lock() && handshake_done_) finish_handshake(error);
-      });
-      return;
-    }
-    restore_blocking_ = true;
-  }
-  loop.schedule([this, alive] {
-    if (alive.lock() && handshake_done_) handshake_step();
-  });
-}
-
 void WebsockChannel::handshake_step() {
   Expected<HandshakeProgress> progress = handshake_progress();
   if (!progress) return finish_handshake(progress.error());
   if (*progress == HandshakeProgress::kDone) return finish_handshake(Error());
-  std::weak_ptr<bool> alive = alive_;
-  const uint32_t condition = *progress == HandshakeProgress::kWantRead ? kIn : kOut;
-  handshake_watch_ = master_->create_watch(*handshake_loop_, condition, [this, alive](uint32_t) {
-    if (!alive.lock()) return false;
-    handshake_watch_ = 0;
-    handshake_step();
-    return false;
-  });
-}
-
-void WebsockChannel::finish_handshake(Error error) {
-  if (handshake_watch_ != 0 && handshake_loop_ != nullptr) {
-    handshake_loop_->remove_watch(handshake_watch_);
-  }
-  handshake_watch_ = 0;
-  handshake_loop_ = nullptr;
-  if (restore_blocking_ && !closed_) {
-    Error restore = set_blocking(true);
-    if (error.ok() && restore) error = restore;
-  }
-  restore_blocking_ = false;
-  update_input_signal();  // frames may have come right behind the request
-  HandshakeCallback done = std::move(handshake_done_);
-  handshake_done_ = nullptr;
-  if (done) done(std::move(error));  // may destroy this channel
-}
-
-void WebsockChannel::cancel_handshake() {
-  if (handshake_watch_ != 0 && handshake_loop_ != nullptr) {
-    handshake_loop_->remove_watch(handshake_watch_);
-  }
-  handshake_watch_ = 0;
-  handshake_loop_ = nullptr;
-  handshake_done_ = nullptr;
+  wait_on_master(*progress == HandshakeProgress::kWantRead ? kIn : kOut);
 }
 
 Error WebsockChannel::handshake(Loop* loop) {

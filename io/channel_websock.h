@@ -33,23 +33,16 @@ namespace cr16::io {
 /// frames) makes the channel's read fd readable for watches and wait().
 class WebsockChannel : public FilterChannel {
  public:
-  /// Called once when an asynchronous handshake ends; runs from the loop and
-  /// may destroy the channel.
-  using HandshakeCallback = std::function<void(Error)>;
-
   /// A server over MASTER (an accepted connection). LIMITS bound what the
   /// client may send.
   static Expected<std::unique_ptr<WebsockChannel>> create_server(std::unique_ptr<Channel> master,
                                                                  WebsockLimits limits = {});
   ~WebsockChannel() override;
 
-  /// Reads the upgrade request and answers it, driven by watches on the
-  /// master on LOOP (loop thread only). The master is non-blocking while it
-  /// runs. A bad request is answered with an HTTP error and DONE gets an
-  /// Error with the reason; a client that disconnects or sends garbage gives
-  /// an Error too. DONE runs later from the loop, never from inside this
-  /// call; destroying or closing the channel first cancels it silently.
-  void start_handshake(Loop& loop, HandshakeCallback done);
+  // start_handshake() (FilterChannel) reads the upgrade request and answers
+  // it asynchronously. A bad request is answered with an HTTP error and the
+  // callback gets an Error with the reason; a client that disconnects or
+  // sends garbage gives an Error too.
   /// The same, synchronously, waiting on the master (through LOOP when given).
   Error handshake(Loop* loop = nullptr);
   bool handshake_complete() const { return upgraded_; }
@@ -93,14 +86,11 @@ class WebsockChannel : public FilterChannel {
   void queue_close(uint16_t code, std::string_view reason);
   /// Advances the handshake as far as possible without waiting.
   Expected<HandshakeProgress> handshake_progress();
-  void handshake_step();
-  void finish_handshake(Error error);
-  void cancel_handshake();
+  void handshake_step() override;
   /// Moves buffered payload bytes into IOV; returns the count.
   size_t copy_out(std::span<const iovec> iov);
   IoResult read_payload(std::span<const iovec> iov);
-  /// Raises or clears the pending-input signal after buffers changed.
-  void update_input_signal();
+  void update_input_signal() override;
 
   WebsockStreamDecoder decoder_;
   State state_ = State::kHandshake;
@@ -118,11 +108,6 @@ class WebsockChannel : public FilterChannel {
   uint16_t peer_close_code_ = 0;
   Error failure_;
 
-  Loop* handshake_loop_ = nullptr;
-  Loop::WatchId handshake_watch_ = 0;
-  HandshakeCallback handshake_done_;
-  bool restore_blocking_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace cr16::io

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -123,30 +124,33 @@ INSTANTIATE_TEST_SUITE_P(Backends, TaskTest,
                          });
 
 TEST(Task, CompletionAfterTheLoopIsGoneIsDropped) {
-  std::atomic<bool> release{false};
-  std::atomic<bool> returned{false};
-  bool called = false;
+  // Flags shared with the workers, so a worker that is still finishing its
+  // job when the test returns never reads a dead stack frame.
+  struct Flags {
+    std::atomic<bool> release{false}, returned{false}, called{false};
+  };
+  auto flags = std::make_shared<Flags>();
   {
     auto loop = Loop::create(LoopBackend::kEpoll).value();
     run_task<int>(
         *loop,
-        [&](const CancelToken&) -> Expected<int> {
-          while (!release) std::this_thread::yield();
+        [flags](const CancelToken&) -> Expected<int> {
+          while (!flags->release) std::this_thread::yield();
           return 1;
         },
-        [&](Expected<int>) { called = true; });
+        [flags](Expected<int>) { flags->called = true; });
   }
-  release = true;
+  flags->release = true;
   // The worker posts into a closed queue; nothing runs and nothing crashes.
   run_task<int>(
       *Loop::create(LoopBackend::kEpoll).value(),
-      [&](const CancelToken&) -> Expected<int> {
-        returned = true;
+      [flags](const CancelToken&) -> Expected<int> {
+        flags->returned = true;
         return 0;
       },
       [](Expected<int>) {});
-  while (!returned) std::this_thread::yield();
-  EXPECT_FALSE(called);
+  while (!flags->returned) std::this_thread::yield();
+  EXPECT_FALSE(flags->called);
 }
 
 }  // namespace
