@@ -47,6 +47,19 @@ uint32_t reload_value(const TimerChannelState& channel) {
   return channel.load == 0 ? 1 : channel.load;
 }
 
+/// True when REG is in a channel's register block: gives the channel and
+/// the register's offset within the block.
+bool split_channel_register(uint32_t reg, unsigned* index, unsigned* channel_reg) {
+  const uint32_t offset = reg - virt::kTimerChannelBase;
+  if (reg < virt::kTimerChannelBase ||
+      offset >= virt::kTimerChannelCount * virt::kTimerChannelStride) {
+    return false;
+  }
+  *index = offset / virt::kTimerChannelStride;
+  *channel_reg = offset % virt::kTimerChannelStride;
+  return true;
+}
+
 }  // namespace
 
 TimerDevice::TimerDevice(DeviceClock& clock, std::array<IrqLine, 2> lines)
@@ -136,10 +149,7 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
     default:
       break;
   }
-  if (reg >= virt::kTimerChannelBase &&
-      reg < virt::kTimerChannelBase + virt::kTimerChannelCount * virt::kTimerChannelStride) {
-    unsigned index = (reg - virt::kTimerChannelBase) / virt::kTimerChannelStride;
-    uint32_t channel_reg = (reg - virt::kTimerChannelBase) % virt::kTimerChannelStride;
+  if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
     sync_channel(index);
     TimerChannelState& channel = state_.channel[index];
     switch (channel_reg) {
@@ -160,10 +170,7 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
 }
 
 void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask) {
-  if (reg >= virt::kTimerChannelBase &&
-      reg < virt::kTimerChannelBase + virt::kTimerChannelCount * virt::kTimerChannelStride) {
-    unsigned index = (reg - virt::kTimerChannelBase) / virt::kTimerChannelStride;
-    uint32_t channel_reg = (reg - virt::kTimerChannelBase) % virt::kTimerChannelStride;
+  if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
     sync_channel(index);
     TimerChannelState& channel = state_.channel[index];
     switch (channel_reg) {

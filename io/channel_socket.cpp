@@ -59,6 +59,42 @@ Expected<addrinfo*> resolve_inet(const SocketAddress& address, bool passive) {
   return list;
 }
 
+/// A socket that is ready for use, and its address family.
+struct OpenedSocket {
+  int fd;
+  int family;
+};
+
+/// Resolves ADDRESS and tries each result in turn: a stream socket, then
+/// PREPARE(fd, entry), which returns 0 or an errno (connect, bind...). The
+/// first socket that prepares wins; otherwise the error names WHAT with the
+/// last errno (FALLBACK_ERRNO when every step failed before setting one).
+template <typename Prepare>
+Expected<OpenedSocket> open_first_inet(const SocketAddress& address, bool passive,
+                                       const std::string& what, int fallback_errno,
+                                       Prepare prepare) {
+  Expected<addrinfo*> list = resolve_inet(address, passive);
+  if (!list) return list.error();
+  int last_error = fallback_errno;
+  for (addrinfo* entry = *list; entry != nullptr; entry = entry->ai_next) {
+    int fd = socket(entry->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    if (int error = prepare(fd, *entry)) {
+      last_error = error;
+      ::close(fd);
+      continue;
+    }
+    OpenedSocket opened{fd, entry->ai_family};
+    freeaddrinfo(*list);
+    return opened;
+  }
+  freeaddrinfo(*list);
+  return Error::from_errno(what, last_error);
+}
+
 }  // namespace
 
 SocketChannel::SocketChannel(int fd, int family) : fd_(fd), family_(family) {
@@ -100,29 +136,16 @@ Expected<std::unique_ptr<SocketChannel>> SocketChannel::connect(const SocketAddr
     channel->set_name(address.to_string());
     return channel;
   }
-  Expected<addrinfo*> list = resolve_inet(address, false);
-  if (!list) return list.error();
-  int last_error = ECONNREFUSED;
-  for (addrinfo* entry = *list; entry != nullptr; entry = entry->ai_next) {
-    int fd = socket(entry->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_error = errno;
-      continue;
-    }
-    if (::connect(fd, entry->ai_addr, entry->ai_addrlen) < 0) {
-      last_error = errno;
-      ::close(fd);
-      continue;
-    }
-    int family = entry->ai_family;
-    freeaddrinfo(*list);
-    std::unique_ptr<SocketChannel> channel(new SocketChannel(fd, family));
-    channel->set_name(address.to_string());
-    (void)channel->enable_zero_copy();  // optional: the feature bit tells
-    return channel;
-  }
-  freeaddrinfo(*list);
-  return Error::from_errno("cannot connect to " + address.to_string(), last_error);
+  Expected<OpenedSocket> opened =
+      open_first_inet(address, false, "cannot connect to " + address.to_string(), ECONNREFUSED,
+                      [](int fd, const addrinfo& entry) {
+                        return ::connect(fd, entry.ai_addr, entry.ai_addrlen) < 0 ? errno : 0;
+                      });
+  if (!opened) return opened.error();
+  std::unique_ptr<SocketChannel> channel(new SocketChannel(opened->fd, opened->family));
+  channel->set_name(address.to_string());
+  (void)channel->enable_zero_copy();  // optional: the feature bit tells
+  return channel;
 }
 
 Expected<std::unique_ptr<SocketChannel>> SocketChannel::listen(const SocketAddress& address,
@@ -155,35 +178,23 @@ Expected<std::unique_ptr<SocketChannel>> SocketChannel::listen(const SocketAddre
     if (!address.abstract) channel->unlink_path_ = address.path;
     return channel;
   }
-  Expected<addrinfo*> list = resolve_inet(address, true);
-  if (!list) return list.error();
-  int last_error = EADDRNOTAVAIL;
-  for (addrinfo* entry = *list; entry != nullptr; entry = entry->ai_next) {
-    int fd = socket(entry->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last_error = errno;
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (entry->ai_family == AF_INET6) {
-      int v6_only = address.family == SocketAddress::Family::kIpv6 ? 1 : 0;
-      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
-    }
-    if (bind(fd, entry->ai_addr, entry->ai_addrlen) < 0 || ::listen(fd, backlog) < 0) {
-      last_error = errno;
-      ::close(fd);
-      continue;
-    }
-    int family = entry->ai_family;
-    freeaddrinfo(*list);
-    std::unique_ptr<SocketChannel> channel(new SocketChannel(fd, family));
-    channel->add_features(kFeatureListen);
-    channel->set_name(address.to_string());
-    return channel;
-  }
-  freeaddrinfo(*list);
-  return Error::from_errno("cannot listen on " + address.to_string(), last_error);
+  Expected<OpenedSocket> opened = open_first_inet(
+      address, true, "cannot listen on " + address.to_string(), EADDRNOTAVAIL,
+      [&](int fd, const addrinfo& entry) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (entry.ai_family == AF_INET6) {
+          int v6_only = address.family == SocketAddress::Family::kIpv6 ? 1 : 0;
+          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
+        }
+        if (bind(fd, entry.ai_addr, entry.ai_addrlen) < 0 || ::listen(fd, backlog) < 0) return errno;
+        return 0;
+      });
+  if (!opened) return opened.error();
+  std::unique_ptr<SocketChannel> channel(new SocketChannel(opened->fd, opened->family));
+  channel->add_features(kFeatureListen);
+  channel->set_name(address.to_string());
+  return channel;
 }
 
 TaskHandle SocketChannel::connect_async(
