@@ -45,6 +45,9 @@ class Poller {
 Expected<std::unique_ptr<Poller>> make_epoll_poller();
 /// Creates the io_uring backend (fails when the kernel refuses io_uring).
 Expected<std::unique_ptr<Poller>> make_io_uring_poller();
+/// Test hook: while ERROR is nonzero, make_io_uring_poller() fails with it
+/// as if the kernel had refused the ring (exercises the epoll fallback).
+void set_io_uring_refusal_for_testing(int error);
 
 /// Converts Condition bits to poll(2) bits and back.
 uint32_t conditions_to_poll(uint32_t conditions);

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -232,7 +233,18 @@ class IoUringPoller final : public Poller {
 
 }  // namespace
 
+namespace {
+std::atomic<int> g_refusal_for_testing{0};
+}  // namespace
+
+void set_io_uring_refusal_for_testing(int error) {
+  g_refusal_for_testing.store(error, std::memory_order_relaxed);
+}
+
 Expected<std::unique_ptr<Poller>> make_io_uring_poller() {
+  if (int refused = g_refusal_for_testing.load(std::memory_order_relaxed)) {
+    return Error::from_errno("io_uring_queue_init", refused);
+  }
   auto poller = std::make_unique<IoUringPoller>();
   Error error = poller->init();
   if (error) return error;

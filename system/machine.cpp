@@ -332,8 +332,7 @@ int Machine::Impl::run() {
 Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  Expected<std::unique_ptr<io::Loop>> loop = io::Loop::create(
-      options.loop == LoopChoice::kIoUring ? io::LoopBackend::kIoUring : io::LoopBackend::kEpoll);
+  Expected<std::unique_ptr<io::Loop>> loop = io::Loop::create(options.loop);
   if (!loop) return loop.error();
   impl->loop = std::move(*loop);
   VirtConfig config;

@@ -217,13 +217,9 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     if (value.empty()) return Error("-L: empty directory name");
     options->data_dirs.push_back(value_text);
   } else if (name == "loop") {
-    if (value == "epoll") {
-      options->loop = LoopChoice::kEpoll;
-    } else if (value == "io_uring" || value == "io-uring") {
-      options->loop = LoopChoice::kIoUring;
-    } else {
-      return Error("-loop: unknown backend '" + value_text + "' (epoll or io_uring)");
-    }
+    Expected<io::LoopBackend> backend = io::parse_loop_backend(value);
+    if (!backend) return Error("-loop: unknown backend '" + value_text + "' (epoll or io_uring)");
+    options->loop = *backend;
   } else if (name == "icount") {
     std::string_view shift = value;
     if (shift.starts_with("shift=")) shift.remove_prefix(6);
@@ -413,7 +409,7 @@ std::string usage_text() {
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"
          "  -icount N                deterministic time: virtual ns = instructions << N\n"
-         "  -loop epoll|io_uring     main loop backend (default epoll)\n"
+         "  -loop epoll|io_uring     main loop backend (default io_uring, epoll if refused)\n"
          "  -version                 print the version\n"
          "  -h, -help                print this help\n";
 }

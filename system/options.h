@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/loop.h"
 #include "util/error.h"
 
 namespace cr16::system {
@@ -36,9 +37,6 @@ struct SerialSpec {
 /// Which CPU model -cpu selected.
 enum class CpuChoice : uint8_t { kCr16c, kCr16cPlus };
 
-/// Which io::Loop backend -loop selected.
-enum class LoopChoice : uint8_t { kEpoll, kIoUring };
-
 /// Semihosting: forced on with -semihosting, otherwise decided from the -kernel ELF.
 enum class SemihostingMode : uint8_t { kAuto, kOn };
 
@@ -62,7 +60,7 @@ struct Options {
   uint32_t log_mask = 0;
   std::string log_file;
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
-  LoopChoice loop = LoopChoice::kEpoll;
+  io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;  // -icount N: virtual ns = instructions << N
 };
 

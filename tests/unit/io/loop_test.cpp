@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "io/channel.h"
 #include "io/channel_buffer.h"
 #include "io/channel_file.h"
+#include "io/loop_backend.h"
 #include "tests/unit/io/io_test_util.h"
 
 namespace cr16::io {
@@ -260,6 +262,31 @@ TEST(LoopOption, ParsesBackendNames) {
   auto bad = parse_loop_backend("select");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("select"), std::string::npos);
+}
+
+TEST(LoopCreate, RefusedIoUringFallsBackToEpollWithOneNotice) {
+  detail::set_io_uring_refusal_for_testing(EPERM);
+  testing::internal::CaptureStderr();
+  Expected<std::unique_ptr<Loop>> loop = Loop::create(LoopBackend::kIoUring);
+  const std::string notice = testing::internal::GetCapturedStderr();
+  detail::set_io_uring_refusal_for_testing(0);
+  ASSERT_TRUE(loop) << loop.error().message();
+  EXPECT_EQ((*loop)->backend(), LoopBackend::kEpoll);
+  EXPECT_NE(notice.find("io_uring unavailable"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("using epoll"), std::string::npos) << notice;
+  EXPECT_EQ(std::count(notice.begin(), notice.end(), '\n'), 1) << notice;
+  // The fallback loop works: a posted callback runs.
+  bool ran = false;
+  (*loop)->schedule([&] { ran = true; });
+  (*loop)->run_once(0);
+  EXPECT_TRUE(ran);
+}
+
+TEST(LoopCreate, IoUringIsUsedWhenTheKernelAllowsIt) {
+  Expected<std::unique_ptr<Loop>> loop = Loop::create(LoopBackend::kIoUring);
+  ASSERT_TRUE(loop);
+  if ((*loop)->backend() != LoopBackend::kIoUring) GTEST_SKIP() << "the kernel refuses io_uring";
+  EXPECT_STREQ(loop_backend_name((*loop)->backend()), "io_uring");
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ TEST(Options, DefaultsWithNoArguments) {
   EXPECT_TRUE(options->serial.empty());
   EXPECT_FALSE(options->nographic);
   EXPECT_EQ(options->semihosting, SemihostingMode::kAuto);
-  EXPECT_EQ(options->loop, LoopChoice::kEpoll);
+  EXPECT_EQ(options->loop, io::LoopBackend::kIoUring);
   EXPECT_FALSE(options->icount_shift.has_value());
 }
 
@@ -38,7 +38,7 @@ TEST(Options, EveryFlagIsAccepted) {
              "-serial",    "null",         "-serial",      "file:out.txt", "-nographic",
              "-no-reboot", "-no-shutdown", "-semihosting", "-d",           "int,guest_errors",
              "-D",         "log.txt",      "-L",           "dir1",         "-L",
-             "dir2",       "-loop",        "io_uring",     "-icount",      "3"});
+             "dir2",       "-loop",        "epoll",        "-icount",      "3"});
   ASSERT_TRUE(options) << options.error().message();
   EXPECT_EQ(options->ram_bytes, 4u << 20);
   EXPECT_EQ(options->cpu, CpuChoice::kCr16c);
@@ -55,7 +55,7 @@ TEST(Options, EveryFlagIsAccepted) {
   EXPECT_NE(options->log_mask, 0u);
   EXPECT_EQ(options->log_file, "log.txt");
   EXPECT_EQ(options->data_dirs, (std::vector<std::string>{"dir1", "dir2"}));
-  EXPECT_EQ(options->loop, LoopChoice::kIoUring);
+  EXPECT_EQ(options->loop, io::LoopBackend::kEpoll);
   EXPECT_EQ(options->icount_shift, 3u);
 }
 
