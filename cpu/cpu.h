@@ -220,8 +220,12 @@ class Cpu : public CodeWriteListener {
   bool slow_read(uint32_t address, AccessSize size, uint32_t* value);
   bool slow_write(uint32_t address, AccessSize size, uint32_t value);
   bool fetch_word(uint32_t address, uint16_t* word);
-  /// Takes a pending NMI/maskable interrupt or trace trap; true if one was taken.
+  /// Takes a pending DBG/NMI/maskable/ISE request or trace trap; true if one was taken.
   bool check_events();
+  /// Clears EVENT in events_pending; true when it was latched.
+  bool take_latched_event(uint8_t event);
+  /// A dummy byte read that devices see as an acknowledge cycle.
+  void acknowledge_cycle(uint32_t address);
   bool interrupt_deliverable() const {
     return irq_line_ && (state_.psr & (psr::kE | psr::kI)) == (psr::kE | psr::kI);
   }

@@ -100,19 +100,27 @@ const Op* Cpu::enter_wait(const Op* op) {
   return exit_to(op, op->pc + op->size);
 }
 
+bool Cpu::take_latched_event(uint8_t event) {
+  if (!(state_.events_pending & event)) return false;
+  state_.events_pending &= static_cast<uint8_t>(~event);
+  return true;
+}
+
+void Cpu::acknowledge_cycle(uint32_t address) {
+  uint32_t ignored;
+  bus_.read_slow(address, AccessSize::kByte, &ignored);  // devices see the cycle; the value is unused
+}
+
 bool Cpu::check_events() {
   // Priority at an instruction boundary (PRM 3.3; IAD is synchronous and
   // taken by the faulting instruction itself):
   // DBG > NMI > maskable interrupt > ISE > trace.
-  if (state_.events_pending & event::kDebug) {
-    state_.events_pending &= static_cast<uint8_t>(~event::kDebug);
+  if (take_latched_event(event::kDebug)) {
     enter_exception(vector::kDbg, state_.pc, kClearForInterrupts);
     return true;
   }
-  if (state_.events_pending & event::kNmi) {
-    state_.events_pending &= static_cast<uint8_t>(~event::kNmi);
-    uint32_t dummy;
-    bus_.read_slow(0xFFFF00, AccessSize::kByte, &dummy);  // NMI acknowledge cycle
+  if (take_latched_event(event::kNmi)) {
+    acknowledge_cycle(0xFFFF00);  // NMI acknowledge
     enter_exception(vector::kNmi, state_.pc, kClearForInterrupts);
     return true;
   }
@@ -128,10 +136,8 @@ bool Cpu::check_events() {
     enter_exception(static_cast<uint8_t>(vector_number), state_.pc, kClearForInterrupts);
     return true;
   }
-  if (state_.events_pending & event::kIse) {
-    state_.events_pending &= static_cast<uint8_t>(~event::kIse);
-    uint32_t dummy;
-    bus_.read_slow(0xFFFC00, AccessSize::kByte, &dummy);  // ISE acknowledge cycle
+  if (take_latched_event(event::kIse)) {
+    acknowledge_cycle(0xFFFC00);  // ISE acknowledge
     enter_exception(vector::kIse, state_.pc, kClearForInterrupts);
     return true;
   }
