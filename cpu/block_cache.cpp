@@ -1,6 +1,9 @@
 // Block storage and lookup for the predecoded interpreter.
 #include "cpu/block_cache.h"
 
+#include <algorithm>
+#include <span>
+
 namespace cr16 {
 
 BlockCache::BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops,
@@ -9,9 +12,9 @@ BlockCache::BlockCache(unsigned lookup_bits, size_t max_blocks, size_t max_ops,
       max_blocks_(max_blocks),
       max_ops_(max_ops),
       block_instructions_(block_instructions),
-      blocks_(new Block[max_blocks]),
-      ops_(new Op[max_ops]),
-      lookup_(size_t{1} << lookup_bits, nullptr) {}
+      blocks_(zeroed_array<Block>(max_blocks)),
+      ops_(zeroed_array<Op>(max_ops)),
+      lookup_(zeroed_array<Block*>(size_t{1} << lookup_bits)) {}
 
 Block* BlockCache::begin(uint32_t pc) {
   Block* block = &blocks_[block_count_];
@@ -32,7 +35,7 @@ void BlockCache::commit(Block* block, size_t op_total) {
 }
 
 void BlockCache::invalidate_page(uint32_t page) {
-  for (Block*& slot : lookup_) {
+  for (Block*& slot : std::span(lookup_.get(), size_t{lookup_mask_} + 1)) {
     if (slot && (slot->first_page == page || slot->last_page == page)) {
       slot->valid = false;
       slot = nullptr;
@@ -42,7 +45,7 @@ void BlockCache::invalidate_page(uint32_t page) {
 }
 
 void BlockCache::flush() {
-  for (Block*& slot : lookup_) slot = nullptr;
+  std::fill_n(lookup_.get(), size_t{lookup_mask_} + 1, nullptr);
   for (size_t i = 0; i < block_count_; ++i) blocks_[i].valid = false;
   block_count_ = 0;
   op_count_ = 0;

@@ -5,7 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 namespace cr16 {
@@ -86,13 +89,32 @@ class BlockCache {
   uint64_t flushes() const { return flushes_; }
 
  private:
+  struct FreeDeleter {
+    void operator()(void* memory) const { std::free(memory); }
+  };
+  /// Zero-filled storage from calloc: large arrays come as untouched zero
+  /// pages, so a cache costs memory only as it fills (a CPU starts in
+  /// microseconds instead of writing ~9 MB of default Ops and Blocks).
+  /// Op and Block are aggregates whose defaults are all zero; a null
+  /// pointer is all zero bits on every host we build for.
+  template <typename T>
+  using ZeroedArray = std::unique_ptr<T[], FreeDeleter>;
+  template <typename T>
+  static ZeroedArray<T> zeroed_array(size_t count) {
+    static_assert(std::is_trivially_copyable_v<T> &&
+                  (std::is_aggregate_v<T> || std::is_pointer_v<T>));
+    void* memory = std::calloc(count, sizeof(T));
+    if (memory == nullptr) throw std::bad_alloc();
+    return ZeroedArray<T>(static_cast<T*>(memory));
+  }
+
   uint32_t lookup_mask_;
   size_t max_blocks_;
   size_t max_ops_;
   unsigned block_instructions_;
-  std::unique_ptr<Block[]> blocks_;
-  std::unique_ptr<Op[]> ops_;
-  std::vector<Block*> lookup_;
+  ZeroedArray<Block> blocks_;
+  ZeroedArray<Op> ops_;
+  ZeroedArray<Block*> lookup_;
   size_t block_count_ = 0;
   size_t op_count_ = 0;
   uint64_t translations_ = 0;

@@ -35,27 +35,49 @@ uint16_t apply_und_rules(uint16_t entry, uint16_t w1) {
 class DecodeTable {
  public:
   DecodeTable() : primary_(std::make_unique<uint16_t[]>(65536)) {
-    std::vector<const Entry*> word1_entries;
-    for (const Entry& entry : table()) {
-      if (entry.match_bits < 16) word1_entries.push_back(&entry);
+    // Entries that can match a word0 with high byte B, most precedent first
+    // (later table entries win), so one short scan per word0 finds the
+    // winner; this keeps building the table cheap at start-up.
+    struct Candidate {
+      uint32_t mask, value;
+      uint16_t index;
+      bool uses_word1;
+    };
+    std::array<std::vector<Candidate>, 256> by_high_byte;
+    const auto entries = table();
+    for (size_t i = entries.size(); i-- > 0;) {
+      const Entry& entry = entries[i];
+      const Candidate candidate{entry.mask(), entry.value(), static_cast<uint16_t>(i),
+                                entry.match_bits < 16};
+      for (uint32_t high = 0; high < 256; ++high) {
+        if (((high << 24) ^ candidate.value) & candidate.mask & 0xFF000000u) continue;
+        by_high_byte[high].push_back(candidate);
+      }
     }
+    auto winner = [&](uint32_t w0, uint32_t w1) -> uint16_t {
+      const uint32_t w = (w0 << 16) | w1;
+      for (const Candidate& candidate : by_high_byte[w0 >> 8]) {
+        if ((w & candidate.mask) == candidate.value) {
+          return apply_und_rules(candidate.index, static_cast<uint16_t>(w1));
+        }
+      }
+      return kInvalidEntry;
+    };
     for (uint32_t w0 = 0; w0 < 65536; ++w0) {
       bool depends_on_word1 = false;
-      for (const Entry* entry : word1_entries) {
-        if (((entry->value() ^ (w0 << 16)) & entry->mask() & 0xFFFF0000u) == 0) {
+      for (const Candidate& candidate : by_high_byte[w0 >> 8]) {
+        if (candidate.uses_word1 &&
+            (((w0 << 16) ^ candidate.value) & candidate.mask & 0xFFFF0000u) == 0) {
           depends_on_word1 = true;
           break;
         }
       }
       if (!depends_on_word1) {
-        primary_[w0] = find_entry_reference(static_cast<uint16_t>(w0), 0);
+        primary_[w0] = winner(w0, 0);
         continue;
       }
       std::array<uint16_t, 16> row{};
-      for (uint32_t ope = 0; ope < 16; ++ope) {
-        row[ope] =
-            find_entry_reference(static_cast<uint16_t>(w0), static_cast<uint16_t>(ope << 12));
-      }
+      for (uint32_t ope = 0; ope < 16; ++ope) row[ope] = winner(w0, ope << 12);
       primary_[w0] = static_cast<uint16_t>(kSecondaryFlag | rows_.size());
       rows_.push_back(row);
     }

@@ -221,8 +221,7 @@ void Machine::Impl::install_handlers() {
     if (options.no_shutdown) {
       paused = true;
       exit_code = code;
-      loop->set_virtual_clock_running(false);
-      board->cpu().request_exit();
+      board->cpu().request_exit();  // run() stops guest time while paused
       std::fprintf(stderr, "cr16-system: guest powered off (code %d); paused (-no-shutdown)\n",
                    code);
     } else {
@@ -320,7 +319,11 @@ void Machine::Impl::run_guest_slice() {
 
 int Machine::Impl::run() {
   while (!quit) {
-    if (paused || waiting_for_clients()) {
+    // Guest time passes only while the guest may run: not while paused or
+    // while a wait=on server waits for its first client.
+    const bool stopped = paused || waiting_for_clients();
+    loop->set_virtual_clock_running(!stopped);
+    if (stopped) {
       loop->run_once(-1);
       continue;
     }
@@ -335,6 +338,8 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   Expected<std::unique_ptr<io::Loop>> loop = io::Loop::create(options.loop);
   if (!loop) return loop.error();
   impl->loop = std::move(*loop);
+  // Guest time starts when run() does, not while devices are being built.
+  impl->loop->set_virtual_clock_running(false);
   VirtConfig config;
   config.ram_bytes = options.ram_bytes;
   config.cpu_model = options.cpu == CpuChoice::kCr16c ? CpuModel::kCr16c : CpuModel::kCr16cPlus;

@@ -150,12 +150,16 @@ class Boot(unittest.TestCase):
         try:
             line = process.stderr.readline().decode()
             port = int(re.search(r"tcp port (\d+)", line).group(1))
-            time.sleep(0.3)  # the guest must not have started yet (wait=on)
+            time.sleep(1.0)  # the guest must not have started yet (wait=on)
             client = socket.create_connection(("127.0.0.1", port), timeout=10)
             console = h.Console(process, client.fileno(), client.fileno())
             banner = console.expect(PROMPT)
             self.assertIn("virt", banner)  # the banner was not lost before we connected
             self.assertEqual(self.command(console, "echo over tcp"), "over tcp\n")
+            # Guest time stood still while the server waited: the uptime
+            # counts from the connection, not from process start.
+            uptime = float(re.search(r"uptime: ([0-9.]+) s", self.command(console, "info")).group(1))
+            self.assertLess(uptime, 0.9)
             console.send("poweroff 5\r")
             self.assertEqual(process.wait(timeout=20), 5)
             client.close()
