@@ -365,4 +365,8 @@ int Machine::run() {
   return impl_->run();
 }
 
+uint64_t Machine::instruction_count() const {
+  return impl_->board->cpu().instruction_count();
+}
+
 }  // namespace cr16::system

@@ -4,6 +4,7 @@
 // powers off, the user quits (Ctrl-A x, SIGINT, SIGTERM) or semihosting exits.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "system/options.h"
@@ -21,6 +22,9 @@ class Machine {
   /// Runs until the end; returns the process exit status (the guest's
   /// power-off or semihosting exit code, 0 after a user quit).
   int run();
+
+  /// Guest instructions executed so far (all resets included).
+  uint64_t instruction_count() const;
 
  private:
   struct Impl;
