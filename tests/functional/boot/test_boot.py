@@ -95,7 +95,7 @@ class Boot(unittest.TestCase):
         process = subprocess.Popen([h.BINARY, "-serial", "pty"], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            line = process.stderr.readline().decode()
+            line = h.stderr_line(process)
             match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
             self.assertIsNotNone(match, line)
             fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
@@ -148,7 +148,7 @@ class Boot(unittest.TestCase):
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         try:
-            line = process.stderr.readline().decode()
+            line = h.stderr_line(process)
             port = int(re.search(r"tcp port (\d+)", line).group(1))
             time.sleep(1.0)  # the guest must not have started yet (wait=on)
             client = socket.create_connection(("127.0.0.1", port), timeout=10)
