@@ -206,8 +206,9 @@ class Boot(unittest.TestCase):
                 text = ""
                 while PROMPT not in text and time.monotonic() < deadline:
                     time.sleep(0.05)
-                    with open(path, "rb") as f:
-                        text = f.read().decode(errors="replace")
+                    if os.path.exists(path):  # created once the process has started
+                        with open(path, "rb") as f:
+                            text = f.read().decode(errors="replace")
                 self.assertIn(PROMPT, text)
                 process.send_signal(signal.SIGTERM)
                 self.assertEqual(process.wait(timeout=20), 0)
