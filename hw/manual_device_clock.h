@@ -47,6 +47,14 @@ class ManualDeviceClock : public DeviceClock {
     }
     if (target_ns > now_) now_ = target_ns;
   }
+  /// Drops every armed deadline and sets the time to `start_ns` (it may go
+  /// back): for reusing one set of devices across independent runs, such as
+  /// fuzz inputs, after their state was restored.
+  void restart(int64_t start_ns) {
+    timers_.clear();
+    now_ = start_ns;
+  }
+
   /// advance_to(now + delta_ns).
   void advance_by(int64_t delta_ns) { advance_to(now_ + delta_ns); }
 

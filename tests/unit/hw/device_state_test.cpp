@@ -5,6 +5,8 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hw/flash.h"
 #include "hw/icu.h"
@@ -136,6 +138,37 @@ TEST(DeviceState, InvalidFieldValuesAreRejected) {
   EXPECT_TRUE(state_field_set(*count, uart.state_data(), 0x20));  // outside the mask
   ASSERT_FALSE(state_field_set(*count, uart.state_data(), 17));   // inside mask, too big
   EXPECT_TRUE(description.post_load(uart.state_data()));
+}
+
+TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
+  // What the MMIO fuzzer relies on to reuse one board: save the described
+  // fields, run, put them back and restart the clock, run again: the same.
+  ManualDeviceClock clock;
+  test::RecordingIrqSink irqs;
+  TimerDevice timer(clock, {IrqLine(&irqs, 0), IrqLine(&irqs, 1)});
+  std::vector<uint32_t> saved;
+  for (const StateField& field : timer.state_description().fields) {
+    saved.push_back(state_field_get(field, timer.state_data()));
+  }
+  auto run = [&] {
+    write32(timer, virt::kTimerChannelBase + virt::kTimerChLoad, 50);
+    write32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl,
+            virt::kTimerChCtrlEnable | virt::kTimerChCtrlIe);
+    clock.advance_by(120 * virt::kNsPerTick);
+    return std::make_pair(read32(timer, virt::kTimerChannelBase + virt::kTimerChCount),
+                          read32(timer, virt::kTimerChannelBase + virt::kTimerChStatus));
+  };
+  const auto first = run();
+  EXPECT_EQ(first.first, 30u);  // 120 ticks of a 50-tick period: 20 into the third
+  clock.restart(0);
+  EXPECT_EQ(clock.armed_count(), 0u);
+  size_t next = 0;
+  for (const StateField& field : timer.state_description().fields) {
+    ASSERT_FALSE(state_field_set(field, timer.state_data(), saved[next++]));
+  }
+  ASSERT_FALSE(timer.post_load());
+  EXPECT_EQ(read32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl), 0u);
+  EXPECT_EQ(run(), first);
 }
 
 }  // namespace
