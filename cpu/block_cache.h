@@ -9,7 +9,6 @@
 #include <memory>
 #include <new>
 #include <type_traits>
-#include <vector>
 
 namespace cr16 {
 

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "cpu/state.h"
 #include "util/error.h"
@@ -24,6 +27,36 @@ class StatefulDevice {
   /// lines, armed deadlines). Returns an error naming an inconsistent field.
   virtual Error post_load() = 0;
 };
+
+/// Every described field of DEVICE, in description order (what a snapshot
+/// or migration stream carries for it).
+inline std::vector<uint32_t> save_state_fields(StatefulDevice& device) {
+  std::vector<uint32_t> values;
+  for (const StateField& field : device.state_description().fields) {
+    values.push_back(state_field_get(field, device.state_data()));
+  }
+  return values;
+}
+
+/// Loads VALUES (from save_state_fields of a device of the same kind) into
+/// DEVICE, then validates them and rebuilds derived state (the
+/// description's post_load, then the device's). Errors name the field.
+inline Error restore_state_fields(StatefulDevice& device, std::span<const uint32_t> values) {
+  const StateDescription& description = device.state_description();
+  if (values.size() != description.fields.size()) {
+    return Error(std::string(description.section) + ": wrong number of state fields");
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    const StateField& field = description.fields[i];
+    if (Error error = state_field_set(field, device.state_data(), values[i])) {
+      return error.with_context(std::string(description.section) + "." + field.name);
+    }
+  }
+  if (description.post_load != nullptr) {
+    if (Error error = description.post_load(device.state_data())) return error;
+  }
+  return device.post_load();
+}
 
 /// Joins the halves of a 64-bit value stored as two 32-bit state fields.
 inline int64_t join_u64(uint32_t lo, uint32_t hi) {

@@ -72,11 +72,11 @@ class FilterChannel : public Channel {
   std::unique_ptr<Channel> master_;
   std::unique_ptr<PendingInputSignal> input_signal_;  // null: watch the master directly
   bool closed_ = false;
-  // Expires with the channel; deferred callbacks check it.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
  private:
   std::string kind_;
+  // Expires with the channel; deferred handshake callbacks check it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Loop* handshake_loop_ = nullptr;
   Loop::WatchId handshake_watch_ = 0;
   HandshakeCallback handshake_done_;

@@ -26,10 +26,6 @@ bool is_tls_premature_eof(const Error& error) {
 TlsChannel::TlsChannel(std::unique_ptr<Channel> master, std::unique_ptr<TlsSession> session)
     : FilterChannel(std::move(master), "tls"), session_(std::move(session)) {}
 
-TlsChannel::~TlsChannel() {
-  cancel_handshake();
-}
-
 Expected<std::unique_ptr<TlsChannel>> TlsChannel::create(
     std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials,
     const std::string& hostname) {

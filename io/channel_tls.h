@@ -48,7 +48,6 @@ class TlsChannel : public FilterChannel {
   static Expected<std::unique_ptr<TlsChannel>> create_server(
       std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials);
 
-  ~TlsChannel() override;
 
   // start_handshake() (FilterChannel) runs the handshake asynchronously.
   /// Runs the whole handshake now, waiting on the master (through LOOP's

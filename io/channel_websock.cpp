@@ -20,10 +20,6 @@ constexpr size_t kMaxQueuedOutputForPong = 64 * 1024;
 WebsockChannel::WebsockChannel(std::unique_ptr<Channel> master, WebsockLimits limits)
     : FilterChannel(std::move(master), "websock"), decoder_(limits, /*expect_masked=*/true) {}
 
-WebsockChannel::~WebsockChannel() {
-  cancel_handshake();
-}
-
 Expected<std::unique_ptr<WebsockChannel>> WebsockChannel::create_server(
     std::unique_ptr<Channel> master, WebsockLimits limits) {
   if (!master) return Error("websocket channel: no master channel", EINVAL);

@@ -37,7 +37,6 @@ class WebsockChannel : public FilterChannel {
   /// client may send.
   static Expected<std::unique_ptr<WebsockChannel>> create_server(std::unique_ptr<Channel> master,
                                                                  WebsockLimits limits = {});
-  ~WebsockChannel() override;
 
   // start_handshake() (FilterChannel) reads the upgrade request and answers
   // it asynchronously. A bad request is answered with an HTTP error and the

@@ -231,10 +231,8 @@ class IoUringPoller final : public Poller {
   size_t pending_file_io_ = 0;
 };
 
-}  // namespace
-
-namespace {
 std::atomic<int> g_refusal_for_testing{0};
+
 }  // namespace
 
 void set_io_uring_refusal_for_testing(int error) {

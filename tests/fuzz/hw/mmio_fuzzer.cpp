@@ -4,13 +4,12 @@
 //           and access width (bits 2-3)
 //   bytes 1-3: address (folded into the device area, the ICU or the flash)
 //   bytes 4-7: value (write data, nanoseconds to advance, or input bytes)
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <memory>
 #include <vector>
 
-#include "cpu/state.h"
 #include "hw/device_state.h"
 #include "hw/flash.h"
 #include "hw/manual_device_clock.h"
@@ -55,9 +54,7 @@ class Fixture {
     board_->set_reset_request_handler([this] { board_->reset(cr16::virt::kFlashBase); });
     board_->reset(cr16::virt::kFlashBase);
     for (cr16::StatefulDevice* device : board_->stateful_devices()) {
-      for (const cr16::StateField& field : device->state_description().fields) {
-        device_fields_.push_back(cr16::state_field_get(field, device->state_data()));
-      }
+      device_states_.push_back(cr16::save_state_fields(*device));
     }
     ram_ = memory().host_pointer(0, cr16::virt::kRamMinSize);
     pristine_ram_.assign(ram_, ram_ + cr16::virt::kRamMinSize);
@@ -67,12 +64,9 @@ class Fixture {
 
   void restore() {
     clock_.restart(0);
-    size_t next = 0;
-    for (cr16::StatefulDevice* device : board_->stateful_devices()) {
-      for (const cr16::StateField& field : device->state_description().fields) {
-        (void)cr16::state_field_set(field, device->state_data(), device_fields_[next++]);
-      }
-      (void)device->post_load();
+    std::vector<cr16::StatefulDevice*> devices = board_->stateful_devices();
+    for (size_t i = 0; i < devices.size(); ++i) {
+      (void)cr16::restore_state_fields(*devices[i], device_states_[i]);
     }
     std::copy(pristine_ram_.begin(), pristine_ram_.end(), ram_);
     (void)board_->flash().load_image(pristine_flash_);
@@ -86,7 +80,7 @@ class Fixture {
   cr16::ManualDeviceClock clock_;
   SinkBackend serial0_, serial1_;
   std::unique_ptr<cr16::VirtBoard> board_;
-  std::vector<uint32_t> device_fields_;
+  std::vector<std::vector<uint32_t>> device_states_;  // per stateful device
   uint8_t* ram_ = nullptr;
   std::vector<uint8_t> pristine_ram_, pristine_flash_;
 };

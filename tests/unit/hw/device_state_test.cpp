@@ -53,16 +53,8 @@ void expect_well_formed(const StateDescription& description, size_t state_size) 
 // Copies every described field from `from` to `to` through the accessors a
 // migration stream would use, then runs post_load.
 void transfer(StatefulDevice& from, StatefulDevice& to) {
-  const StateDescription& description = from.state_description();
-  for (const StateField& field : description.fields) {
-    uint32_t value = state_field_get(field, from.state_data());
-    ASSERT_FALSE(state_field_set(field, to.state_data(), value))
-        << description.section << "." << field.name << " = " << value;
-  }
-  if (description.post_load != nullptr) {
-    ASSERT_FALSE(description.post_load(to.state_data()));
-  }
-  ASSERT_FALSE(to.post_load());
+  const Error error = restore_state_fields(to, save_state_fields(from));
+  ASSERT_FALSE(error) << error.message();
 }
 
 TEST(DeviceState, TablesAreWellFormed) {
@@ -146,10 +138,7 @@ TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
   ManualDeviceClock clock;
   test::RecordingIrqSink irqs;
   TimerDevice timer(clock, {IrqLine(&irqs, 0), IrqLine(&irqs, 1)});
-  std::vector<uint32_t> saved;
-  for (const StateField& field : timer.state_description().fields) {
-    saved.push_back(state_field_get(field, timer.state_data()));
-  }
+  const std::vector<uint32_t> saved = save_state_fields(timer);
   auto run = [&] {
     write32(timer, virt::kTimerChannelBase + virt::kTimerChLoad, 50);
     write32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl,
@@ -162,11 +151,7 @@ TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
   EXPECT_EQ(first.first, 30u);  // 120 ticks of a 50-tick period: 20 into the third
   clock.restart(0);
   EXPECT_EQ(clock.armed_count(), 0u);
-  size_t next = 0;
-  for (const StateField& field : timer.state_description().fields) {
-    ASSERT_FALSE(state_field_set(field, timer.state_data(), saved[next++]));
-  }
-  ASSERT_FALSE(timer.post_load());
+  ASSERT_FALSE(restore_state_fields(timer, saved));
   EXPECT_EQ(read32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl), 0u);
   EXPECT_EQ(run(), first);
 }
