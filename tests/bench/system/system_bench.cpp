@@ -45,6 +45,11 @@ ChildRun run_child(const char* const* argv) {
   if (pipe(pipe_fds) != 0) return run;
   const auto start = std::chrono::steady_clock::now();
   pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return run;  // status -1: reported as a failed run
+  }
   if (pid == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
     close(pipe_fds[0]);
