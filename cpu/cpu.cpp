@@ -192,7 +192,7 @@ Error Cpu::debug_write(uint32_t address, AccessSize size, uint32_t value) {
 Error Cpu::debug_write_block(uint32_t address, const uint8_t* data, size_t length) {
   for (size_t i = 0; i < length; ++i) {
     Error error = debug_write(address + static_cast<uint32_t>(i), AccessSize::kByte, data[i]);
-    if (error) return error;
+    if (!error.ok()) return error;
   }
   return Error();
 }

@@ -108,7 +108,8 @@ bool Cpu::take_latched_event(uint8_t event) {
 
 void Cpu::acknowledge_cycle(uint32_t address) {
   uint32_t ignored;
-  bus_.read_slow(address, AccessSize::kByte, &ignored);  // devices see the cycle; the value is unused
+  bus_.read_slow(address, AccessSize::kByte,
+                 &ignored);  // devices see the cycle; the value is unused
 }
 
 bool Cpu::check_events() {

@@ -69,7 +69,7 @@ struct CpuState {
   uint32_t intbase = 0;    // dispatch table base (24 bits, even)
   uint16_t dbs = 0, dsr = 0;
   uint32_t dcr = 0, car0 = 0, car1 = 0;
-  uint8_t halted = 0;       // 1 while sleeping in wait/eiwait
+  uint8_t halted = 0;          // 1 while sleeping in wait/eiwait
   uint8_t events_pending = 0;  // latched edges not taken yet: event::kNmi | kDebug | kIse
 
   /// The user stack pointer regardless of the current mode.

@@ -77,7 +77,7 @@ Error AddressSpace::check_new_region(const std::string& name, uint32_t base, uin
 Expected<uint8_t*> AddressSpace::add_memory_region(const std::string& name, RegionKind kind,
                                                    uint32_t base, uint32_t size, MmioDevice* device,
                                                    int priority) {
-  if (Error error = check_new_region(name, base, size, priority)) return error;
+  if (Error error = check_new_region(name, base, size, priority); !error.ok()) return error;
   if ((base | size) & (kPageSize - 1)) {
     return Error("memory region '" + name + "' must be aligned to 4 KiB pages");
   }
@@ -120,7 +120,7 @@ Error AddressSpace::add_mmio(const std::string& name, uint32_t base, uint32_t si
                              MmioDevice* device, MmioAccessRules rules, int priority) {
   if (device == nullptr) return Error("MMIO region '" + name + "' needs a device");
   if ((rules.allowed & kAllowAll) == 0) return Error("MMIO region '" + name + "' allows no width");
-  if (Error error = check_new_region(name, base, size, priority)) return error;
+  if (Error error = check_new_region(name, base, size, priority); !error.ok()) return error;
   auto region = std::make_unique<Region>();
   region->name = name;
   region->kind = RegionKind::kMmio;

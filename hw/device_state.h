@@ -48,12 +48,12 @@ inline Error restore_state_fields(StatefulDevice& device, std::span<const uint32
   }
   for (size_t i = 0; i < values.size(); ++i) {
     const StateField& field = description.fields[i];
-    if (Error error = state_field_set(field, device.state_data(), values[i])) {
+    if (Error error = state_field_set(field, device.state_data(), values[i]); !error.ok()) {
       return error.with_context(std::string(description.section) + "." + field.name);
     }
   }
   if (description.post_load != nullptr) {
-    if (Error error = description.post_load(device.state_data())) return error;
+    if (Error error = description.post_load(device.state_data()); !error.ok()) return error;
   }
   return device.post_load();
 }

@@ -16,7 +16,6 @@
 namespace cr16 {
 namespace {
 
-
 constexpr std::array<StateField, 6> kFlashFields = {{
     {"key_step", FieldKind::kU32, offsetof(FlashState, key_step), 1, 1},
     {"unlocked", FieldKind::kU32, offsetof(FlashState, unlocked), 1, 1},
@@ -91,7 +90,8 @@ Expected<std::unique_ptr<FlashDevice>> FlashDevice::create(AddressSpace& memory,
     if (have < virt::kFlashSize) {  // pad a short or new file with erased bytes
       std::memset(flash->array_ + have, 0xFF, virt::kFlashSize - have);
       if (Error error = write_all_at(flash->fd_, flash->array_ + have, virt::kFlashSize - have,
-                                     static_cast<off_t>(have))) {
+                                     static_cast<off_t>(have));
+          !error.ok()) {
         return error.with_context("pflash '" + backing_path + "'");
       }
     }
@@ -109,7 +109,7 @@ Error FlashDevice::load_image(std::span<const uint8_t> image) {
   std::memcpy(array_, image.data(), image.size());
   memory_.note_host_write(base_, static_cast<uint32_t>(image.size()));
   if (fd_ >= 0) {
-    if (Error error = write_all_at(fd_, array_, image.size(), 0)) {
+    if (Error error = write_all_at(fd_, array_, image.size(), 0); !error.ok()) {
       return error.with_context("pflash '" + path_ + "'");
     }
   }
@@ -124,7 +124,8 @@ void FlashDevice::reset() {
 bool FlashDevice::commit(uint32_t offset, uint32_t length) {
   memory_.note_host_write(base_ + offset, length);
   if (fd_ < 0) return true;
-  if (Error error = write_all_at(fd_, array_ + offset, length, static_cast<off_t>(offset))) {
+  if (Error error = write_all_at(fd_, array_ + offset, length, static_cast<off_t>(offset));
+      !error.ok()) {
     log_write("flash: %s: %s", path_.c_str(), error.message().c_str());
     return false;
   }

@@ -196,7 +196,7 @@ const StateDescription& UartDevice::state_description() const {
 }
 
 Error UartDevice::post_load() {
-  if (Error error = validate_uart(&state_)) return error;
+  if (Error error = validate_uart(&state_); !error.ok()) return error;
   clock_.cancel(tx_retry_);
   tx_retry_ = 0;
   if (state_.tx_count > 0) schedule_tx_retry();

@@ -98,7 +98,7 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
                                    IrqLine(&p.icu, virt::kIrqFlash));
   if (!flash) return flash.error();
   p.flash = std::move(*flash);
-  if (Error error = p.flash->load_image(config.bios_image)) return error;
+  if (Error error = p.flash->load_image(config.bios_image); !error.ok()) return error;
 
   struct Window {
     const char* name;
@@ -118,7 +118,8 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
       {"icu", virt::kIcuBase, virt::kIcuSize, &p.icu},
   };
   for (const Window& window : windows) {
-    if (Error error = p.memory.add_mmio(window.name, window.base, window.size, window.device)) {
+    if (Error error = p.memory.add_mmio(window.name, window.base, window.size, window.device);
+        !error.ok()) {
       return error;
     }
   }

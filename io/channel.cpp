@@ -79,7 +79,7 @@ IoResult Channel::do_pwritev(std::span<const iovec>, uint64_t) {
 
 Error Channel::set_blocking(bool blocking) {
   Error error = do_set_blocking(blocking);
-  if (!error) blocking_ = blocking;
+  if (error.ok()) blocking_ = blocking;
   return error;
 }
 
@@ -180,7 +180,7 @@ Error write_all(Channel& channel, std::span<const iovec> iov, Loop* loop, std::s
     if (result.is_error()) return result.error();
     if (result.is_would_block()) {
       Error error = channel.wait(kOut, loop);
-      if (error) return error;
+      if (!error.ok()) return error;
       continue;
     }
     fds_sent = true;
@@ -207,7 +207,7 @@ Expected<bool> read_all_or_eof(Channel& channel, std::span<const iovec> iov, Loo
     if (result.is_error()) return result.error();
     if (result.is_would_block()) {
       Error error = channel.wait(kIn, loop);
-      if (error) return error;
+      if (!error.ok()) return error;
       continue;
     }
     if (result.is_eof()) {

@@ -49,7 +49,7 @@ void FilterChannel::start_handshake(Loop& loop, HandshakeCallback done) {
   };
   if (closed_) return finish_later(Error(kind_ + " channel is closed", EBADF));
   if (is_blocking()) {
-    if (Error error = set_blocking(false)) return finish_later(error);
+    if (Error error = set_blocking(false); !error.ok()) return finish_later(error);
     restore_blocking_ = true;
   }
   loop.schedule([this, alive] {
@@ -73,9 +73,9 @@ void FilterChannel::finish_handshake(Error error) {
   cancel_handshake();
   if (restore && !closed_) {
     Error restored = set_blocking(true);
-    if (error.ok() && restored) error = restored;
+    if (error.ok() && !restored.ok()) error = restored;
   }
-  update_input_signal();  // input may have come right behind the last handshake bytes
+  update_input_signal();             // input may have come right behind the last handshake bytes
   if (done) done(std::move(error));  // may destroy this channel
 }
 

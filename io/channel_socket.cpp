@@ -187,7 +187,8 @@ Expected<std::unique_ptr<SocketChannel>> SocketChannel::listen(const SocketAddre
           int v6_only = address.family == SocketAddress::Family::kIpv6 ? 1 : 0;
           setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
         }
-        if (bind(fd, entry.ai_addr, entry.ai_addrlen) < 0 || ::listen(fd, backlog) < 0) return errno;
+        if (bind(fd, entry.ai_addr, entry.ai_addrlen) < 0 || ::listen(fd, backlog) < 0)
+          return errno;
         return 0;
       });
   if (!opened) return opened.error();
@@ -350,7 +351,7 @@ IoResult SocketChannel::do_writev(std::span<const iovec> iov, std::span<const in
       if (!enobufs_recovery_ || flushed_once) return zero_copy_enobufs_error(flushed_once);
       flushed_once = true;
       Error flush_error = drain_error_queue(is_blocking());
-      if (flush_error)
+      if (!flush_error.ok())
         return flush_error.with_context("flushing zero-copy completions after ENOBUFS");
       continue;
     }

@@ -73,7 +73,7 @@ Error SocketChannel::drain_error_queue(bool block) {
     ssize_t result = ::recvmsg(fd_.get(), &message, MSG_ERRQUEUE | MSG_DONTWAIT);
     if (result >= 0) {
       Error error = account_completion(message);
-      if (error) return error;
+      if (!error.ok()) return error;
       continue;
     }
     if (errno == EINTR) continue;
@@ -110,7 +110,7 @@ Expected<FlushResult> SocketChannel::flush() {
     return FlushResult::kNothingQueued;
   }
   Error error = drain_error_queue(true);
-  if (error) return error;
+  if (!error.ok()) return error;
   FlushResult result = real_zero_copy_since_flush_ ? FlushResult::kCompleted : FlushResult::kCopied;
   if (result == FlushResult::kCopied) ++zero_copy_.copied_flushes;
   sent_since_flush_ = false;

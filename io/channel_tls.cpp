@@ -33,7 +33,7 @@ Expected<std::unique_ptr<TlsChannel>> TlsChannel::create(
   auto session = TlsSession::create(std::move(credentials), hostname);
   if (!session) return session.error();
   std::unique_ptr<TlsChannel> channel(new TlsChannel(std::move(master), std::move(*session)));
-  if (Error error = channel->attach_to_master()) return error;
+  if (Error error = channel->attach_to_master(); !error.ok()) return error;
   return channel;
 }
 
@@ -113,17 +113,17 @@ Error TlsChannel::handshake(Loop* loop) {
       IoResult flushed = flush_ciphertext();
       if (flushed.is_error()) return flushed.error().with_context("TLS handshake");
       if (flushed.is_bytes()) return Error();
-      if (Error error = master_->wait(kOut, loop)) return error;
+      if (Error error = master_->wait(kOut, loop); !error.ok()) return error;
     }
   };
   for (;;) {
-    if (Error error = write_out()) return error;
+    if (Error error = write_out(); !error.ok()) return error;
     Expected<bool> step = session_->handshake();
     if (!step) {
       (void)flush_ciphertext();
       return step.error();
     }
-    if (Error error = write_out()) return error;
+    if (Error error = write_out(); !error.ok()) return error;
     if (*step) {
       update_input_signal();
       return Error();
@@ -131,7 +131,7 @@ Error TlsChannel::handshake(Loop* loop) {
     IoResult pulled = pull_ciphertext();
     if (pulled.is_error()) return pulled.error().with_context("TLS handshake");
     if (pulled.is_would_block()) {
-      if (Error error = master_->wait(kIn, loop)) return error;
+      if (Error error = master_->wait(kIn, loop); !error.ok()) return error;
     }
   }
 }
@@ -229,12 +229,12 @@ bool TlsChannel::has_pending_input() const {
 
 Error TlsChannel::bye(Loop* loop) {
   if (closed_) return Error("TLS channel '" + name() + "' is closed", EBADF);
-  if (Error error = session_->send_close_notify()) return error;
+  if (Error error = session_->send_close_notify(); !error.ok()) return error;
   for (;;) {
     IoResult flushed = flush_ciphertext();
     if (flushed.is_error()) return flushed.error().with_context("TLS bye");
     if (flushed.is_bytes()) break;
-    if (Error error = master_->wait(kOut, loop)) return error;
+    if (Error error = master_->wait(kOut, loop); !error.ok()) return error;
   }
   unflushed_plaintext_ = 0;
   if (master_->has_feature(kFeatureShutdown)) {

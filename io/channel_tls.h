@@ -48,7 +48,6 @@ class TlsChannel : public FilterChannel {
   static Expected<std::unique_ptr<TlsChannel>> create_server(
       std::unique_ptr<Channel> master, std::shared_ptr<const TlsCredentials> credentials);
 
-
   // start_handshake() (FilterChannel) runs the handshake asynchronously.
   /// Runs the whole handshake now, waiting on the master (through LOOP's
   /// iterations when given, else poll). Returns ok or why it failed.
@@ -93,7 +92,6 @@ class TlsChannel : public FilterChannel {
   // written yet (reported to the caller once the ciphertext is out).
   size_t unflushed_plaintext_ = 0;
   Error deferred_read_error_;
-
 };
 
 }  // namespace cr16::io

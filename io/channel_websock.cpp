@@ -24,7 +24,7 @@ Expected<std::unique_ptr<WebsockChannel>> WebsockChannel::create_server(
     std::unique_ptr<Channel> master, WebsockLimits limits) {
   if (!master) return Error("websocket channel: no master channel", EINVAL);
   std::unique_ptr<WebsockChannel> channel(new WebsockChannel(std::move(master), limits));
-  if (Error error = channel->attach_to_master()) return error;
+  if (Error error = channel->attach_to_master(); !error.ok()) return error;
   return channel;
 }
 
@@ -127,7 +127,7 @@ Error WebsockChannel::handshake(Loop* loop) {
       return Error();
     }
     const uint32_t condition = *progress == HandshakeProgress::kWantRead ? kIn : kOut;
-    if (Error error = master_->wait(condition, loop)) return error;
+    if (Error error = master_->wait(condition, loop); !error.ok()) return error;
   }
 }
 
@@ -271,7 +271,7 @@ Error WebsockChannel::send_close(uint16_t code, std::string_view reason, Loop* l
     IoResult flushed = flush_output();
     if (flushed.is_error()) return flushed.error().with_context("websocket close");
     if (flushed.is_bytes()) break;
-    if (Error error = master_->wait(kOut, loop)) return error;
+    if (Error error = master_->wait(kOut, loop); !error.ok()) return error;
   }
   unflushed_payload_ = 0;
   return Error();

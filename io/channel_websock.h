@@ -106,7 +106,6 @@ class WebsockChannel : public FilterChannel {
   bool close_sent_ = false;
   uint16_t peer_close_code_ = 0;
   Error failure_;
-
 };
 
 }  // namespace cr16::io

@@ -219,7 +219,7 @@ void Loop::update_interest(int fd) {
     // watch registered but never ready from the backend: report it as an
     // error condition on the next dispatch instead of failing silently.
     Error error = poller_->set_interest(fd, wanted);
-    if (error) {
+    if (!error.ok()) {
       int failed_fd = fd;
       schedule([this, failed_fd] { dispatch_fd(failed_fd, kErr); });
     }
@@ -384,7 +384,7 @@ bool Loop::run_once(int64_t timeout_ns) {
   std::vector<detail::ReadyEvent> events;
   std::vector<detail::FileCompletion> completions;
   Error error = poller_->wait(compute_timeout(timeout_ns), events, completions);
-  if (error) {
+  if (!error.ok()) {
     std::fprintf(stderr, "cr16-system: main loop wait failed: %s\n", error.message().c_str());
   }
   for (const auto& event : events) dispatch_fd(event.fd, event.revents);

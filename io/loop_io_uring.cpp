@@ -245,7 +245,7 @@ Expected<std::unique_ptr<Poller>> make_io_uring_poller() {
   }
   auto poller = std::make_unique<IoUringPoller>();
   Error error = poller->init();
-  if (error) return error;
+  if (!error.ok()) return error;
   return std::unique_ptr<Poller>(std::move(poller));
 }
 

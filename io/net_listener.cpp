@@ -32,7 +32,7 @@ TaskHandle NetListener::open_async(SocketAddress address, std::function<void(Err
 
 Error NetListener::add(std::unique_ptr<SocketChannel> channel) {
   Error error = channel->set_blocking(false);
-  if (error) return error;
+  if (!error.ok()) return error;
   auto listening = std::make_unique<Listening>();
   listening->channel = std::move(channel);
   if (callback_) watch(*listening);

@@ -95,7 +95,7 @@ TaskHandle run_task(Loop& loop, std::function<Error(const CancelToken&)> work,
       loop,
       [work = std::move(work)](const CancelToken& token) -> Expected<Nothing> {
         Error error = work(token);
-        if (error) return error;
+        if (!error.ok()) return error;
         return Nothing{};
       },
       [done = std::move(done)](Expected<Nothing> result) { done(result.take_error()); });

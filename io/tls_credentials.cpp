@@ -30,8 +30,8 @@ bool file_exists(const std::string& path) {
 
 Error load_certificate_and_key(SSL_CTX* context, const std::string& cert_path,
                                const std::string& key_path) {
-  if (Error error = check_readable_file(cert_path)) return error;
-  if (Error error = check_readable_file(key_path)) return error;
+  if (Error error = check_readable_file(cert_path); !error.ok()) return error;
+  if (Error error = check_readable_file(key_path); !error.ok()) return error;
   if (SSL_CTX_use_certificate_chain_file(context, cert_path.c_str()) != 1) {
     return Error("TLS credentials: cannot load certificate " + cert_path + ": " +
                  tls_take_openssl_errors("unknown OpenSSL error"));
@@ -50,14 +50,14 @@ Error load_certificate_and_key(SSL_CTX* context, const std::string& cert_path,
 // Loads the CA certificate and, when present, the CA's revocation list.
 Error load_ca(SSL_CTX* context, const std::string& directory) {
   const std::string ca_path = join_path(directory, kTlsCaCertFile);
-  if (Error error = check_readable_file(ca_path)) return error;
+  if (Error error = check_readable_file(ca_path); !error.ok()) return error;
   if (SSL_CTX_load_verify_locations(context, ca_path.c_str(), nullptr) != 1) {
     return Error("TLS credentials: cannot load CA certificate " + ca_path + ": " +
                  tls_take_openssl_errors("unknown OpenSSL error"));
   }
   const std::string crl_path = join_path(directory, kTlsCaCrlFile);
   if (!file_exists(crl_path)) return Error();
-  if (Error error = check_readable_file(crl_path)) return error;
+  if (Error error = check_readable_file(crl_path); !error.ok()) return error;
   X509_STORE* store = SSL_CTX_get_cert_store(context);
   X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
   if (!lookup || X509_load_crl_file(lookup, crl_path.c_str(), X509_FILETYPE_PEM) <= 0) {
@@ -123,11 +123,12 @@ Expected<std::shared_ptr<const TlsCredentials>> TlsCredentials::load_x509(
   if (server) {
     if (Error error =
             load_certificate_and_key(context.get(), join_path(directory, kTlsServerCertFile),
-                                     join_path(directory, kTlsServerKeyFile))) {
+                                     join_path(directory, kTlsServerKeyFile));
+        !error.ok()) {
       return error;
     }
     if (verify_peer) {
-      if (Error error = load_ca(context.get(), directory)) return error;
+      if (Error error = load_ca(context.get(), directory); !error.ok()) return error;
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     } else {
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
@@ -142,11 +143,12 @@ Expected<std::shared_ptr<const TlsCredentials>> TlsCredentials::load_x509(
                    (cert_present ? key_path : cert_path) + " does not");
     }
     if (cert_present) {
-      if (Error error = load_certificate_and_key(context.get(), cert_path, key_path)) return error;
+      if (Error error = load_certificate_and_key(context.get(), cert_path, key_path); !error.ok())
+        return error;
       has_client_certificate = true;
     }
     if (verify_peer) {
-      if (Error error = load_ca(context.get(), directory)) return error;
+      if (Error error = load_ca(context.get(), directory); !error.ok()) return error;
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
     } else {
       SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);

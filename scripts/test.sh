@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Command 2 of the README: install dependencies, build both configurations
-# (release, and clang with ASan+UBSan and the fuzz targets) and run every test.
+# Command 2 of the README: install dependencies, check formatting, build both
+# configurations (release, and clang with ASan+UBSan and the fuzz targets) and
+# run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 status=0
+echo "=== format ==="
+scripts/check-format.sh || status=1
 for config in release asan; do
   dir=build; [ "$config" = asan ] && dir=build-asan
   echo "=== $config: build ==="

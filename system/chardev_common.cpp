@@ -111,8 +111,7 @@ void ChannelCharBackend::stop_input() {
 void ChannelCharBackend::update_input_watch() {
   bool want = input_open_ && input_ && frontend_ && frontend_->can_receive() > 0;
   if (want && !input_watch_) {
-    input_watch_ =
-        input_->create_watch(loop_, io::kIn, [this](uint32_t) { return on_readable(); });
+    input_watch_ = input_->create_watch(loop_, io::kIn, [this](uint32_t) { return on_readable(); });
   } else if (!want && input_watch_) {
     loop_.remove_watch(input_watch_);
     input_watch_ = 0;
@@ -187,7 +186,8 @@ Expected<std::unique_ptr<PtyCharBackend>> PtyCharBackend::open(io::Loop& loop,
   auto channel = io::FileChannel::from_fd(master.get());
   if (!channel) return channel.error().with_context("-serial pty");
   master.release();  // owned by the channel now
-  if (Error error = (*channel)->set_blocking(false)) return error.with_context("-serial pty");
+  if (Error error = (*channel)->set_blocking(false); !error.ok())
+    return error.with_context("-serial pty");
   std::fprintf(stderr, "char device redirected to %s (label %s)\n", name, label.c_str());
   return std::unique_ptr<PtyCharBackend>(
       new PtyCharBackend(loop, std::move(*channel), std::move(slave), name));

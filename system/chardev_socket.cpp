@@ -21,13 +21,13 @@ Expected<std::unique_ptr<SocketCharBackend>> SocketCharBackend::open(io::Loop& l
   if (!spec.server) {
     auto client = io::SocketChannel::connect(address);
     if (!client) return client.error().with_context("-serial " + spec.text);
-    if (Error error = backend->use_client(std::move(*client))) {
+    if (Error error = backend->use_client(std::move(*client)); !error.ok()) {
       return error.with_context("-serial " + spec.text);
     }
     return backend;
   }
   // One pending client at most: the next one waits in the backlog.
-  if (Error error = backend->listener_.open(address, 1)) {
+  if (Error error = backend->listener_.open(address, 1); !error.ok()) {
     return error.with_context("-serial " + spec.text);
   }
   std::vector<io::SocketAddress> bound = backend->listener_.addresses();
@@ -60,12 +60,12 @@ void SocketCharBackend::start_listening() {
 void SocketCharBackend::on_client(std::unique_ptr<io::SocketChannel> client) {
   listener_.set_client_callback(nullptr);  // one client at a time until it leaves
   if (client_) return;                     // a second client accepted in the same batch
-  if (use_client(std::move(client))) start_listening();  // dropped: the peer sees a close
+  if (!use_client(std::move(client)).ok()) start_listening();  // dropped: the peer sees a close
 }
 
 Error SocketCharBackend::use_client(std::unique_ptr<io::SocketChannel> client) {
   if (spec_.kind == SerialSpec::Kind::kTcp) (void)client->set_delay(false);
-  if (Error error = client->set_blocking(false)) return error;
+  if (Error error = client->set_blocking(false); !error.ok()) return error;
   client->set_name("serial " + spec_.text);
   client_ = std::move(client);
   had_client_ = true;

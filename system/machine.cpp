@@ -67,7 +67,7 @@ Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image) {
   Error fits = check_segments_fit(image, [](uint32_t address, uint32_t length) {
     return address >= kFlashBase && uint64_t{address} + length <= kFlashBase + kFlashSize;
   });
-  if (fits) return fits.with_context("-bios");
+  if (!fits.ok()) return fits.with_context("-bios");
   uint64_t end = 0;
   for (const auto& segment : image.segments) end = std::max(end, segment.end());
   std::vector<uint8_t> flash(static_cast<size_t>(end - kFlashBase), 0xff);
@@ -203,15 +203,15 @@ Error Machine::Impl::load_kernel() {
   Error fits = check_segments_fit(*kernel, [&memory](uint32_t address, uint32_t length) {
     return memory.range_is_memory(address, length);
   });
-  if (fits) return fits.with_context("-kernel");
+  if (!fits.ok()) return fits.with_context("-kernel");
   for (const auto& segment : kernel->segments) {
     Error error = memory.write_bytes(segment.address, segment.bytes, LoaderWrite::kBypassRom);
-    if (!error && segment.zero_fill > 0) {
+    if (error.ok() && segment.zero_fill > 0) {
       std::vector<uint8_t> zeros(segment.zero_fill, 0);
       error = memory.write_bytes(segment.address + static_cast<uint32_t>(segment.bytes.size()),
                                  zeros, LoaderWrite::kBypassRom);
     }
-    if (error) return error.with_context("-kernel: " + kernel->name);
+    if (!error.ok()) return error.with_context("-kernel: " + kernel->name);
   }
   return {};
 }
@@ -344,14 +344,14 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.ram_bytes = options.ram_bytes;
   config.cpu_model = options.cpu == CpuChoice::kCr16c ? CpuModel::kCr16c : CpuModel::kCr16cPlus;
   config.pflash_path = options.pflash_path;
-  if (Error error = impl->prepare_images(&config)) return error;
-  if (Error error = impl->create_backends()) return error;
+  if (Error error = impl->prepare_images(&config); !error.ok()) return error;
+  if (Error error = impl->create_backends(); !error.ok()) return error;
   for (unsigned i = 0; i < kSerialPortCount; ++i) config.serial[i] = impl->backends[i].get();
   impl->clock = std::make_unique<LoopDeviceClock>(*impl->loop);
   Expected<std::unique_ptr<VirtBoard>> board = VirtBoard::create(config, *impl->clock);
   if (!board) return board.error();
   impl->board = std::move(*board);
-  if (Error error = impl->load_kernel()) return error;
+  if (Error error = impl->load_kernel(); !error.ok()) return error;
   impl->install_signals();
   impl->install_handlers();
   impl->board->reset(impl->reset_pc);

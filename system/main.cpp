@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   }
   cr16::set_log_mask(options->log_mask);
   if (!options->log_file.empty()) {
-    if (cr16::Error error = cr16::set_log_file(options->log_file))
+    if (cr16::Error error = cr16::set_log_file(options->log_file); !error.ok())
       return fail(error.with_context("-D"));
   }
   signal(SIGPIPE, SIG_IGN);  // a peer that leaves is an io error, not a death

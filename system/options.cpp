@@ -314,7 +314,8 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
       return Error(bad + ": bad port '" + std::string(address.substr(colon + 1)) + "'");
     }
     spec.port = static_cast<uint16_t>(port);
-    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec)) return error;
+    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec); !error.ok())
+      return error;
     if (!spec.server && (spec.host.empty() || spec.port == 0)) {
       return Error(bad + ": a client needs a host and a non-zero port");
     }
@@ -323,7 +324,8 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
     std::vector<std::string_view> parts = split(text.substr(5), ',');
     spec.path = parts[0];
     if (spec.path.empty()) return Error(bad + ": unix: needs a path");
-    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec)) return error;
+    if (Error error = apply_socket_flags(std::span(parts).subspan(1), &spec); !error.ok())
+      return error;
   } else {
     return Error(bad +
                  " (stdio, null, none, file:PATH, pty, tcp:HOST:PORT[,server=on][,wait=off], "
@@ -347,7 +349,7 @@ Expected<Options> parse_options(std::span<const std::string_view> args) {
       if (i + 1 >= args.size()) return Error("option '" + std::string(arg) + "' needs a value");
       value = args[++i];
     }
-    if (Error error = apply_option(name, value, &options)) return error;
+    if (Error error = apply_option(name, value, &options); !error.ok()) return error;
   }
   if (options.action == Action::kRun && !options.bios_path.empty() &&
       !options.kernel_path.empty()) {

@@ -61,7 +61,7 @@ struct Options {
   std::string log_file;
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
-  std::optional<unsigned> icount_shift;  // -icount N: virtual ns = instructions << N
+  std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
 };
 
 /// Parses the arguments after the program name. Returns the options, or an

@@ -11,6 +11,11 @@ namespace cr16 {
 
 /// What went wrong, as a human-readable message plus an optional errno.
 /// A default-constructed Error means "no error" (ok() is true).
+///
+/// One convention for Error and Expected<T>: ok() is true on success, and
+/// Error has no conversion to bool, so a test reads the same way for both:
+///   if (Error error = f(); !error.ok()) return error;
+///   if (!result.ok()) return result.error();
 class [[nodiscard]] Error {
  public:
   Error() = default;
@@ -22,7 +27,6 @@ class [[nodiscard]] Error {
   static Error from_errno(const std::string& context, int errno_value);
 
   bool ok() const { return !failed_; }
-  explicit operator bool() const { return failed_; }  // true when this is an error
   int errno_value() const { return errno_; }
   const std::string& message() const { return message_; }
 
@@ -35,15 +39,17 @@ class [[nodiscard]] Error {
   std::string message_;
 };
 
-/// Either a value or an Error. Check has_value() (or operator bool) before
-/// calling value(); error() is valid only when there is no value.
+/// Either a value or an Error. Check ok() (also spelled has_value() or
+/// operator bool, all true on success) before calling value(); error() is
+/// valid only when there is no value.
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : storage_(std::move(value)) {}  // NOLINT(implicit)
+  Expected(T value) : storage_(std::move(value)) {}      // NOLINT(implicit)
   Expected(Error error) : storage_(std::move(error)) {}  // NOLINT(implicit)
 
-  bool has_value() const { return storage_.index() == 0; }
+  bool ok() const { return storage_.index() == 0; }
+  bool has_value() const { return ok(); }
   explicit operator bool() const { return has_value(); }
   T& value() & { return std::get<0>(storage_); }
   const T& value() const& { return std::get<0>(storage_); }

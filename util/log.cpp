@@ -33,7 +33,9 @@ constexpr CategoryName kCategories[] = {
 std::mutex g_log_lock;
 FILE* g_log_file = nullptr;  // null means stderr
 
-FILE* log_stream() { return g_log_file ? g_log_file : stderr; }
+FILE* log_stream() {
+  return g_log_file ? g_log_file : stderr;
+}
 
 void write_line(const char* format, va_list args) {
   char stack_buffer[512];
@@ -87,8 +89,12 @@ std::string log_category_help() {
   return text;
 }
 
-void set_log_mask(uint32_t mask) { detail::g_log_mask = mask; }
-uint32_t log_mask() { return detail::g_log_mask; }
+void set_log_mask(uint32_t mask) {
+  detail::g_log_mask = mask;
+}
+uint32_t log_mask() {
+  return detail::g_log_mask;
+}
 
 Error set_log_file(const std::string& path) {
   std::lock_guard guard(g_log_lock);

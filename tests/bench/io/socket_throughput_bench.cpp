@@ -36,7 +36,7 @@ Result run(size_t write_size, size_t total, bool zero_copy) {
   for (size_t sent = 0; sent < total; sent += write_size) {
     Error error =
         write_all(*client, data.data(), data.size(), nullptr, zero_copy ? kWriteZeroCopy : 0);
-    if (error) {
+    if (!error.ok()) {
       std::fprintf(stderr, "write failed: %s\n", error.message().c_str());
       std::exit(1);
     }

@@ -57,7 +57,8 @@ int main(void) {
       state = state * 1103515245UL + 12345UL;
       buffer[i] = (uint8_t)(state >> 16);
     }
-    for (unsigned i = 0; i < SORT_COUNT; i++) values[i] = (uint16_t)(buffer[2 * i] << 8 | buffer[2 * i + 1]);
+    for (unsigned i = 0; i < SORT_COUNT; i++)
+      values[i] = (uint16_t)(buffer[2 * i] << 8 | buffer[2 * i + 1]);
     insertion_sort(values, SORT_COUNT);
     checksum ^= crc32(buffer, BUFFER_BYTES);
     checksum += count_byte(buffer, BUFFER_BYTES, (uint8_t)round);

@@ -23,7 +23,9 @@ constexpr const char* kProgram = CR16_SOURCE_DIR "/tests/bench/system/crunch";
 constexpr const char* kGnuSimulator = CR16_ELF_RUN;
 constexpr const char* kExpectedLine = "crunch: 1000 rounds, checksum a16474fb\n";
 
-double seconds(const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; }
+double seconds(const timeval& t) {
+  return t.tv_sec + t.tv_usec / 1e6;
+}
 
 double cpu_seconds() {
   rusage usage{};
@@ -130,8 +132,9 @@ int main() {
                 sim.output.c_str());
     return 1;
   }
-  std::printf("bench-system: cr16-elf-run wall %.3f s, cpu %.3f s = %.1f MIPS (at our instruction "
-              "count); cr16-system is %.1fx faster in CPU time\n",
-              sim.wall, sim.cpu, instructions / sim.cpu / 1e6, sim.cpu / cpu);
+  std::printf(
+      "bench-system: cr16-elf-run wall %.3f s, cpu %.3f s = %.1f MIPS (at our instruction "
+      "count); cr16-system is %.1fx faster in CPU time\n",
+      sim.wall, sim.cpu, instructions / sim.cpu / 1e6, sim.cpu / cpu);
   return 0;
 }

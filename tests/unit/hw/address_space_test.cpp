@@ -90,7 +90,7 @@ TEST(AddressSpace, HigherPriorityRegionHidesLowerOne) {
   RecordingDevice device;
   auto ram = space.add_ram("ram", 0, 0x4000);
   ASSERT_TRUE(ram.has_value());
-  ASSERT_FALSE(space.add_mmio("dev", 0x1100, 0x100, &device, {}, 1));
+  ASSERT_TRUE(space.add_mmio("dev", 0x1100, 0x100, &device, {}, 1).ok());
   // The page holding the device loses its fast pointers, the others keep them.
   EXPECT_EQ(space.read_page[1], nullptr);
   EXPECT_EQ(space.write_page[1], nullptr);
@@ -109,7 +109,7 @@ TEST(AddressSpace, HigherPriorityRegionHidesLowerOne) {
 TEST(AddressSpace, LowerPriorityRegionMappedLaterStaysHidden) {
   AddressSpace space;
   RecordingDevice device;
-  ASSERT_FALSE(space.add_mmio("dev", 0x0000, 0x1000, &device, {}, 5));
+  ASSERT_TRUE(space.add_mmio("dev", 0x0000, 0x1000, &device, {}, 5).ok());
   ASSERT_TRUE(space.add_ram("ram", 0, 0x2000).has_value());
   EXPECT_EQ(space.read_page[0], nullptr);
   EXPECT_NE(space.read_page[1], nullptr);
@@ -123,7 +123,7 @@ TEST(AddressSpace, EqualPriorityOverlapIsRefused) {
   RecordingDevice device;
   ASSERT_TRUE(space.add_ram("ram", 0, 0x2000).has_value());
   Error error = space.add_mmio("dev", 0x1000, 0x10, &device);
-  ASSERT_TRUE(error);
+  ASSERT_FALSE(error.ok());
   EXPECT_NE(error.message().find("overlaps 'ram'"), std::string::npos);
 }
 
@@ -143,13 +143,13 @@ TEST(AddressSpace, RomIsReadOnlyForTheGuest) {
   EXPECT_NE(space.read_page[0x10], nullptr);
   EXPECT_EQ(space.write_page[0x10], nullptr);
   const uint8_t image[] = {1, 2, 3, 4};
-  ASSERT_FALSE(space.write_bytes(0x10000, image, LoaderWrite::kBypassRom));
+  ASSERT_TRUE(space.write_bytes(0x10000, image, LoaderWrite::kBypassRom).ok());
   EXPECT_EQ(space.write_slow(0x10000, AccessSize::kWord, 0xBEEF), BusStatus::kOk);  // dropped
   uint32_t value = 0;
   ASSERT_EQ(space.read_slow(0x10000, AccessSize::kDword, &value), BusStatus::kOk);
   EXPECT_EQ(value, 0x04030201u);
   // Loaders must ask to bypass the protection.
-  EXPECT_TRUE(space.write_bytes(0x10000, image));
+  EXPECT_FALSE(space.write_bytes(0x10000, image).ok());
 }
 
 TEST(AddressSpace, RomDeviceSendsWritesToItsHandler) {
@@ -169,7 +169,7 @@ TEST(AddressSpace, RomDeviceSendsWritesToItsHandler) {
 TEST(AddressSpace, MmioWidthRules) {
   AddressSpace space;
   RecordingDevice device;
-  ASSERT_FALSE(space.add_mmio("words", 0x100, 0x10, &device, MmioAccessRules{kAllowWord}));
+  ASSERT_TRUE(space.add_mmio("words", 0x100, 0x10, &device, MmioAccessRules{kAllowWord}).ok());
   uint32_t value = 0;
   // A dword becomes two word accesses, low half first.
   ASSERT_EQ(space.read_slow(0x104, AccessSize::kDword, &value), BusStatus::kOk);
@@ -237,7 +237,7 @@ TEST(AddressSpace, LoaderWritesMarkPagesDirty) {
   ASSERT_TRUE(space.add_ram("ram", 0, 0x4000).has_value());
   space.start_dirty_log(DirtyLogClient::kMigration);
   std::vector<uint8_t> data(0x1800, 0x42);
-  ASSERT_FALSE(space.write_bytes(0x0800, data));
+  ASSERT_TRUE(space.write_bytes(0x0800, data).ok());
   EXPECT_TRUE(space.page_dirty(DirtyLogClient::kMigration, 0));
   EXPECT_TRUE(space.page_dirty(DirtyLogClient::kMigration, 1));
   EXPECT_FALSE(space.page_dirty(DirtyLogClient::kMigration, 2));
@@ -276,10 +276,10 @@ TEST(AddressSpace, CodeWatchNotifiesOnLoaderWrite) {
   space.watch_code_page(1);
   space.watch_code_page(8);
   const uint8_t bytes[] = {0xAA, 0xBB};
-  ASSERT_FALSE(space.write_bytes(0x1FFF, bytes));  // touches pages 1 and 2
+  ASSERT_TRUE(space.write_bytes(0x1FFF, bytes).ok());  // touches pages 1 and 2
   ASSERT_EQ(listener.pages.size(), 1u);
   EXPECT_EQ(listener.pages[0], 1u);
-  ASSERT_FALSE(space.write_bytes(0x8000, bytes, LoaderWrite::kBypassRom));
+  ASSERT_TRUE(space.write_bytes(0x8000, bytes, LoaderWrite::kBypassRom).ok());
   ASSERT_EQ(listener.pages.size(), 2u);
   EXPECT_EQ(listener.pages[1], 8u);
 }
@@ -304,17 +304,17 @@ TEST(AddressSpace, LoaderApiRefusesNonMemoryAndWritesNothing) {
   RecordingDevice device;
   auto ram = space.add_ram("ram", 0, 0x4000);
   ASSERT_TRUE(ram.has_value());
-  ASSERT_FALSE(space.add_mmio("dev", 0x2000, 0x10, &device, {}, 1));
+  ASSERT_TRUE(space.add_mmio("dev", 0x2000, 0x10, &device, {}, 1).ok());
   std::vector<uint8_t> data(0x1100, 0x99);
   Error error = space.write_bytes(0x1000, data);
-  ASSERT_TRUE(error);
+  ASSERT_FALSE(error.ok());
   EXPECT_NE(error.message().find("0x002000"), std::string::npos) << error.message();
   EXPECT_EQ((*ram)[0x1000], 0);  // nothing written
   EXPECT_TRUE(device.accesses.empty());
   std::vector<uint8_t> out(0x10);
-  EXPECT_TRUE(space.read_bytes(0x3FF8, out));   // runs past RAM
-  EXPECT_FALSE(space.read_bytes(0x2010, out));  // RAM right after the device
-  EXPECT_TRUE(space.write_bytes(0xFFFFFF, std::vector<uint8_t>(2, 0)));
+  EXPECT_FALSE(space.read_bytes(0x3FF8, out).ok());  // runs past RAM
+  EXPECT_TRUE(space.read_bytes(0x2010, out).ok());   // RAM right after the device
+  EXPECT_FALSE(space.write_bytes(0xFFFFFF, std::vector<uint8_t>(2, 0)).ok());
 }
 
 TEST(AddressSpace, RangeIsMemoryAndHostPointer) {
@@ -323,7 +323,7 @@ TEST(AddressSpace, RangeIsMemoryAndHostPointer) {
   auto ram = space.add_ram("ram", 0, 0x4000);
   ASSERT_TRUE(ram.has_value());
   ASSERT_TRUE(space.add_rom("rom", 0x4000, 0x1000).has_value());
-  ASSERT_FALSE(space.add_mmio("dev", 0x2000, 0x10, &device, {}, 1));
+  ASSERT_TRUE(space.add_mmio("dev", 0x2000, 0x10, &device, {}, 1).ok());
   EXPECT_TRUE(space.range_is_memory(0, 0x2000));
   EXPECT_FALSE(space.range_is_memory(0x1FF0, 0x20));
   EXPECT_TRUE(space.range_is_memory(0x2010, 0x2FF0));  // RAM then ROM

@@ -54,7 +54,7 @@ void expect_well_formed(const StateDescription& description, size_t state_size) 
 // migration stream would use, then runs post_load.
 void transfer(StatefulDevice& from, StatefulDevice& to) {
   const Error error = restore_state_fields(to, save_state_fields(from));
-  ASSERT_FALSE(error) << error.message();
+  ASSERT_TRUE(error.ok()) << error.message();
 }
 
 TEST(DeviceState, TablesAreWellFormed) {
@@ -127,9 +127,9 @@ TEST(DeviceState, InvalidFieldValuesAreRejected) {
   const StateDescription& description = uart.state_description();
   const StateField* count = state_field_find(description, "rx_count");
   ASSERT_NE(count, nullptr);
-  EXPECT_TRUE(state_field_set(*count, uart.state_data(), 0x20));  // outside the mask
-  ASSERT_FALSE(state_field_set(*count, uart.state_data(), 17));   // inside mask, too big
-  EXPECT_TRUE(description.post_load(uart.state_data()));
+  EXPECT_FALSE(state_field_set(*count, uart.state_data(), 0x20).ok());  // outside the mask
+  ASSERT_TRUE(state_field_set(*count, uart.state_data(), 17).ok());     // inside mask, too big
+  EXPECT_FALSE(description.post_load(uart.state_data()).ok());
 }
 
 TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
@@ -151,7 +151,7 @@ TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
   EXPECT_EQ(first.first, 30u);  // 120 ticks of a 50-tick period: 20 into the third
   clock.restart(0);
   EXPECT_EQ(clock.armed_count(), 0u);
-  ASSERT_FALSE(restore_state_fields(timer, saved));
+  ASSERT_TRUE(restore_state_fields(timer, saved).ok());
   EXPECT_EQ(read32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl), 0u);
   EXPECT_EQ(run(), first);
 }

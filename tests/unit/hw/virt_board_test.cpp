@@ -109,7 +109,7 @@ TEST_F(BoardFixture, RunsFirmwareFromFlash) {
 TEST_F(BoardFixture, RunsCodeLoadedIntoRam) {
   auto board = make({});
   ASSERT_TRUE(board);
-  ASSERT_FALSE(board->memory().write_bytes(0x1000, kHelloProgram));
+  ASSERT_TRUE(board->memory().write_bytes(0x1000, kHelloProgram).ok());
   board->reset(0x1000);
   (void)board->run_slice(1000);
   EXPECT_EQ(output(), "Hi");
@@ -122,7 +122,7 @@ TEST_F(BoardFixture, TimerInterruptWakesTheCpuThroughTheIcu) {
   // Dispatch table entry for vector 16 (ED=1: handler address >> 1).
   uint32_t entry = (board->flash_base() + kHandlerOffset) >> 1;
   const uint8_t entry_bytes[] = {uint8_t(entry), uint8_t(entry >> 8), uint8_t(entry >> 16), 0};
-  ASSERT_FALSE(board->memory().write_bytes(0x6000 + 4 * virt::kIrqVectorBase, entry_bytes));
+  ASSERT_TRUE(board->memory().write_bytes(0x6000 + 4 * virt::kIrqVectorBase, entry_bytes).ok());
   board->reset(board->flash_base());
   EXPECT_EQ(board->run_slice(1000), StopReason::kHalted);
   EXPECT_TRUE(board->cpu().halted());
@@ -196,7 +196,7 @@ TEST_F(BoardFixture, SysctlResetRequestIsDeliveredAfterTheSlice) {
       0x20, 0xe0,                          // stord (r3,r2), 0(r1,r0)
       0x06, 0x00,                          // wait
   };
-  ASSERT_FALSE(board->memory().write_bytes(0x100, program));
+  ASSERT_TRUE(board->memory().write_bytes(0x100, program).ok());
   board->reset(0x100);
   (void)board->run_slice(1000);
   EXPECT_EQ(reset_requests, 1);

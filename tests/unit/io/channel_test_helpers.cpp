@@ -31,8 +31,8 @@ std::vector<iovec> split(uint8_t* data, size_t size) {
 void check_threaded_transfer(Channel& writer, Channel& reader, bool blocking, LoopBackend backend) {
   std::vector<uint8_t> sent = make_payload(kTransferBytes, 7);
   std::vector<uint8_t> received(kTransferBytes, 0);
-  ASSERT_FALSE(writer.set_blocking(blocking));
-  ASSERT_FALSE(reader.set_blocking(blocking));
+  ASSERT_TRUE(writer.set_blocking(blocking).ok());
+  ASSERT_TRUE(reader.set_blocking(blocking).ok());
   Error write_error, read_error;
   std::thread writer_thread([&] {
     std::unique_ptr<Loop> loop;
@@ -46,7 +46,7 @@ void check_threaded_transfer(Channel& writer, Channel& reader, bool blocking, Lo
     if (!blocking) loop = Loop::create(backend).value();
     std::vector<iovec> iov = split(received.data(), received.size());
     read_error = read_all(reader, iov, loop.get());
-    if (read_error) return;
+    if (!read_error.ok()) return;
     // After the writer closed, the next read is a clean end of file.
     uint8_t extra;
     iovec one{&extra, 1};
@@ -59,8 +59,8 @@ void check_threaded_transfer(Channel& writer, Channel& reader, bool blocking, Lo
   });
   writer_thread.join();
   reader_thread.join();
-  EXPECT_FALSE(write_error) << write_error.message();
-  EXPECT_FALSE(read_error) << read_error.message();
+  EXPECT_TRUE(write_error.ok()) << write_error.message();
+  EXPECT_TRUE(read_error.ok()) << read_error.message();
   EXPECT_TRUE(sent == received);
 }
 

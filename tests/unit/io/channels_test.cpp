@@ -40,24 +40,24 @@ TEST_P(ChannelBackendTest, CommandChannelRoundTripsMegabyteThroughCat) {
     auto command = CommandChannel::spawn({"cat"});
     ASSERT_TRUE(command) << command.error().message();
     CommandChannel& cat = **command;
-    ASSERT_FALSE(cat.set_blocking(blocking));
+    ASSERT_TRUE(cat.set_blocking(blocking).ok());
     std::vector<uint8_t> sent = make_payload(kTransferBytes, 11);
     std::vector<uint8_t> received(kTransferBytes);
     Error write_error, read_error;
     std::thread writer([&] {
       auto loop = blocking ? nullptr : Loop::create(GetParam()).value();
       write_error = write_all(cat, sent.data(), sent.size(), loop.get());
-      if (!write_error) write_error = cat.shutdown(ShutdownDirection::kWrite);
+      if (write_error.ok()) write_error = cat.shutdown(ShutdownDirection::kWrite);
     });
     auto loop = blocking ? nullptr : Loop::create(GetParam()).value();
     read_error = read_all(cat, received.data(), received.size(), loop.get());
     writer.join();
-    ASSERT_FALSE(write_error) << write_error.message();
-    ASSERT_FALSE(read_error) << read_error.message();
+    ASSERT_TRUE(write_error.ok()) << write_error.message();
+    ASSERT_TRUE(read_error.ok()) << read_error.message();
     EXPECT_TRUE(sent == received);
     uint8_t extra;
     EXPECT_TRUE(cat.read(&extra, 1).is_eof() || !blocking);
-    ASSERT_FALSE(cat.close());
+    ASSERT_TRUE(cat.close().ok());
     ASSERT_TRUE(cat.exit_code());
     EXPECT_EQ(*cat.exit_code(), 0);
   }
@@ -117,10 +117,10 @@ TEST(FileChannel, SeekAndPositionalIo) {
   ASSERT_TRUE(file);
   FileChannel& channel = **file;
   EXPECT_TRUE(channel.has_feature(kFeatureSeekable));
-  ASSERT_FALSE(write_all(channel, "0123456789", 10));
+  ASSERT_TRUE(write_all(channel, "0123456789", 10).ok());
   ASSERT_EQ(*channel.seek(2, SEEK_SET), 2u);
   char buffer[4] = {};
-  ASSERT_FALSE(read_all(channel, buffer, 3));
+  ASSERT_TRUE(read_all(channel, buffer, 3).ok());
   EXPECT_EQ(std::string(buffer, 3), "234");
   iovec patch{const_cast<char*>("AB"), 2};
   ASSERT_TRUE(channel.pwritev({&patch, 1}, 8).is_bytes());
@@ -142,7 +142,7 @@ TEST(FileChannel, DuplicateLeavesCallersFdOpen) {
     auto copy = FileChannel::from_dup(temp.fd());
     ASSERT_TRUE(copy);
     EXPECT_NE((*copy)->fd(), temp.fd());
-    ASSERT_FALSE(write_all(**copy, "dup", 3));
+    ASSERT_TRUE(write_all(**copy, "dup", 3).ok());
   }
   EXPECT_GE(fcntl(temp.fd(), F_GETFD), 0);
   char buffer[3];
@@ -161,7 +161,7 @@ TEST(FileChannel, PipeIsNotSeekableAndReportsEofAndWouldBlock) {
   TestPipe pipe_fds;
   auto reader = FileChannel::from_dup(pipe_fds.read_end());
   ASSERT_TRUE(reader);
-  ASSERT_FALSE((*reader)->set_blocking(false));
+  ASSERT_TRUE((*reader)->set_blocking(false).ok());
   char byte;
   EXPECT_TRUE((*reader)->read(&byte, 1).is_would_block());
   EXPECT_FALSE((*reader)->seek(0, SEEK_SET));
@@ -174,18 +174,18 @@ TEST(FileChannel, PipeIsNotSeekableAndReportsEofAndWouldBlock) {
 TEST(BufferChannel, ReadWriteSeekAndGrow) {
   BufferChannel buffer;
   EXPECT_TRUE(buffer.has_feature(kFeatureSeekable));
-  ASSERT_FALSE(write_all(buffer, "hello world", 11));
+  ASSERT_TRUE(write_all(buffer, "hello world", 11).ok());
   EXPECT_EQ(buffer.offset(), 11u);
   char text[16] = {};
   EXPECT_TRUE(buffer.read(text, 1).is_eof());
   ASSERT_EQ(*buffer.seek(6, SEEK_SET), 6u);
-  ASSERT_FALSE(read_all(buffer, text, 5));
+  ASSERT_TRUE(read_all(buffer, text, 5).ok());
   EXPECT_EQ(std::string(text, 5), "world");
   ASSERT_EQ(*buffer.seek(-5, SEEK_END), 6u);
-  ASSERT_FALSE(write_all(buffer, "there", 5));
+  ASSERT_TRUE(write_all(buffer, "there", 5).ok());
   EXPECT_EQ(to_string(buffer.data()), "hello there");
   ASSERT_EQ(*buffer.seek(3, SEEK_END), 14u);  // past the end: a write fills the gap
-  ASSERT_FALSE(write_all(buffer, "!", 1));
+  ASSERT_TRUE(write_all(buffer, "!", 1).ok());
   EXPECT_EQ(buffer.data().size(), 15u);
   EXPECT_EQ(buffer.data()[12], 0);
   EXPECT_FALSE(buffer.seek(-100, SEEK_CUR));
@@ -207,7 +207,7 @@ TEST(BufferChannel, PositionalIoAndVectors) {
   std::vector<uint8_t> taken = buffer.take_data();
   EXPECT_EQ(taken.size(), 7u);
   EXPECT_TRUE(buffer.data().empty());
-  ASSERT_FALSE(buffer.close());
+  ASSERT_TRUE(buffer.close().ok());
   EXPECT_TRUE(buffer.write("x", 1).is_error());
 }
 
@@ -221,7 +221,7 @@ TEST(NullChannel, DiscardsWritesAndReadsEof) {
   auto eof = read_all_or_eof(null, std::span<const iovec>());
   EXPECT_TRUE(eof);
   Error truncated = read_all(null, &byte, 1);
-  EXPECT_TRUE(truncated);
+  EXPECT_FALSE(truncated.ok());
   EXPECT_FALSE(null.has_feature(kFeatureSeekable));
   EXPECT_TRUE(null.write("x", 1, kWriteZeroCopy).is_error());
 }
@@ -231,7 +231,7 @@ TEST(CommandChannel, ReportsExitStatus) {
   ASSERT_TRUE(command);
   char byte;
   EXPECT_TRUE((*command)->read(&byte, 1).is_eof());
-  ASSERT_FALSE((*command)->close());
+  ASSERT_TRUE((*command)->close().ok());
   ASSERT_TRUE((*command)->exit_code());
   EXPECT_EQ(*(*command)->exit_code(), 3);
 }
@@ -239,7 +239,7 @@ TEST(CommandChannel, ReportsExitStatus) {
 TEST(CommandChannel, CloseTerminatesAChildThatDoesNotExit) {
   auto command = CommandChannel::spawn({"sleep", "30"});
   ASSERT_TRUE(command);
-  ASSERT_FALSE((*command)->close_with_grace(std::chrono::milliseconds(50)));
+  ASSERT_TRUE((*command)->close_with_grace(std::chrono::milliseconds(50)).ok());
   ASSERT_TRUE((*command)->exit_signal());
   EXPECT_EQ(*(*command)->exit_signal(), SIGTERM);
 }
@@ -248,8 +248,8 @@ TEST(CommandChannel, CloseKillsAChildIgnoringSigterm) {
   auto command = CommandChannel::spawn({"sh", "-c", "trap '' TERM; echo ready; sleep 5"});
   ASSERT_TRUE(command);
   char ready[6];
-  ASSERT_FALSE(read_all(**command, ready, 6));  // the trap is installed
-  ASSERT_FALSE((*command)->close_with_grace(std::chrono::milliseconds(50)));
+  ASSERT_TRUE(read_all(**command, ready, 6).ok());  // the trap is installed
+  ASSERT_TRUE((*command)->close_with_grace(std::chrono::milliseconds(50)).ok());
   ASSERT_TRUE((*command)->exit_signal());
   EXPECT_EQ(*(*command)->exit_signal(), SIGKILL);
 }
@@ -265,7 +265,7 @@ TEST(CommandChannel, WritingToAChildThatExitedIsAnErrorNotSigpipe) {
   for (int i = 0; i < 100 && !result.is_error(); ++i) result = (*command)->write("x", 1);
   ASSERT_TRUE(result.is_error());
   EXPECT_EQ(result.error().errno_value(), EPIPE);
-  ASSERT_FALSE((*command)->close());
+  ASSERT_TRUE((*command)->close().ok());
   EXPECT_EQ((*command)->exit_code(), 0);
 }
 

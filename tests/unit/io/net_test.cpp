@@ -94,11 +94,11 @@ class NetListenerTest : public ::testing::TestWithParam<LoopBackend> {};
 TEST_P(NetListenerTest, AcceptsClientsOnSeveralAddresses) {
   auto loop = Loop::create(GetParam()).value();
   NetListener listener(*loop);
-  ASSERT_FALSE(listener.open(SocketAddress::inet("127.0.0.1", 0)));
+  ASSERT_TRUE(listener.open(SocketAddress::inet("127.0.0.1", 0)).ok());
   std::string path = "/tmp/cr16-listener-" + std::to_string(getpid());
   bool opened = false;
   listener.open_async(SocketAddress::unix_path(path), [&](Error error) {
-    EXPECT_FALSE(error) << error.message();
+    EXPECT_TRUE(error.ok()) << error.message();
     opened = true;
   });
   while (!opened) loop->run_once(-1);
@@ -115,10 +115,10 @@ TEST_P(NetListenerTest, AcceptsClientsOnSeveralAddresses) {
     connections.push_back(std::move(*connection));
   }
   while (clients.size() < 2) loop->run_once(-1);
-  for (auto& connection : connections) ASSERT_FALSE(write_all(*connection, "hi", 2));
+  for (auto& connection : connections) ASSERT_TRUE(write_all(*connection, "hi", 2).ok());
   for (auto& client : clients) {  // accept order across listeners is not fixed
     char buffer[2];
-    ASSERT_FALSE(read_all(*client, buffer, 2));
+    ASSERT_TRUE(read_all(*client, buffer, 2).ok());
     EXPECT_EQ(std::memcmp(buffer, "hi", 2), 0);
   }
   listener.disconnect();
@@ -129,7 +129,7 @@ TEST_P(NetListenerTest, AcceptsClientsOnSeveralAddresses) {
 TEST_P(NetListenerTest, CallbackMayDestroyTheListener) {
   auto loop = Loop::create(GetParam()).value();
   auto listener = std::make_unique<NetListener>(*loop);
-  ASSERT_FALSE(listener->open(SocketAddress::inet("127.0.0.1", 0)));
+  ASSERT_TRUE(listener->open(SocketAddress::inet("127.0.0.1", 0)).ok());
   SocketAddress address = listener->addresses()[0];
   int accepted = 0;
   listener->set_client_callback([&](std::unique_ptr<SocketChannel>) {
@@ -148,7 +148,7 @@ TEST(NetListener, OpenFailureIsAnError) {
   auto loop = Loop::create().value();
   NetListener listener(*loop);
   Error error = listener.open(SocketAddress::unix_path("/nonexistent/dir/sock"));
-  EXPECT_TRUE(error);
+  EXPECT_FALSE(error.ok());
   EXPECT_EQ(listener.listener_count(), 0u);
 }
 

@@ -116,35 +116,35 @@ TEST(Socket, FeaturesDependOnFamily) {
 TEST(Socket, EndOfFileAfterPeerCloses) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(write_all(*pair.client, "abc", 3));
-  ASSERT_FALSE(pair.client->close());
+  ASSERT_TRUE(write_all(*pair.client, "abc", 3).ok());
+  ASSERT_TRUE(pair.client->close().ok());
   char buffer[8];
-  ASSERT_FALSE(read_all(*pair.server, buffer, 3));
+  ASSERT_TRUE(read_all(*pair.server, buffer, 3).ok());
   EXPECT_EQ(std::memcmp(buffer, "abc", 3), 0);
   EXPECT_TRUE(pair.server->read(buffer, sizeof buffer).is_eof());
   Error truncated = read_all(*pair.server, buffer, 1);
-  EXPECT_TRUE(truncated);
+  EXPECT_FALSE(truncated.ok());
   EXPECT_TRUE(pair.client->write("x", 1).is_error());  // closed channel
 }
 
 TEST(Socket, ShutdownWriteGivesPeerEofButKeepsReading) {
   ConnectedPair pair = connect_pair(unix_socket());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(pair.client->shutdown(ShutdownDirection::kWrite));
+  ASSERT_TRUE(pair.client->shutdown(ShutdownDirection::kWrite).ok());
   char buffer[4];
   EXPECT_TRUE(pair.server->read(buffer, sizeof buffer).is_eof());
-  ASSERT_FALSE(write_all(*pair.server, "pong", 4));
-  ASSERT_FALSE(read_all(*pair.client, buffer, 4));
+  ASSERT_TRUE(write_all(*pair.server, "pong", 4).ok());
+  ASSERT_TRUE(read_all(*pair.client, buffer, 4).ok());
   EXPECT_EQ(std::memcmp(buffer, "pong", 4), 0);
 }
 
 TEST(Socket, NonBlockingReadWouldBlock) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(pair.server->set_blocking(false));
+  ASSERT_TRUE(pair.server->set_blocking(false).ok());
   char buffer[4];
   EXPECT_TRUE(pair.server->read(buffer, sizeof buffer).is_would_block());
-  ASSERT_FALSE(pair.listener->set_blocking(false));
+  ASSERT_TRUE(pair.listener->set_blocking(false).ok());
   auto none = pair.listener->accept();
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, nullptr);
@@ -153,12 +153,12 @@ TEST(Socket, NonBlockingReadWouldBlock) {
 TEST(Socket, PeekLeavesDataInPlace) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(write_all(*pair.client, "peek", 4));
+  ASSERT_TRUE(write_all(*pair.client, "peek", 4).ok());
   char buffer[4];
   IoResult peeked = pair.server->read(buffer, 4, kReadMsgPeek);
   ASSERT_TRUE(peeked.is_bytes());
   EXPECT_GT(peeked.count(), 0u);
-  ASSERT_FALSE(read_all(*pair.server, buffer, 4));
+  ASSERT_TRUE(read_all(*pair.server, buffer, 4).ok());
   EXPECT_EQ(std::memcmp(buffer, "peek", 4), 0);
 }
 
@@ -170,11 +170,11 @@ TEST(Socket, PassesFileDescriptorsOverUnixSockets) {
   TestPipe pipe_fds;
   int fds[2] = {file.fd(), pipe_fds.write_end()};
   iovec payload{const_cast<char*>("F"), 1};
-  ASSERT_FALSE(write_all(*pair.client, {&payload, 1}, nullptr, fds));
+  ASSERT_TRUE(write_all(*pair.client, {&payload, 1}, nullptr, fds).ok());
   std::vector<UniqueFd> received;
   char byte;
   iovec in{&byte, 1};
-  ASSERT_FALSE(read_all(*pair.server, {&in, 1}, nullptr, &received));
+  ASSERT_TRUE((read_all(*pair.server, {&in, 1}, nullptr, &received)).ok());
   ASSERT_EQ(received.size(), 2u);
   struct stat original, copy;
   fstat(file.fd(), &original);
@@ -217,7 +217,7 @@ TEST(Socket, UnixListenerRemovesItsPathOnClose) {
   ASSERT_TRUE(listener);
   struct stat info;
   EXPECT_EQ(::stat(path.c_str(), &info), 0);
-  ASSERT_FALSE((*listener)->close());
+  ASSERT_TRUE((*listener)->close().ok());
   EXPECT_NE(::stat(path.c_str(), &info), 0);
 }
 
@@ -234,9 +234,9 @@ TEST(Socket, FromFdWrapsAnExistingSocket) {
   auto a = SocketChannel::from_fd(fds[0]);
   auto b = SocketChannel::connect(SocketAddress::from_fd(fds[1]));
   ASSERT_TRUE(a && b);
-  ASSERT_FALSE(write_all(**a, "hi", 2));
+  ASSERT_TRUE(write_all(**a, "hi", 2).ok());
   char buffer[2];
-  ASSERT_FALSE(read_all(**b, buffer, 2));
+  ASSERT_TRUE(read_all(**b, buffer, 2).ok());
   EXPECT_EQ(std::memcmp(buffer, "hi", 2), 0);
   TestPipe not_a_socket;
   EXPECT_FALSE(SocketChannel::from_fd(not_a_socket.read_end()));
@@ -255,7 +255,7 @@ TEST_P(SocketAsyncTest, ListenAndConnectAsTasks) {
   });
   while (!listened) loop->run_once(-1);
   ASSERT_TRUE(listener);
-  ASSERT_FALSE(listener->set_blocking(false));
+  ASSERT_TRUE(listener->set_blocking(false).ok());
   listener->create_watch(*loop, kIn, [&](uint32_t) {
     auto accepted = listener->accept();
     EXPECT_TRUE(accepted);
@@ -270,10 +270,10 @@ TEST_P(SocketAsyncTest, ListenAndConnectAsTasks) {
                                  connected = true;
                                });
   while (!connected || !server) loop->run_once(-1);
-  ASSERT_FALSE(write_all(*client, "async", 5, loop.get()));
-  ASSERT_FALSE(server->set_blocking(false));
+  ASSERT_TRUE(write_all(*client, "async", 5, loop.get()).ok());
+  ASSERT_TRUE(server->set_blocking(false).ok());
   char buffer[5];
-  ASSERT_FALSE(read_all(*server, buffer, 5, loop.get()));
+  ASSERT_TRUE(read_all(*server, buffer, 5, loop.get()).ok());
   EXPECT_EQ(std::memcmp(buffer, "async", 5), 0);
 }
 
@@ -305,9 +305,9 @@ TEST(SocketZeroCopy, FlushReportsNothingQueuedThenCopiedOnLoopback) {
   EXPECT_EQ(*nothing, FlushResult::kNothingQueued);
   std::vector<uint8_t> data = make_payload(64 * 1024);
   iovec iov{data.data(), data.size()};
-  ASSERT_FALSE(write_all(*pair.client, {&iov, 1}, nullptr, {}, kWriteZeroCopy));
+  ASSERT_TRUE(write_all(*pair.client, {&iov, 1}, nullptr, {}, kWriteZeroCopy).ok());
   std::vector<uint8_t> back(data.size());
-  ASSERT_FALSE(read_all(*pair.server, back.data(), back.size()));
+  ASSERT_TRUE(read_all(*pair.server, back.data(), back.size()).ok());
   EXPECT_TRUE(back == data);
   EXPECT_GE(pair.client->zero_copy_stats().queued, 1u);
   auto flushed = pair.client->flush();
@@ -344,7 +344,7 @@ TEST(SocketZeroCopy, SecondEnobufsIsAClearError) {
 TEST(SocketZeroCopy, OneEnobufsIsRecoveredByFlushAndRetry) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(write_all(*pair.client, "data", 4, nullptr, kWriteZeroCopy));
+  ASSERT_TRUE(write_all(*pair.client, "data", 4, nullptr, kWriteZeroCopy).ok());
   int calls = 0;
   pair.client->set_sendmsg_hook_for_testing([&](int fd, const msghdr* message, int flags) {
     if (++calls == 1) {
@@ -362,7 +362,7 @@ TEST(SocketZeroCopy, OneEnobufsIsRecoveredByFlushAndRetry) {
   // The recovery flush drained the first send's completion (blocking channel).
   EXPECT_EQ(pair.client->zero_copy_stats().completed, 1u);
   char buffer[8];
-  ASSERT_FALSE(read_all(*pair.server, buffer, 8));
+  ASSERT_TRUE(read_all(*pair.server, buffer, 8).ok());
   EXPECT_EQ(std::memcmp(buffer, "datamore", 8), 0);
   auto flushed = pair.client->flush();
   ASSERT_TRUE(flushed);
@@ -372,7 +372,7 @@ TEST(SocketZeroCopy, OneEnobufsIsRecoveredByFlushAndRetry) {
 TEST(SocketZeroCopy, NonBlockingChannelRecoversWithoutWaiting) {
   ConnectedPair pair = connect_pair(ipv4());
   ASSERT_TRUE(pair.server);
-  ASSERT_FALSE(pair.client->set_blocking(false));
+  ASSERT_TRUE(pair.client->set_blocking(false).ok());
   int calls = 0;
   pair.client->set_sendmsg_hook_for_testing([&](int fd, const msghdr* message, int flags) {
     if (++calls == 1) {
@@ -386,7 +386,7 @@ TEST(SocketZeroCopy, NonBlockingChannelRecoversWithoutWaiting) {
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(pair.client->zero_copy_stats().enobufs_recovered, 1u);
   char buffer[2];
-  ASSERT_FALSE(read_all(*pair.server, buffer, 2));
+  ASSERT_TRUE(read_all(*pair.server, buffer, 2).ok());
   auto flushed = pair.client->flush();  // flush() itself always waits
   ASSERT_TRUE(flushed) << flushed.error().message();
   EXPECT_EQ(*flushed, FlushResult::kCopied);

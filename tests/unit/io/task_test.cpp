@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -43,7 +43,7 @@ TEST_P(TaskTest, FailureDeliversTheError) {
   run_task(
       *loop_, [](const CancelToken&) { return Error("disk on fire", EIO); },
       [&](Error error) {
-        EXPECT_TRUE(error);
+        EXPECT_FALSE(error.ok());
         EXPECT_EQ(error.message(), "disk on fire");
         EXPECT_EQ(error.errno_value(), EIO);
         done = true;

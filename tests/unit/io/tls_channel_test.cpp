@@ -124,10 +124,12 @@ TEST_P(TlsChannelTest, BlockingHandshakeAndMegabyteEchoAcrossThreads) {
   const std::vector<uint8_t> payload = make_payload(1 << 20, 7);
   Error server_error;
   std::thread server([&] {
-    if ((server_error = tls.server->handshake())) return;
+    if (server_error = tls.server->handshake(); !server_error.ok()) return;
     std::vector<uint8_t> received(payload.size());
-    if ((server_error = read_all(*tls.server, received.data(), received.size()))) return;
-    if ((server_error = write_all(*tls.server, received.data(), received.size()))) return;
+    if (server_error = read_all(*tls.server, received.data(), received.size()); !server_error.ok())
+      return;
+    if (server_error = write_all(*tls.server, received.data(), received.size()); !server_error.ok())
+      return;
     server_error = tls.server->bye();
   });
   Error handshake = tls.client->handshake();
@@ -328,7 +330,9 @@ TEST_P(TlsChannelTest, OverTcpSocketChannelWithIpAddressName) {
   Error server_result;
   std::thread reader([&] {
     std::vector<uint8_t> received(payload.size());
-    if ((server_result = read_all(*tls.server, received.data(), received.size()))) return;
+    if (server_result = read_all(*tls.server, received.data(), received.size());
+        !server_result.ok())
+      return;
     if (received != payload) server_result = Error("payload differs");
   });
   Error written = write_all(*tls.client, payload.data(), payload.size());
@@ -355,7 +359,9 @@ TEST_P(TlsChannelTest, NonBlockingWritesRetryUntilTheMasterDrains) {
   Error reader_result;
   std::thread reader([&] {
     std::vector<uint8_t> received(payload.size());
-    if ((reader_result = read_all(*tls.server, received.data(), received.size()))) return;
+    if (reader_result = read_all(*tls.server, received.data(), received.size());
+        !reader_result.ok())
+      return;
     if (received != payload) reader_result = Error("received bytes differ");
   });
   size_t would_blocks = 0, offset = 0;

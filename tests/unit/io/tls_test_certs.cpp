@@ -160,10 +160,12 @@ Error write_directory(const std::string& directory, const Identity& ca, const Id
   if (mkdir(directory.c_str(), 0700) != 0) {
     return Error::from_errno("test certificates: mkdir " + directory, errno);
   }
-  if (Error error = write_certificate(directory + "/ca-cert.pem", ca.cert.get())) return error;
+  if (Error error = write_certificate(directory + "/ca-cert.pem", ca.cert.get()); !error.ok())
+    return error;
   if (!identity) return Error();
   const std::string base = directory + "/" + prefix;
-  if (Error error = write_certificate(base + "-cert.pem", identity->cert.get())) return error;
+  if (Error error = write_certificate(base + "-cert.pem", identity->cert.get()); !error.ok())
+    return error;
   return write_key(base + "-key.pem", identity->key.get());
 }
 
@@ -186,16 +188,22 @@ Error generate_into(const std::string& root) {
   auto revoked = make_identity("cr16 revoked client", Role::kClient, &*ca, kRevokedSerial, -1, 30);
   if (!revoked) return revoked.error();
 
-  if (Error e = write_directory(root + "/server", *ca, &*server, "server")) return e;
-  if (Error e = write_directory(root + "/client", *ca, &*client, "client")) return e;
-  if (Error e = write_directory(root + "/client-no-cert", *ca, nullptr, "client")) return e;
-  if (Error e = write_directory(root + "/client-wrong-ca", *other_ca, &*other_client, "client")) {
+  if (Error e = write_directory(root + "/server", *ca, &*server, "server"); !e.ok()) return e;
+  if (Error e = write_directory(root + "/client", *ca, &*client, "client"); !e.ok()) return e;
+  if (Error e = write_directory(root + "/client-no-cert", *ca, nullptr, "client"); !e.ok())
+    return e;
+  if (Error e = write_directory(root + "/client-wrong-ca", *other_ca, &*other_client, "client");
+      !e.ok()) {
     return e;
   }
-  if (Error e = write_directory(root + "/server-expired", *ca, &*expired, "server")) return e;
-  if (Error e = write_directory(root + "/client-revoked", *ca, &*revoked, "client")) return e;
-  if (Error e = write_directory(root + "/server-with-crl", *ca, &*server, "server")) return e;
-  if (Error e = write_crl(root + "/server-with-crl/ca-crl.pem", *ca, kRevokedSerial)) return e;
+  if (Error e = write_directory(root + "/server-expired", *ca, &*expired, "server"); !e.ok())
+    return e;
+  if (Error e = write_directory(root + "/client-revoked", *ca, &*revoked, "client"); !e.ok())
+    return e;
+  if (Error e = write_directory(root + "/server-with-crl", *ca, &*server, "server"); !e.ok())
+    return e;
+  if (Error e = write_crl(root + "/server-with-crl/ca-crl.pem", *ca, kRevokedSerial); !e.ok())
+    return e;
   return write_directory(root + "/server-wrong-ca", *other_ca, &*other_server, "server");
 }
 
@@ -205,7 +213,8 @@ Expected<TlsTestCertificates> TlsTestCertificates::create() {
   std::string pattern = (std::filesystem::temp_directory_path() / "cr16-tls-XXXXXX").string();
   if (!mkdtemp(pattern.data())) return Error::from_errno("test certificates: mkdtemp", errno);
   TlsTestCertificates certificates(pattern);
-  if (Error error = generate_into(pattern)) return error;  // destructor removes the tree
+  if (Error error = generate_into(pattern); !error.ok())
+    return error;  // destructor removes the tree
   return certificates;
 }
 

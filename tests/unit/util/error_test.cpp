@@ -2,13 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <type_traits>
+
 namespace cr16 {
 namespace {
 
 TEST(Error, DefaultIsOk) {
   Error error;
   EXPECT_TRUE(error.ok());
-  EXPECT_FALSE(static_cast<bool>(error));
+  // One convention: ok() is true on success for Error and Expected alike,
+  // and Error has no bool conversion that could read the other way.
+  static_assert(!std::is_constructible_v<bool, Error>);
+  Expected<int> value = 1;
+  EXPECT_TRUE(value.ok());
 }
 
 TEST(Error, FromErrnoNamesContextAndReason) {

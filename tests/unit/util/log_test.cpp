@@ -12,8 +12,8 @@ namespace {
 TEST(Log, ParsesCategoryList) {
   auto mask = parse_log_categories("in_asm,int");
   ASSERT_TRUE(mask.has_value());
-  EXPECT_EQ(*mask, static_cast<uint32_t>(LogCategory::kInAsm) |
-                       static_cast<uint32_t>(LogCategory::kInt));
+  EXPECT_EQ(*mask,
+            static_cast<uint32_t>(LogCategory::kInAsm) | static_cast<uint32_t>(LogCategory::kInt));
 }
 
 TEST(Log, RejectsUnknownCategoryByName) {
