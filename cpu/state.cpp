@@ -19,36 +19,36 @@ constexpr uint32_t kMask24 = 0xFFFFFFu;
 constexpr uint32_t kMask24Even = 0xFFFFFEu;
 constexpr uint32_t kMask32 = 0xFFFFFFFFu;
 
-constexpr std::array<StateField, 29> kCpuFields = {{
-    {"r0", FieldKind::kU32, reg_offset(0), 1, kMask16},
-    {"r1", FieldKind::kU32, reg_offset(1), 1, kMask16},
-    {"r2", FieldKind::kU32, reg_offset(2), 1, kMask16},
-    {"r3", FieldKind::kU32, reg_offset(3), 1, kMask16},
-    {"r4", FieldKind::kU32, reg_offset(4), 1, kMask16},
-    {"r5", FieldKind::kU32, reg_offset(5), 1, kMask16},
-    {"r6", FieldKind::kU32, reg_offset(6), 1, kMask16},
-    {"r7", FieldKind::kU32, reg_offset(7), 1, kMask16},
-    {"r8", FieldKind::kU32, reg_offset(8), 1, kMask16},
-    {"r9", FieldKind::kU32, reg_offset(9), 1, kMask16},
-    {"r10", FieldKind::kU32, reg_offset(10), 1, kMask16},
-    {"r11", FieldKind::kU32, reg_offset(11), 1, kMask16},
-    {"r12", FieldKind::kU32, reg_offset(12), 1, kMask32},
-    {"r13", FieldKind::kU32, reg_offset(13), 1, kMask32},
-    {"ra", FieldKind::kU32, reg_offset(14), 1, kMask32},
-    {"sp", FieldKind::kU32, reg_offset(15), 1, kMask32},
-    {"pc", FieldKind::kU32, offsetof(CpuState, pc), 1, kMask24Even},
-    {"psr", FieldKind::kU16, offsetof(CpuState, psr), 1, psr::kImplemented},
-    {"cfg", FieldKind::kU16, offsetof(CpuState, cfg), 1, cfg::kImplemented},
-    {"isp", FieldKind::kU32, offsetof(CpuState, isp), 1, kMask24Even},
-    {"banked_sp", FieldKind::kU32, offsetof(CpuState, banked_sp), 1, kMask32},
-    {"intbase", FieldKind::kU32, offsetof(CpuState, intbase), 1, kMask24Even},
-    {"dbs", FieldKind::kU16, offsetof(CpuState, dbs), 1, kMask16},
-    {"dsr", FieldKind::kU16, offsetof(CpuState, dsr), 1, kMask16},
-    {"dcr", FieldKind::kU32, offsetof(CpuState, dcr), 1, kMask32},
-    {"car0", FieldKind::kU32, offsetof(CpuState, car0), 1, kMask24},
-    {"car1", FieldKind::kU32, offsetof(CpuState, car1), 1, kMask24},
-    {"halted", FieldKind::kU8, offsetof(CpuState, halted), 1, 1},
-    {"events_pending", FieldKind::kU8, offsetof(CpuState, events_pending), 1, event::kAll},
+constexpr std::array<LegacyStateField, 29> kCpuFields = {{
+    {"r0", LegacyFieldKind::kU32, reg_offset(0), 1, kMask16},
+    {"r1", LegacyFieldKind::kU32, reg_offset(1), 1, kMask16},
+    {"r2", LegacyFieldKind::kU32, reg_offset(2), 1, kMask16},
+    {"r3", LegacyFieldKind::kU32, reg_offset(3), 1, kMask16},
+    {"r4", LegacyFieldKind::kU32, reg_offset(4), 1, kMask16},
+    {"r5", LegacyFieldKind::kU32, reg_offset(5), 1, kMask16},
+    {"r6", LegacyFieldKind::kU32, reg_offset(6), 1, kMask16},
+    {"r7", LegacyFieldKind::kU32, reg_offset(7), 1, kMask16},
+    {"r8", LegacyFieldKind::kU32, reg_offset(8), 1, kMask16},
+    {"r9", LegacyFieldKind::kU32, reg_offset(9), 1, kMask16},
+    {"r10", LegacyFieldKind::kU32, reg_offset(10), 1, kMask16},
+    {"r11", LegacyFieldKind::kU32, reg_offset(11), 1, kMask16},
+    {"r12", LegacyFieldKind::kU32, reg_offset(12), 1, kMask32},
+    {"r13", LegacyFieldKind::kU32, reg_offset(13), 1, kMask32},
+    {"ra", LegacyFieldKind::kU32, reg_offset(14), 1, kMask32},
+    {"sp", LegacyFieldKind::kU32, reg_offset(15), 1, kMask32},
+    {"pc", LegacyFieldKind::kU32, offsetof(CpuState, pc), 1, kMask24Even},
+    {"psr", LegacyFieldKind::kU16, offsetof(CpuState, psr), 1, psr::kImplemented},
+    {"cfg", LegacyFieldKind::kU16, offsetof(CpuState, cfg), 1, cfg::kImplemented},
+    {"isp", LegacyFieldKind::kU32, offsetof(CpuState, isp), 1, kMask24Even},
+    {"banked_sp", LegacyFieldKind::kU32, offsetof(CpuState, banked_sp), 1, kMask32},
+    {"intbase", LegacyFieldKind::kU32, offsetof(CpuState, intbase), 1, kMask24Even},
+    {"dbs", LegacyFieldKind::kU16, offsetof(CpuState, dbs), 1, kMask16},
+    {"dsr", LegacyFieldKind::kU16, offsetof(CpuState, dsr), 1, kMask16},
+    {"dcr", LegacyFieldKind::kU32, offsetof(CpuState, dcr), 1, kMask32},
+    {"car0", LegacyFieldKind::kU32, offsetof(CpuState, car0), 1, kMask24},
+    {"car1", LegacyFieldKind::kU32, offsetof(CpuState, car1), 1, kMask24},
+    {"halted", LegacyFieldKind::kU8, offsetof(CpuState, halted), 1, 1},
+    {"events_pending", LegacyFieldKind::kU8, offsetof(CpuState, events_pending), 1, event::kAll},
 }};
 
 Error validate_cpu_state(void* object) {
@@ -61,23 +61,23 @@ Error validate_cpu_state(void* object) {
 
 }  // namespace
 
-const StateDescription& cpu_state_description() {
-  static const StateDescription description{"cpu", 1, 1, std::span<const StateField>(kCpuFields),
-                                            validate_cpu_state};
+const LegacyStateDescription& cpu_state_description() {
+  static const LegacyStateDescription description{
+      "cpu", 1, 1, std::span<const LegacyStateField>(kCpuFields), validate_cpu_state};
   return description;
 }
 
-uint32_t state_field_get(const StateField& field, const void* object) {
+uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object) {
   const auto* base = static_cast<const uint8_t*>(object) + field.offset;
   switch (field.kind) {
-    case FieldKind::kU8:
+    case LegacyFieldKind::kU8:
       return *base;
-    case FieldKind::kU16: {
+    case LegacyFieldKind::kU16: {
       uint16_t v;
       std::memcpy(&v, base, sizeof v);
       return v;
     }
-    case FieldKind::kU32: {
+    case LegacyFieldKind::kU32: {
       uint32_t v;
       std::memcpy(&v, base, sizeof v);
       return v;
@@ -86,7 +86,7 @@ uint32_t state_field_get(const StateField& field, const void* object) {
   return 0;
 }
 
-Error state_field_set(const StateField& field, void* object, uint32_t value) {
+Error legacy_state_field_set(const LegacyStateField& field, void* object, uint32_t value) {
   if ((value & ~field.valid_mask) != 0) {
     char text[128];
     std::snprintf(text, sizeof text, "value 0x%" PRIx32 " out of range for %s (mask 0x%" PRIx32 ")",
@@ -95,23 +95,24 @@ Error state_field_set(const StateField& field, void* object, uint32_t value) {
   }
   auto* base = static_cast<uint8_t*>(object) + field.offset;
   switch (field.kind) {
-    case FieldKind::kU8:
+    case LegacyFieldKind::kU8:
       *base = static_cast<uint8_t>(value);
       break;
-    case FieldKind::kU16: {
+    case LegacyFieldKind::kU16: {
       auto v = static_cast<uint16_t>(value);
       std::memcpy(base, &v, sizeof v);
       break;
     }
-    case FieldKind::kU32:
+    case LegacyFieldKind::kU32:
       std::memcpy(base, &value, sizeof value);
       break;
   }
   return Error();
 }
 
-const StateField* state_field_find(const StateDescription& description, std::string_view name) {
-  for (const StateField& field : description.fields) {
+const LegacyStateField* legacy_state_field_find(const LegacyStateDescription& description,
+                                                std::string_view name) {
+  for (const LegacyStateField& field : description.fields) {
     if (name == field.name) return &field;
   }
   return nullptr;

@@ -78,38 +78,40 @@ struct CpuState {
   uint32_t supervisor_sp() const { return (psr & psr::kU) ? banked_sp : r[kRegSp]; }
 };
 
-/// How a field is stored.
-enum class FieldKind : uint8_t { kU8, kU16, kU32 };
+/// How a field is stored. (Legacy 32-bit-only description types, being
+/// replaced by util/state.h; nothing new should use them.)
+enum class LegacyFieldKind : uint8_t { kU8, kU16, kU32 };
 
 /// One named field of a state description.
-struct StateField {
+struct LegacyStateField {
   const char* name;        // as shown by `info registers` and QMP
-  FieldKind kind;          // storage width
+  LegacyFieldKind kind;    // storage width
   size_t offset;           // byte offset in the described object
   uint16_t version_added;  // first section version that carries it
   uint32_t valid_mask;     // bits a loaded value may have set
 };
 
 /// A versioned, declarative description of an object's state.
-struct StateDescription {
+struct LegacyStateDescription {
   const char* section;       // section name in the stream, e.g. "cpu"
   uint16_t version;          // version written now
   uint16_t minimum_version;  // oldest version that can still be loaded
-  std::span<const StateField> fields;
+  std::span<const LegacyStateField> fields;
   /// Validates/normalises the object after all fields were loaded. May be null.
   Error (*post_load)(void* object);
 };
 
 /// The description of CpuState (section "cpu", version 1).
-const StateDescription& cpu_state_description();
+const LegacyStateDescription& cpu_state_description();
 
 /// Reads a field of `object` as an integer.
-uint32_t state_field_get(const StateField& field, const void* object);
+uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object);
 /// Writes a field of `object`; returns an Error when `value` has bits outside
 /// the field's valid_mask (the object is then unchanged).
-Error state_field_set(const StateField& field, void* object, uint32_t value);
+Error legacy_state_field_set(const LegacyStateField& field, void* object, uint32_t value);
 /// Finds a field by name (case-sensitive); nullptr when unknown.
-const StateField* state_field_find(const StateDescription& description, std::string_view name);
+const LegacyStateField* legacy_state_field_find(const LegacyStateDescription& description,
+                                                std::string_view name);
 
 /// "r0=0000 r1=... pc=..." one line per few registers, for -d cpu and
 /// `info registers`.

@@ -1,6 +1,6 @@
 // Device state descriptions. Devices describe their migratable state with the
-// same declarative table the CPU uses (cpu/state.h: StateField,
-// StateDescription), so one engine in migration/ serves both. Each device
+// same declarative table the CPU uses (cpu/state.h: LegacyStateField,
+// LegacyStateDescription), so one engine in migration/ serves both. Each device
 // keeps that state in a plain struct; 64-bit values are split into _lo/_hi
 // 32-bit fields and FIFOs are packed into 32-bit words.
 #pragma once
@@ -20,7 +20,7 @@ class StatefulDevice {
  public:
   virtual ~StatefulDevice() = default;
   /// The table describing state_data() (its post_load validates ranges).
-  virtual const StateDescription& state_description() const = 0;
+  virtual const LegacyStateDescription& state_description() const = 0;
   /// The state struct the table describes (fields are read/written in place).
   virtual void* state_data() = 0;
   /// After fields were loaded and validated: rebuild derived state (IRQ
@@ -32,8 +32,8 @@ class StatefulDevice {
 /// or migration stream carries for it).
 inline std::vector<uint32_t> save_state_fields(StatefulDevice& device) {
   std::vector<uint32_t> values;
-  for (const StateField& field : device.state_description().fields) {
-    values.push_back(state_field_get(field, device.state_data()));
+  for (const LegacyStateField& field : device.state_description().fields) {
+    values.push_back(legacy_state_field_get(field, device.state_data()));
   }
   return values;
 }
@@ -42,13 +42,13 @@ inline std::vector<uint32_t> save_state_fields(StatefulDevice& device) {
 /// DEVICE, then validates them and rebuilds derived state (the
 /// description's post_load, then the device's). Errors name the field.
 inline Error restore_state_fields(StatefulDevice& device, std::span<const uint32_t> values) {
-  const StateDescription& description = device.state_description();
+  const LegacyStateDescription& description = device.state_description();
   if (values.size() != description.fields.size()) {
     return Error(std::string(description.section) + ": wrong number of state fields");
   }
   for (size_t i = 0; i < values.size(); ++i) {
-    const StateField& field = description.fields[i];
-    if (Error error = state_field_set(field, device.state_data(), values[i]); !error.ok()) {
+    const LegacyStateField& field = description.fields[i];
+    if (Error error = legacy_state_field_set(field, device.state_data(), values[i]); !error.ok()) {
       return error.with_context(std::string(description.section) + "." + field.name);
     }
   }

@@ -16,17 +16,17 @@
 namespace cr16 {
 namespace {
 
-constexpr std::array<StateField, 6> kFlashFields = {{
-    {"key_step", FieldKind::kU32, offsetof(FlashState, key_step), 1, 1},
-    {"unlocked", FieldKind::kU32, offsetof(FlashState, unlocked), 1, 1},
-    {"addr", FieldKind::kU32, offsetof(FlashState, addr), 1, virt::kFlashAddrMask},
-    {"data", FieldKind::kU32, offsetof(FlashState, data), 1, virt::kFlashDataMask},
-    {"status", FieldKind::kU32, offsetof(FlashState, status), 1,
+constexpr std::array<LegacyStateField, 6> kFlashFields = {{
+    {"key_step", LegacyFieldKind::kU32, offsetof(FlashState, key_step), 1, 1},
+    {"unlocked", LegacyFieldKind::kU32, offsetof(FlashState, unlocked), 1, 1},
+    {"addr", LegacyFieldKind::kU32, offsetof(FlashState, addr), 1, virt::kFlashAddrMask},
+    {"data", LegacyFieldKind::kU32, offsetof(FlashState, data), 1, virt::kFlashDataMask},
+    {"status", LegacyFieldKind::kU32, offsetof(FlashState, status), 1,
      virt::kFlashStatusError | virt::kFlashStatusDone},
-    {"ctrl", FieldKind::kU32, offsetof(FlashState, ctrl), 1, virt::kFlashCtrlDoneIe},
+    {"ctrl", LegacyFieldKind::kU32, offsetof(FlashState, ctrl), 1, virt::kFlashCtrlDoneIe},
 }};
 
-const StateDescription kFlashDescription = {"flash", 1, 1, kFlashFields, nullptr};
+const LegacyStateDescription kFlashDescription = {"flash", 1, 1, kFlashFields, nullptr};
 
 // Writes all of [data, data+length) at `offset`, retrying short writes.
 Error write_all_at(int fd, const uint8_t* data, size_t length, off_t offset) {
@@ -237,7 +237,7 @@ void FlashDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mas
   }
 }
 
-const StateDescription& FlashDevice::state_description() const {
+const LegacyStateDescription& FlashDevice::state_description() const {
   return kFlashDescription;
 }
 

@@ -50,7 +50,7 @@ class FlashDevice : public RegisterDevice, public StatefulDevice {
   uint32_t base() const { return base_; }
   const FlashState& state() const { return state_; }
 
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

@@ -11,18 +11,18 @@ namespace {
 
 constexpr uint32_t kAll = 0xFFFFFFFFu;
 
-constexpr std::array<StateField, 8> kIcuFields = {{
-    {"raw", FieldKind::kU32, offsetof(IcuState, raw), 1, kAll},
-    {"enable", FieldKind::kU32, offsetof(IcuState, enable), 1, kAll},
-    {"soft", FieldKind::kU32, offsetof(IcuState, soft), 1, kAll},
-    {"prio0", FieldKind::kU32, offsetof(IcuState, priority) + 0, 1, kAll},
-    {"prio1", FieldKind::kU32, offsetof(IcuState, priority) + 4, 1, kAll},
-    {"prio2", FieldKind::kU32, offsetof(IcuState, priority) + 8, 1, kAll},
-    {"prio3", FieldKind::kU32, offsetof(IcuState, priority) + 12, 1, kAll},
-    {"nmi_status", FieldKind::kU32, offsetof(IcuState, nmi_status), 1, virt::kIcuNmiStatusSw},
+constexpr std::array<LegacyStateField, 8> kIcuFields = {{
+    {"raw", LegacyFieldKind::kU32, offsetof(IcuState, raw), 1, kAll},
+    {"enable", LegacyFieldKind::kU32, offsetof(IcuState, enable), 1, kAll},
+    {"soft", LegacyFieldKind::kU32, offsetof(IcuState, soft), 1, kAll},
+    {"prio0", LegacyFieldKind::kU32, offsetof(IcuState, priority) + 0, 1, kAll},
+    {"prio1", LegacyFieldKind::kU32, offsetof(IcuState, priority) + 4, 1, kAll},
+    {"prio2", LegacyFieldKind::kU32, offsetof(IcuState, priority) + 8, 1, kAll},
+    {"prio3", LegacyFieldKind::kU32, offsetof(IcuState, priority) + 12, 1, kAll},
+    {"nmi_status", LegacyFieldKind::kU32, offsetof(IcuState, nmi_status), 1, virt::kIcuNmiStatusSw},
 }};
 
-const StateDescription kIcuDescription = {"icu", 1, 1, kIcuFields, nullptr};
+const LegacyStateDescription kIcuDescription = {"icu", 1, 1, kIcuFields, nullptr};
 
 }  // namespace
 
@@ -163,7 +163,7 @@ void IcuDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask)
   update_output();
 }
 
-const StateDescription& IcuDevice::state_description() const {
+const LegacyStateDescription& IcuDevice::state_description() const {
   return kIcuDescription;
 }
 

@@ -42,7 +42,7 @@ class IcuDevice : public RegisterDevice, public IrqSink, public StatefulDevice {
   uint32_t current_vector() const;
   const IcuState& state() const { return state_; }
 
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

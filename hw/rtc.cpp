@@ -12,16 +12,16 @@ namespace {
 constexpr uint32_t kAll = 0xFFFFFFFFu;
 constexpr int64_t kNsPerSecond = 1'000'000'000;
 
-constexpr std::array<StateField, 6> kRtcFields = {{
-    {"base_seconds", FieldKind::kU32, offsetof(RtcState, base_seconds), 1, kAll},
-    {"base_ns_lo", FieldKind::kU32, offsetof(RtcState, base_ns_lo), 1, kAll},
-    {"base_ns_hi", FieldKind::kU32, offsetof(RtcState, base_ns_hi), 1, kAll},
-    {"alarm", FieldKind::kU32, offsetof(RtcState, alarm), 1, kAll},
-    {"ctrl", FieldKind::kU32, offsetof(RtcState, ctrl), 1, virt::kRtcCtrlAlarmIe},
-    {"status", FieldKind::kU32, offsetof(RtcState, status), 1, virt::kRtcStatusAlarm},
+constexpr std::array<LegacyStateField, 6> kRtcFields = {{
+    {"base_seconds", LegacyFieldKind::kU32, offsetof(RtcState, base_seconds), 1, kAll},
+    {"base_ns_lo", LegacyFieldKind::kU32, offsetof(RtcState, base_ns_lo), 1, kAll},
+    {"base_ns_hi", LegacyFieldKind::kU32, offsetof(RtcState, base_ns_hi), 1, kAll},
+    {"alarm", LegacyFieldKind::kU32, offsetof(RtcState, alarm), 1, kAll},
+    {"ctrl", LegacyFieldKind::kU32, offsetof(RtcState, ctrl), 1, virt::kRtcCtrlAlarmIe},
+    {"status", LegacyFieldKind::kU32, offsetof(RtcState, status), 1, virt::kRtcStatusAlarm},
 }};
 
-const StateDescription kRtcDescription = {"rtc", 1, 1, kRtcFields, nullptr};
+const LegacyStateDescription kRtcDescription = {"rtc", 1, 1, kRtcFields, nullptr};
 
 }  // namespace
 
@@ -116,7 +116,7 @@ void RtcDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask)
   }
 }
 
-const StateDescription& RtcDevice::state_description() const {
+const LegacyStateDescription& RtcDevice::state_description() const {
   return kRtcDescription;
 }
 

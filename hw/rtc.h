@@ -32,7 +32,7 @@ class RtcDevice : public RegisterDevice, public StatefulDevice {
   /// The current RTC_TIME.
   uint32_t time_seconds();
 
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

@@ -12,12 +12,12 @@ namespace {
 constexpr uint32_t kCauseBits = virt::kResetCausePowerOn | virt::kResetCauseSoftware |
                                 virt::kResetCauseWatchdog | virt::kResetCauseExternal;
 
-constexpr std::array<StateField, 2> kSysctlFields = {{
-    {"reset_cause", FieldKind::kU32, offsetof(SysctlState, reset_cause), 1, kCauseBits},
-    {"scratch", FieldKind::kU32, offsetof(SysctlState, scratch), 1, 0xFFFFFFFFu},
+constexpr std::array<LegacyStateField, 2> kSysctlFields = {{
+    {"reset_cause", LegacyFieldKind::kU32, offsetof(SysctlState, reset_cause), 1, kCauseBits},
+    {"scratch", LegacyFieldKind::kU32, offsetof(SysctlState, scratch), 1, 0xFFFFFFFFu},
 }};
 
-const StateDescription kSysctlDescription = {"sysctl", 1, 1, kSysctlFields, nullptr};
+const LegacyStateDescription kSysctlDescription = {"sysctl", 1, 1, kSysctlFields, nullptr};
 
 }  // namespace
 
@@ -118,7 +118,7 @@ void SysctlDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_ma
   }
 }
 
-const StateDescription& SysctlDevice::state_description() const {
+const LegacyStateDescription& SysctlDevice::state_description() const {
   return kSysctlDescription;
 }
 

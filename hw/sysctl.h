@@ -37,7 +37,7 @@ class SysctlDevice : public RegisterDevice, public StatefulDevice {
   void reset(uint32_t cause);
 
   const SysctlState& state() const { return state_; }
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override { return Error(); }
 

@@ -17,31 +17,31 @@ constexpr size_t channel_field(unsigned channel, size_t member) {
 }
 
 #define CR16_TIMER_CHANNEL_FIELDS(c)                                                               \
-  {"ch" #c "_load", FieldKind::kU32, channel_field(c, offsetof(TimerChannelState, load)), 1,       \
+  {"ch" #c "_load", LegacyFieldKind::kU32, channel_field(c, offsetof(TimerChannelState, load)), 1, \
    kAll},                                                                                          \
-      {"ch" #c "_count", FieldKind::kU32, channel_field(c, offsetof(TimerChannelState, count)), 1, \
-       kAll},                                                                                      \
-      {"ch" #c "_ctrl", FieldKind::kU32, channel_field(c, offsetof(TimerChannelState, ctrl)), 1,   \
-       kCtrlBits},                                                                                 \
-      {"ch" #c "_status", FieldKind::kU32, channel_field(c, offsetof(TimerChannelState, status)),  \
-       1, virt::kTimerChStatusExpired},                                                            \
-      {"ch" #c "_sync_ns_lo", FieldKind::kU32,                                                     \
+      {"ch" #c "_count", LegacyFieldKind::kU32,                                                    \
+       channel_field(c, offsetof(TimerChannelState, count)), 1, kAll},                             \
+      {"ch" #c "_ctrl", LegacyFieldKind::kU32,                                                     \
+       channel_field(c, offsetof(TimerChannelState, ctrl)), 1, kCtrlBits},                         \
+      {"ch" #c "_status", LegacyFieldKind::kU32,                                                   \
+       channel_field(c, offsetof(TimerChannelState, status)), 1, virt::kTimerChStatusExpired},     \
+      {"ch" #c "_sync_ns_lo", LegacyFieldKind::kU32,                                               \
        channel_field(c, offsetof(TimerChannelState, sync_ns_lo)), 1, kAll},                        \
   {                                                                                                \
-    "ch" #c "_sync_ns_hi", FieldKind::kU32,                                                        \
+    "ch" #c "_sync_ns_hi", LegacyFieldKind::kU32,                                                  \
         channel_field(c, offsetof(TimerChannelState, sync_ns_hi)), 1, kAll                         \
   }
 
-constexpr std::array<StateField, 15> kTimerFields = {{
-    {"epoch_ns_lo", FieldKind::kU32, offsetof(TimerState, epoch_ns_lo), 1, kAll},
-    {"epoch_ns_hi", FieldKind::kU32, offsetof(TimerState, epoch_ns_hi), 1, kAll},
-    {"now_hi_latch", FieldKind::kU32, offsetof(TimerState, now_hi_latch), 1, kAll},
+constexpr std::array<LegacyStateField, 15> kTimerFields = {{
+    {"epoch_ns_lo", LegacyFieldKind::kU32, offsetof(TimerState, epoch_ns_lo), 1, kAll},
+    {"epoch_ns_hi", LegacyFieldKind::kU32, offsetof(TimerState, epoch_ns_hi), 1, kAll},
+    {"now_hi_latch", LegacyFieldKind::kU32, offsetof(TimerState, now_hi_latch), 1, kAll},
     CR16_TIMER_CHANNEL_FIELDS(0),
     CR16_TIMER_CHANNEL_FIELDS(1),
 }};
 #undef CR16_TIMER_CHANNEL_FIELDS
 
-const StateDescription kTimerDescription = {"timer", 1, 1, kTimerFields, nullptr};
+const LegacyStateDescription kTimerDescription = {"timer", 1, 1, kTimerFields, nullptr};
 
 uint32_t reload_value(const TimerChannelState& channel) {
   return channel.load == 0 ? 1 : channel.load;
@@ -203,7 +203,7 @@ void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mas
   log_bad_register("write", reg);
 }
 
-const StateDescription& TimerDevice::state_description() const {
+const LegacyStateDescription& TimerDevice::state_description() const {
   return kTimerDescription;
 }
 

@@ -40,7 +40,7 @@ class TimerDevice : public RegisterDevice, public StatefulDevice {
   void reset();
 
   const TimerState& state() const { return state_; }
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

@@ -12,22 +12,22 @@ namespace {
 constexpr uint32_t kAll = 0xFFFFFFFFu;
 constexpr uint32_t kFifoSize = virt::kUartFifoSize;
 
-constexpr std::array<StateField, 14> kUartFields = {{
-    {"rx_fifo0", FieldKind::kU32, offsetof(UartState, rx_fifo) + 0, 1, kAll},
-    {"rx_fifo1", FieldKind::kU32, offsetof(UartState, rx_fifo) + 4, 1, kAll},
-    {"rx_fifo2", FieldKind::kU32, offsetof(UartState, rx_fifo) + 8, 1, kAll},
-    {"rx_fifo3", FieldKind::kU32, offsetof(UartState, rx_fifo) + 12, 1, kAll},
-    {"tx_fifo0", FieldKind::kU32, offsetof(UartState, tx_fifo) + 0, 1, kAll},
-    {"tx_fifo1", FieldKind::kU32, offsetof(UartState, tx_fifo) + 4, 1, kAll},
-    {"tx_fifo2", FieldKind::kU32, offsetof(UartState, tx_fifo) + 8, 1, kAll},
-    {"tx_fifo3", FieldKind::kU32, offsetof(UartState, tx_fifo) + 12, 1, kAll},
-    {"rx_head", FieldKind::kU32, offsetof(UartState, rx_head), 1, kFifoSize - 1},
-    {"rx_count", FieldKind::kU32, offsetof(UartState, rx_count), 1, 0x1F},
-    {"tx_head", FieldKind::kU32, offsetof(UartState, tx_head), 1, kFifoSize - 1},
-    {"tx_count", FieldKind::kU32, offsetof(UartState, tx_count), 1, 0x1F},
-    {"status_sticky", FieldKind::kU32, offsetof(UartState, status_sticky), 1,
+constexpr std::array<LegacyStateField, 14> kUartFields = {{
+    {"rx_fifo0", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 0, 1, kAll},
+    {"rx_fifo1", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 4, 1, kAll},
+    {"rx_fifo2", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 8, 1, kAll},
+    {"rx_fifo3", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 12, 1, kAll},
+    {"tx_fifo0", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 0, 1, kAll},
+    {"tx_fifo1", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 4, 1, kAll},
+    {"tx_fifo2", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 8, 1, kAll},
+    {"tx_fifo3", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 12, 1, kAll},
+    {"rx_head", LegacyFieldKind::kU32, offsetof(UartState, rx_head), 1, kFifoSize - 1},
+    {"rx_count", LegacyFieldKind::kU32, offsetof(UartState, rx_count), 1, 0x1F},
+    {"tx_head", LegacyFieldKind::kU32, offsetof(UartState, tx_head), 1, kFifoSize - 1},
+    {"tx_count", LegacyFieldKind::kU32, offsetof(UartState, tx_count), 1, 0x1F},
+    {"status_sticky", LegacyFieldKind::kU32, offsetof(UartState, status_sticky), 1,
      virt::kUartStatusRxOverrun | virt::kUartStatusTxOverrun},
-    {"ctrl", FieldKind::kU32, offsetof(UartState, ctrl), 1,
+    {"ctrl", LegacyFieldKind::kU32, offsetof(UartState, ctrl), 1,
      virt::kUartCtrlRxie | virt::kUartCtrlTxie},
 }};
 
@@ -38,7 +38,7 @@ Error validate_uart(void* object) {
   return Error();
 }
 
-const StateDescription kUartDescription = {"uart", 1, 1, kUartFields, validate_uart};
+const LegacyStateDescription kUartDescription = {"uart", 1, 1, kUartFields, validate_uart};
 
 }  // namespace
 
@@ -191,7 +191,7 @@ void UartDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask
   }
 }
 
-const StateDescription& UartDevice::state_description() const {
+const LegacyStateDescription& UartDevice::state_description() const {
   return kUartDescription;
 }
 

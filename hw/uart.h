@@ -40,7 +40,7 @@ class UartDevice : public RegisterDevice, public CharFrontend, public StatefulDe
   void receive(std::span<const uint8_t> bytes) override;
 
   const UartState& state() const { return state_; }
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

@@ -11,16 +11,16 @@ namespace {
 
 constexpr uint32_t kAll = 0xFFFFFFFFu;
 
-constexpr std::array<StateField, 6> kWatchdogFields = {{
-    {"ctrl", FieldKind::kU32, offsetof(WatchdogState, ctrl), 1, virt::kWdtCtrlEnable},
-    {"timeout", FieldKind::kU32, offsetof(WatchdogState, timeout), 1, kAll},
-    {"count", FieldKind::kU32, offsetof(WatchdogState, count), 1, kAll},
-    {"status", FieldKind::kU32, offsetof(WatchdogState, status), 1, virt::kWdtStatusWdtReset},
-    {"sync_ns_lo", FieldKind::kU32, offsetof(WatchdogState, sync_ns_lo), 1, kAll},
-    {"sync_ns_hi", FieldKind::kU32, offsetof(WatchdogState, sync_ns_hi), 1, kAll},
+constexpr std::array<LegacyStateField, 6> kWatchdogFields = {{
+    {"ctrl", LegacyFieldKind::kU32, offsetof(WatchdogState, ctrl), 1, virt::kWdtCtrlEnable},
+    {"timeout", LegacyFieldKind::kU32, offsetof(WatchdogState, timeout), 1, kAll},
+    {"count", LegacyFieldKind::kU32, offsetof(WatchdogState, count), 1, kAll},
+    {"status", LegacyFieldKind::kU32, offsetof(WatchdogState, status), 1, virt::kWdtStatusWdtReset},
+    {"sync_ns_lo", LegacyFieldKind::kU32, offsetof(WatchdogState, sync_ns_lo), 1, kAll},
+    {"sync_ns_hi", LegacyFieldKind::kU32, offsetof(WatchdogState, sync_ns_hi), 1, kAll},
 }};
 
-const StateDescription kWatchdogDescription = {"watchdog", 1, 1, kWatchdogFields, nullptr};
+const LegacyStateDescription kWatchdogDescription = {"watchdog", 1, 1, kWatchdogFields, nullptr};
 
 }  // namespace
 
@@ -138,7 +138,7 @@ void WatchdogDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_
   }
 }
 
-const StateDescription& WatchdogDevice::state_description() const {
+const LegacyStateDescription& WatchdogDevice::state_description() const {
   return kWatchdogDescription;
 }
 

@@ -34,7 +34,7 @@ class WatchdogDevice : public RegisterDevice, public StatefulDevice {
   void reset(bool by_watchdog);
 
   const WatchdogState& state() const { return state_; }
-  const StateDescription& state_description() const override;
+  const LegacyStateDescription& state_description() const override;
   void* state_data() override { return &state_; }
   Error post_load() override;
 

@@ -8,15 +8,15 @@ namespace cr16 {
 namespace {
 
 TEST(CpuStateDescription, HasNamedVersionedFields) {
-  const StateDescription& d = cpu_state_description();
+  const LegacyStateDescription& d = cpu_state_description();
   EXPECT_STREQ(d.section, "cpu");
   EXPECT_EQ(d.version, 1);
   for (const char* name :
        {"r0", "r11", "r12", "ra", "sp", "pc", "psr", "cfg", "isp", "banked_sp", "intbase", "dbs",
         "dsr", "dcr", "car0", "car1", "halted", "events_pending"}) {
-    EXPECT_NE(state_field_find(d, name), nullptr) << name;
+    EXPECT_NE(legacy_state_field_find(d, name), nullptr) << name;
   }
-  EXPECT_EQ(state_field_find(d, "nonsense"), nullptr);
+  EXPECT_EQ(legacy_state_field_find(d, "nonsense"), nullptr);
 }
 
 TEST(CpuStateDescription, RoundTripsEveryField) {
@@ -27,9 +27,10 @@ TEST(CpuStateDescription, RoundTripsEveryField) {
   a.psr = psr::kE | psr::kZ;
   a.intbase = 0x400;
   CpuState b;
-  const StateDescription& d = cpu_state_description();
-  for (const StateField& field : d.fields) {
-    ASSERT_TRUE(state_field_set(field, &b, state_field_get(field, &a)).ok()) << field.name;
+  const LegacyStateDescription& d = cpu_state_description();
+  for (const LegacyStateField& field : d.fields) {
+    ASSERT_TRUE(legacy_state_field_set(field, &b, legacy_state_field_get(field, &a)).ok())
+        << field.name;
   }
   EXPECT_EQ(b.r[3], 0x1234u);
   EXPECT_EQ(b.r[13], 0xDEADBEEFu);
@@ -39,12 +40,12 @@ TEST(CpuStateDescription, RoundTripsEveryField) {
 }
 
 TEST(CpuStateDescription, RejectsOutOfRangeValues) {
-  const StateDescription& d = cpu_state_description();
+  const LegacyStateDescription& d = cpu_state_description();
   CpuState s;
-  EXPECT_FALSE(state_field_set(*state_field_find(d, "r0"), &s, 0x10000).ok());
-  EXPECT_FALSE(state_field_set(*state_field_find(d, "pc"), &s, 0x1000001).ok());
-  EXPECT_FALSE(state_field_set(*state_field_find(d, "pc"), &s, 0x1001).ok());
-  EXPECT_FALSE(state_field_set(*state_field_find(d, "psr"), &s, 0x0010).ok());
+  EXPECT_FALSE(legacy_state_field_set(*legacy_state_field_find(d, "r0"), &s, 0x10000).ok());
+  EXPECT_FALSE(legacy_state_field_set(*legacy_state_field_find(d, "pc"), &s, 0x1000001).ok());
+  EXPECT_FALSE(legacy_state_field_set(*legacy_state_field_find(d, "pc"), &s, 0x1001).ok());
+  EXPECT_FALSE(legacy_state_field_set(*legacy_state_field_find(d, "psr"), &s, 0x0010).ok());
   EXPECT_EQ(s.pc, 0u);
 }
 

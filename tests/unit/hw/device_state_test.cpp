@@ -25,24 +25,24 @@ namespace {
 using test::read32;
 using test::write32;
 
-size_t field_width(FieldKind kind) {
+size_t field_width(LegacyFieldKind kind) {
   switch (kind) {
-    case FieldKind::kU8:
+    case LegacyFieldKind::kU8:
       return 1;
-    case FieldKind::kU16:
+    case LegacyFieldKind::kU16:
       return 2;
-    case FieldKind::kU32:
+    case LegacyFieldKind::kU32:
       return 4;
   }
   return 4;
 }
 
 // Checks the table against the size of the struct it describes.
-void expect_well_formed(const StateDescription& description, size_t state_size) {
+void expect_well_formed(const LegacyStateDescription& description, size_t state_size) {
   std::set<std::string> names;
   EXPECT_GE(description.version, description.minimum_version);
   EXPECT_FALSE(description.fields.empty());
-  for (const StateField& field : description.fields) {
+  for (const LegacyStateField& field : description.fields) {
     EXPECT_TRUE(names.insert(field.name).second)
         << description.section << ": duplicate " << field.name;
     EXPECT_LE(field.offset + field_width(field.kind), state_size)
@@ -124,11 +124,11 @@ TEST(DeviceState, IcuOutputIsRebuiltAfterTransfer) {
 TEST(DeviceState, InvalidFieldValuesAreRejected) {
   ManualDeviceClock clock;
   UartDevice uart("uart0", clock, nullptr, IrqLine(), IrqLine());
-  const StateDescription& description = uart.state_description();
-  const StateField* count = state_field_find(description, "rx_count");
+  const LegacyStateDescription& description = uart.state_description();
+  const LegacyStateField* count = legacy_state_field_find(description, "rx_count");
   ASSERT_NE(count, nullptr);
-  EXPECT_FALSE(state_field_set(*count, uart.state_data(), 0x20).ok());  // outside the mask
-  ASSERT_TRUE(state_field_set(*count, uart.state_data(), 17).ok());     // inside mask, too big
+  EXPECT_FALSE(legacy_state_field_set(*count, uart.state_data(), 0x20).ok());  // outside the mask
+  ASSERT_TRUE(legacy_state_field_set(*count, uart.state_data(), 17).ok());  // inside mask, too big
   EXPECT_FALSE(description.post_load(uart.state_data()).ok());
 }
 
