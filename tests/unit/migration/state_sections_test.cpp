@@ -343,6 +343,19 @@ TEST_F(StateSections, BadSectionListsAreProgrammerErrors) {
   EXPECT_EQ(target.fingerprint(), before);
 }
 
+TEST(StateSectionFormat, SysctlSectionMatchesTheDocumentedExample) {
+  // docs/migration-format.md, "Example".
+  SysctlDevice sysctl(SysctlConfig{virt::kRamMinSize, virt::kSysCpuModelCr16cPlus, "CR16C+"});
+  sysctl.write(virt::kSysScratch, AccessSize::kDword, 0xC0FFEE);
+  StreamWriter writer;
+  write_state_section({"sysctl", 0, &sysctl}, writer);
+  ASSERT_TRUE(writer.ok());
+  const std::vector<uint8_t> expected = {0x01, 0x06, 's',  'y',  's',  'c',  't',  'l',  0x00,
+                                         0x00, 0x00, 0x00, 0x01, 0x00, 0x09, 0x00, 0x00, 0x00,
+                                         0x01, 0x00, 0x00, 0x00, 0xEE, 0xFF, 0xC0, 0x00, 0x00};
+  EXPECT_EQ(std::vector<uint8_t>(writer.bytes().begin(), writer.bytes().end()), expected);
+}
+
 // ---- Versions of one section, on a small object of its own.
 
 struct Counter {
