@@ -201,25 +201,31 @@ Error load_fields(const StateDescription& description, uint8_t* base, uint16_t v
   return Error();
 }
 
-/// Runs the post_load of every nested description (element by element,
-/// innermost first) below `description`, then its own.
-Error run_post_loads(const StateDescription& description, uint8_t* base, const std::string& path) {
-  for (const StateField& field : description.fields) {
-    if (field.kind != FieldKind::kStruct) continue;
-    for (uint32_t i = 0; i < field.count; ++i) {
-      if (Error error =
-              run_post_loads(*field.nested, base + field.offset + size_t{i} * field.element_size,
-                             element_name(path, field, i) + ".");
-          !error.ok()) {
-        return error;
-      }
-    }
-  }
+/// Runs one description's post_load (a missing one refuses the load).
+Error run_post_load(const StateDescription& description, void* object) {
   if (description.post_load == nullptr) {
     return Error(std::string(description.name) + " has no post_load: refusing to load it");
   }
-  if (Error error = description.post_load(base); !error.ok()) {
-    return path.empty() ? error : error.with_context(path.substr(0, path.size() - 1));
+  return description.post_load(object);
+}
+
+/// Runs the post_load of every nested description below `description`
+/// (element by element, innermost first).
+Error run_nested_post_loads(const StateDescription& description, uint8_t* base,
+                            const std::string& path) {
+  for (const StateField& field : description.fields) {
+    if (field.kind != FieldKind::kStruct) continue;
+    for (uint32_t i = 0; i < field.count; ++i) {
+      uint8_t* element = base + field.offset + size_t{i} * field.element_size;
+      const std::string name = element_name(path, field, i);
+      if (Error error = run_nested_post_loads(*field.nested, element, name + ".");
+          !error.ok()) {
+        return error;
+      }
+      if (Error error = run_post_load(*field.nested, element); !error.ok()) {
+        return error.with_context(name);
+      }
+    }
   }
   return Error();
 }
@@ -448,12 +454,19 @@ Error StagedState::load(uint16_t version, StreamReader& reader, const std::strin
   }
   // Validation: nested elements first, then the subsections' rules, then
   // the description's own (which sees the whole candidate).
+  if (Error error = run_nested_post_loads(description, scratch, ""); !error.ok()) {
+    return error.with_context(label);
+  }
   for (const StateSubsection& subsection : description.subsections) {
-    if (Error error = run_post_loads(*subsection.description, scratch, ""); !error.ok()) {
+    if (Error error = run_nested_post_loads(*subsection.description, scratch, "");
+        !error.ok()) {
       return error.with_context(label);
     }
+    if (Error error = run_post_load(*subsection.description, scratch); !error.ok()) {
+      return error.with_context(label + "/" + subsection.description->name);
+    }
   }
-  if (Error error = run_post_loads(description, scratch, ""); !error.ok()) {
+  if (Error error = run_post_load(description, scratch); !error.ok()) {
     return error.with_context(label);
   }
   return Error();
