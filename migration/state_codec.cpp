@@ -218,8 +218,7 @@ Error run_nested_post_loads(const StateDescription& description, uint8_t* base,
     for (uint32_t i = 0; i < field.count; ++i) {
       uint8_t* element = base + field.offset + size_t{i} * field.element_size;
       const std::string name = element_name(path, field, i);
-      if (Error error = run_nested_post_loads(*field.nested, element, name + ".");
-          !error.ok()) {
+      if (Error error = run_nested_post_loads(*field.nested, element, name + "."); !error.ok()) {
         return error;
       }
       if (Error error = run_post_load(*field.nested, element); !error.ok()) {
@@ -458,8 +457,7 @@ Error StagedState::load(uint16_t version, StreamReader& reader, const std::strin
     return error.with_context(label);
   }
   for (const StateSubsection& subsection : description.subsections) {
-    if (Error error = run_nested_post_loads(*subsection.description, scratch, "");
-        !error.ok()) {
+    if (Error error = run_nested_post_loads(*subsection.description, scratch, ""); !error.ok()) {
       return error.with_context(label);
     }
     if (Error error = run_post_load(*subsection.description, scratch); !error.ok()) {

@@ -4,9 +4,13 @@
 //           and access width (bits 2-3)
 //   bytes 1-3: address (folded into the device area, the ICU or the flash)
 //   bytes 4-7: value (write data, nanoseconds to advance, or input bytes)
+// Time advances in steps of at most 1 ms and stops for the rest of the input
+// once devices have armed kArmBudget deadlines: a guest can program a 1 us
+// periodic timer, and a second of it would be a million callbacks.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -31,6 +35,19 @@ class SinkBackend : public cr16::CharBackend {
   void frontend_ready() override {}
   cr16::CharFrontend* frontend_ = nullptr;
 };
+
+/// A manual clock that counts armed deadlines (each timer callback re-arms).
+class CountingClock : public cr16::ManualDeviceClock {
+ public:
+  TimerHandle arm(int64_t deadline_ns, std::function<void()> callback) override {
+    ++arms;
+    return ManualDeviceClock::arm(deadline_ns, std::move(callback));
+  }
+  uint64_t arms = 0;
+};
+
+constexpr uint64_t kArmBudget = 5'000;
+constexpr int64_t kAdvanceStepNs = 1'000'000;
 
 uint32_t fold_address(uint32_t raw) {
   switch (raw >> 22) {
@@ -82,11 +99,11 @@ class Fixture {
   }
 
   cr16::AddressSpace& memory() { return board_->memory(); }
-  cr16::ManualDeviceClock& clock() { return clock_; }
+  CountingClock& clock() { return clock_; }
   SinkBackend& serial(unsigned index) { return index ? serial1_ : serial0_; }
 
  private:
-  cr16::ManualDeviceClock clock_;
+  CountingClock clock_;
   SinkBackend serial0_, serial1_;
   std::unique_ptr<cr16::VirtBoard> board_;
   std::vector<cr16::StateSection> sections_;
@@ -101,6 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Fixture fixture;
   fixture.restore();
   cr16::AddressSpace& memory = fixture.memory();
+  const uint64_t arms_at_start = fixture.clock().arms;
   for (size_t at = 0; at + 8 <= size; at += 8) {
     const uint8_t* record = data + at;
     uint32_t address = fold_address(record[1] | (record[2] << 8) | (record[3] << 16));
@@ -118,9 +136,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1:
         (void)memory.write_slow(address, width, value);
         break;
-      case 2:
-        fixture.clock().advance_by(value & 0x3FFFFFFF);
+      case 2: {
+        int64_t remaining = value & 0x3FFFFFFF;
+        while (remaining > 0 && fixture.clock().arms - arms_at_start < kArmBudget) {
+          const int64_t step = remaining < kAdvanceStepNs ? remaining : kAdvanceStepNs;
+          fixture.clock().advance_by(step);
+          remaining -= step;
+        }
         break;
+      }
       case 3: {
         cr16::CharFrontend* frontend = fixture.serial(value & 1).frontend_;
         size_t room = frontend != nullptr ? frontend->can_receive() : 0;
