@@ -16,17 +16,23 @@
 namespace cr16 {
 namespace {
 
-constexpr std::array<LegacyStateField, 6> kFlashFields = {{
-    {"key_step", LegacyFieldKind::kU32, offsetof(FlashState, key_step), 1, 1},
-    {"unlocked", LegacyFieldKind::kU32, offsetof(FlashState, unlocked), 1, 1},
-    {"addr", LegacyFieldKind::kU32, offsetof(FlashState, addr), 1, virt::kFlashAddrMask},
-    {"data", LegacyFieldKind::kU32, offsetof(FlashState, data), 1, virt::kFlashDataMask},
-    {"status", LegacyFieldKind::kU32, offsetof(FlashState, status), 1,
-     virt::kFlashStatusError | virt::kFlashStatusDone},
-    {"ctrl", LegacyFieldKind::kU32, offsetof(FlashState, ctrl), 1, virt::kFlashCtrlDoneIe},
-}};
+constexpr StateField kFlashFields[] = {
+    CR16_STATE_FIELD(FlashState, key_step).mask(1),
+    CR16_STATE_FIELD(FlashState, unlocked).mask(1),
+    CR16_STATE_FIELD(FlashState, addr).mask(virt::kFlashAddrMask),
+    CR16_STATE_FIELD(FlashState, data).mask(virt::kFlashDataMask),
+    CR16_STATE_FIELD(FlashState, status).mask(virt::kFlashStatusError | virt::kFlashStatusDone),
+    CR16_STATE_FIELD(FlashState, ctrl).mask(virt::kFlashCtrlDoneIe),
+};
 
-const LegacyStateDescription kFlashDescription = {"flash", 1, 1, kFlashFields, nullptr};
+// addr is masked to the array (commands index it after masking again and
+// keep a programmed halfword inside); the other fields are flags.
+Error validate_flash(void*) {
+  return Error();
+}
+
+const StateDescription kFlashDescription = {
+    "flash", 1, 1, sizeof(FlashState), kFlashFields, {}, validate_flash};
 
 // Writes all of [data, data+length) at `offset`, retrying short writes.
 Error write_all_at(int fd, const uint8_t* data, size_t length, off_t offset) {
@@ -237,13 +243,16 @@ void FlashDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mas
   }
 }
 
-const LegacyStateDescription& FlashDevice::state_description() const {
+const StateDescription& flash_state_description() {
   return kFlashDescription;
 }
 
-Error FlashDevice::post_load() {
+const StateDescription& FlashDevice::state_description() const {
+  return kFlashDescription;
+}
+
+void FlashDevice::state_loaded() {
   update_line();
-  return Error();
 }
 
 }  // namespace cr16

@@ -25,8 +25,13 @@ struct FlashState {
   uint32_t status = 0;  // ERROR | DONE (BUSY is never set; UNLOCKED comes from `unlocked`)
   uint32_t ctrl = 0;    // DONE_IE
 };
+static_assert(std::has_unique_object_representations_v<FlashState>);
 
-class FlashDevice : public RegisterDevice, public StatefulDevice {
+/// Section "flash" (the controller; the array's contents travel with the
+/// memory, not in this section), version 1.
+const StateDescription& flash_state_description();
+
+class FlashDevice : public RegisterDevice, public Stateful {
  public:
   /// Maps the array at `base` in `memory` (size virt::kFlashSize). With a
   /// non-empty `backing_path` the array is loaded from that file, which is
@@ -50,9 +55,10 @@ class FlashDevice : public RegisterDevice, public StatefulDevice {
   uint32_t base() const { return base_; }
   const FlashState& state() const { return state_; }
 
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Drives the DONE line from the loaded state.
+  void state_loaded() override;
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

@@ -21,8 +21,12 @@ struct IcuState {
   uint32_t priority[4] = {};  // ICU_PRIO0..3
   uint32_t nmi_status = 0;    // ICU_NMI_STATUS
 };
+static_assert(std::has_unique_object_representations_v<IcuState>);
 
-class IcuDevice : public RegisterDevice, public IrqSink, public StatefulDevice {
+/// Section "icu", version 1.
+const StateDescription& icu_state_description();
+
+class IcuDevice : public RegisterDevice, public IrqSink, public Stateful {
  public:
   IcuDevice();
 
@@ -42,9 +46,10 @@ class IcuDevice : public RegisterDevice, public IrqSink, public StatefulDevice {
   uint32_t current_vector() const;
   const IcuState& state() const { return state_; }
 
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Drives the CPU's interrupt request from the loaded state.
+  void state_loaded() override;
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

@@ -1,6 +1,5 @@
 #include "hw/rtc.h"
 
-#include <array>
 #include <cstddef>
 
 #include "hw/virt_map.h"
@@ -9,19 +8,25 @@
 namespace cr16 {
 namespace {
 
-constexpr uint32_t kAll = 0xFFFFFFFFu;
 constexpr int64_t kNsPerSecond = 1'000'000'000;
 
-constexpr std::array<LegacyStateField, 6> kRtcFields = {{
-    {"base_seconds", LegacyFieldKind::kU32, offsetof(RtcState, base_seconds), 1, kAll},
-    {"base_ns_lo", LegacyFieldKind::kU32, offsetof(RtcState, base_ns_lo), 1, kAll},
-    {"base_ns_hi", LegacyFieldKind::kU32, offsetof(RtcState, base_ns_hi), 1, kAll},
-    {"alarm", LegacyFieldKind::kU32, offsetof(RtcState, alarm), 1, kAll},
-    {"ctrl", LegacyFieldKind::kU32, offsetof(RtcState, ctrl), 1, virt::kRtcCtrlAlarmIe},
-    {"status", LegacyFieldKind::kU32, offsetof(RtcState, status), 1, virt::kRtcStatusAlarm},
-}};
+constexpr StateField kRtcFields[] = {
+    CR16_STATE_FIELD(RtcState, base_ns),
+    CR16_STATE_FIELD(RtcState, base_seconds),
+    CR16_STATE_FIELD(RtcState, alarm),
+    CR16_STATE_FIELD(RtcState, ctrl).mask(virt::kRtcCtrlAlarmIe),
+    CR16_STATE_FIELD(RtcState, status).mask(virt::kRtcStatusAlarm),
+};
 
-const LegacyStateDescription kRtcDescription = {"rtc", 1, 1, kRtcFields, nullptr};
+// base_ns is subtracted from "now" and added to up to 2^32 seconds when the
+// alarm is armed: in [0, 2^62) that stays below 2^63.
+Error validate_rtc(void* object) {
+  const auto* state = static_cast<const RtcState*>(object);
+  return check_state_time("base_ns", state->base_ns);
+}
+
+const StateDescription kRtcDescription = {"rtc",      1,  1,           sizeof(RtcState),
+                                          kRtcFields, {}, validate_rtc};
 
 }  // namespace
 
@@ -44,21 +49,21 @@ void RtcDevice::reset() {
 }
 
 uint32_t RtcDevice::time_seconds() {
-  int64_t elapsed = clock_.now_ns() - join_u64(state_.base_ns_lo, state_.base_ns_hi);
+  int64_t elapsed = clock_.now_ns() - state_.base_ns;
   if (elapsed < 0) elapsed = 0;
   return state_.base_seconds + static_cast<uint32_t>(elapsed / kNsPerSecond);
 }
 
 void RtcDevice::set_time(uint32_t seconds) {
   state_.base_seconds = seconds;
-  split_u64(clock_.now_ns(), &state_.base_ns_lo, &state_.base_ns_hi);
+  state_.base_ns = clock_.now_ns();
   rearm_alarm();
 }
 
 void RtcDevice::rearm_alarm() {
   clock_.cancel(alarm_deadline_);
   alarm_deadline_ = 0;
-  int64_t base_ns = join_u64(state_.base_ns_lo, state_.base_ns_hi);
+  int64_t base_ns = state_.base_ns;
   int64_t elapsed = clock_.now_ns() - base_ns;
   if (elapsed < 0) elapsed = 0;
   int64_t elapsed_seconds = elapsed / kNsPerSecond;
@@ -116,14 +121,17 @@ void RtcDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask)
   }
 }
 
-const LegacyStateDescription& RtcDevice::state_description() const {
+const StateDescription& rtc_state_description() {
   return kRtcDescription;
 }
 
-Error RtcDevice::post_load() {
+const StateDescription& RtcDevice::state_description() const {
+  return kRtcDescription;
+}
+
+void RtcDevice::state_loaded() {
   rearm_alarm();
   update_line();
-  return Error();
 }
 
 }  // namespace cr16

@@ -14,14 +14,18 @@ namespace cr16 {
 
 /// RTC_TIME = base_seconds + whole seconds of virtual time since base_ns.
 struct RtcState {
+  int64_t base_ns = 0;
   uint32_t base_seconds = 0;
-  uint32_t base_ns_lo = 0, base_ns_hi = 0;
   uint32_t alarm = 0;
   uint32_t ctrl = 0;
   uint32_t status = 0;
 };
+static_assert(std::has_unique_object_representations_v<RtcState>);
 
-class RtcDevice : public RegisterDevice, public StatefulDevice {
+/// Section "rtc", version 1.
+const StateDescription& rtc_state_description();
+
+class RtcDevice : public RegisterDevice, public Stateful {
  public:
   /// Starts at `initial_seconds` (the board passes the host's time(nullptr)).
   RtcDevice(DeviceClock& clock, uint32_t initial_seconds, IrqLine alarm_line);
@@ -32,9 +36,10 @@ class RtcDevice : public RegisterDevice, public StatefulDevice {
   /// The current RTC_TIME.
   uint32_t time_seconds();
 
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Re-arms the alarm deadline and drives the line.
+  void state_loaded() override;
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

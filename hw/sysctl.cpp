@@ -12,12 +12,18 @@ namespace {
 constexpr uint32_t kCauseBits = virt::kResetCausePowerOn | virt::kResetCauseSoftware |
                                 virt::kResetCauseWatchdog | virt::kResetCauseExternal;
 
-constexpr std::array<LegacyStateField, 2> kSysctlFields = {{
-    {"reset_cause", LegacyFieldKind::kU32, offsetof(SysctlState, reset_cause), 1, kCauseBits},
-    {"scratch", LegacyFieldKind::kU32, offsetof(SysctlState, scratch), 1, 0xFFFFFFFFu},
-}};
+constexpr StateField kSysctlFields[] = {
+    CR16_STATE_FIELD(SysctlState, reset_cause).mask(kCauseBits),
+    CR16_STATE_FIELD(SysctlState, scratch),
+};
 
-const LegacyStateDescription kSysctlDescription = {"sysctl", 1, 1, kSysctlFields, nullptr};
+// The masks are the whole rule: any cause bits and any scratch value.
+Error validate_sysctl(void*) {
+  return Error();
+}
+
+const StateDescription kSysctlDescription = {
+    "sysctl", 1, 1, sizeof(SysctlState), kSysctlFields, {}, validate_sysctl};
 
 }  // namespace
 
@@ -118,7 +124,11 @@ void SysctlDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_ma
   }
 }
 
-const LegacyStateDescription& SysctlDevice::state_description() const {
+const StateDescription& sysctl_state_description() {
+  return kSysctlDescription;
+}
+
+const StateDescription& SysctlDevice::state_description() const {
   return kSysctlDescription;
 }
 

@@ -15,6 +15,10 @@ struct SysctlState {
   uint32_t reset_cause = 0;  // SYS_RESET_CAUSE
   uint32_t scratch = 0;      // SYS_SCRATCH
 };
+static_assert(std::has_unique_object_representations_v<SysctlState>);
+
+/// Section "sysctl", version 1.
+const StateDescription& sysctl_state_description();
 
 /// Fixed facts the sysctl reports.
 struct SysctlConfig {
@@ -23,7 +27,7 @@ struct SysctlConfig {
   std::string cpu_name;    // "CR16C+" or "CR16C" (at most 16 bytes)
 };
 
-class SysctlDevice : public RegisterDevice, public StatefulDevice {
+class SysctlDevice : public RegisterDevice, public Stateful {
  public:
   /// Starts in the power-on state (reset cause POWERON).
   explicit SysctlDevice(SysctlConfig config);
@@ -37,9 +41,9 @@ class SysctlDevice : public RegisterDevice, public StatefulDevice {
   void reset(uint32_t cause);
 
   const SysctlState& state() const { return state_; }
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override { return Error(); }
+  // state_loaded(): nothing derives from the sysctl's state.
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

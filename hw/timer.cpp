@@ -8,40 +8,47 @@
 namespace cr16 {
 namespace {
 
-constexpr uint32_t kAll = 0xFFFFFFFFu;
 constexpr uint32_t kCtrlBits =
     virt::kTimerChCtrlEnable | virt::kTimerChCtrlOneshot | virt::kTimerChCtrlIe;
 
-constexpr size_t channel_field(unsigned channel, size_t member) {
-  return offsetof(TimerState, channel) + channel * sizeof(TimerChannelState) + member;
+constexpr StateField kChannelFields[] = {
+    CR16_STATE_FIELD(TimerChannelState, load),
+    CR16_STATE_FIELD(TimerChannelState, count),
+    CR16_STATE_FIELD(TimerChannelState, ctrl).mask(kCtrlBits),
+    CR16_STATE_FIELD(TimerChannelState, status).mask(virt::kTimerChStatusExpired),
+    CR16_STATE_FIELD(TimerChannelState, sync_ns),
+};
+
+// sync_ns is added to up to 2^32 ticks and subtracted from "now": keep it
+// in [0, 2^62). A running channel counts down from a non-zero count (it
+// reloads or stops on reaching 0).
+Error validate_channel(void* object) {
+  const auto* channel = static_cast<const TimerChannelState*>(object);
+  if (Error error = check_state_time("sync_ns", channel->sync_ns); !error.ok()) {
+    return error;
+  }
+  if ((channel->ctrl & virt::kTimerChCtrlEnable) && channel->count == 0) {
+    return Error("enabled with count 0");
+  }
+  return Error();
 }
 
-#define CR16_TIMER_CHANNEL_FIELDS(c)                                                               \
-  {"ch" #c "_load", LegacyFieldKind::kU32, channel_field(c, offsetof(TimerChannelState, load)), 1, \
-   kAll},                                                                                          \
-      {"ch" #c "_count", LegacyFieldKind::kU32,                                                    \
-       channel_field(c, offsetof(TimerChannelState, count)), 1, kAll},                             \
-      {"ch" #c "_ctrl", LegacyFieldKind::kU32,                                                     \
-       channel_field(c, offsetof(TimerChannelState, ctrl)), 1, kCtrlBits},                         \
-      {"ch" #c "_status", LegacyFieldKind::kU32,                                                   \
-       channel_field(c, offsetof(TimerChannelState, status)), 1, virt::kTimerChStatusExpired},     \
-      {"ch" #c "_sync_ns_lo", LegacyFieldKind::kU32,                                               \
-       channel_field(c, offsetof(TimerChannelState, sync_ns_lo)), 1, kAll},                        \
-  {                                                                                                \
-    "ch" #c "_sync_ns_hi", LegacyFieldKind::kU32,                                                  \
-        channel_field(c, offsetof(TimerChannelState, sync_ns_hi)), 1, kAll                         \
-  }
+const StateDescription kChannelDescription = {
+    "timer-channel", 1, 1, sizeof(TimerChannelState), kChannelFields, {}, validate_channel};
 
-constexpr std::array<LegacyStateField, 15> kTimerFields = {{
-    {"epoch_ns_lo", LegacyFieldKind::kU32, offsetof(TimerState, epoch_ns_lo), 1, kAll},
-    {"epoch_ns_hi", LegacyFieldKind::kU32, offsetof(TimerState, epoch_ns_hi), 1, kAll},
-    {"now_hi_latch", LegacyFieldKind::kU32, offsetof(TimerState, now_hi_latch), 1, kAll},
-    CR16_TIMER_CHANNEL_FIELDS(0),
-    CR16_TIMER_CHANNEL_FIELDS(1),
-}};
-#undef CR16_TIMER_CHANNEL_FIELDS
+constexpr StateField kTimerFields[] = {
+    CR16_STATE_FIELD(TimerState, epoch_ns),
+    CR16_STATE_FIELD(TimerState, now_latch),
+    CR16_STATE_STRUCT(TimerState, channel, kChannelDescription),
+};
 
-const LegacyStateDescription kTimerDescription = {"timer", 1, 1, kTimerFields, nullptr};
+Error validate_timer(void* object) {
+  const auto* state = static_cast<const TimerState*>(object);
+  return check_state_time("epoch_ns", state->epoch_ns);
+}
+
+const StateDescription kTimerDescription = {
+    "timer", 1, 1, sizeof(TimerState), kTimerFields, {}, validate_timer};
 
 uint32_t reload_value(const TimerChannelState& channel) {
   return channel.load == 0 ? 1 : channel.load;
@@ -77,22 +84,20 @@ void TimerDevice::reset() {
     handle = 0;
   }
   state_ = TimerState{};
-  split_u64(clock_.now_ns(), &state_.epoch_ns_lo, &state_.epoch_ns_hi);
+  state_.epoch_ns = clock_.now_ns();
   for (unsigned c = 0; c < 2; ++c) update_line(c);
 }
 
 void TimerDevice::sync_channel(unsigned index) {
   TimerChannelState& channel = state_.channel[index];
   int64_t now = clock_.now_ns();
-  int64_t sync = join_u64(channel.sync_ns_lo, channel.sync_ns_hi);
-  if (!(channel.ctrl & virt::kTimerChCtrlEnable) || now <= sync) {
-    if (!(channel.ctrl & virt::kTimerChCtrlEnable))
-      split_u64(now, &channel.sync_ns_lo, &channel.sync_ns_hi);
+  if (!(channel.ctrl & virt::kTimerChCtrlEnable)) {
+    channel.sync_ns = now;
     return;
   }
-  uint64_t ticks = static_cast<uint64_t>(now - sync) / virt::kNsPerTick;
-  sync += static_cast<int64_t>(ticks) * virt::kNsPerTick;
-  split_u64(sync, &channel.sync_ns_lo, &channel.sync_ns_hi);
+  if (now <= channel.sync_ns) return;
+  uint64_t ticks = static_cast<uint64_t>(now - channel.sync_ns) / virt::kNsPerTick;
+  channel.sync_ns += static_cast<int64_t>(ticks) * virt::kNsPerTick;
   if (channel.count == 0) channel.count = reload_value(channel);  // only after a bad load
   if (ticks < channel.count) {
     channel.count -= static_cast<uint32_t>(ticks);
@@ -116,8 +121,7 @@ void TimerDevice::rearm(unsigned index) {
   const TimerChannelState& channel = state_.channel[index];
   if (!(channel.ctrl & virt::kTimerChCtrlEnable)) return;
   uint32_t count = channel.count == 0 ? reload_value(channel) : channel.count;
-  int64_t deadline = join_u64(channel.sync_ns_lo, channel.sync_ns_hi) +
-                     static_cast<int64_t>(count) * virt::kNsPerTick;
+  int64_t deadline = channel.sync_ns + static_cast<int64_t>(count) * virt::kNsPerTick;
   deadlines_[index] = clock_.arm(deadline, [this, index] { expire(index); });
 }
 
@@ -137,13 +141,12 @@ void TimerDevice::update_line(unsigned index) {
 uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
   switch (reg) {
     case virt::kTimerNowLo: {
-      int64_t epoch = join_u64(state_.epoch_ns_lo, state_.epoch_ns_hi);
-      uint64_t micros = static_cast<uint64_t>(clock_.now_ns() - epoch) / virt::kNsPerTick;
-      if (side_effects) state_.now_hi_latch = static_cast<uint32_t>(micros >> 32);
+      uint64_t micros = static_cast<uint64_t>(clock_.now_ns() - state_.epoch_ns) / virt::kNsPerTick;
+      if (side_effects) state_.now_latch = micros;
       return static_cast<uint32_t>(micros);
     }
     case virt::kTimerNowHi:
-      return state_.now_hi_latch;
+      return static_cast<uint32_t>(state_.now_latch >> 32);
     case virt::kTimerFreq:
       return virt::kTimerFreqHz;
     default:
@@ -184,7 +187,7 @@ void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mas
         channel.ctrl = merge(channel.ctrl, value, byte_mask) & kCtrlBits;
         if (!was_enabled && (channel.ctrl & virt::kTimerChCtrlEnable)) {
           channel.count = reload_value(channel);
-          split_u64(clock_.now_ns(), &channel.sync_ns_lo, &channel.sync_ns_hi);
+          channel.sync_ns = clock_.now_ns();
         }
         rearm(index);
         update_line(index);
@@ -203,16 +206,19 @@ void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mas
   log_bad_register("write", reg);
 }
 
-const LegacyStateDescription& TimerDevice::state_description() const {
+const StateDescription& timer_state_description() {
   return kTimerDescription;
 }
 
-Error TimerDevice::post_load() {
+const StateDescription& TimerDevice::state_description() const {
+  return kTimerDescription;
+}
+
+void TimerDevice::state_loaded() {
   for (unsigned c = 0; c < 2; ++c) {
     rearm(c);
     update_line(c);
   }
-  return Error();
 }
 
 }  // namespace cr16

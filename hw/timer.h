@@ -21,16 +21,21 @@ struct TimerChannelState {
   uint32_t count = 0;
   uint32_t ctrl = 0;
   uint32_t status = 0;
-  uint32_t sync_ns_lo = 0, sync_ns_hi = 0;
+  int64_t sync_ns = 0;
 };
+static_assert(std::has_unique_object_representations_v<TimerChannelState>);
 
 struct TimerState {
-  uint32_t epoch_ns_lo = 0, epoch_ns_hi = 0;  // virtual time of the last reset (NOW = 0)
-  uint32_t now_hi_latch = 0;
+  int64_t epoch_ns = 0;    // virtual time of the last reset (NOW = 0)
+  uint64_t now_latch = 0;  // NOW as read through NOW_LO; NOW_HI returns its upper half
   TimerChannelState channel[2];
 };
+static_assert(std::has_unique_object_representations_v<TimerState>);
 
-class TimerDevice : public RegisterDevice, public StatefulDevice {
+/// Section "timer", version 1.
+const StateDescription& timer_state_description();
+
+class TimerDevice : public RegisterDevice, public Stateful {
  public:
   /// `lines[c]` is channel c's interrupt line.
   TimerDevice(DeviceClock& clock, std::array<IrqLine, 2> lines);
@@ -40,9 +45,10 @@ class TimerDevice : public RegisterDevice, public StatefulDevice {
   void reset();
 
   const TimerState& state() const { return state_; }
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Re-arms each running channel's deadline and drives the lines.
+  void state_loaded() override;
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

@@ -1,6 +1,5 @@
 #include "hw/uart.h"
 
-#include <array>
 #include <cstddef>
 
 #include "hw/virt_map.h"
@@ -9,36 +8,33 @@
 namespace cr16 {
 namespace {
 
-constexpr uint32_t kAll = 0xFFFFFFFFu;
 constexpr uint32_t kFifoSize = virt::kUartFifoSize;
+static_assert(sizeof(UartState::rx_fifo) == kFifoSize && sizeof(UartState::tx_fifo) == kFifoSize);
 
-constexpr std::array<LegacyStateField, 14> kUartFields = {{
-    {"rx_fifo0", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 0, 1, kAll},
-    {"rx_fifo1", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 4, 1, kAll},
-    {"rx_fifo2", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 8, 1, kAll},
-    {"rx_fifo3", LegacyFieldKind::kU32, offsetof(UartState, rx_fifo) + 12, 1, kAll},
-    {"tx_fifo0", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 0, 1, kAll},
-    {"tx_fifo1", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 4, 1, kAll},
-    {"tx_fifo2", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 8, 1, kAll},
-    {"tx_fifo3", LegacyFieldKind::kU32, offsetof(UartState, tx_fifo) + 12, 1, kAll},
-    {"rx_head", LegacyFieldKind::kU32, offsetof(UartState, rx_head), 1, kFifoSize - 1},
-    {"rx_count", LegacyFieldKind::kU32, offsetof(UartState, rx_count), 1, 0x1F},
-    {"tx_head", LegacyFieldKind::kU32, offsetof(UartState, tx_head), 1, kFifoSize - 1},
-    {"tx_count", LegacyFieldKind::kU32, offsetof(UartState, tx_count), 1, 0x1F},
-    {"status_sticky", LegacyFieldKind::kU32, offsetof(UartState, status_sticky), 1,
-     virt::kUartStatusRxOverrun | virt::kUartStatusTxOverrun},
-    {"ctrl", LegacyFieldKind::kU32, offsetof(UartState, ctrl), 1,
-     virt::kUartCtrlRxie | virt::kUartCtrlTxie},
-}};
+constexpr StateField kUartFields[] = {
+    CR16_STATE_FIELD(UartState, rx_fifo),
+    CR16_STATE_FIELD(UartState, tx_fifo),
+    CR16_STATE_FIELD(UartState, rx_head).mask(kFifoSize - 1),
+    CR16_STATE_FIELD(UartState, rx_count).mask(0x1F),
+    CR16_STATE_FIELD(UartState, tx_head).mask(kFifoSize - 1),
+    CR16_STATE_FIELD(UartState, tx_count).mask(0x1F),
+    CR16_STATE_FIELD(UartState, status_sticky)
+        .mask(virt::kUartStatusRxOverrun | virt::kUartStatusTxOverrun),
+    CR16_STATE_FIELD(UartState, ctrl).mask(virt::kUartCtrlRxie | virt::kUartCtrlTxie),
+};
 
+// Heads index the rings and counts bound the bytes read from them.
 Error validate_uart(void* object) {
-  auto* state = static_cast<UartState*>(object);
-  if (state->rx_count > kFifoSize) return Error("uart: rx_count larger than the FIFO");
-  if (state->tx_count > kFifoSize) return Error("uart: tx_count larger than the FIFO");
+  const auto* state = static_cast<const UartState*>(object);
+  if (state->rx_head >= kFifoSize) return Error("rx_head outside the FIFO");
+  if (state->tx_head >= kFifoSize) return Error("tx_head outside the FIFO");
+  if (state->rx_count > kFifoSize) return Error("rx_count larger than the FIFO");
+  if (state->tx_count > kFifoSize) return Error("tx_count larger than the FIFO");
   return Error();
 }
 
-const LegacyStateDescription kUartDescription = {"uart", 1, 1, kUartFields, validate_uart};
+const StateDescription kUartDescription = {"uart",       1, 1, sizeof(UartState), kUartFields, {},
+                                           validate_uart};
 
 }  // namespace
 
@@ -63,17 +59,6 @@ void UartDevice::reset() {
   if (was_full && backend_ != nullptr) backend_->frontend_ready();
 }
 
-uint8_t UartDevice::fifo_byte(const uint32_t* fifo, uint32_t index) const {
-  index %= kFifoSize;
-  return static_cast<uint8_t>(fifo[index / 4] >> (8 * (index % 4)));
-}
-
-void UartDevice::set_fifo_byte(uint32_t* fifo, uint32_t index, uint8_t value) {
-  index %= kFifoSize;
-  uint32_t shift = 8 * (index % 4);
-  fifo[index / 4] = (fifo[index / 4] & ~(0xFFu << shift)) | (uint32_t{value} << shift);
-}
-
 size_t UartDevice::can_receive() {
   return kFifoSize - state_.rx_count;
 }
@@ -85,7 +70,7 @@ void UartDevice::receive(std::span<const uint8_t> bytes) {
       log_printf(LogCategory::kGuestErrors, "%s: RX FIFO overrun, byte dropped", name());
       continue;
     }
-    set_fifo_byte(state_.rx_fifo, state_.rx_head + state_.rx_count, byte);
+    state_.rx_fifo[(state_.rx_head + state_.rx_count) % kFifoSize] = byte;
     ++state_.rx_count;
   }
   update_lines();
@@ -116,7 +101,8 @@ void UartDevice::flush_tx() {
     // The ring may wrap: send the contiguous part first.
     uint8_t chunk[virt::kUartFifoSize];
     uint32_t length = state_.tx_count;
-    for (uint32_t i = 0; i < length; ++i) chunk[i] = fifo_byte(state_.tx_fifo, state_.tx_head + i);
+    for (uint32_t i = 0; i < length; ++i)
+      chunk[i] = state_.tx_fifo[(state_.tx_head + i) % kFifoSize];
     size_t accepted = backend_->write(std::span<const uint8_t>(chunk, length));
     if (accepted > length) accepted = length;
     state_.tx_head = (state_.tx_head + accepted) % kFifoSize;
@@ -139,7 +125,7 @@ uint32_t UartDevice::read_register(uint32_t reg, bool side_effects) {
   switch (reg) {
     case virt::kUartData: {
       if (state_.rx_count == 0) return 0;
-      uint8_t byte = fifo_byte(state_.rx_fifo, state_.rx_head);
+      uint8_t byte = state_.rx_fifo[state_.rx_head % kFifoSize];
       if (side_effects) {
         bool was_full = state_.rx_count == kFifoSize;
         state_.rx_head = (state_.rx_head + 1) % kFifoSize;
@@ -170,7 +156,7 @@ void UartDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask
         log_printf(LogCategory::kGuestErrors, "%s: TX FIFO full, byte dropped", name());
         return;
       }
-      set_fifo_byte(state_.tx_fifo, state_.tx_head + state_.tx_count, value & 0xFF);
+      state_.tx_fifo[(state_.tx_head + state_.tx_count) % kFifoSize] = static_cast<uint8_t>(value);
       ++state_.tx_count;
       flush_tx();
       update_lines();
@@ -191,18 +177,20 @@ void UartDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask
   }
 }
 
-const LegacyStateDescription& UartDevice::state_description() const {
+const StateDescription& uart_state_description() {
   return kUartDescription;
 }
 
-Error UartDevice::post_load() {
-  if (Error error = validate_uart(&state_); !error.ok()) return error;
+const StateDescription& UartDevice::state_description() const {
+  return kUartDescription;
+}
+
+void UartDevice::state_loaded() {
   clock_.cancel(tx_retry_);
   tx_retry_ = 0;
   if (state_.tx_count > 0) schedule_tx_retry();
   update_lines();
   if (state_.rx_count < kFifoSize && backend_ != nullptr) backend_->frontend_ready();
-  return Error();
 }
 
 }  // namespace cr16

@@ -14,17 +14,22 @@
 
 namespace cr16 {
 
-/// Guest-visible UART state. FIFOs are ring buffers packed into words.
+/// Guest-visible UART state. The FIFOs are rings of virt::kUartFifoSize
+/// bytes: `count` bytes from index `head` (wrapping).
 struct UartState {
-  uint32_t rx_fifo[4] = {};  // 16 bytes
-  uint32_t tx_fifo[4] = {};
+  uint8_t rx_fifo[16] = {};
+  uint8_t tx_fifo[16] = {};
   uint32_t rx_head = 0, rx_count = 0;
   uint32_t tx_head = 0, tx_count = 0;
   uint32_t status_sticky = 0;  // RX_OVERRUN | TX_OVERRUN
   uint32_t ctrl = 0;
 };
+static_assert(std::has_unique_object_representations_v<UartState>);
 
-class UartDevice : public RegisterDevice, public CharFrontend, public StatefulDevice {
+/// Section "uart" (one instance per UART), version 1.
+const StateDescription& uart_state_description();
+
+class UartDevice : public RegisterDevice, public CharFrontend, public Stateful {
  public:
   /// `name` names the device in logs and state ("uart0"); `backend` may be
   /// nullptr (output discarded, no input). Lines: RX and TX sources.
@@ -40,9 +45,11 @@ class UartDevice : public RegisterDevice, public CharFrontend, public StatefulDe
   void receive(std::span<const uint8_t> bytes) override;
 
   const UartState& state() const { return state_; }
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Drives the lines, retries pending output later and lets the backend
+  /// send input again when the RX FIFO has room.
+  void state_loaded() override;
 
   /// Virtual time between retries when the backend refuses output.
   static constexpr int64_t kTxRetryNs = 100'000;
@@ -56,8 +63,6 @@ class UartDevice : public RegisterDevice, public CharFrontend, public StatefulDe
   void update_lines();
   void flush_tx();
   void schedule_tx_retry();
-  uint8_t fifo_byte(const uint32_t* fifo, uint32_t index) const;
-  void set_fifo_byte(uint32_t* fifo, uint32_t index, uint8_t value);
 
   DeviceClock& clock_;
   CharBackend* backend_;

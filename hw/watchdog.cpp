@@ -1,6 +1,5 @@
 #include "hw/watchdog.h"
 
-#include <array>
 #include <cstddef>
 
 #include "hw/virt_map.h"
@@ -9,18 +8,23 @@
 namespace cr16 {
 namespace {
 
-constexpr uint32_t kAll = 0xFFFFFFFFu;
+constexpr StateField kWatchdogFields[] = {
+    CR16_STATE_FIELD(WatchdogState, ctrl).mask(virt::kWdtCtrlEnable),
+    CR16_STATE_FIELD(WatchdogState, timeout),
+    CR16_STATE_FIELD(WatchdogState, count),
+    CR16_STATE_FIELD(WatchdogState, status).mask(virt::kWdtStatusWdtReset),
+    CR16_STATE_FIELD(WatchdogState, sync_ns),
+};
 
-constexpr std::array<LegacyStateField, 6> kWatchdogFields = {{
-    {"ctrl", LegacyFieldKind::kU32, offsetof(WatchdogState, ctrl), 1, virt::kWdtCtrlEnable},
-    {"timeout", LegacyFieldKind::kU32, offsetof(WatchdogState, timeout), 1, kAll},
-    {"count", LegacyFieldKind::kU32, offsetof(WatchdogState, count), 1, kAll},
-    {"status", LegacyFieldKind::kU32, offsetof(WatchdogState, status), 1, virt::kWdtStatusWdtReset},
-    {"sync_ns_lo", LegacyFieldKind::kU32, offsetof(WatchdogState, sync_ns_lo), 1, kAll},
-    {"sync_ns_hi", LegacyFieldKind::kU32, offsetof(WatchdogState, sync_ns_hi), 1, kAll},
-}};
+// sync_ns is added to up to 2^32 ticks and subtracted from "now". Any
+// count is fine: 0 while enabled expires at the next deadline.
+Error validate_watchdog(void* object) {
+  const auto* state = static_cast<const WatchdogState*>(object);
+  return check_state_time("sync_ns", state->sync_ns);
+}
 
-const LegacyStateDescription kWatchdogDescription = {"watchdog", 1, 1, kWatchdogFields, nullptr};
+const StateDescription kWatchdogDescription = {
+    "watchdog", 1, 1, sizeof(WatchdogState), kWatchdogFields, {}, validate_watchdog};
 
 }  // namespace
 
@@ -42,34 +46,31 @@ void WatchdogDevice::reset(bool by_watchdog) {
   state_ = WatchdogState{};
   state_.timeout = virt::kWdtTimeoutReset;
   state_.status = by_watchdog ? virt::kWdtStatusWdtReset : 0;
-  split_u64(clock_.now_ns(), &state_.sync_ns_lo, &state_.sync_ns_hi);
+  state_.sync_ns = clock_.now_ns();
 }
 
 void WatchdogDevice::sync() {
   int64_t now = clock_.now_ns();
-  int64_t since = join_u64(state_.sync_ns_lo, state_.sync_ns_hi);
   if (!(state_.ctrl & virt::kWdtCtrlEnable)) {
-    split_u64(now, &state_.sync_ns_lo, &state_.sync_ns_hi);
+    state_.sync_ns = now;
     return;
   }
-  if (now <= since) return;
-  uint64_t ticks = static_cast<uint64_t>(now - since) / virt::kNsPerTick;
-  since += static_cast<int64_t>(ticks) * virt::kNsPerTick;
-  split_u64(since, &state_.sync_ns_lo, &state_.sync_ns_hi);
+  if (now <= state_.sync_ns) return;
+  uint64_t ticks = static_cast<uint64_t>(now - state_.sync_ns) / virt::kNsPerTick;
+  state_.sync_ns += static_cast<int64_t>(ticks) * virt::kNsPerTick;
   state_.count = ticks >= state_.count ? 0 : state_.count - static_cast<uint32_t>(ticks);
 }
 
 void WatchdogDevice::reload() {
   state_.count = state_.timeout == 0 ? 1 : state_.timeout;
-  split_u64(clock_.now_ns(), &state_.sync_ns_lo, &state_.sync_ns_hi);
+  state_.sync_ns = clock_.now_ns();
 }
 
 void WatchdogDevice::rearm() {
   clock_.cancel(deadline_);
   deadline_ = 0;
   if (!(state_.ctrl & virt::kWdtCtrlEnable)) return;
-  int64_t deadline = join_u64(state_.sync_ns_lo, state_.sync_ns_hi) +
-                     static_cast<int64_t>(state_.count) * virt::kNsPerTick;
+  int64_t deadline = state_.sync_ns + static_cast<int64_t>(state_.count) * virt::kNsPerTick;
   deadline_ = clock_.arm(deadline, [this] { expire(); });
 }
 
@@ -138,13 +139,16 @@ void WatchdogDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_
   }
 }
 
-const LegacyStateDescription& WatchdogDevice::state_description() const {
+const StateDescription& watchdog_state_description() {
   return kWatchdogDescription;
 }
 
-Error WatchdogDevice::post_load() {
+const StateDescription& WatchdogDevice::state_description() const {
+  return kWatchdogDescription;
+}
+
+void WatchdogDevice::state_loaded() {
   rearm();
-  return Error();
 }
 
 }  // namespace cr16

@@ -17,10 +17,14 @@ struct WatchdogState {
   uint32_t timeout = 0;
   uint32_t count = 0;
   uint32_t status = 0;
-  uint32_t sync_ns_lo = 0, sync_ns_hi = 0;
+  int64_t sync_ns = 0;
 };
+static_assert(std::has_unique_object_representations_v<WatchdogState>);
 
-class WatchdogDevice : public RegisterDevice, public StatefulDevice {
+/// Section "watchdog", version 1.
+const StateDescription& watchdog_state_description();
+
+class WatchdogDevice : public RegisterDevice, public Stateful {
  public:
   explicit WatchdogDevice(DeviceClock& clock);
   ~WatchdogDevice() override;
@@ -34,9 +38,10 @@ class WatchdogDevice : public RegisterDevice, public StatefulDevice {
   void reset(bool by_watchdog);
 
   const WatchdogState& state() const { return state_; }
-  const LegacyStateDescription& state_description() const override;
+  const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
-  Error post_load() override;
+  /// Re-arms the expiry deadline when enabled.
+  void state_loaded() override;
 
  protected:
   uint32_t read_register(uint32_t reg, bool side_effects) override;

@@ -1,13 +1,14 @@
-// Every device describes its state with a field table (cpu/state.h): the
-// table must cover valid offsets, and copying the described fields into a
-// fresh device followed by post_load must reproduce the device's behaviour.
+// Every device describes its state with a util/state.h table: the table is
+// well formed for the engine, and moving the state into a fresh device
+// through the engine (migration/) resumes the device's behaviour.
 #include <gtest/gtest.h>
 
-#include <set>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "hw/device_state.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
 #include "hw/manual_device_clock.h"
@@ -17,6 +18,8 @@
 #include "hw/uart.h"
 #include "hw/virt_map.h"
 #include "hw/watchdog.h"
+#include "migration/state_codec.h"
+#include "migration/state_sections.h"
 #include "test_helpers.h"
 
 namespace cr16 {
@@ -25,56 +28,23 @@ namespace {
 using test::read32;
 using test::write32;
 
-size_t field_width(LegacyFieldKind kind) {
-  switch (kind) {
-    case LegacyFieldKind::kU8:
-      return 1;
-    case LegacyFieldKind::kU16:
-      return 2;
-    case LegacyFieldKind::kU32:
-      return 4;
-  }
-  return 4;
-}
-
-// Checks the table against the size of the struct it describes.
-void expect_well_formed(const LegacyStateDescription& description, size_t state_size) {
-  std::set<std::string> names;
-  EXPECT_GE(description.version, description.minimum_version);
-  EXPECT_FALSE(description.fields.empty());
-  for (const LegacyStateField& field : description.fields) {
-    EXPECT_TRUE(names.insert(field.name).second)
-        << description.section << ": duplicate " << field.name;
-    EXPECT_LE(field.offset + field_width(field.kind), state_size)
-        << description.section << "." << field.name;
-  }
-}
-
-// Copies every described field from `from` to `to` through the accessors a
-// migration stream would use, then runs post_load.
-void transfer(StatefulDevice& from, StatefulDevice& to) {
-  const Error error = restore_state_fields(to, save_state_fields(from));
+// Saves `from` as a one-section stream and loads it into `to` (same
+// section name), as migration would between two machines.
+void transfer(Stateful& from, Stateful& to) {
+  const StateSection source[] = {{from.state_description().name, 0, &from}};
+  auto bytes = migration::save_state_sections(source);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message();
+  const StateSection target[] = {{to.state_description().name, 0, &to}};
+  const Error error = migration::load_state_sections(target, *bytes);
   ASSERT_TRUE(error.ok()) << error.message();
 }
 
 TEST(DeviceState, TablesAreWellFormed) {
-  ManualDeviceClock clock;
-  IcuDevice icu;
-  UartDevice uart("uart0", clock, nullptr, IrqLine(), IrqLine());
-  TimerDevice timer(clock, {IrqLine(), IrqLine()});
-  RtcDevice rtc(clock, 0, IrqLine());
-  SysctlDevice sysctl(SysctlConfig{0x10000, 1, "CR16C+"});
-  WatchdogDevice watchdog(clock);
-  AddressSpace memory;
-  auto flash = FlashDevice::create(memory, virt::kFlashBase, "", IrqLine());
-  ASSERT_TRUE(flash.has_value());
-  expect_well_formed(icu.state_description(), sizeof(IcuState));
-  expect_well_formed(uart.state_description(), sizeof(UartState));
-  expect_well_formed(timer.state_description(), sizeof(TimerState));
-  expect_well_formed(rtc.state_description(), sizeof(RtcState));
-  expect_well_formed(sysctl.state_description(), sizeof(SysctlState));
-  expect_well_formed(watchdog.state_description(), sizeof(WatchdogState));
-  expect_well_formed((*flash)->state_description(), sizeof(FlashState));
+  ASSERT_EQ(hw_state_descriptions().size(), 7u);
+  for (const StateDescription* description : hw_state_descriptions()) {
+    const Error error = migration::check_state_description(*description);
+    EXPECT_TRUE(error.ok()) << error.message();
+  }
 }
 
 TEST(DeviceState, TimerResumesMidPeriodAfterTransfer) {
@@ -95,6 +65,46 @@ TEST(DeviceState, TimerResumesMidPeriodAfterTransfer) {
   EXPECT_TRUE(irqs_b.levels[0]);
 }
 
+TEST(DeviceState, TimerNowHighHalfLatchSurvivesTransfer) {
+  ManualDeviceClock clock;
+  TimerDevice a(clock, {IrqLine(), IrqLine()});
+  clock.advance_by((int64_t{5} << 32) * virt::kNsPerTick + 7 * virt::kNsPerTick);
+  EXPECT_EQ(read32(a, virt::kTimerNowLo), 7u);  // latches NOW's upper half
+  TimerDevice b(clock, {IrqLine(), IrqLine()});
+  transfer(a, b);
+  EXPECT_EQ(read32(b, virt::kTimerNowHi), 5u);
+}
+
+TEST(DeviceState, WatchdogAndRtcDeadlinesResumeAfterTransfer) {
+  ManualDeviceClock clock(1'000'000);
+  WatchdogDevice a(clock);
+  write32(a, virt::kWdtTimeout, 500);
+  write32(a, virt::kWdtCtrl, virt::kWdtCtrlEnable);
+  RtcDevice rtc_a(clock, 100, IrqLine());
+  write32(rtc_a, virt::kRtcAlarm, 103);
+  clock.advance_by(200 * virt::kNsPerTick);
+
+  WatchdogDevice b(clock);
+  int expired = 0;
+  b.set_expiry_handler([&] { ++expired; });
+  transfer(a, b);
+  test::RecordingIrqSink irqs;
+  RtcDevice rtc_b(clock, 0, IrqLine(&irqs, 3));
+  transfer(rtc_a, rtc_b);
+  a.reset(false);
+  write32(rtc_a, virt::kRtcAlarm, 0);
+  EXPECT_EQ(read32(b, virt::kWdtCount), 300u);
+  EXPECT_EQ(read32(rtc_b, virt::kRtcTime), 100u);
+  write32(rtc_b, virt::kRtcCtrl, virt::kRtcCtrlAlarmIe);
+  clock.advance_by(299 * virt::kNsPerTick);
+  EXPECT_EQ(expired, 0);
+  clock.advance_by(1 * virt::kNsPerTick);
+  EXPECT_EQ(expired, 1);
+  clock.advance_by(3'000'000'000);
+  EXPECT_EQ(read32(rtc_b, virt::kRtcStatus), virt::kRtcStatusAlarm);
+  EXPECT_TRUE(irqs.levels[3]);
+}
+
 TEST(DeviceState, UartFifoContentsSurviveTransfer) {
   ManualDeviceClock clock;
   test::FakeCharBackend backend_a, backend_b;
@@ -109,6 +119,20 @@ TEST(DeviceState, UartFifoContentsSurviveTransfer) {
   EXPECT_EQ(read32(b, virt::kUartStatus) & virt::kUartStatusRxAvail, 0u);
 }
 
+TEST(DeviceState, UartPendingOutputIsRetriedAfterTransfer) {
+  ManualDeviceClock clock;
+  test::FakeCharBackend backend_a, backend_b;
+  backend_a.accept_limit = 0;  // the host side is stuck: output stays queued
+  UartDevice a("uart0", clock, &backend_a, IrqLine(), IrqLine());
+  write32(a, virt::kUartData, 'o');
+  write32(a, virt::kUartData, 'k');
+  UartDevice b("uart0", clock, &backend_b, IrqLine(), IrqLine());
+  transfer(a, b);
+  EXPECT_TRUE(backend_b.output.empty());
+  clock.advance_by(UartDevice::kTxRetryNs);
+  EXPECT_EQ(std::string(backend_b.output.begin(), backend_b.output.end()), "ok");
+}
+
 TEST(DeviceState, IcuOutputIsRebuiltAfterTransfer) {
   IcuDevice a;
   write32(a, virt::kIcuEnable, 1u << 17);
@@ -121,24 +145,45 @@ TEST(DeviceState, IcuOutputIsRebuiltAfterTransfer) {
   EXPECT_EQ(read32(b, virt::kIcuIvct), 16u + 17);
 }
 
+TEST(DeviceState, FlashControllerStateSurvivesTransfer) {
+  AddressSpace memory_a, memory_b;
+  test::RecordingIrqSink irqs;
+  auto a = FlashDevice::create(memory_a, virt::kFlashBase, "", IrqLine());
+  auto b = FlashDevice::create(memory_b, virt::kFlashBase, "", IrqLine(&irqs, 9));
+  ASSERT_TRUE(a.ok() && b.ok());
+  write32(**a, virt::kFlashKey, virt::kFlashKey1);
+  write32(**a, virt::kFlashKey, virt::kFlashKey2);
+  write32(**a, virt::kFlashCtrl, virt::kFlashCtrlDoneIe);
+  write32(**a, virt::kFlashAddr, 0x10);
+  write32(**a, virt::kFlashData, 0x1234);
+  write32(**a, virt::kFlashCmd, virt::kFlashCmdProgram);
+  transfer(**a, **b);
+  EXPECT_TRUE(irqs.levels[9]);  // DONE with DONE_IE: the line is driven again
+  EXPECT_NE(read32(**b, virt::kFlashStatus) & virt::kFlashStatusUnlocked, 0u);
+  EXPECT_EQ(read32(**b, virt::kFlashAddr), 0x10u);
+}
+
 TEST(DeviceState, InvalidFieldValuesAreRejected) {
   ManualDeviceClock clock;
   UartDevice uart("uart0", clock, nullptr, IrqLine(), IrqLine());
-  const LegacyStateDescription& description = uart.state_description();
-  const LegacyStateField* count = legacy_state_field_find(description, "rx_count");
+  const StateDescription& description = uart.state_description();
+  const StateField* count = state_field_find(description, "rx_count");
   ASSERT_NE(count, nullptr);
-  EXPECT_FALSE(legacy_state_field_set(*count, uart.state_data(), 0x20).ok());  // outside the mask
-  ASSERT_TRUE(legacy_state_field_set(*count, uart.state_data(), 17).ok());  // inside mask, too big
-  EXPECT_FALSE(description.post_load(uart.state_data()).ok());
+  UartState candidate = uart.state();
+  EXPECT_FALSE(state_field_set(*count, &candidate, 0x20).ok());  // outside the mask
+  ASSERT_TRUE(state_field_set(*count, &candidate, 17).ok());     // inside the mask, too big
+  EXPECT_FALSE(description.post_load(&candidate).ok());
 }
 
 TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
-  // What the MMIO fuzzer relies on to reuse one board: save the described
-  // fields, run, put them back and restart the clock, run again: the same.
+  // What the MMIO fuzzer relies on to reuse one board: save the state, run,
+  // put it back and restart the clock, run again: the same.
   ManualDeviceClock clock;
   test::RecordingIrqSink irqs;
   TimerDevice timer(clock, {IrqLine(&irqs, 0), IrqLine(&irqs, 1)});
-  const std::vector<uint32_t> saved = save_state_fields(timer);
+  const StateSection sections[] = {{"timer", 0, &timer}};
+  auto saved = migration::save_state_sections(sections);
+  ASSERT_TRUE(saved.ok());
   auto run = [&] {
     write32(timer, virt::kTimerChannelBase + virt::kTimerChLoad, 50);
     write32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl,
@@ -151,7 +196,7 @@ TEST(DeviceState, RestoredStateAndRestartedClockReplayIdentically) {
   EXPECT_EQ(first.first, 30u);  // 120 ticks of a 50-tick period: 20 into the third
   clock.restart(0);
   EXPECT_EQ(clock.armed_count(), 0u);
-  ASSERT_TRUE(restore_state_fields(timer, saved).ok());
+  ASSERT_TRUE(migration::load_state_sections(sections, *saved).ok());
   EXPECT_EQ(read32(timer, virt::kTimerChannelBase + virt::kTimerChCtrl), 0u);
   EXPECT_EQ(run(), first);
 }

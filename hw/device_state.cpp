@@ -1,0 +1,23 @@
+// The list of every virt device's state description.
+#include "hw/device_state.h"
+
+#include "hw/flash.h"
+#include "hw/icu.h"
+#include "hw/rtc.h"
+#include "hw/sysctl.h"
+#include "hw/timer.h"
+#include "hw/uart.h"
+#include "hw/watchdog.h"
+
+namespace cr16 {
+
+std::span<const StateDescription* const> hw_state_descriptions() {
+  static const StateDescription* const kDescriptions[] = {
+      &icu_state_description(),   &sysctl_state_description(), &uart_state_description(),
+      &timer_state_description(), &rtc_state_description(),    &watchdog_state_description(),
+      &flash_state_description(),
+  };
+  return kDescriptions;
+}
+
+}  // namespace cr16
