@@ -81,14 +81,17 @@ void TimerDevice::reset() {
   for (unsigned c = 0; c < 2; ++c) update_line(c);
 }
 
-void TimerDevice::sync_channel(unsigned index) {
-  TimerChannelState& channel = state_.channel[index];
-  int64_t now = clock_.now_ns();
+namespace {
+
+/// Brings CHANNEL forward to NOW: its count, EXPIRED, a one-shot's enable.
+/// True when it expired on the way. Touches nothing else (lines, deadlines),
+/// so a debugger's peek can run it on a copy.
+bool advance_channel(TimerChannelState& channel, int64_t now) {
   int64_t sync = join_u64(channel.sync_ns_lo, channel.sync_ns_hi);
   if (!(channel.ctrl & virt::kTimerChCtrlEnable) || now <= sync) {
     if (!(channel.ctrl & virt::kTimerChCtrlEnable))
       split_u64(now, &channel.sync_ns_lo, &channel.sync_ns_hi);
-    return;
+    return false;
   }
   uint64_t ticks = static_cast<uint64_t>(now - sync) / virt::kNsPerTick;
   sync += static_cast<int64_t>(ticks) * virt::kNsPerTick;
@@ -96,7 +99,7 @@ void TimerDevice::sync_channel(unsigned index) {
   if (channel.count == 0) channel.count = reload_value(channel);  // only after a bad load
   if (ticks < channel.count) {
     channel.count -= static_cast<uint32_t>(ticks);
-    return;
+    return false;
   }
   channel.status |= virt::kTimerChStatusExpired;
   if (channel.ctrl & virt::kTimerChCtrlOneshot) {
@@ -107,7 +110,15 @@ void TimerDevice::sync_channel(unsigned index) {
     uint64_t past = ticks - channel.count;
     channel.count = static_cast<uint32_t>(reload - past % reload);
   }
-  update_line(index);  // the line follows EXPIRED as soon as a read observes it
+  return true;
+}
+
+}  // namespace
+
+void TimerDevice::sync_channel(unsigned index) {
+  if (advance_channel(state_.channel[index], clock_.now_ns())) {
+    update_line(index);  // the line follows EXPIRED as soon as a read observes it
+  }
 }
 
 void TimerDevice::rearm(unsigned index) {
@@ -150,8 +161,16 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
       break;
   }
   if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
-    sync_channel(index);
-    TimerChannelState& channel = state_.channel[index];
+    // Without side effects (a debugger's peek, a read not including byte
+    // 0) the channel is brought forward on a copy: same value, no state or
+    // line change.
+    TimerChannelState peeked = state_.channel[index];
+    if (side_effects) {
+      sync_channel(index);
+    } else {
+      advance_channel(peeked, clock_.now_ns());
+    }
+    const TimerChannelState& channel = side_effects ? state_.channel[index] : peeked;
     switch (channel_reg) {
       case virt::kTimerChLoad:
         return channel.load;
@@ -171,8 +190,16 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
 
 void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask) {
   if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
-    sync_channel(index);
-    TimerChannelState& channel = state_.channel[index];
+    // Without side effects (a debugger's peek, a read not including byte
+    // 0) the channel is brought forward on a copy: same value, no state or
+    // line change.
+    TimerChannelState peeked = state_.channel[index];
+    if (side_effects) {
+      sync_channel(index);
+    } else {
+      advance_channel(peeked, clock_.now_ns());
+    }
+    const TimerChannelState& channel = side_effects ? state_.channel[index] : peeked;
     switch (channel_reg) {
       case virt::kTimerChLoad:
         channel.load = merge(channel.load, value, byte_mask);

@@ -208,7 +208,7 @@ std::string run_ours(const std::vector<uint8_t>& binary, uint32_t load_address =
     } else if (code == 0x410) {
       c.request_exit();
     }
-    return true;
+    return SvcResult::kHandled;
   });
   const StopReason reason = cpu.run(10'000'000);
   if (reason != StopReason::kExitRequested) {

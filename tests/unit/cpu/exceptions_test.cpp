@@ -64,7 +64,7 @@ TEST_F(Exceptions, SvcHookHandlesSemihostingCalls) {
     ++calls;
     EXPECT_EQ(c.state().pc, kCode);
     c.state().r[0] = 42;
-    return true;
+    return SvcResult::kHandled;
   });
   exec({0x00C5});
   EXPECT_EQ(calls, 1);
