@@ -55,6 +55,8 @@ void Cpu::guest_panic(uint8_t vector, uint32_t saved_pc, const char* why, uint32
                 state_.intbase);
   panic_message_ = text;
   attention_ |= kAttentionPanicked;
+  // Where the exception would have returned to: what a debugger shows.
+  state_.pc = saved_pc & kAddressMask;
   if (log_enabled(LogCategory::kGuestErrors)) {
     log_printf(LogCategory::kGuestErrors, "cpu: %s", text);
   }

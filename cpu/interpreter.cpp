@@ -120,11 +120,10 @@ Block* Interpreter::translate(BlockCache& cache, uint32_t pc) {
     if ((size_words >= 2 && !have_second) || (size_words >= 3 && !have_third)) break;
 
     Op& op = block->ops[count];
-    bool ends = exec::predecode_instruction(decoded, address, &op);
-    if (split_memory_instructions && decoded.valid() &&
-        table[decoded.entry].memory_access() != isa::MemoryAccess::kNone) {
-      ends = true;
-    }
+    const bool ends = exec::predecode_instruction(decoded, address, &op);
+    // The block stops after it; a terminator Op continues at the next PC.
+    const bool split = split_memory_instructions && decoded.valid() &&
+                       table[decoded.entry].memory_access() != isa::MemoryAccess::kNone;
     if (count > 0 && exec::is_conditional_branch(op)) {
       // Superinstruction: CMP followed by Bcond dispatches once.
       if (OpHandler fused = exec::fuse_compare_branch(block->ops[count - 1].handler)) {
@@ -138,6 +137,7 @@ Block* Interpreter::translate(BlockCache& cache, uint32_t pc) {
       ended = true;
       break;
     }
+    if (split) break;
   }
   if (count == 0) {
     // The first instruction cannot be fetched: IAD with the faulting PC.

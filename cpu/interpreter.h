@@ -130,8 +130,8 @@ class Interpreter final : public ExecutionEngine {
     state.icount += block->instruction_count;
   }
   void give_back(CpuState& state, const Op* last) {
-    state.icount -= current_block_->instruction_count -
-                    static_cast<uint64_t>(last - current_block_->ops + 1);
+    state.icount -=
+        current_block_->instruction_count - static_cast<uint64_t>(last - current_block_->ops + 1);
   }
   void settle(CpuState& state, const Op* last) {
     give_back(state, last);

@@ -190,16 +190,8 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
 
 void TimerDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_mask) {
   if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
-    // Without side effects (a debugger's peek, a read not including byte
-    // 0) the channel is brought forward on a copy: same value, no state or
-    // line change.
-    TimerChannelState peeked = state_.channel[index];
-    if (side_effects) {
-      sync_channel(index);
-    } else {
-      advance_channel(peeked, clock_.now_ns());
-    }
-    const TimerChannelState& channel = side_effects ? state_.channel[index] : peeked;
+    sync_channel(index);
+    TimerChannelState& channel = state_.channel[index];
     switch (channel_reg) {
       case virt::kTimerChLoad:
         channel.load = merge(channel.load, value, byte_mask);
