@@ -218,6 +218,7 @@ bool Cpu::take_stop(StopReason* reason) {
 
 StopReason Cpu::run(uint64_t max_instructions) {
   if (attention_ & kAttentionPanicked) return StopReason::kGuestPanic;
+  code_written_ = false;  // left over from debugger or loader writes
   const uint64_t until = state_.icount + max_instructions;
   StopReason reason;
   for (;;) {

@@ -11,11 +11,11 @@ namespace {
 using Debug = CpuFixture;
 
 constexpr uint16_t kNop = 0x2C00;
-constexpr uint16_t kAddw1R1 = 0x3211;                // addw $1, r1
-constexpr uint16_t kBr = 0x18E0;                     // br disp16 (2 words)
-constexpr uint16_t kStorwR2Abs = 0xC920;             // storw r2, abs20 (low 16 bits follow)
-constexpr uint16_t kLoadwAbsR3 = 0x8930;             // loadw abs20, r3
-constexpr uint16_t kStordR4Abs = 0xC740;             // stord (r5,r4), abs20
+constexpr uint16_t kAddw1R1 = 0x3211;     // addw $1, r1
+constexpr uint16_t kBr = 0x18E0;          // br disp16 (2 words)
+constexpr uint16_t kStorwR2Abs = 0xC920;  // storw r2, abs20 (low 16 bits follow)
+constexpr uint16_t kLoadwAbsR3 = 0x8930;  // loadw abs20, r3
+constexpr uint16_t kStordR4Abs = 0xC740;  // stord (r5,r4), abs20
 constexpr uint32_t kData = 0x2000;
 
 /// Places `words` at kCode and points PC there without running.
@@ -92,8 +92,8 @@ TEST_F(Debug, ResumeArmingIsForgottenWhenPcMoves) {
   load(*this, {kAddw1R1, kBr, 0xFFFF});
   ASSERT_TRUE(cpu.set_breakpoint(kCode).ok());
   EXPECT_EQ(cpu.run(10), StopReason::kBreakpoint);
-  cpu.state().pc = kCode + 2;  // the debugger moves PC away ...
-  EXPECT_EQ(cpu.run(1), StopReason::kBudget);  // br *-2 back to the breakpoint
+  cpu.state().pc = kCode + 2;                       // the debugger moves PC away ...
+  EXPECT_EQ(cpu.run(1), StopReason::kBudget);       // br *-2 back to the breakpoint
   EXPECT_EQ(cpu.run(10), StopReason::kBreakpoint);  // ... so it stops there again
   EXPECT_EQ(r(1), 0u);
 }

@@ -71,7 +71,8 @@ class TraitFixture : public ::testing::Test {
     cpu.reset(kCode);
     CpuState& s = cpu.state();
     // Small values, zero half of the time (beq0/bne0 both ways).
-    for (unsigned i = 0; i < 12; ++i) s.r[i] = (rng() & 1) ? 0 : static_cast<uint32_t>(rng() & 0x0F);
+    for (unsigned i = 0; i < 12; ++i)
+      s.r[i] = (rng() & 1) ? 0 : static_cast<uint32_t>(rng() & 0x0F);
     s.r[12] = 0x1000 + static_cast<uint32_t>(rng() & 0xFE);
     s.r[13] = 0x2000 + static_cast<uint32_t>(rng() & 0xFE);
     s.r[kRegRa] = 0x1800;
@@ -157,9 +158,9 @@ TEST_F(TraitFixture, ColumnsMatchWhatTheHandlersDo) {
                                   super.cfg_before != super.cfg_after;
       if (control_effect) saw_control_effect = true;
       if (!super.exception && control_effect) {
-        EXPECT_TRUE(entry.ends_block()) << what << " changed control state: pc 0x" << std::hex
-                                        << super.pc << " psr " << super.psr_before << "->"
-                                        << super.psr_after;
+        EXPECT_TRUE(entry.ends_block())
+            << what << " changed control state: pc 0x" << std::hex << super.pc << " psr "
+            << super.psr_before << "->" << super.psr_after;
       }
 
       // Memory access kind, width and stack, from the recorded accesses of
@@ -178,8 +179,8 @@ TEST_F(TraitFixture, ColumnsMatchWhatTheHandlersDo) {
         if (entry.stack_access()) {
           const bool near_sp = a.address + 64 >= kSp && a.address < kSp + 64;
           const bool near_isp = a.address >= kIsp && a.address < kIsp + 6;
-          EXPECT_TRUE(near_sp || near_isp) << what << " stack access at 0x" << std::hex
-                                           << a.address;
+          EXPECT_TRUE(near_sp || near_isp)
+              << what << " stack access at 0x" << std::hex << a.address;
         }
       }
     }
@@ -189,11 +190,14 @@ TEST_F(TraitFixture, ColumnsMatchWhatTheHandlersDo) {
     if (!entry.privileged()) {
       EXPECT_TRUE(saw_user_without_und) << what << " always raised UND in user mode";
     }
-    if (may_load) EXPECT_TRUE(saw_load) << what << " is marked as loading but never read";
-    if (may_store) EXPECT_TRUE(saw_store) << what << " is marked as storing but never wrote";
+    if (may_load) {
+      EXPECT_TRUE(saw_load) << what << " is marked as loading but never read";
+    }
+    if (may_store) {
+      EXPECT_TRUE(saw_store) << what << " is marked as storing but never wrote";
+    }
     if (access != isa::MemoryAccess::kNone) {
-      EXPECT_TRUE(saw_width) << what << " never made a " << entry.access_bytes()
-                             << "-byte access";
+      EXPECT_TRUE(saw_width) << what << " never made a " << entry.access_bytes() << "-byte access";
     } else {
       EXPECT_EQ(entry.access_bytes(), 0u) << what;
     }
@@ -222,7 +226,9 @@ TEST(IsaTraits, WidthIsSetExactlyForMemoryInstructions) {
     EXPECT_EQ(memory, width != 0) << isa::mnemonic_name(entry.mnemonic);
     EXPECT_TRUE(width == 0 || width == 1 || width == 2 || width == 4)
         << isa::mnemonic_name(entry.mnemonic);
-    if (entry.stack_access()) EXPECT_TRUE(memory) << isa::mnemonic_name(entry.mnemonic);
+    if (entry.stack_access()) {
+      EXPECT_TRUE(memory) << isa::mnemonic_name(entry.mnemonic);
+    }
   }
 }
 

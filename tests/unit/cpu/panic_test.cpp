@@ -132,7 +132,7 @@ TEST_F(SvcRetry, RetryBlocksWithPcAtTheExcpAndRunsItAgainLater) {
   EXPECT_EQ(cpu.state().pc, kCode + 2);
   EXPECT_EQ(cpu.instruction_count(), 1u);  // the excp did not retire
   EXPECT_EQ(r(1), 1u);
-  EXPECT_EQ(cpu.state().isp, kIsp);  // no trap
+  EXPECT_EQ(cpu.state().isp, kIsp);               // no trap
   EXPECT_EQ(cpu.run(100), StopReason::kBlocked);  // still not ready
   EXPECT_EQ(cpu.instruction_count(), 1u);
   ready = true;

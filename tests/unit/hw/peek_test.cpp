@@ -89,10 +89,10 @@ TEST_F(PeekSpace, IsRamOnlyForRam) {
   EXPECT_TRUE(space.is_ram(0x0, 0x2000));
   EXPECT_TRUE(space.is_ram(0x1FFA, 6));
   EXPECT_TRUE(space.is_ram(0x5000, 0));
-  EXPECT_FALSE(space.is_ram(0x1FFC, 6));  // runs past the end of RAM
-  EXPECT_FALSE(space.is_ram(0x10000, 2));  // ROM
-  EXPECT_FALSE(space.is_ram(0x20000, 2));  // device
-  EXPECT_FALSE(space.is_ram(0x5000, 2));   // unmapped
+  EXPECT_FALSE(space.is_ram(0x1FFC, 6));    // runs past the end of RAM
+  EXPECT_FALSE(space.is_ram(0x10000, 2));   // ROM
+  EXPECT_FALSE(space.is_ram(0x20000, 2));   // device
+  EXPECT_FALSE(space.is_ram(0x5000, 2));    // unmapped
   EXPECT_FALSE(space.is_ram(0xFFFFFE, 4));  // past 24 bits
 }
 
@@ -241,8 +241,7 @@ TEST_F(VirtPeek, UartDataPeekDoesNotPop) {
   serial0.type(typed);
   EXPECT_EQ(peek(kUart0Base + kUartData, AccessSize::kByte), uint32_t{'x'});
   EXPECT_EQ(peek(kUart0Base + kUartData, AccessSize::kByte), uint32_t{'x'});
-  EXPECT_EQ((peek(kUart0Base + kUartStatus) >> kUartStatusRxLevelShift) & kUartStatusLevelMask,
-            2u);
+  EXPECT_EQ((peek(kUart0Base + kUartStatus) >> kUartStatusRxLevelShift) & kUartStatusLevelMask, 2u);
   EXPECT_EQ(read(kUart0Base + kUartData) & 0xFF, uint32_t{'x'});  // the guest pops
   EXPECT_EQ(peek(kUart0Base + kUartData, AccessSize::kByte), uint32_t{'y'});
 }
