@@ -125,9 +125,9 @@ void Cpu::set_pair_slow(unsigned code, uint32_t value) {
 
 // ---- Slow paths of data access.
 
-bool Cpu::slow_read(uint32_t address, AccessSize size, uint32_t* value) {
+Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size) {
   const auto bytes = static_cast<uint32_t>(size);
-  if (address > kAddressMask || address + bytes - 1 > kAddressMask) return false;
+  if (address > kAddressMask || address + bytes - 1 > kAddressMask) return {0, false};
   const uint32_t offset = address & (kPageSize - 1);
   if (!watchpoints_.empty()) [[unlikely]] {
     check_watchpoints(address, bytes, WatchKind::kRead);
@@ -137,21 +137,20 @@ bool Cpu::slow_read(uint32_t address, AccessSize size, uint32_t* value) {
     uint32_t result = 0;
     for (uint32_t i = 0; i < bytes; ++i) {
       uint32_t byte;
-      if (!read8(address + i, &byte)) return false;
+      if (!read8(address + i, &byte)) return {0, false};
       result |= byte << (8 * i);
     }
-    *value = result;
-    return true;
+    return {result, true};
   }
-  if (bus_.read_slow(address, size, value) == BusStatus::kOk) return true;
-  if (model_ == CpuModel::kCr16cPlus) return false;
+  uint32_t value = 0;
+  if (bus_.read_slow(address, size, &value) == BusStatus::kOk) return {value, true};
+  if (model_ == CpuModel::kCr16cPlus) return {0, false};
   // The CR16C core bus has no error response: the read returns 0.
   if (log_enabled(LogCategory::kGuestErrors)) {
     log_printf(LogCategory::kGuestErrors, "cpu: bus error reading %u bytes at 0x%06x (pc 0x%06x)",
                bytes, address, state_.pc);
   }
-  *value = 0;
-  return true;
+  return {0, true};
 }
 
 bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value) {

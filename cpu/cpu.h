@@ -333,7 +333,14 @@ class Cpu : public CodeWriteListener, public Stateful {
 
   uint32_t pair_slow(unsigned code) const;
   void set_pair_slow(unsigned code, uint32_t value);
-  bool slow_read(uint32_t address, AccessSize size, uint32_t* value);
+  /// A slow-path read's value and whether it succeeded, returned in
+  /// registers: no local of a handler has its address taken, so the
+  /// optimiser can still turn the handler's call of the next one into a jump.
+  struct SlowRead {
+    uint32_t value;
+    bool ok;
+  };
+  SlowRead slow_read(uint32_t address, AccessSize size);
   bool slow_write(uint32_t address, AccessSize size, uint32_t value);
   bool interrupt_deliverable() const {
     return irq_line_ && (state_.psr & (psr::kE | psr::kI)) == (psr::kE | psr::kI);
@@ -390,7 +397,9 @@ inline bool Cpu::read8(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kByte, value);
+  const SlowRead slow = slow_read(address, AccessSize::kByte);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::read16(uint32_t address, uint32_t* value) {
@@ -404,7 +413,9 @@ inline bool Cpu::read16(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kWord, value);
+  const SlowRead slow = slow_read(address, AccessSize::kWord);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::read32(uint32_t address, uint32_t* value) {
@@ -416,7 +427,9 @@ inline bool Cpu::read32(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kDword, value);
+  const SlowRead slow = slow_read(address, AccessSize::kDword);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::write8(uint32_t address, uint32_t value) {

@@ -169,6 +169,34 @@ TEST_F(Engine, LongChainOfTakenBranchesRunsOnASmallStack) {
   EXPECT_EQ(r(1), (2 * kBlocks) & 0xFFFF);
 }
 
+TEST_F(Engine, LongRunOfMemoryInstructionsRunsOnASmallStack) {
+  // Loads and stores keep their tail calls too (a handler whose local has
+  // its address taken by an out-of-line call would lose it on GCC).
+  constexpr uint32_t kStart = 0x30000;
+  constexpr uint32_t kCount = 20480;
+  std::vector<uint16_t> words;
+  for (uint32_t i = 0; i < kCount / 2; ++i) {
+    words.insert(words.end(), {0x9020, 0xD020});  // loadw 0(r1,r0), r2 ; storw r2, 0(r1,r0)
+  }
+  words.insert(words.end(), {0x18E0, 0x0000});
+  bus.load_words(kStart, words);
+  bus.poke16(0x3000, 0x4321);
+  cpu.flush_code_cache();
+  r(0) = 0x3000;
+  r(1) = 0;
+  StopReason reason = StopReason::kHalted;
+  run_on_small_stack(kSmallStack, [&] {
+    for (int pass = 0; pass < 2; ++pass) {
+      cpu.state().pc = kStart;
+      reason = cpu.run(kCount);
+    }
+  });
+  EXPECT_EQ(reason, StopReason::kBudget);
+  EXPECT_EQ(cpu.instruction_count(), 2u * kCount);
+  EXPECT_EQ(r(2), 0x4321u);
+  EXPECT_EQ(bus.peek16(0x3000), 0x4321);
+}
+
 TEST_F(Engine, ReportsTheDispatchStrategyOfThisBuild) {
   // Documents which path this build exercises (the trampoline exists for
   // GCC without optimisation).
