@@ -19,7 +19,9 @@ struct Op;
 /// block by tail-calling the next Op's handler (threaded dispatch), so the
 /// first handler of a block runs the whole block. The handler that leaves the
 /// block (branch, trap, state change, or the terminator Op) sets the PC and
-/// Cpu's last-op marker (Cpu::exit_to) and returns nullptr.
+/// returns the last Op that retired; that return value travels back through
+/// the chain of tail calls to the interpreter, which counts the block's
+/// retired instructions from it (exec.h has the helpers).
 using OpHandler = const Op* (*)(Cpu& cpu, const Op* op);
 
 /// One predecoded instruction. Field meaning depends on the handler; see

@@ -1,9 +1,10 @@
-// Cpu: construction, reset, the run loop over predecoded blocks, register
-// pairs and the slow paths of guest-memory access.
+// Cpu: construction, reset, the run loop (which hands execution to the
+// engine), register pairs and the slow paths of guest-memory access.
 #include "cpu/cpu.h"
 
 #include <string>
 
+#include "cpu/interpreter.h"
 #include "util/log.h"
 
 namespace cr16 {
@@ -18,7 +19,30 @@ const char* cpu_model_name(CpuModel model) {
   return model == CpuModel::kCr16c ? "cr16c" : "cr16cplus";
 }
 
-Cpu::Cpu(Bus& bus, CpuModel model) : bus_(bus), model_(model) {
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::kBudget:
+      return "budget";
+    case StopReason::kHalted:
+      return "halted";
+    case StopReason::kExitRequested:
+      return "exit-requested";
+    case StopReason::kBreakpoint:
+      return "breakpoint";
+    case StopReason::kWatchpoint:
+      return "watchpoint";
+    case StopReason::kStep:
+      return "step";
+    case StopReason::kBlocked:
+      return "blocked";
+    case StopReason::kGuestPanic:
+      return "guest-panic";
+  }
+  return "?";
+}
+
+Cpu::Cpu(Bus& bus, CpuModel model)
+    : bus_(bus), model_(model), engine_(std::make_unique<Interpreter>(*this)) {
   bus_.set_code_write_listener(this);
 }
 
@@ -41,7 +65,24 @@ void Cpu::reset(uint32_t reset_pc) {
   state_.halted = 0;
   state_.events_pending = 0;
   code_written_ = false;
+  attention_ = 0;
+  panic_message_.clear();
+  resume_armed_ = false;
   flush_code_cache();
+}
+
+void Cpu::state_loaded() {
+  code_written_ = false;
+  attention_ = 0;
+  panic_message_.clear();
+  resume_armed_ = false;
+  stop_ = DebugStop{};
+  engine_->flush();
+}
+
+void Cpu::set_engine(std::unique_ptr<ExecutionEngine> engine) {
+  engine_ = std::move(engine);
+  engine_->flush();
 }
 
 void Cpu::set_psr(uint16_t value) {
@@ -84,36 +125,41 @@ void Cpu::set_pair_slow(unsigned code, uint32_t value) {
 
 // ---- Slow paths of data access.
 
-bool Cpu::slow_read(uint32_t address, AccessSize size, uint32_t* value) {
+Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size) {
   const auto bytes = static_cast<uint32_t>(size);
-  if (address > kAddressMask || address + bytes - 1 > kAddressMask) return false;
+  if (address > kAddressMask || address + bytes - 1 > kAddressMask) return {0, false};
   const uint32_t offset = address & (kPageSize - 1);
+  if (!watchpoints_.empty()) [[unlikely]] {
+    check_watchpoints(address, bytes, WatchKind::kRead);
+  }
   if (bytes > 1 && offset + bytes > kPageSize) {
     // Straddles a page: byte by byte, little-endian.
     uint32_t result = 0;
     for (uint32_t i = 0; i < bytes; ++i) {
       uint32_t byte;
-      if (!read8(address + i, &byte)) return false;
+      if (!read8(address + i, &byte)) return {0, false};
       result |= byte << (8 * i);
     }
-    *value = result;
-    return true;
+    return {result, true};
   }
-  if (bus_.read_slow(address, size, value) == BusStatus::kOk) return true;
-  if (model_ == CpuModel::kCr16cPlus) return false;
+  uint32_t value = 0;
+  if (bus_.read_slow(address, size, &value) == BusStatus::kOk) return {value, true};
+  if (model_ == CpuModel::kCr16cPlus) return {0, false};
   // The CR16C core bus has no error response: the read returns 0.
   if (log_enabled(LogCategory::kGuestErrors)) {
     log_printf(LogCategory::kGuestErrors, "cpu: bus error reading %u bytes at 0x%06x (pc 0x%06x)",
                bytes, address, state_.pc);
   }
-  *value = 0;
-  return true;
+  return {0, true};
 }
 
 bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value) {
   const auto bytes = static_cast<uint32_t>(size);
   if (address > kAddressMask || address + bytes - 1 > kAddressMask) return false;
   const uint32_t offset = address & (kPageSize - 1);
+  if (!watchpoints_.empty()) [[unlikely]] {
+    check_watchpoints(address, bytes, WatchKind::kWrite);
+  }
   if (bytes > 1 && offset + bytes > kPageSize) {
     for (uint32_t i = 0; i < bytes; ++i) {
       if (!write8(address + i, (value >> (8 * i)) & 0xFFu)) return false;
@@ -142,139 +188,91 @@ bool Cpu::fetch_word(uint32_t address, uint16_t* word) {
   return true;
 }
 
-// ---- Guest memory for loaders and monitors.
-
-Expected<uint32_t> Cpu::debug_read(uint32_t address, AccessSize size) {
-  uint32_t value = 0;
-  bool ok = false;
-  switch (size) {
-    case AccessSize::kByte:
-      ok = read8(address, &value);
-      break;
-    case AccessSize::kWord:
-      ok = read16(address, &value);
-      break;
-    case AccessSize::kDword:
-      ok = read32(address, &value);
-      break;
-  }
-  if (!ok) {
-    char text[96];
-    std::snprintf(text, sizeof text, "cannot read %u bytes at guest address 0x%x",
-                  static_cast<unsigned>(size), address);
-    return Error(text);
-  }
-  return value;
-}
-
-Error Cpu::debug_write(uint32_t address, AccessSize size, uint32_t value) {
-  bool ok = false;
-  switch (size) {
-    case AccessSize::kByte:
-      ok = write8(address, value);
-      break;
-    case AccessSize::kWord:
-      ok = write16(address, value);
-      break;
-    case AccessSize::kDword:
-      ok = write32(address, value);
-      break;
-  }
-  if (!ok) {
-    char text[96];
-    std::snprintf(text, sizeof text, "cannot write %u bytes at guest address 0x%x",
-                  static_cast<unsigned>(size), address);
-    return Error(text);
-  }
-  return Error();
-}
-
-Error Cpu::debug_write_block(uint32_t address, const uint8_t* data, size_t length) {
-  for (size_t i = 0; i < length; ++i) {
-    Error error = debug_write(address + static_cast<uint32_t>(i), AccessSize::kByte, data[i]);
-    if (!error.ok()) return error;
-  }
-  return Error();
-}
-
-Error Cpu::debug_read_block(uint32_t address, uint8_t* data, size_t length) {
-  for (size_t i = 0; i < length; ++i) {
-    Expected<uint32_t> byte = debug_read(address + static_cast<uint32_t>(i), AccessSize::kByte);
-    if (!byte) return byte.error();
-    data[i] = static_cast<uint8_t>(*byte);
-  }
-  return Error();
-}
-
-void Cpu::flush_code_cache() {
-  cache_.flush();
-  step_cache_.flush();
-}
-
 void Cpu::code_page_written(uint32_t page_index) {
-  cache_.invalidate_page(page_index);
-  step_cache_.invalidate_page(page_index);
+  engine_->invalidate_page(page_index);
   code_written_ = true;
 }
 
 // ---- The run loop.
 
-Block* Cpu::block_at(BlockCache& cache, uint32_t pc) {
-  if (Block* block = cache.find(pc)) return block;
-  if (cache.full()) cache.flush();
-  return translate(cache, pc);
-}
-
-void Cpu::step_one() {
-  Block* block = block_at(step_cache_, state_.pc);
-  if (!block) {
-    ++icount_;  // the fetch fault counts as a step so run() always progresses
-    return;
+bool Cpu::take_stop(StopReason* reason) {
+  if (attention_ & kAttentionPanicked) {
+    *reason = StopReason::kGuestPanic;
+    return true;
   }
-  // Trace: P := T at the start of every instruction (PRM 4.1.1).
-  if (state_.psr & psr::kT) {
-    state_.psr |= psr::kP;
-  } else {
-    state_.psr &= static_cast<uint16_t>(~psr::kP);
+  if (attention_ & kAttentionBlocked) {
+    attention_ &= static_cast<uint8_t>(~kAttentionBlocked);
+    *reason = StopReason::kBlocked;
+    return true;
   }
-  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) trace_block(*block);
-  block->ops->handler(*this, block->ops);  // one instruction, then the terminator
-  ++icount_;
+  if (attention_ & kAttentionWatchpoint) {
+    attention_ &= static_cast<uint8_t>(~kAttentionWatchpoint);
+    stop_.reason = StopReason::kWatchpoint;
+    stop_.pc = state_.pc;
+    *reason = StopReason::kWatchpoint;
+    return true;
+  }
+  return false;
 }
 
 StopReason Cpu::run(uint64_t max_instructions) {
-  const uint64_t end = icount_ + max_instructions;
-  end_ = end;
+  if (attention_ & kAttentionPanicked) return StopReason::kGuestPanic;
+  code_written_ = false;  // left over from debugger or loader writes
+  const uint64_t until = state_.icount + max_instructions;
+  StopReason reason;
   for (;;) {
     if (exit_requested_.load(std::memory_order_relaxed)) [[unlikely]] {
       exit_requested_.store(false, std::memory_order_relaxed);
       return StopReason::kExitRequested;
     }
-    if (state_.events_pending || state_.halted || interrupt_deliverable() || (state_.psr & psr::kP))
-        [[unlikely]] {
+    if (events_need_checking()) [[unlikely]] {
       check_events();
+      if (attention_ && take_stop(&reason)) return reason;
       if (state_.halted) return StopReason::kHalted;
     }
-    if (icount_ >= end) return StopReason::kBudget;
-    Block* block = block_at(cache_, state_.pc);
-    if (!block) [[unlikely]] {
-      ++icount_;
-      continue;
+    if (state_.icount >= until) return StopReason::kBudget;
+    if (!breakpoints_.empty()) [[unlikely]] {
+      if (resume_armed_ && resume_pc_ != state_.pc) resume_armed_ = false;
+      if (breakpoint_lookup(state_.pc)) {
+        if (!resume_armed_) {
+          // Stop before the instruction; the next run() steps over it.
+          resume_armed_ = true;
+          resume_pc_ = state_.pc;
+          stop_ = DebugStop{};
+          stop_.reason = StopReason::kBreakpoint;
+          stop_.pc = state_.pc;
+          stop_.address = state_.pc;
+          return StopReason::kBreakpoint;
+        }
+        resume_armed_ = false;
+        engine_->run(state_.icount + 1);
+        if (attention_ && take_stop(&reason)) return reason;
+        continue;
+      }
     }
-    if (block->instruction_count > end - icount_ || (state_.psr & (psr::kT | psr::kP)))
-        [[unlikely]] {
-      step_one();
-      continue;
+    engine_->run(until);
+    if (attention_) [[unlikely]] {
+      if (take_stop(&reason)) return reason;
     }
-    const bool tracing = log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu);
-    if (tracing) [[unlikely]]
-      trace_block(*block);
-    chain_budget_ = tracing ? 0 : kMaxChain;  // chained blocks would bypass the trace
-    enter_block(block);
-    block->ops->handler(*this, block->ops);  // runs the block (threaded, maybe chained)
-    settle_block_count();
-    chain_budget_ = 0;
   }
+}
+
+StopReason Cpu::step(StepEvents events) {
+  if (attention_ & kAttentionPanicked) return StopReason::kGuestPanic;
+  StopReason reason;
+  if (events == StepEvents::kDeliver && events_need_checking()) {
+    check_events();
+    if (attention_ && take_stop(&reason)) return reason;
+  }
+  if (state_.halted) return StopReason::kHalted;
+  resume_armed_ = false;
+  engine_->run(state_.icount + 1);
+  if (attention_ && take_stop(&reason)) return reason;
+  stop_ = DebugStop{};
+  stop_.reason = StopReason::kStep;
+  stop_.pc = state_.pc;
+  stop_.address = state_.pc;
+  return StopReason::kStep;
 }
 
 }  // namespace cr16

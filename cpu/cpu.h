@@ -1,5 +1,8 @@
-// The CR16C/C+ execution core: architectural state, the run loop over
-// predecoded blocks, exceptions and interrupts, and guest-memory helpers.
+// The CR16C/C+ architectural core: state, exceptions and interrupts, the
+// memory paths with their faults, the debugger's view (side-effect-free
+// reads, breakpoints, watchpoints, single step) and the run loop that hands
+// instruction execution to an ExecutionEngine (cpu/engine.h; the
+// predecoded-block interpreter by default).
 //
 // Threading: a Cpu belongs to the machine thread. Only request_exit() may be
 // called from another thread or a signal handler.
@@ -7,14 +10,18 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
-#include "cpu/block_cache.h"
 #include "cpu/bus.h"
+#include "cpu/engine.h"
 #include "cpu/state.h"
 #include "util/error.h"
+#include "util/state.h"
 
 namespace cr16 {
 
@@ -28,11 +35,49 @@ Expected<CpuModel> parse_cpu_model(std::string_view name);
 /// The -cpu name of a model.
 const char* cpu_model_name(CpuModel model);
 
-/// Why Cpu::run() returned.
+/// Why Cpu::run() or Cpu::step() returned.
 enum class StopReason : uint8_t {
   kBudget,         // executed the requested number of instructions
   kHalted,         // sleeping in wait/eiwait until an interrupt
   kExitRequested,  // request_exit() was called
+  kBreakpoint,     // PC reached a breakpoint; the instruction there has not run
+  kWatchpoint,     // an instruction accessed a watched range (it has completed)
+  kStep,           // step() executed its instruction
+  kBlocked,        // the SVC hook answered kRetry: PC is at the excp, run again later
+  kGuestPanic,     // an exception could not be taken; stopped until reset (panic_message())
+};
+
+/// A short name for a stop reason ("breakpoint", "guest-panic", ...).
+const char* stop_reason_name(StopReason reason);
+
+/// What the SVC hook did with an `excp svc`.
+enum class SvcResult : uint8_t {
+  kHandled,     // done (semihosting): execution continues after the excp
+  kNotHandled,  // take the SVC trap as the hardware would
+  kRetry,       // cannot complete now (a host fd is not ready): PC stays at the
+                // excp, run() returns kBlocked, the next run() executes it again
+};
+
+/// Kinds of watchpoint (and of the access that hit one).
+enum class WatchKind : uint8_t { kRead = 1, kWrite = 2, kAccess = 3 };
+
+/// Whether Cpu::step() takes pending events before its instruction.
+enum class StepEvents : uint8_t {
+  kDeliver,  // as the hardware would: a pending interrupt is entered first
+  kHold,     // events stay pending; the instruction at PC executes
+};
+
+/// What the last breakpoint, watchpoint or step stop was about.
+struct DebugStop {
+  StopReason reason = StopReason::kBudget;
+  uint32_t pc = 0;  // PC at the stop
+  /// kBreakpoint: the breakpoint address. kWatchpoint: the start of the
+  /// watched range that was hit (what a gdb stop reply names).
+  uint32_t address = 0;
+  uint32_t access_address = 0;              // kWatchpoint: first byte of the access
+  uint8_t access_bytes = 0;                 // kWatchpoint: width of the access
+  WatchKind access = WatchKind::kRead;      // kWatchpoint: kRead or kWrite
+  WatchKind watch_kind = WatchKind::kRead;  // kWatchpoint: the kind of the watchpoint hit
 };
 
 /// Exception vector numbers (PRM table 3-1).
@@ -54,10 +99,10 @@ inline constexpr uint8_t kFirstMaskable = 16;
 /// learn its vector; the ICU answers it.
 inline constexpr uint32_t kInterruptAcknowledgeAddress = 0xFFFE00;
 
-class Cpu : public CodeWriteListener {
+class Cpu : public CodeWriteListener, public Stateful {
  public:
-  /// The CPU keeps a reference to `bus` (which must outlive it) and registers
-  /// itself as the bus's code-write listener.
+  /// The CPU keeps a reference to `bus` (which must outlive it), registers
+  /// itself as the bus's code-write listener and runs on the interpreter.
   Cpu(Bus& bus, CpuModel model);
   ~Cpu() override;
   Cpu(const Cpu&) = delete;
@@ -65,19 +110,22 @@ class Cpu : public CodeWriteListener {
 
   /// PRM 3.5 reset: R0 = old PC[16:1], R1 = old PC[23:17], R2 = old PSR;
   /// PSR = 0x0200, CFG = 0, DBS/DCR cleared, PC = reset_pc (board-chosen).
-  /// Drops all predecoded blocks and a pending NMI; leaves the wait state.
+  /// Drops all translations and a pending NMI; leaves the wait state and a
+  /// guest panic. icount, breakpoints and watchpoints are kept.
   void reset(uint32_t reset_pc);
 
   /// Executes up to max_instructions instructions. Returns early when the CPU
   /// goes to sleep (wait/eiwait; a later run() after an interrupt request
-  /// resumes) or when request_exit() was called.
+  /// resumes), request_exit() was called, a breakpoint or watchpoint hit,
+  /// the SVC hook asked to retry (kBlocked), or an exception could not be
+  /// taken (kGuestPanic; every later run() returns it until reset()).
   StopReason run(uint64_t max_instructions);
 
   /// Makes run() return at the next block boundary. Thread- and signal-safe.
   void request_exit() { exit_requested_.store(true, std::memory_order_relaxed); }
 
-  /// Instructions retired since construction (for -icount).
-  uint64_t instruction_count() const { return icount_; }
+  /// Instructions retired since construction (state().icount; for -icount).
+  uint64_t instruction_count() const { return state_.icount; }
 
   /// Level of the maskable interrupt request line (from the ICU).
   void set_irq_line(bool asserted) { irq_line_ = asserted; }
@@ -96,10 +144,9 @@ class Cpu : public CodeWriteListener {
   /// True while sleeping in wait/eiwait.
   bool halted() const { return state_.halted != 0; }
 
-  /// Called on `excp svc`. Return true when handled (semihosting): execution
-  /// continues after the excp instead of taking the SVC trap. The hook sees
-  /// state().pc = address of the excp instruction.
-  using SvcHook = std::function<bool(Cpu&)>;
+  /// Called on `excp svc` with state().pc = the address of the excp; says
+  /// what happened (SvcResult). Without a hook, SVC traps.
+  using SvcHook = std::function<SvcResult(Cpu&)>;
   void set_svc_hook(SvcHook hook) { svc_hook_ = std::move(hook); }
 
   CpuState& state() { return state_; }
@@ -109,38 +156,106 @@ class Cpu : public CodeWriteListener {
 
   /// Writes PSR with its side effects (stack-pointer bank switch on U).
   void set_psr(uint16_t value);
-  /// Writes CFG (drops predecoded blocks when SR changes).
+  /// Writes CFG (drops translations when SR changes).
   void set_cfg(uint16_t value);
 
-  // ---- Guest memory for loaders, semihosting and monitors. These go through
-  // the bus (fast pointers or slow path) without raising CPU exceptions.
-  /// Reads `size` bytes at `address`; errors on addresses past 24 bits or bus errors.
-  Expected<uint32_t> debug_read(uint32_t address, AccessSize size);
-  /// Writes `size` bytes at `address`; invalidates predecoded code as needed.
-  Error debug_write(uint32_t address, AccessSize size, uint32_t value);
-  /// Copies `length` bytes into guest memory (loaders).
-  Error debug_write_block(uint32_t address, const uint8_t* data, size_t length);
-  /// Copies `length` bytes out of guest memory.
-  Error debug_read_block(uint32_t address, uint8_t* data, size_t length);
+  /// True after an exception could not be taken (run() returns kGuestPanic
+  /// until reset()).
+  bool panicked() const { return (attention_ & kAttentionPanicked) != 0; }
+  /// One line naming why: vector, ISP, INTBASE, PC. Empty unless panicked().
+  const std::string& panic_message() const { return panic_message_; }
 
-  /// Drops every predecoded block (e.g. after a loader bypassed the bus).
-  void flush_code_cache();
-  /// Statistics of the block cache, for tests and -d.
-  const BlockCache& block_cache() const { return cache_; }
+  // ---- Debugger access (gdbstub, monitors, loaders, semihosting). None of
+  // these raises a CPU exception; errors are values. Machine thread, never
+  // from inside run().
+
+  /// Reads `size` bytes at `address` without side effects (Bus::peek): a
+  /// device register reads as the guest would see it, but nothing pops,
+  /// acknowledges or latches. Errors: past 24 bits, nothing there, or a
+  /// device that cannot be read without side effects.
+  Expected<uint32_t> debug_read(uint32_t address, AccessSize size);
+  /// Copies `length` bytes out of guest memory, side-effect free like
+  /// debug_read. On error `data` may be partly filled.
+  Error debug_read_block(uint32_t address, uint8_t* data, size_t length);
+  /// Writes `size` bytes at `address` as the guest would (a device register
+  /// write has its effect; ROM drops it), without triggering watchpoints;
+  /// translations of the page are dropped as needed.
+  Error debug_write(uint32_t address, AccessSize size, uint32_t value);
+  /// Copies `length` bytes into guest memory, like debug_write.
+  Error debug_write_block(uint32_t address, const uint8_t* data, size_t length);
+
+  /// Stops run() with kBreakpoint before executing the instruction at
+  /// `address` (even, below 16 MiB). Drops the translations of that page, so
+  /// no predecoded block runs past it. Setting one twice is harmless.
+  Error set_breakpoint(uint32_t address);
+  /// Removes a breakpoint; false when there was none at `address`.
+  bool clear_breakpoint(uint32_t address);
+  /// Removes every breakpoint.
+  void clear_breakpoints();
+  /// True when a breakpoint is set at `address`.
+  bool breakpoint_at(uint32_t address) const {
+    return !breakpoints_.empty() && breakpoint_lookup(address);
+  }
+
+  /// Stops run() with kWatchpoint right after an instruction whose data
+  /// access (of its own: not exception frames, not the debugger's or
+  /// semihosting's accesses) touches [address, address + length) the way
+  /// `kind` says. Sets the pages' Bus watch bits so RAM accesses reach the
+  /// CPU's slow path; while any watchpoint exists, translated blocks end
+  /// after every memory-accessing instruction (slower, debugging only).
+  Error set_watchpoint(uint32_t address, uint32_t length, WatchKind kind);
+  /// Removes the watchpoint set with exactly these arguments; false if none.
+  bool clear_watchpoint(uint32_t address, uint32_t length, WatchKind kind);
+  /// Removes every watchpoint.
+  void clear_watchpoints();
+  /// True while at least one watchpoint is set.
+  bool watchpoints_active() const { return !watchpoints_.empty(); }
+
+  /// Executes exactly one instruction (after entering a pending interrupt
+  /// first with StepEvents::kDeliver) and returns kStep; a breakpoint at PC
+  /// does not stop it. Returns kHalted without executing anything while
+  /// sleeping, kWatchpoint when the instruction hit a watchpoint, kBlocked
+  /// or kGuestPanic as run() does.
+  StopReason step(StepEvents events = StepEvents::kDeliver);
+  /// Details of the last kBreakpoint, kWatchpoint or kStep stop.
+  const DebugStop& last_stop() const { return stop_; }
+
+  // ---- The engine.
+
+  /// The engine that executes instructions (statistics, name).
+  ExecutionEngine& engine() { return *engine_; }
+  const ExecutionEngine& engine() const { return *engine_; }
+  /// Replaces the engine (a JIT in issue 13, test engines). The new engine
+  /// is created for this Cpu; every translation starts afresh.
+  void set_engine(std::unique_ptr<ExecutionEngine> engine);
+  /// Drops every translation (e.g. after a loader bypassed the bus).
+  void flush_code_cache() { engine_->flush(); }
+
+  // ---- Stateful: section "cpu" (cpu_state_description()).
+  const StateDescription& state_description() const override { return cpu_state_description(); }
+  void* state_data() override { return &state_; }
+  /// Drops translations and run-loop leftovers (a guest panic, a pending
+  /// debugger stop), so execution continues from the loaded state.
+  void state_loaded() override;
 
   // CodeWriteListener
   void code_page_written(uint32_t page_index) override;
 
-  // ======== Interpreter internals, used by the exec_*.cpp handlers ========
+  // ======== Services for execution engines (the interpreter's handlers;
+  // a JIT calls the same). Not for boards or front ends.
 
   /// Data accesses. Return false when the access faulted (address beyond 24
-  /// bits, or a bus error on CR16C+); the handler then calls fault_address().
+  /// bits, or a bus error on CR16C+); the engine then raises
+  /// raise_address_fault(). RAM goes through the bus's host pointers inline.
   bool read8(uint32_t address, uint32_t* value);
   bool read16(uint32_t address, uint32_t* value);
   bool read32(uint32_t address, uint32_t* value);
   bool write8(uint32_t address, uint32_t value);
   bool write16(uint32_t address, uint32_t value);
   bool write32(uint32_t address, uint32_t value);
+  /// Reads one instruction word for translation (never a data access: no
+  /// watchpoint sees it). False when nothing answers at `address`.
+  bool fetch_word(uint32_t address, uint16_t* word);
 
   /// 16-bit register view (codes 12..15 = low halves of r12, r13, ra, sp).
   uint32_t reg16(unsigned code) const { return state_.r[code] & 0xFFFFu; }
@@ -164,120 +279,115 @@ class Cpu : public CodeWriteListener {
     }
     set_pair_slow(code, value);
   }
-
-  /// Leaves the current block: PC := new_pc. Returns nullptr for the handler
-  /// to return.
-  const Op* exit_to(const Op* op, uint32_t new_pc) {
-    state_.pc = new_pc & kAddressMask;
-    last_op_ = op;
-    return nullptr;
-  }
-  /// Leaves the block like exit_to(), but when nothing needs the run loop's
-  /// attention (budget, interrupts, trace, chain depth) jumps straight into
-  /// the cached block at new_pc (block chaining). Used by branches.
-  const Op* continue_at(const Op* op, uint32_t new_pc) {
-    state_.pc = new_pc & kAddressMask;
-    last_op_ = op;
-    if (chain_budget_ == 0) return nullptr;
-    if ((state_.psr & (psr::kT | psr::kP)) || state_.events_pending || interrupt_deliverable()) {
-      return nullptr;
-    }
-    Block* next = cache_.find(state_.pc);
-    if (!next || next->instruction_count > end_ - icount_) return nullptr;
-    --chain_budget_;
-    settle_block_count();
-    enter_block(next);
-    return next->ops->handler(*this, next->ops);
-  }
-  /// Takes a trap raised by the instruction `op` (SVC, DVZ, FLG, BPT, UND):
-  /// the saved PC is the instruction itself.
-  const Op* trap(const Op* op, uint8_t vector);
-  /// IAD for a faulting data access of `op` (saved PC = next instruction).
-  const Op* fault_address(const Op* op);
-  /// Ends the block after a store when the store hit watched code.
-  const Op* after_store(const Op* op) {
-    if (code_written_) [[unlikely]] {
-      code_written_ = false;
-      return exit_to(op, op->pc + op->size);
-    }
-    ++op;
-    return op->handler(*this, op);
-  }
-  /// Runs the SVC hook for `op`; true when it handled the call.
-  bool call_svc_hook(const Op* op);
-  /// Enters wait (sleep until an interrupt); PC := next instruction.
-  const Op* enter_wait(const Op* op);
   /// True when privileged instructions must raise UND (user mode).
   bool user_mode() const { return (state_.psr & psr::kU) != 0; }
 
-  /// Enters exception `vector` with the given saved PC and PSR bits to clear.
-  /// Public for tests and the debugger; normal code uses trap().
+  /// True when the engine must return to the run loop at the next
+  /// instruction boundary: a latched event, a deliverable interrupt, a
+  /// trace trap, a debugger stop, a blocked SVC or a guest panic.
+  bool needs_run_loop() const {
+    return (state_.psr & (psr::kT | psr::kP)) || state_.events_pending || attention_ ||
+           interrupt_deliverable();
+  }
+  /// True (once) when a store since the last call hit a page holding
+  /// translated code: the engine must end its block after that store.
+  bool take_code_written() {
+    if (!code_written_) return false;
+    code_written_ = false;
+    return true;
+  }
+
+  /// Takes a trap raised by the instruction at `pc` (SVC, DVZ, FLG, BPT,
+  /// UND): the saved PC is the instruction itself.
+  void raise_trap(uint8_t vector, uint32_t pc);
+  /// IAD for a faulting data access of the instruction at `pc`; the saved PC
+  /// is `next_pc`, the following instruction.
+  void raise_address_fault(uint32_t pc, uint32_t next_pc);
+  /// IAD for an instruction fetch at `pc` that nothing answered.
+  void raise_fetch_fault(uint32_t pc);
+  /// Runs the SVC hook for the excp at `pc` (state().pc is set to it first).
+  /// kRetry also marks the CPU blocked: the engine must leave the excp
+  /// unretired with PC at it.
+  SvcResult call_svc_hook(uint32_t pc);
+  /// Enters wait (sleep until an interrupt): PC := next_pc.
+  void enter_wait(uint32_t next_pc);
+
+  /// Enters exception `vector` with the given saved PC and PSR bits to clear
+  /// (PRM 3.2-3.4). When the frame cannot be pushed (ISP would wrap below 0,
+  /// the frame is not RAM, a bus error) or the dispatch entry cannot be
+  /// read, the CPU panics instead (panicked()). Public for tests and the
+  /// debugger; engines use raise_trap()/raise_address_fault().
   void enter_exception(uint8_t vector, uint32_t saved_pc, uint16_t clear_bits);
 
  private:
+  struct Watchpoint {
+    uint32_t address;
+    uint32_t length;
+    WatchKind kind;
+  };
+  /// Bits of attention_: why the engine must return to the run loop beyond
+  /// the architectural reasons.
+  static constexpr uint8_t kAttentionPanicked = 1u << 0;
+  static constexpr uint8_t kAttentionWatchpoint = 1u << 1;
+  static constexpr uint8_t kAttentionBlocked = 1u << 2;
+
   uint32_t pair_slow(unsigned code) const;
   void set_pair_slow(unsigned code, uint32_t value);
-  bool slow_read(uint32_t address, AccessSize size, uint32_t* value);
+  /// A slow-path read's value and whether it succeeded, returned in
+  /// registers: no local of a handler has its address taken, so the
+  /// optimiser can still turn the handler's call of the next one into a jump.
+  struct SlowRead {
+    uint32_t value;
+    bool ok;
+  };
+  SlowRead slow_read(uint32_t address, AccessSize size);
   bool slow_write(uint32_t address, AccessSize size, uint32_t value);
-  bool fetch_word(uint32_t address, uint16_t* word);
+  bool interrupt_deliverable() const {
+    return irq_line_ && (state_.psr & (psr::kE | psr::kI)) == (psr::kE | psr::kI);
+  }
+  bool events_need_checking() const {
+    return state_.events_pending || state_.halted || interrupt_deliverable() ||
+           (state_.psr & psr::kP);
+  }
   /// Takes a pending DBG/NMI/maskable/ISE request or trace trap; true if one was taken.
   bool check_events();
   /// Clears EVENT in events_pending; true when it was latched.
   bool take_latched_event(uint8_t event);
   /// A dummy byte read that devices see as an acknowledge cycle.
   void acknowledge_cycle(uint32_t address);
-  bool interrupt_deliverable() const {
-    return irq_line_ && (state_.psr & (psr::kE | psr::kI)) == (psr::kE | psr::kI);
-  }
-  /// Returns the block starting at pc, translating it if needed; nullptr
-  /// when the first instruction cannot be fetched (IAD was taken).
-  Block* block_at(BlockCache& cache, uint32_t pc);
-  Block* translate(BlockCache& cache, uint32_t pc);
-  /// Executes exactly one instruction at state_.pc (trace mode, budget tail).
-  void step_one();
-  /// -d exec / -d cpu: one line per executed block (trace.cpp).
-  void trace_block(const Block& block);
-  /// -d in_asm: the instructions of a freshly translated block (trace.cpp).
-  void trace_translation(const Block& block);
+  /// Reads a dispatch-table entry: false on any bus error (both models).
+  bool read_dispatch_entry(uint32_t address, AccessSize size, uint32_t* value);
+  /// Stops the CPU: an exception could not be taken. `why` is printf-like.
+  void guest_panic(uint8_t vector, uint32_t saved_pc, const char* why, uint32_t address);
+  /// When attention_ names a reason to stop, clears it (except a panic) and
+  /// returns true with that reason in *reason.
+  bool take_stop(StopReason* reason);
 
-  /// Block accounting: entering a block counts all its instructions; when the
-  /// block is left, the ones after last_op_ are given back.
-  void enter_block(const Block* block) {
-    current_block_ = block;
-    icount_ += block->instruction_count;
-  }
-  void settle_block_count() {
-    icount_ -= current_block_->instruction_count -
-               static_cast<uint64_t>(last_op_ - current_block_->ops + 1);
-  }
-
-  /// Blocks chained without returning to the run loop, at most (bounds the
-  /// host stack when a compiler does not turn handler calls into jumps).
-  static constexpr unsigned kMaxChain = 256;
+  bool breakpoint_lookup(uint32_t address) const;
+  /// Checks a CPU data access against the watchpoints (slow path only).
+  void check_watchpoints(uint32_t address, unsigned bytes, WatchKind access);
+  /// Recomputes the Bus watch bits of the pages [first, last].
+  void update_page_watch(uint32_t first_page, uint32_t last_page);
 
   Bus& bus_;
   CpuModel model_;
   CpuState state_;
-  uint64_t icount_ = 0;
   std::atomic<bool> exit_requested_{false};
   bool irq_line_ = false;
   bool code_written_ = false;
-  const Op* last_op_ = nullptr;
-  const Block* current_block_ = nullptr;
-  uint64_t end_ = 0;           // icount at which run() must stop
-  unsigned chain_budget_ = 0;  // 0 outside the fast path (no chaining)
+  uint8_t attention_ = 0;
   SvcHook svc_hook_;
-  BlockCache cache_{14, 32768, 262144, BlockCache::kMaxBlockInstructions};
-  /// One-instruction blocks for single-stepping (trace mode, budget tails).
-  BlockCache step_cache_{12, 8192, 16384, 1};
+  std::unique_ptr<ExecutionEngine> engine_;
+  std::string panic_message_;
+  // Debugger state.
+  std::vector<uint32_t> breakpoints_;  // sorted, unique
+  std::vector<Watchpoint> watchpoints_;
+  bool resume_armed_ = false;  // the next run() steps over the breakpoint at resume_pc_
+  uint32_t resume_pc_ = 0;
+  DebugStop stop_;
 };
 
-}  // namespace cr16
-
 // ---- Inline fast paths for data accesses (RAM through host pointers).
-#include <cstring>
-
-namespace cr16 {
 
 inline bool Cpu::read8(uint32_t address, uint32_t* value) {
   const uint32_t page = address >> kPageBits;
@@ -287,7 +397,9 @@ inline bool Cpu::read8(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kByte, value);
+  const SlowRead slow = slow_read(address, AccessSize::kByte);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::read16(uint32_t address, uint32_t* value) {
@@ -301,7 +413,9 @@ inline bool Cpu::read16(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kWord, value);
+  const SlowRead slow = slow_read(address, AccessSize::kWord);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::read32(uint32_t address, uint32_t* value) {
@@ -313,7 +427,9 @@ inline bool Cpu::read32(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  return slow_read(address, AccessSize::kDword, value);
+  const SlowRead slow = slow_read(address, AccessSize::kDword);
+  *value = slow.value;
+  return slow.ok;
 }
 
 inline bool Cpu::write8(uint32_t address, uint32_t value) {

@@ -1,5 +1,9 @@
 // Exception entry (PRM 3.2-3.4): ISP frame, PSR bits cleared per exception,
-// the dispatch table at INTBASE, interrupt acknowledge, trace traps and wait.
+// the dispatch table at INTBASE, interrupt acknowledge, trace traps, wait,
+// the SVC hook, and the guest panic when an exception cannot be taken.
+#include <cstdio>
+#include <cstring>
+
 #include "cpu/cpu.h"
 #include "util/log.h"
 
@@ -40,32 +44,78 @@ const char* vector_name(uint8_t vector) {
 
 }  // namespace
 
+void Cpu::guest_panic(uint8_t vector, uint32_t saved_pc, const char* why, uint32_t address) {
+  char reason[96];
+  std::snprintf(reason, sizeof reason, why, address);
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "guest panic: cannot take exception %s (vector %u): %s (pc 0x%06x, isp 0x%06x, "
+                "intbase 0x%06x)",
+                vector_name(vector), vector, reason, saved_pc & kAddressMask, state_.isp,
+                state_.intbase);
+  panic_message_ = text;
+  attention_ |= kAttentionPanicked;
+  // Where the exception would have returned to: what a debugger shows.
+  state_.pc = saved_pc & kAddressMask;
+  if (log_enabled(LogCategory::kGuestErrors)) {
+    log_printf(LogCategory::kGuestErrors, "cpu: %s", text);
+  }
+}
+
+bool Cpu::read_dispatch_entry(uint32_t address, AccessSize size, uint32_t* value) {
+  const auto bytes = static_cast<uint32_t>(size);
+  if (address > kAddressMask - (bytes - 1)) return false;
+  const uint32_t offset = address & (kPageSize - 1);
+  if (offset + bytes <= kPageSize) {
+    if (const uint8_t* host = bus_.read_page[address >> kPageBits]) {
+      uint32_t v = 0;
+      std::memcpy(&v, host + offset, bytes);
+      *value = v;
+      return true;
+    }
+  }
+  // Unlike a data read on CR16C, a bus error here is never read as 0.
+  return bus_.read_slow(address, size, value) == BusStatus::kOk;
+}
+
 void Cpu::enter_exception(uint8_t vector, uint32_t saved_pc, uint16_t clear_bits) {
   uint16_t saved_psr = state_.psr;
   if (vector == vector::kTrc) saved_psr &= static_cast<uint16_t>(~psr::kP);
-  const uint32_t frame = (state_.isp - 6) & kEvenAddressMask;
-  const bool pushed =
-      write32(frame, (saved_pc & kAddressMask) >> 1) && write16(frame + 4, saved_psr);
+  const uint32_t isp = state_.isp & kEvenAddressMask;
+  if (isp < 6) {
+    guest_panic(vector, saved_pc, "the ISP would wrap below 0", isp);
+    return;
+  }
+  const uint32_t frame = isp - 6;
+  if (!bus_.is_ram(frame, 6)) {
+    guest_panic(vector, saved_pc, "the ISP frame at 0x%06x is not RAM", frame);
+    return;
+  }
+  if (!write32(frame, (saved_pc & kAddressMask) >> 1) || !write16(frame + 4, saved_psr)) {
+    guest_panic(vector, saved_pc, "the ISP frame at 0x%06x cannot be written", frame);
+    return;
+  }
+  const uint32_t base = state_.intbase & kEvenAddressMask;
+  uint32_t entry = 0;
+  uint32_t target;
+  if (state_.cfg & cfg::kEd) {
+    if (!read_dispatch_entry(base + 4u * vector, AccessSize::kDword, &entry)) {
+      guest_panic(vector, saved_pc, "its dispatch entry at 0x%06x cannot be read",
+                  base + 4u * vector);
+      return;
+    }
+    target = (entry << 1) & kAddressMask;
+  } else {
+    if (!read_dispatch_entry(base + 2u * vector, AccessSize::kWord, &entry)) {
+      guest_panic(vector, saved_pc, "its dispatch entry at 0x%06x cannot be read",
+                  base + 2u * vector);
+      return;
+    }
+    target = (entry << 1) & 0x1FFFEu;
+  }
   state_.isp = frame;
   set_psr(static_cast<uint16_t>(state_.psr & ~clear_bits));
   state_.halted = 0;
-
-  const uint32_t base = state_.intbase & kEvenAddressMask;
-  uint32_t entry = 0;
-  bool fetched;
-  uint32_t target;
-  if (state_.cfg & cfg::kEd) {
-    fetched = read32(base + 4u * vector, &entry);
-    target = (entry << 1) & kAddressMask;
-  } else {
-    fetched = read16(base + 2u * vector, &entry);
-    target = (entry << 1) & 0x1FFFEu;
-  }
-  if ((!pushed || !fetched) && log_enabled(LogCategory::kGuestErrors)) {
-    log_printf(LogCategory::kGuestErrors, "cpu: %s entry failed (%s) isp=0x%06x intbase=0x%06x",
-               vector_name(vector), pushed ? "dispatch table unreadable" : "ISP frame unwritable",
-               frame, base);
-  }
   if (log_enabled(LogCategory::kInt)) {
     log_printf(LogCategory::kInt,
                "cpu: exception %s (vector %u) saved pc=0x%06x psr=0x%04x -> handler 0x%06x",
@@ -74,30 +124,38 @@ void Cpu::enter_exception(uint8_t vector, uint32_t saved_pc, uint16_t clear_bits
   state_.pc = target;
 }
 
-const Op* Cpu::trap(const Op* op, uint8_t vector) {
-  enter_exception(vector, op->pc, kClearForTraps);
-  last_op_ = op;
-  return nullptr;
+void Cpu::raise_trap(uint8_t vector, uint32_t pc) {
+  enter_exception(vector, pc, kClearForTraps);
 }
 
-const Op* Cpu::fault_address(const Op* op) {
+void Cpu::raise_address_fault(uint32_t pc, uint32_t next_pc) {
   if (log_enabled(LogCategory::kGuestErrors)) {
-    log_printf(LogCategory::kGuestErrors, "cpu: illegal data address at pc 0x%06x", op->pc);
+    log_printf(LogCategory::kGuestErrors, "cpu: illegal data address at pc 0x%06x", pc);
   }
-  enter_exception(vector::kIad, op->pc + op->size, kClearForTraps);
-  last_op_ = op;
-  return nullptr;
+  enter_exception(vector::kIad, next_pc, kClearForTraps);
 }
 
-bool Cpu::call_svc_hook(const Op* op) {
-  if (!svc_hook_) return false;
-  state_.pc = op->pc;
-  return svc_hook_(*this);
+void Cpu::raise_fetch_fault(uint32_t pc) {
+  if (log_enabled(LogCategory::kGuestErrors)) {
+    log_printf(LogCategory::kGuestErrors, "cpu: instruction fetch failed at 0x%06x", pc);
+  }
+  enter_exception(vector::kIad, pc, kClearForTraps);
 }
 
-const Op* Cpu::enter_wait(const Op* op) {
+SvcResult Cpu::call_svc_hook(uint32_t pc) {
+  if (!svc_hook_) return SvcResult::kNotHandled;
+  state_.pc = pc;
+  const SvcResult result = svc_hook_(*this);
+  if (result == SvcResult::kRetry) {
+    state_.pc = pc;
+    attention_ |= kAttentionBlocked;
+  }
+  return result;
+}
+
+void Cpu::enter_wait(uint32_t next_pc) {
   state_.halted = 1;
-  return exit_to(op, op->pc + op->size);
+  state_.pc = next_pc & kAddressMask;
 }
 
 bool Cpu::take_latched_event(uint8_t event) {

@@ -10,6 +10,7 @@
 #include "cpu/block_cache.h"
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/interpreter.h"
 
 namespace cr16::exec {
 
@@ -30,11 +31,62 @@ bool select_multiple(const Decoded& d, Op& op);  // loadm/loadmp/storm/stormp
 bool select_processor(const Decoded& d, Op& op);  // lpr/lprd/spr/sprd
 bool select_misc(const Decoded& d, Op& op);       // excp, retx, di, ei, wait, eiwait, cinv, nop
 
+// ---- How a handler ends. Every handler returns the last Op that retired
+// (Interpreter's contract); the ones that continue do so with a tail call
+// marked CR16_MUSTTAIL (see interpreter.h).
+
 /// Continues with the next Op of the block (threaded dispatch: a tail call,
 /// so a block runs as a chain of jumps without returning to the run loop).
 inline const Op* next(Cpu& cpu, const Op* op) {
   ++op;
-  return op->handler(cpu, op);
+  CR16_MUSTTAIL return Interpreter::dispatch(cpu, op);
+}
+
+/// PC := target (24 bits). A handler that transfers control sets the PC,
+/// then leaves with chain() or exit_to().
+inline void set_pc(Cpu& cpu, uint32_t target) {
+  cpu.state().pc = target & kAddressMask;
+}
+
+/// Leaves the block after `op` and continues at state().pc, chaining into
+/// the next block when nothing needs the run loop (branches, jumps, calls,
+/// block fall-through).
+inline const Op* chain(Cpu& cpu, const Op* op) {
+  CR16_MUSTTAIL return Interpreter::chain(cpu, op);
+}
+
+/// Leaves the block after `op` with PC := new_pc, back to the run loop
+/// (instructions that change PSR, CFG or the run state).
+inline const Op* exit_to(Cpu& cpu, const Op* op, uint32_t new_pc) {
+  set_pc(cpu, new_pc);
+  return op;
+}
+
+/// After a store: ends the block when the store hit translated code, so
+/// self-modifying code takes effect on the very next instruction.
+inline const Op* after_store(Cpu& cpu, const Op* op) {
+  if (cpu.take_code_written()) [[unlikely]] {
+    return exit_to(cpu, op, op->pc + op->size);
+  }
+  CR16_MUSTTAIL return next(cpu, op);
+}
+
+/// The instruction `op` traps (SVC, DVZ, FLG, BPT, UND): saved PC = op's PC.
+inline const Op* trap(Cpu& cpu, const Op* op, uint8_t vector) {
+  cpu.raise_trap(vector, op->pc);
+  return op;
+}
+
+/// IAD for a faulting data access of `op` (saved PC = next instruction).
+inline const Op* fault_address(Cpu& cpu, const Op* op) {
+  cpu.raise_address_fault(op->pc, op->pc + op->size);
+  return op;
+}
+
+/// Enters wait (sleep until an interrupt); PC := next instruction.
+inline const Op* enter_wait(Cpu& cpu, const Op* op) {
+  cpu.enter_wait(op->pc + op->size);
+  return op;
 }
 
 /// Fills `op` (handler and operands) for one decoded instruction at `pc`.

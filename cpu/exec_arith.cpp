@@ -24,7 +24,7 @@ const Op* arith(Cpu& cpu, const Op* op) {
     if constexpr (kOp == ArithOp::kSubCarry) result = alu::sub<kBits>(dest, src, carry, &s.psr);
     set_reg<kBits, kFast>(cpu, op->a, result);
   }
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <ArithOp kOp, unsigned kBits>
@@ -55,7 +55,8 @@ struct CompareBranch {
       const Op* branch = op + 1;
       const uint32_t target = alu::condition(s.psr, branch->a) ? static_cast<uint32_t>(branch->imm)
                                                                : branch->pc + branch->size;
-      return cpu.continue_at(branch, target);
+      set_pc(cpu, target);
+      CR16_MUSTTAIL return chain(cpu, branch);
     }
   };
 };

@@ -19,16 +19,16 @@ struct MemoryBit {
       const uint32_t address = effective_address<kMode>(cpu, op);
       uint32_t value;
       if (!load<kBits>(cpu, address, &value)) [[unlikely]]
-        return cpu.fault_address(op);
+        return fault_address(cpu, op);
       const uint32_t bit = 1u << (op->imm2 & (kBits - 1));
       set_flag(cpu.state(), (value & bit) != 0);
       if constexpr (kOp == BitOp::kTest) {
-        return next(cpu, op);
+        CR16_MUSTTAIL return next(cpu, op);
       } else {
         value = kOp == BitOp::kSet ? (value | bit) : (value & ~bit);
         if (!store<kBits>(cpu, address, value)) [[unlikely]]
-          return cpu.fault_address(op);
-        return cpu.after_store(op);
+          return fault_address(cpu, op);
+        CR16_MUSTTAIL return after_store(cpu, op);
       }
     }
   };
@@ -40,7 +40,7 @@ const Op* test_register_bit(Cpu& cpu, const Op* op) {
       (kSource == SourceKind::kImmediate ? static_cast<uint32_t>(op->imm) : cpu.state().r[op->b]) &
       15u;
   set_flag(cpu.state(), (cpu.reg16(op->a) >> position) & 1u);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <BitOp kOp>

@@ -16,57 +16,59 @@ inline uint32_t next_pc(const Op* op) {
 // Op::imm = absolute target, Op::a = condition code.
 template <unsigned kCondition>
 const Op* branch(Cpu& cpu, const Op* op) {
-  if (alu::condition(cpu.state().psr, kCondition)) {
-    return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
-  }
-  return cpu.continue_at(op, next_pc(op));
+  set_pc(cpu, alu::condition(cpu.state().psr, kCondition) ? static_cast<uint32_t>(op->imm)
+                                                          : next_pc(op));
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 const Op* branch_always(Cpu& cpu, const Op* op) {
-  return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
+  set_pc(cpu, static_cast<uint32_t>(op->imm));
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 // beq0/bne0: Op::b = register, Op::imm = target.
 template <unsigned kBits, bool kIfZero>
 const Op* branch_on_zero(Cpu& cpu, const Op* op) {
   const bool zero = (cpu.state().r[op->b] & alu::mask<kBits>()) == 0;
-  return cpu.continue_at(op, zero == kIfZero ? static_cast<uint32_t>(op->imm) : next_pc(op));
+  set_pc(cpu, zero == kIfZero ? static_cast<uint32_t>(op->imm) : next_pc(op));
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 // bal: Op::a = link pair code, Op::imm = target.
 const Op* branch_and_link(Cpu& cpu, const Op* op) {
   cpu.set_pair(op->a, next_pc(op) >> 1);
-  return cpu.continue_at(op, static_cast<uint32_t>(op->imm));
+  set_pc(cpu, static_cast<uint32_t>(op->imm));
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 // jal: Op::a = link pair code, Op::b = target pair code.
 const Op* jump_and_link(Cpu& cpu, const Op* op) {
   const uint32_t target = (cpu.pair(op->b) << 1) & kPcMask;
   cpu.set_pair(op->a, next_pc(op) >> 1);
-  return cpu.continue_at(op, target);
+  set_pc(cpu, target);
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 // Jcond / jump: Op::b = target pair code.
 template <unsigned kCondition>
 const Op* jump(Cpu& cpu, const Op* op) {
-  if (alu::condition(cpu.state().psr, kCondition)) {
-    return cpu.continue_at(op, (cpu.pair(op->b) << 1) & kPcMask);
-  }
-  return cpu.continue_at(op, next_pc(op));
+  set_pc(cpu, alu::condition(cpu.state().psr, kCondition) ? (cpu.pair(op->b) << 1) & kPcMask
+                                                          : next_pc(op));
+  CR16_MUSTTAIL return chain(cpu, op);
 }
 
 // jusr: jump and enter user mode.
 const Op* jump_user(Cpu& cpu, const Op* op) {
   const uint32_t target = (cpu.pair(op->b) << 1) & kPcMask;
   cpu.set_psr(cpu.state().psr | psr::kU);
-  return cpu.exit_to(op, target);
+  return exit_to(cpu, op, target);
 }
 
 // Scond: Op::a = register.
 template <unsigned kCondition>
 const Op* set_on_condition(Cpu& cpu, const Op* op) {
   cpu.set_reg16(op->a, alu::condition(cpu.state().psr, kCondition) ? 1u : 0u);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <unsigned... kIndex>

@@ -12,10 +12,10 @@ struct Load {
     static const Op* run(Cpu& cpu, const Op* op) {
       uint32_t value;
       if (!load<kBits>(cpu, effective_address<kMode>(cpu, op), &value)) [[unlikely]] {
-        return cpu.fault_address(op);
+        return fault_address(cpu, op);
       }
       set_reg<kBits>(cpu, op->a, value);
-      return next(cpu, op);
+      CR16_MUSTTAIL return next(cpu, op);
     }
   };
 };
@@ -29,9 +29,9 @@ struct Store {
       const uint32_t value =
           kImmediate ? static_cast<uint32_t>(op->imm2) : get_reg<kBits>(cpu, op->a);
       if (!store<kBits>(cpu, effective_address<kMode>(cpu, op), value)) [[unlikely]] {
-        return cpu.fault_address(op);
+        return fault_address(cpu, op);
       }
-      return cpu.after_store(op);
+      CR16_MUSTTAIL return after_store(cpu, op);
     }
   };
 };

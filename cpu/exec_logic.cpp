@@ -15,7 +15,7 @@ const Op* logic(Cpu& cpu, const Op* op) {
   if constexpr (kOp == LogicOp::kOr) result = dest | src;
   if constexpr (kOp == LogicOp::kXor) result = dest ^ src;
   set_reg<kBits, kFast>(cpu, op->a, result);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <LogicOp kOp, unsigned kBits>

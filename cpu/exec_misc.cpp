@@ -13,60 +13,68 @@ inline uint32_t next_pc(const Op* op) {
 const Op* exception_trap(Cpu& cpu, const Op* op) {
   switch (op->a) {
     case vector::kSvc:
-      if (cpu.call_svc_hook(op)) return cpu.exit_to(op, next_pc(op));
-      return cpu.trap(op, vector::kSvc);
+      switch (cpu.call_svc_hook(op->pc)) {
+        case SvcResult::kHandled:
+          return exit_to(cpu, op, next_pc(op));
+        case SvcResult::kRetry:
+          // PC stays at the excp; it runs again on the next run().
+          return Interpreter::leave_unretired(cpu, op);
+        case SvcResult::kNotHandled:
+          break;
+      }
+      return trap(cpu, op, vector::kSvc);
     case vector::kDvz:
     case vector::kFlg:
     case vector::kBpt:
     case vector::kUnd:
-      return cpu.trap(op, op->a);
+      return trap(cpu, op, op->a);
     default:
-      return cpu.trap(op, vector::kUnd);
+      return trap(cpu, op, vector::kUnd);
   }
 }
 
 const Op* return_from_exception(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
   CpuState& s = cpu.state();
   uint32_t pc_half, saved_psr;
   if (!cpu.read32(s.isp, &pc_half) || !cpu.read16(s.isp + 4, &saved_psr)) {
-    return cpu.fault_address(op);
+    return fault_address(cpu, op);
   }
   s.isp = (s.isp + 6) & 0xFFFFFEu;
   cpu.set_psr(static_cast<uint16_t>(saved_psr));
-  return cpu.exit_to(op, (pc_half << 1) & kPcMask);
+  return exit_to(cpu, op, (pc_half << 1) & kPcMask);
 }
 
 template <bool kEnable>
 const Op* set_interrupt_enable(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
   CpuState& s = cpu.state();
   s.psr = alu::update(s.psr, psr::kE, kEnable ? psr::kE : 0);
-  return cpu.exit_to(op, next_pc(op));
+  return exit_to(cpu, op, next_pc(op));
 }
 
 template <bool kEnableFirst>
 const Op* wait(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
   if (kEnableFirst) cpu.state().psr |= psr::kE;
-  return cpu.enter_wait(op);
+  return enter_wait(cpu, op);
 }
 
 // cinv: the caches are not modelled; predecoded code is kept coherent by
 // code-page write tracking instead.
 const Op* cache_invalidate(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
-  return next(cpu, op);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 const Op* no_operation(Cpu& cpu, const Op* op) {
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 }  // namespace
 
 const Op* op_undefined(Cpu& cpu, const Op* op) {
-  return cpu.trap(op, vector::kUnd);
+  return trap(cpu, op, vector::kUnd);
 }
 
 bool select_misc(const Decoded& d, Op& op) {

@@ -11,7 +11,7 @@ struct Move {
   struct Form {
     static const Op* run(Cpu& cpu, const Op* op) {
       set_reg<kBits, kFast>(cpu, op->a, source<kBits, kSource, kFast>(cpu, op));
-      return next(cpu, op);
+      CR16_MUSTTAIL return next(cpu, op);
     }
   };
 };
@@ -20,14 +20,14 @@ template <bool kSigned>
 const Op* extend_byte(Cpu& cpu, const Op* op) {
   const uint32_t v = cpu.state().r[op->b] & 0xFFu;
   cpu.set_reg16(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 8)) : v);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <bool kSigned>
 const Op* extend_word(Cpu& cpu, const Op* op) {
   const uint32_t v = cpu.reg16(op->b);
   cpu.set_pair(op->a, kSigned ? static_cast<uint32_t>(alu::sign_extend(v, 16)) : v);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <unsigned kBits>

@@ -10,7 +10,7 @@ const Op* multiply(Cpu& cpu, const Op* op) {
   const uint32_t src = source<kBits, kSource>(cpu, op);
   const uint32_t dest = get_reg<kBits>(cpu, op->a);
   set_reg<kBits>(cpu, op->a, (src * dest) & alu::mask<kBits>());
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 // mulsb src, dest: dest(16) = sext8(src) * sext8(dest).
@@ -18,7 +18,7 @@ const Op* multiply_signed_byte(Cpu& cpu, const Op* op) {
   const int32_t a = alu::sign_extend(cpu.state().r[op->b], 8);
   const int32_t b = alu::sign_extend(cpu.state().r[op->a], 8);
   cpu.set_reg16(op->a, static_cast<uint32_t>(a * b));
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 // mulsw src, destpair: pair = sext16(src) * sext16(low word of pair).
@@ -26,7 +26,7 @@ const Op* multiply_signed_word(Cpu& cpu, const Op* op) {
   const int32_t a = alu::sign_extend(cpu.state().r[op->b], 16);
   const int32_t b = alu::sign_extend(cpu.state().r[op->a], 16);
   cpu.set_pair(op->a, static_cast<uint32_t>(a * b));
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 // muluw src, destpair: pair = zext16(src) * zext16(low word of pair).
@@ -34,14 +34,14 @@ const Op* multiply_unsigned_word(Cpu& cpu, const Op* op) {
   const uint32_t a = cpu.reg16(op->b);
   const uint32_t b = cpu.reg16(op->a);
   cpu.set_pair(op->a, a * b);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 // mac*w src1, src2, accpair: Op::b = src1, Op::c = src2, Op::a = acc pair.
 template <uint32_t (*kMac)(uint32_t, uint32_t, uint32_t)>
 const Op* multiply_accumulate(Cpu& cpu, const Op* op) {
   cpu.set_pair(op->a, kMac(cpu.pair(op->a), cpu.reg16(op->b), cpu.reg16(op->c)));
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 }  // namespace

@@ -122,27 +122,27 @@ void write_processor16(Cpu& cpu, unsigned code, uint32_t value) {
 
 // Op::a = processor register code, Op::b = general register / pair code.
 const Op* load_processor16(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
   write_processor16(cpu, op->a, cpu.reg16(op->b));
-  return cpu.exit_to(op, op->pc + op->size);
+  return exit_to(cpu, op, op->pc + op->size);
 }
 
 const Op* load_processor32(Cpu& cpu, const Op* op) {
-  if (cpu.user_mode()) return cpu.trap(op, vector::kUnd);
-  if (!write_processor32(cpu, op->a, cpu.pair(op->b))) return cpu.trap(op, vector::kUnd);
-  return cpu.exit_to(op, op->pc + op->size);
+  if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
+  if (!write_processor32(cpu, op->a, cpu.pair(op->b))) return trap(cpu, op, vector::kUnd);
+  return exit_to(cpu, op, op->pc + op->size);
 }
 
 const Op* store_processor16(Cpu& cpu, const Op* op) {
   cpu.set_reg16(op->b, read_processor16(cpu, op->a));
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 const Op* store_processor32(Cpu& cpu, const Op* op) {
   uint32_t value;
-  if (!read_processor32(cpu, op->a, &value)) return cpu.trap(op, vector::kUnd);
+  if (!read_processor32(cpu, op->a, &value)) return trap(cpu, op, vector::kUnd);
   cpu.set_pair(op->b, value);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 }  // namespace

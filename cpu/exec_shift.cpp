@@ -17,7 +17,7 @@ const Op* shift(Cpu& cpu, const Op* op) {
   const uint32_t result = kArithmetic ? alu::shift_arithmetic<kBits>(value, count)
                                       : alu::shift_logical<kBits>(value, count);
   set_reg<kBits>(cpu, op->a, result);
-  return next(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 template <bool kArithmetic, unsigned kBits>

@@ -17,18 +17,18 @@ const Op* push(Cpu& cpu, const Op* op) {
   uint32_t remaining = count;
   for (unsigned reg = op->a; remaining > 0 && reg <= kLastRegister; ++reg) {
     if (reg < 12 || remaining == 1) {
-      if (!cpu.write16(address, s.r[reg])) return cpu.fault_address(op);
+      if (!cpu.write16(address, s.r[reg])) return fault_address(cpu, op);
       address += 2;
       remaining -= 1;
     } else {
-      if (!cpu.write32(address, s.r[reg])) return cpu.fault_address(op);
+      if (!cpu.write32(address, s.r[reg])) return fault_address(cpu, op);
       address += 4;
       remaining -= 2;
     }
   }
-  if (op->b && !cpu.write32(new_sp + 2 * count, s.r[kRegRa])) return cpu.fault_address(op);
+  if (op->b && !cpu.write32(new_sp + 2 * count, s.r[kRegRa])) return fault_address(cpu, op);
   s.r[kRegSp] = new_sp;
-  return cpu.after_store(op);
+  CR16_MUSTTAIL return after_store(cpu, op);
 }
 
 // Pops into the registers; returns false on a faulting read.
@@ -68,13 +68,13 @@ bool pop_registers(Cpu& cpu, const Op* op) {
 }
 
 const Op* pop(Cpu& cpu, const Op* op) {
-  if (!pop_registers(cpu, op)) return cpu.fault_address(op);
-  return next(cpu, op);
+  if (!pop_registers(cpu, op)) return fault_address(cpu, op);
+  CR16_MUSTTAIL return next(cpu, op);
 }
 
 const Op* pop_return(Cpu& cpu, const Op* op) {
-  if (!pop_registers(cpu, op)) return cpu.fault_address(op);
-  return cpu.exit_to(op, (cpu.state().r[kRegRa] << 1) & kPcMask);
+  if (!pop_registers(cpu, op)) return fault_address(cpu, op);
+  return exit_to(cpu, op, (cpu.state().r[kRegRa] << 1) & kPcMask);
 }
 
 }  // namespace

@@ -230,6 +230,35 @@ inline constexpr uint32_t kRegList = 1u << 4;  // push/pop/popret/loadm/storm fa
 inline constexpr uint32_t kRelaxable = 1u << 14;
 }  // namespace flags
 
+/// What an instruction does beyond its encoding (Entry::traits): facts the
+/// execution engines, the debugger and the tests read from the table instead
+/// of switching on mnemonics. tests/unit/cpu/isa_traits_test.cpp checks every
+/// entry's traits against what its handler does.
+namespace trait {
+/// Nothing may follow it in a predecoded block: a control transfer, or an
+/// instruction that changes PSR, CFG or the run state (di, ei, wait, lpr).
+inline constexpr uint16_t kEndsBlock = 1u << 0;
+/// Raises UND in user mode (PSR.U = 1).
+inline constexpr uint16_t kPrivileged = 1u << 1;
+/// Reads data memory.
+inline constexpr uint16_t kLoad = 1u << 2;
+/// Writes data memory.
+inline constexpr uint16_t kStore = 1u << 3;
+/// Its data accesses are stack accesses: through SP (push, pop, popret) or
+/// ISP (retx).
+inline constexpr uint16_t kStack = 1u << 4;
+/// Bits 5-7: the widest single data access in bytes (1, 2 or 4); 0 when the
+/// instruction has no data access. Multi-register instructions repeat it.
+inline constexpr unsigned kWidthShift = 5;
+inline constexpr uint16_t kWidthMask = 7u << kWidthShift;
+inline constexpr uint16_t kByte = 1u << kWidthShift;
+inline constexpr uint16_t kWord = 2u << kWidthShift;
+inline constexpr uint16_t kDword = 4u << kWidthShift;
+}  // namespace trait
+
+/// The kind of data access an instruction makes (from Entry::traits).
+enum class MemoryAccess : uint8_t { kNone, kLoad, kStore, kLoadStore };
+
 /// One operand slot of an entry: its type and the position of the field's
 /// least significant bit in W = (word0 << 16) | word1 (for 3-word
 /// instructions, fields of 16 bits or more are placed in the 48-bit value
@@ -246,6 +275,7 @@ struct Entry {
   uint32_t match;         // the fixed opcode bits, right-aligned
   uint8_t match_bits;     // number of low bits of W not covered by `match`
   uint32_t flags;         // flags::k* (type in the low 4 bits)
+  uint16_t traits;        // trait::k*: what the instruction does
   uint8_t operand_count;  // 0..3
   OperandSpec operands[4];
 
@@ -258,6 +288,24 @@ struct Entry {
   bool matches(uint32_t w) const { return (w & mask()) == value(); }
   /// Instruction class (flags & kTypeMask).
   uint32_t type() const { return flags & flags::kTypeMask; }
+
+  /// Nothing may follow this instruction in a predecoded block.
+  constexpr bool ends_block() const { return (traits & trait::kEndsBlock) != 0; }
+  /// Raises UND in user mode.
+  constexpr bool privileged() const { return (traits & trait::kPrivileged) != 0; }
+  /// Loads, stores, both (read-modify-write, or several accesses) or neither.
+  constexpr MemoryAccess memory_access() const {
+    const bool load = (traits & trait::kLoad) != 0;
+    const bool store = (traits & trait::kStore) != 0;
+    return load ? (store ? MemoryAccess::kLoadStore : MemoryAccess::kLoad)
+                : (store ? MemoryAccess::kStore : MemoryAccess::kNone);
+  }
+  /// The data accesses go through the stack pointer (SP or ISP).
+  constexpr bool stack_access() const { return (traits & trait::kStack) != 0; }
+  /// Widest single data access in bytes: 1, 2, 4, or 0 without data access.
+  constexpr unsigned access_bytes() const {
+    return (traits & trait::kWidthMask) >> trait::kWidthShift;
+  }
 };
 
 /// The instruction table: exactly 336 entries in binutils order.

@@ -1,4 +1,5 @@
-// The CPU state description table and its small field accessors.
+// The CPU state description, the register dump, and the accessors of the
+// legacy description types that hw/ still uses.
 #include "cpu/state.h"
 
 #include <array>
@@ -10,61 +11,100 @@
 namespace cr16 {
 namespace {
 
-constexpr size_t reg_offset(unsigned index) {
-  return offsetof(CpuState, r) + index * sizeof(uint32_t);
+constexpr uint64_t kMask16 = 0xFFFFu;
+constexpr uint64_t kMask24 = 0xFFFFFFu;
+constexpr uint64_t kMask24Even = 0xFFFFFEu;
+constexpr uint64_t kMask32 = 0xFFFFFFFFu;
+
+/// Register r[index] as its own named field, so monitors show r0..sp and
+/// each gets its own width.
+constexpr StateField register_field(const char* name, unsigned index, uint64_t mask) {
+  StateField field;
+  field.name = name;
+  field.kind = FieldKind::kU32;
+  field.offset = static_cast<uint32_t>(offsetof(CpuState, r) + index * sizeof(uint32_t));
+  field.element_size = sizeof(uint32_t);
+  field.valid_mask = mask;
+  return field;
 }
 
-constexpr uint32_t kMask16 = 0xFFFFu;
-constexpr uint32_t kMask24 = 0xFFFFFFu;
-constexpr uint32_t kMask24Even = 0xFFFFFEu;
-constexpr uint32_t kMask32 = 0xFFFFFFFFu;
+constexpr StateField kCpuFields[] = {
+    register_field("r0", 0, kMask16),
+    register_field("r1", 1, kMask16),
+    register_field("r2", 2, kMask16),
+    register_field("r3", 3, kMask16),
+    register_field("r4", 4, kMask16),
+    register_field("r5", 5, kMask16),
+    register_field("r6", 6, kMask16),
+    register_field("r7", 7, kMask16),
+    register_field("r8", 8, kMask16),
+    register_field("r9", 9, kMask16),
+    register_field("r10", 10, kMask16),
+    register_field("r11", 11, kMask16),
+    register_field("r12", 12, kMask32),
+    register_field("r13", 13, kMask32),
+    register_field("ra", 14, kMask32),
+    register_field("sp", 15, kMask32),
+    CR16_STATE_FIELD(CpuState, pc).mask(kMask24Even),
+    CR16_STATE_FIELD(CpuState, psr).mask(psr::kImplemented),
+    CR16_STATE_FIELD(CpuState, cfg).mask(cfg::kImplemented),
+    CR16_STATE_FIELD(CpuState, isp).mask(kMask24Even),
+    CR16_STATE_FIELD(CpuState, banked_sp).mask(kMask32),
+    CR16_STATE_FIELD(CpuState, intbase).mask(kMask24Even),
+    CR16_STATE_FIELD(CpuState, dbs).mask(kMask16),
+    CR16_STATE_FIELD(CpuState, dsr).mask(kMask16),
+    CR16_STATE_FIELD(CpuState, dcr).mask(kMask32),
+    CR16_STATE_FIELD(CpuState, car0).mask(kMask24),
+    CR16_STATE_FIELD(CpuState, car1).mask(kMask24),
+    CR16_STATE_FIELD(CpuState, halted).mask(1),
+    CR16_STATE_FIELD(CpuState, events_pending).mask(event::kAll),
+    CR16_STATE_FIELD(CpuState, icount),
+};
 
-constexpr std::array<LegacyStateField, 29> kCpuFields = {{
-    {"r0", LegacyFieldKind::kU32, reg_offset(0), 1, kMask16},
-    {"r1", LegacyFieldKind::kU32, reg_offset(1), 1, kMask16},
-    {"r2", LegacyFieldKind::kU32, reg_offset(2), 1, kMask16},
-    {"r3", LegacyFieldKind::kU32, reg_offset(3), 1, kMask16},
-    {"r4", LegacyFieldKind::kU32, reg_offset(4), 1, kMask16},
-    {"r5", LegacyFieldKind::kU32, reg_offset(5), 1, kMask16},
-    {"r6", LegacyFieldKind::kU32, reg_offset(6), 1, kMask16},
-    {"r7", LegacyFieldKind::kU32, reg_offset(7), 1, kMask16},
-    {"r8", LegacyFieldKind::kU32, reg_offset(8), 1, kMask16},
-    {"r9", LegacyFieldKind::kU32, reg_offset(9), 1, kMask16},
-    {"r10", LegacyFieldKind::kU32, reg_offset(10), 1, kMask16},
-    {"r11", LegacyFieldKind::kU32, reg_offset(11), 1, kMask16},
-    {"r12", LegacyFieldKind::kU32, reg_offset(12), 1, kMask32},
-    {"r13", LegacyFieldKind::kU32, reg_offset(13), 1, kMask32},
-    {"ra", LegacyFieldKind::kU32, reg_offset(14), 1, kMask32},
-    {"sp", LegacyFieldKind::kU32, reg_offset(15), 1, kMask32},
-    {"pc", LegacyFieldKind::kU32, offsetof(CpuState, pc), 1, kMask24Even},
-    {"psr", LegacyFieldKind::kU16, offsetof(CpuState, psr), 1, psr::kImplemented},
-    {"cfg", LegacyFieldKind::kU16, offsetof(CpuState, cfg), 1, cfg::kImplemented},
-    {"isp", LegacyFieldKind::kU32, offsetof(CpuState, isp), 1, kMask24Even},
-    {"banked_sp", LegacyFieldKind::kU32, offsetof(CpuState, banked_sp), 1, kMask32},
-    {"intbase", LegacyFieldKind::kU32, offsetof(CpuState, intbase), 1, kMask24Even},
-    {"dbs", LegacyFieldKind::kU16, offsetof(CpuState, dbs), 1, kMask16},
-    {"dsr", LegacyFieldKind::kU16, offsetof(CpuState, dsr), 1, kMask16},
-    {"dcr", LegacyFieldKind::kU32, offsetof(CpuState, dcr), 1, kMask32},
-    {"car0", LegacyFieldKind::kU32, offsetof(CpuState, car0), 1, kMask24},
-    {"car1", LegacyFieldKind::kU32, offsetof(CpuState, car1), 1, kMask24},
-    {"halted", LegacyFieldKind::kU8, offsetof(CpuState, halted), 1, 1},
-    {"events_pending", LegacyFieldKind::kU8, offsetof(CpuState, events_pending), 1, event::kAll},
-}};
+Error out_of_range(const char* field, uint64_t value) {
+  char text[128];
+  std::snprintf(text, sizeof text, "cpu: %s = 0x%" PRIx64 " is out of range", field, value);
+  return Error(text);
+}
 
+/// The invariants the interpreter relies on, checked on a loaded candidate
+/// before it is committed. The engine already refused bits outside each
+/// field's mask; this repeats the checks so the description alone is the
+/// contract (a hand-built candidate gets the same answer).
 Error validate_cpu_state(void* object) {
-  auto* state = static_cast<CpuState*>(object);
-  // Invariants the interpreter relies on; valid_mask already enforced widths.
-  for (unsigned i = 0; i < 12; ++i) state->r[i] &= kMask16;
-  state->pc &= kMask24Even;
+  const auto* state = static_cast<const CpuState*>(object);
+  static constexpr const char* kLowNames[12] = {"r0", "r1", "r2", "r3", "r4",  "r5",
+                                                "r6", "r7", "r8", "r9", "r10", "r11"};
+  for (unsigned i = 0; i < 12; ++i) {
+    if (state->r[i] > kMask16) return out_of_range(kLowNames[i], state->r[i]);
+  }
+  if (state->pc & ~kMask24Even) return out_of_range("pc", state->pc);
+  if (state->psr & ~psr::kImplemented) return out_of_range("psr", state->psr);
+  if (state->cfg & ~cfg::kImplemented) return out_of_range("cfg", state->cfg);
+  if (state->isp & ~kMask24Even) return out_of_range("isp", state->isp);
+  if (state->intbase & ~kMask24Even) return out_of_range("intbase", state->intbase);
+  if (state->car0 & ~kMask24) return out_of_range("car0", state->car0);
+  if (state->car1 & ~kMask24) return out_of_range("car1", state->car1);
+  if (state->halted > 1) return out_of_range("halted", state->halted);
+  if (state->events_pending & ~event::kAll) {
+    return out_of_range("events_pending", state->events_pending);
+  }
   return Error();
 }
 
+constexpr StateDescription kCpuDescription = {
+    .name = "cpu",
+    .version = 1,
+    .minimum_version = 1,
+    .object_size = sizeof(CpuState),
+    .fields = kCpuFields,
+    .post_load = validate_cpu_state,
+};
+
 }  // namespace
 
-const LegacyStateDescription& cpu_state_description() {
-  static const LegacyStateDescription description{
-      "cpu", 1, 1, std::span<const LegacyStateField>(kCpuFields), validate_cpu_state};
-  return description;
+const StateDescription& cpu_state_description() {
+  return kCpuDescription;
 }
 
 uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object) {

@@ -1,14 +1,17 @@
-// CR16C architectural state and its declarative description (one table of
-// named, versioned fields used by migration, snapshots, `info registers` and
-// QMP). The description is data: a generic engine walks it.
+// CR16C architectural state and its state description (util/state.h): one
+// table of named, versioned fields used by migration, snapshots, `info
+// registers` and QMP. The description is data: the engine in migration/
+// walks it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 
 #include "util/error.h"
+#include "util/state.h"
 
 namespace cr16 {
 
@@ -53,12 +56,16 @@ inline constexpr uint8_t kAll = kNmi | kDebug | kIse;
 inline constexpr unsigned kRegR12 = 12, kRegR13 = 13, kRegRa = 14, kRegSp = 15;
 
 /// The CR16C programmer-visible state plus the few bits of run state that a
-/// snapshot must carry (sleeping, pending NMI/DBG/ISE requests).
+/// snapshot must carry (sleeping, pending NMI/DBG/ISE requests, the count of
+/// retired instructions that -icount time is made of).
 ///
 /// r[0..11] hold 16-bit values (upper bits always 0); r[12..15] are 32-bit
 /// (r12, r13, ra, sp). r[15] is the *active* stack pointer: the supervisor SP
 /// when PSR.U=0, the user SP when PSR.U=1; `banked_sp` holds the other one.
-/// Use Cpu::user_sp() / Cpu::supervisor_sp() to read them by name.
+/// Use user_sp() / supervisor_sp() to read them by name.
+///
+/// No padding (checked below), so the state description can be proven to
+/// cover every byte.
 struct CpuState {
   uint32_t r[16] = {};
   uint32_t pc = 0;  // 24 bits, bit 0 = 0
@@ -69,14 +76,26 @@ struct CpuState {
   uint32_t intbase = 0;    // dispatch table base (24 bits, even)
   uint16_t dbs = 0, dsr = 0;
   uint32_t dcr = 0, car0 = 0, car1 = 0;
-  uint8_t halted = 0;          // 1 while sleeping in wait/eiwait
-  uint8_t events_pending = 0;  // latched edges not taken yet: event::kNmi | kDebug | kIse
+  uint16_t halted = 0;          // 1 while sleeping in wait/eiwait
+  uint16_t events_pending = 0;  // latched edges not taken yet: event::kNmi | kDebug | kIse
+  uint64_t icount = 0;          // instructions retired since the CPU was created
 
   /// The user stack pointer regardless of the current mode.
   uint32_t user_sp() const { return (psr & psr::kU) ? r[kRegSp] : banked_sp; }
   /// The supervisor stack pointer regardless of the current mode.
   uint32_t supervisor_sp() const { return (psr & psr::kU) ? banked_sp : r[kRegSp]; }
 };
+static_assert(std::has_unique_object_representations_v<CpuState>,
+              "CpuState must have no padding: the state description covers every byte");
+
+/// The description of CpuState (section "cpu", version 1): every register by
+/// name (r0..r11 limited to 16 bits, PC/ISP/INTBASE 24-bit even, PSR/CFG to
+/// their implemented bits), the run-state bits and icount. Its post_load
+/// refuses a candidate that breaks an invariant the interpreter relies on.
+const StateDescription& cpu_state_description();
+
+// ---- Legacy description types. hw/ devices still describe their state with
+// these until they move to util/state.h; the CPU no longer uses them.
 
 /// How a field is stored. (Legacy 32-bit-only description types, being
 /// replaced by util/state.h; nothing new should use them.)
@@ -100,9 +119,6 @@ struct LegacyStateDescription {
   /// Validates/normalises the object after all fields were loaded. May be null.
   Error (*post_load)(void* object);
 };
-
-/// The description of CpuState (section "cpu", version 1).
-const LegacyStateDescription& cpu_state_description();
 
 /// Reads a field of `object` as an integer.
 uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object);

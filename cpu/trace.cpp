@@ -1,9 +1,9 @@
 // -d in_asm, exec and cpu output of the interpreter (through util/log.h).
 #include <string>
 
-#include "cpu/cpu.h"
 #include "cpu/decode.h"
 #include "cpu/disas.h"
+#include "cpu/interpreter.h"
 #include "util/log.h"
 
 namespace cr16 {
@@ -26,7 +26,7 @@ std::string describe(const Op& op) {
 
 }  // namespace
 
-void Cpu::trace_translation(const Block& block) {
+void Interpreter::trace_translation(const Block& block) {
   log_printf(LogCategory::kInAsm, "IN: block 0x%06x (%u instructions)", block.pc,
              block.instruction_count);
   for (uint32_t i = 0; i < block.instruction_count; ++i) {
@@ -35,13 +35,13 @@ void Cpu::trace_translation(const Block& block) {
   }
 }
 
-void Cpu::trace_block(const Block& block) {
+void Interpreter::trace_block(const Block& block) {
   if (log_enabled(LogCategory::kCpu)) {
-    log_printf(LogCategory::kCpu, "%s", format_cpu_state(state_).c_str());
+    log_printf(LogCategory::kCpu, "%s", format_cpu_state(cpu_.state()).c_str());
   }
   if (log_enabled(LogCategory::kExec)) {
     log_printf(LogCategory::kExec, "exec: block 0x%06x..0x%06x icount=%llu", block.pc, block.end_pc,
-               static_cast<unsigned long long>(icount_));
+               static_cast<unsigned long long>(cpu_.state().icount));
   }
 }
 

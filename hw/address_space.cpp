@@ -168,7 +168,8 @@ void AddressSpace::rebuild_page(uint32_t page_index) {
       page.mixed = true;
     }
   }
-  read_page[page_index] = page.whole != nullptr && page.whole->host != nullptr
+  read_page[page_index] = page.whole != nullptr && page.whole->host != nullptr &&
+                                  !(page_watch_[page_index] & page_watch::kRead)
                               ? page.whole->host + (start - page.whole->base)
                               : nullptr;
   refresh_write_pointer(page_index);
@@ -185,7 +186,7 @@ void AddressSpace::refresh_write_pointer(uint32_t page_index) {
   const Page& page = pages_[page_index];
   uint8_t* pointer = nullptr;
   if (page.whole != nullptr && page.whole->kind == RegionKind::kRam &&
-      !test_bit(code_watch_, page_index)) {
+      !test_bit(code_watch_, page_index) && !(page_watch_[page_index] & page_watch::kWrite)) {
     bool all_dirty = true;
     for (unsigned client = 0; client < kDirtyLogClientCount; ++client) {
       if (dirty_active_[client] && !test_bit(dirty_[client], page_index)) all_dirty = false;
@@ -335,6 +336,86 @@ BusStatus AddressSpace::mmio_write(const Region& region, uint32_t address, Acces
   log_printf(LogCategory::kGuestErrors, "%s: unsupported %u-byte write at offset 0x%x dropped",
              region.name.c_str(), width, offset);
   return BusStatus::kOk;
+}
+
+BusStatus AddressSpace::peek(uint32_t address, AccessSize size, uint32_t* value) {
+  address &= kAddressMask;
+  unsigned bytes = static_cast<unsigned>(size);
+  const Region* region = region_at(address);
+  if (!within_one_region(region, address, bytes) && size != AccessSize::kByte) {
+    uint32_t result = 0;
+    for (unsigned i = 0; i < bytes; ++i) {
+      uint32_t byte = 0;
+      if (peek((address + i) & kAddressMask, AccessSize::kByte, &byte) != BusStatus::kOk) {
+        return BusStatus::kBusError;
+      }
+      result |= (byte & 0xFF) << (8 * i);
+    }
+    *value = result;
+    return BusStatus::kOk;
+  }
+  if (region == nullptr) return BusStatus::kBusError;
+  if (region->kind == RegionKind::kMmio) {
+    return mmio_peek(*region, address - region->base, size, value);
+  }
+  uint32_t result = 0;
+  std::memcpy(&result, region->host + (address - region->base), bytes);
+  *value = result;
+  return BusStatus::kOk;
+}
+
+BusStatus AddressSpace::mmio_peek(const Region& region, uint32_t offset, AccessSize size,
+                                  uint32_t* value) {
+  const auto width = static_cast<uint8_t>(size);
+  if (region.rules.allowed & width) {
+    return region.device->peek(offset, size, value) ? BusStatus::kOk : BusStatus::kBusError;
+  }
+  if (size != AccessSize::kByte) {
+    // Wider than the region accepts: two halves, low half first.
+    const auto half = static_cast<AccessSize>(width / 2);
+    const unsigned half_bits = 4u * width;
+    uint32_t low = 0, high = 0;
+    if (mmio_peek(region, offset, half, &low) != BusStatus::kOk ||
+        offset + width / 2 >= region.size ||
+        mmio_peek(region, offset + width / 2, half, &high) != BusStatus::kOk) {
+      return BusStatus::kBusError;
+    }
+    const uint32_t half_mask = (1u << half_bits) - 1;
+    *value = (low & half_mask) | ((high & half_mask) << half_bits);
+    return BusStatus::kOk;
+  }
+  // A byte of a region that takes only wider accesses: peek the aligned unit.
+  for (uint8_t unit = 2; unit <= 4; unit *= 2) {
+    if (!(region.rules.allowed & unit)) continue;
+    const uint32_t aligned = offset & ~uint32_t{unit - 1u};
+    if (aligned + unit > region.size) return BusStatus::kBusError;
+    uint32_t word = 0;
+    if (mmio_peek(region, aligned, static_cast<AccessSize>(unit), &word) != BusStatus::kOk) {
+      return BusStatus::kBusError;
+    }
+    *value = (word >> (8 * (offset - aligned))) & 0xFF;
+    return BusStatus::kOk;
+  }
+  return BusStatus::kBusError;
+}
+
+bool AddressSpace::is_ram(uint32_t address, uint32_t length) const {
+  if (length == 0) return true;
+  if (address >= kAddressSpaceSize || length > kAddressSpaceSize - address) return false;
+  uint64_t end = uint64_t{address} + length;
+  uint64_t at = address;
+  while (at < end) {
+    const Page& page = pages_[at >> kPageBits];
+    if (page.whole != nullptr) {
+      if (page.whole->kind != RegionKind::kRam) return false;
+      at = ((at >> kPageBits) + 1) << kPageBits;
+      continue;
+    }
+    const Region* region = region_at(static_cast<uint32_t>(at));
+    if (region == nullptr || region->kind != RegionKind::kRam) return false;
+    ++at;
+  }
+  return true;
 }
 
 void AddressSpace::watch_code_page(uint32_t page_index) {

@@ -26,6 +26,11 @@ class MmioDevice {
   virtual uint32_t read(uint32_t offset, AccessSize size) = 0;
   /// Writes a register. `size` is one of the widths the region accepts.
   virtual void write(uint32_t offset, AccessSize size, uint32_t value) = 0;
+  /// Reads a register for a debugger without any guest-visible effect (no
+  /// FIFO pop, no acknowledge, no latch, no interrupt line change, no
+  /// guest_errors log). Returns false when the device cannot do that; the
+  /// default, so a device must opt in.
+  virtual bool peek(uint32_t offset, AccessSize size, uint32_t* value) { return false; }
 };
 
 /// Bit mask of AccessSize values (1 << 0 byte, 1 << 1 word, 1 << 2 dword).
@@ -114,6 +119,11 @@ class AddressSpace : public Bus {
   // --- Bus ---------------------------------------------------------------
   BusStatus read_slow(uint32_t address, AccessSize size, uint32_t* value) override;
   BusStatus write_slow(uint32_t address, AccessSize size, uint32_t value) override;
+  /// RAM/ROM directly, MMIO through MmioDevice::peek; kBusError for
+  /// unmapped space and devices that cannot peek.
+  BusStatus peek(uint32_t address, AccessSize size, uint32_t* value) override;
+  /// True when every byte of the range is RAM (the visible region).
+  bool is_ram(uint32_t address, uint32_t length) const override;
   void watch_code_page(uint32_t page_index) override;
   /// True while `page_index` is watched as code (not yet written since).
   bool code_page_watched(uint32_t page_index) const;
@@ -168,6 +178,9 @@ class AddressSpace : public Bus {
   bool within_one_region(const Region* region, uint32_t address, unsigned bytes) const;
   BusStatus mmio_read(const Region& region, uint32_t address, AccessSize size, uint32_t* value);
   BusStatus mmio_write(const Region& region, uint32_t address, AccessSize size, uint32_t value);
+  BusStatus mmio_peek(const Region& region, uint32_t offset, AccessSize size, uint32_t* value);
+  /// Bus: the page's debugger watch bits changed.
+  void refresh_fast_path(uint32_t page_index) override { rebuild_page(page_index); }
   void page_written(uint32_t page_index);
   bool any_dirty_logging() const;
 

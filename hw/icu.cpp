@@ -101,7 +101,7 @@ uint32_t IcuDevice::read_register(uint32_t reg, bool side_effects) {
         state_.soft &= ~(1u << (vector - virt::kIrqVectorBase));
         update_output();
       }
-      if (log_enabled(LogCategory::kTrace)) {
+      if (side_effects && log_enabled(LogCategory::kTrace)) {
         log_printf(LogCategory::kTrace, "icu: IVCT read -> vector %u", vector);
       }
       return vector;

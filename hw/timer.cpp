@@ -88,20 +88,23 @@ void TimerDevice::reset() {
   for (unsigned c = 0; c < 2; ++c) update_line(c);
 }
 
-void TimerDevice::sync_channel(unsigned index) {
-  TimerChannelState& channel = state_.channel[index];
-  int64_t now = clock_.now_ns();
+namespace {
+
+/// Brings CHANNEL forward to NOW: its count, EXPIRED, a one-shot's enable.
+/// True when it expired on the way. Touches nothing else (lines, deadlines),
+/// so a debugger's peek can run it on a copy.
+bool advance_channel(TimerChannelState& channel, int64_t now) {
   if (!(channel.ctrl & virt::kTimerChCtrlEnable)) {
     channel.sync_ns = now;
-    return;
+    return false;
   }
-  if (now <= channel.sync_ns) return;
+  if (now <= channel.sync_ns) return false;
   uint64_t ticks = static_cast<uint64_t>(now - channel.sync_ns) / virt::kNsPerTick;
   channel.sync_ns += static_cast<int64_t>(ticks) * virt::kNsPerTick;
   if (channel.count == 0) channel.count = reload_value(channel);  // only after a bad load
   if (ticks < channel.count) {
     channel.count -= static_cast<uint32_t>(ticks);
-    return;
+    return false;
   }
   channel.status |= virt::kTimerChStatusExpired;
   if (channel.ctrl & virt::kTimerChCtrlOneshot) {
@@ -112,7 +115,15 @@ void TimerDevice::sync_channel(unsigned index) {
     uint64_t past = ticks - channel.count;
     channel.count = static_cast<uint32_t>(reload - past % reload);
   }
-  update_line(index);  // the line follows EXPIRED as soon as a read observes it
+  return true;
+}
+
+}  // namespace
+
+void TimerDevice::sync_channel(unsigned index) {
+  if (advance_channel(state_.channel[index], clock_.now_ns())) {
+    update_line(index);  // the line follows EXPIRED as soon as a read observes it
+  }
 }
 
 void TimerDevice::rearm(unsigned index) {
@@ -153,8 +164,16 @@ uint32_t TimerDevice::read_register(uint32_t reg, bool side_effects) {
       break;
   }
   if (unsigned index, channel_reg; split_channel_register(reg, &index, &channel_reg)) {
-    sync_channel(index);
-    TimerChannelState& channel = state_.channel[index];
+    // Without side effects (a debugger's peek, a read not including byte
+    // 0) the channel is brought forward on a copy: same value, no state or
+    // line change.
+    TimerChannelState peeked = state_.channel[index];
+    if (side_effects) {
+      sync_channel(index);
+    } else {
+      advance_channel(peeked, clock_.now_ns());
+    }
+    const TimerChannelState& channel = side_effects ? state_.channel[index] : peeked;
     switch (channel_reg) {
       case virt::kTimerChLoad:
         return channel.load;

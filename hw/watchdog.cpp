@@ -95,9 +95,18 @@ uint32_t WatchdogDevice::read_register(uint32_t reg, bool side_effects) {
       return state_.timeout;
     case virt::kWdtKick:
       return 0;
-    case virt::kWdtCount:
+    case virt::kWdtCount: {
+      if (side_effects) {
+        sync();
+        return state_.count;
+      }
+      // A peek: the same count, computed on a copy of the state.
+      WatchdogState saved = state_;
       sync();
-      return state_.count;
+      uint32_t count = state_.count;
+      state_ = saved;
+      return count;
+    }
     case virt::kWdtStatus:
       return state_.status;
     default:

@@ -244,7 +244,7 @@ void Machine::Impl::install_handlers() {
       BoardMemory memory(board->memory());
       SemihostOutcome outcome = semihosting->handle(registers, memory);
       if (outcome.exit_status) request_quit(*outcome.exit_status);
-      return outcome.handled;
+      return outcome.handled ? SvcResult::kHandled : SvcResult::kNotHandled;
     });
   }
   if (options.icount_shift) {
@@ -286,6 +286,12 @@ void Machine::Impl::run_guest_slice() {
   }
   uint64_t before = cpu.instruction_count();
   StopReason reason = board->run_slice(budget);
+  if (reason == StopReason::kGuestPanic) {
+    // Stopgap until run states exist: the CPU stays stopped, so end here.
+    std::fprintf(stderr, "cr16-system: %s\n", cpu.panic_message().c_str());
+    request_quit(134);
+    return;
+  }
   if (reset_pending) {
     reset_pending = false;
     board->reset(reset_pc);

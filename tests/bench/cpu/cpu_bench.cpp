@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
       exit_status = static_cast<int>(c.state().r[2] & 0xFF);
       c.request_exit();
     }
-    return true;
+    return cr16::SvcResult::kHandled;
   });
 
   const double cpu_start = cpu_seconds();

@@ -13,7 +13,7 @@ TEST_F(BlockCacheTest, LoopIsTranslatedOnceAndPagesAreWatched) {
   // addw $1, r1 ; br *-2
   exec({0x3211, 0x18E0, 0xFFFF}, 10001);
   EXPECT_EQ(r(1), 5001u);
-  EXPECT_LE(cpu.block_cache().translations(), 3u);
+  EXPECT_LE(cpu.engine().statistics().translations, 3u);
   EXPECT_TRUE(bus.watched(kCode >> kPageBits));
   EXPECT_EQ(bus.write_page[kCode >> kPageBits], nullptr);
 }
@@ -25,7 +25,7 @@ TEST_F(BlockCacheTest, SelfModifyingStoreInSameBlockTakesEffect) {
   exec({0xC920, 0x1006, kNop, 0x3211, 0x18E0, 0x0000}, 3);
   EXPECT_EQ(r(1), 2u);
   EXPECT_EQ(bus.code_writes, 1);
-  EXPECT_GE(cpu.block_cache().invalidations(), 1u);
+  EXPECT_GE(cpu.engine().statistics().invalidations, 1u);
 }
 
 TEST_F(BlockCacheTest, SelfModifyingStoreToLaterBlock) {
@@ -62,9 +62,9 @@ TEST_F(BlockCacheTest, BudgetSmallerThanBlockIsExact) {
 
 TEST_F(BlockCacheTest, FlushDropsBlocks) {
   exec({kNop, 0x18E0, 0x0000}, 2);
-  EXPECT_GT(cpu.block_cache().block_count(), 0u);
+  EXPECT_GT(cpu.engine().statistics().cached_blocks, 0u);
   cpu.flush_code_cache();
-  EXPECT_EQ(cpu.block_cache().block_count(), 0u);
+  EXPECT_EQ(cpu.engine().statistics().cached_blocks, 0u);
   cpu.run(2);
   EXPECT_EQ(cpu.state().pc, kCode + 2);
 }

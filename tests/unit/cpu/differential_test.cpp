@@ -208,7 +208,7 @@ std::string run_ours(const std::vector<uint8_t>& binary, uint32_t load_address =
     } else if (code == 0x410) {
       c.request_exit();
     }
-    return true;
+    return SvcResult::kHandled;
   });
   const StopReason reason = cpu.run(10'000'000);
   if (reason != StopReason::kExitRequested) {
@@ -225,7 +225,7 @@ std::string hex_dump(const std::string& bytes) {
   std::ostringstream out;
   for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
     const unsigned v = static_cast<uint8_t>(bytes[i]) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    char text[16];
+    char text[32];
     std::snprintf(text, sizeof text, "r%zu=%04x ", i / 2, v);
     out << text;
   }

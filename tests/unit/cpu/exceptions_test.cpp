@@ -2,7 +2,10 @@
 // PSR bits cleared, dispatch through INTBASE (4- and 2-byte entries), return
 // through retx; interrupt gating by E and I, nesting, NMI, trace, wait and
 // user-mode faults; reset.
+#include <random>
+
 #include "cpu/decode.h"
+#include "cpu/isa_random.h"
 #include "cpu_fixture.h"
 
 namespace cr16::test {
@@ -64,7 +67,7 @@ TEST_F(Exceptions, SvcHookHandlesSemihostingCalls) {
     ++calls;
     EXPECT_EQ(c.state().pc, kCode);
     c.state().r[0] = 42;
-    return true;
+    return SvcResult::kHandled;
   });
   exec({0x00C5});
   EXPECT_EQ(calls, 1);
@@ -206,18 +209,23 @@ TEST_F(Exceptions, DiEiToggleE) {
 }
 
 TEST_F(Exceptions, PrivilegedInstructionsInUserModeRaiseUnd) {
-  const std::vector<std::vector<uint16_t>> privileged = {{0x0014, 0x0091},  // lpr r1, psr
-                                                         {0x0014, 0x1080},  // lprd (r1,r0), cfg
-                                                         {kRetx},          {0x0004}, {0x0005},
-                                                         {0x0006},         {0x0007}, {0x000A}};
-  for (const auto& words : privileged) {
+  // Every entry the table marks privileged, from random encodings.
+  std::mt19937_64 rng(7);
+  const auto entries = isa::table();
+  unsigned privileged = 0;
+  for (uint16_t index = 0; index < entries.size(); ++index) {
+    if (!entries[index].privileged() || !isa::entry_reachable(index)) continue;
+    ++privileged;
+    const auto encoding = isa::random_encoding(rng, index);
+    ASSERT_TRUE(encoding.has_value());
     cpu.state().isp = kIsp;
     cpu.state().psr = psr::kE | psr::kU;
-    exec(words);
-    EXPECT_EQ(cpu.state().pc, handler(vector::kUnd)) << std::hex << words[0];
+    exec({encoding->words[0], encoding->words[1], encoding->words[2]});
+    EXPECT_EQ(cpu.state().pc, handler(vector::kUnd)) << isa::mnemonic_name(entries[index].mnemonic);
     expect_frame(bus, kCode, psr::kE | psr::kU);
     EXPECT_FALSE(psr() & psr::kU);
   }
+  EXPECT_EQ(privileged, 13u);  // lpr, lprd, retx, di, ei, wait, eiwait, six cinv forms
 }
 
 TEST_F(Exceptions, SprReadsUspInUserMode) {  // sprd usp, (r1,r0)

@@ -1,7 +1,8 @@
 // A flat-RAM Bus for CPU tests: 16 MiB of RAM through fast pointers, except
-// an MMIO window at 0xFF0000-0xFFFFFF (slow path: RAM-backed, except the
-// interrupt-acknowledge byte and a bus-error hole) and code pages being
-// watched (writes go through write_slow and are reported).
+// an MMIO window at 0xFF0000-0xFFFFFF (slow path: RAM-backed but not RAM for
+// is_ram(), except the interrupt-acknowledge byte and a bus-error hole),
+// code pages being watched (writes go through write_slow and are reported)
+// and pages with debugger watch bits.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ class TestBus : public Bus {
 
   BusStatus read_slow(uint32_t address, AccessSize size, uint32_t* value) override {
     if (address >= kBusErrorStart && address < kBusErrorEnd) return BusStatus::kBusError;
+    if (address < kMmioStart) ++slow_reads;
     if (address == 0xFFFE00 && size == AccessSize::kByte) {
       ++acknowledges;
       *value = interrupt_vector;
@@ -44,12 +46,31 @@ class TestBus : public Bus {
     if (address >= kBusErrorStart && address < kBusErrorEnd) return BusStatus::kBusError;
     std::memcpy(&memory_[address], &value, static_cast<size_t>(size));
     const uint32_t page = address >> kPageBits;
+    if (address < kMmioStart) ++slow_writes;
     if (watched_.erase(page)) {
-      if (page < (kMmioStart >> kPageBits)) write_page[page] = &memory_[page << kPageBits];
+      refresh_fast_path(page);
       ++code_writes;
       if (code_listener_) code_listener_->code_page_written(page);
     }
     return BusStatus::kOk;
+  }
+
+  /// Like read_slow, but the acknowledge byte does not count an acknowledge.
+  BusStatus peek(uint32_t address, AccessSize size, uint32_t* value) override {
+    if (address >= kBusErrorStart && address < kBusErrorEnd) return BusStatus::kBusError;
+    if (address == 0xFFFE00 && size == AccessSize::kByte) {
+      *value = interrupt_vector;
+      return BusStatus::kOk;
+    }
+    uint32_t v = 0;
+    std::memcpy(&v, &memory_[address], static_cast<size_t>(size));
+    *value = v;
+    return BusStatus::kOk;
+  }
+
+  /// RAM is everything below the MMIO window.
+  bool is_ram(uint32_t address, uint32_t length) const override {
+    return uint64_t{address} + length <= kMmioStart;
   }
 
   void watch_code_page(uint32_t page_index) override {
@@ -82,6 +103,17 @@ class TestBus : public Bus {
   uint8_t interrupt_vector = 16;
   int acknowledges = 0;
   int code_writes = 0;
+  int slow_reads = 0;   // read_slow calls below the MMIO window
+  int slow_writes = 0;  // write_slow calls below the MMIO window
+
+ protected:
+  void refresh_fast_path(uint32_t page) override {
+    const bool ram = (page << kPageBits) < kMmioStart;
+    uint8_t* host = ram ? &memory_[page << kPageBits] : nullptr;
+    read_page[page] = (page_watch_[page] & page_watch::kRead) ? nullptr : host;
+    write_page[page] =
+        (page_watch_[page] & page_watch::kWrite) || watched_.count(page) ? nullptr : host;
+  }
 
  private:
   std::vector<uint8_t> memory_;
