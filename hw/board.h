@@ -26,12 +26,12 @@ class Board;
 
 /// What a board type allows and defaults to.
 struct BoardLimits {
-  uint32_t ram_min = 0;      // bytes
-  uint32_t ram_max = 0;      // bytes
-  uint32_t ram_default = 0;  // bytes, used without -m
-  uint32_t ram_granule = 0;  // RAM sizes are multiples of this (bytes)
-  uint32_t flash_base = 0;   // where -bios images go and firmware boots
-  uint32_t flash_size = 0;   // bytes
+  uint32_t ram_min = 0;       // bytes
+  uint32_t ram_max = 0;       // bytes
+  uint32_t ram_default = 0;   // bytes, used without -m
+  uint32_t ram_granule = 0;   // RAM sizes are multiples of this (bytes)
+  uint32_t flash_base = 0;    // where -bios images go and firmware boots
+  uint32_t flash_size = 0;    // bytes
   unsigned serial_ports = 0;  // one -serial each, in order
   CpuModel default_cpu = CpuModel::kCr16cPlus;
 };
@@ -50,7 +50,7 @@ struct BoardConfig {
   uint32_t ram_bytes = 0;  // 0: the board's default
   CpuModel cpu_model = CpuModel::kCr16cPlus;
   std::vector<uint8_t> bios_image;  // flash contents from -bios, from the flash base; may be empty
-  std::string pflash_path;  // persistent flash file (-pflash); empty = flash in memory only
+  std::string pflash_path;          // persistent flash file (-pflash); empty = flash in memory only
   /// Backends of the serial ports in order (not owned; must outlive the
   /// board). Missing entries and nullptr leave a port unconnected.
   std::vector<CharBackend*> serial;

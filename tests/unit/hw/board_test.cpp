@@ -46,7 +46,8 @@ TEST(BoardRegistry, RamSizeOutsideTheLimitsNamesThem) {
   EXPECT_TRUE(check_ram_size(virt, 14u << 20).ok());
   Error small = check_ram_size(virt, 8u << 10);
   ASSERT_FALSE(small.ok());
-  EXPECT_EQ(small.message(), "RAM size must be a multiple of 4K between 64K and 14M on the virt board");
+  EXPECT_EQ(small.message(),
+            "RAM size must be a multiple of 4K between 64K and 14M on the virt board");
   EXPECT_FALSE(check_ram_size(virt, (14u << 20) + 4096).ok());
   EXPECT_FALSE(check_ram_size(virt, (64u << 10) + 2).ok());
 }
@@ -112,9 +113,9 @@ TEST_F(RegistryBoard, RtcBasePropertySetsThePowerOnReading) {
   auto board = make(config);
   ASSERT_TRUE(board);
   uint32_t seconds = 0;
-  ASSERT_EQ(board->memory().read_slow(virt::kRtcBase + virt::kRtcTime, AccessSize::kDword,
-                                      &seconds),
-            BusStatus::kOk);
+  ASSERT_EQ(
+      board->memory().read_slow(virt::kRtcBase + virt::kRtcTime, AccessSize::kDword, &seconds),
+      BusStatus::kOk);
   EXPECT_EQ(seconds, 1234567u);
 }
 
@@ -128,8 +129,8 @@ TEST_F(RegistryBoard, StateSectionsNameTheCpuAndEveryDeviceOnce) {
     EXPECT_TRUE(labels.insert(section.label()).second) << "duplicate " << section.label();
   }
   EXPECT_EQ(sections.front().label(), "cpu.0");
-  for (const char* label : {"icu.0", "sysctl.0", "uart.0", "uart.1", "timer.0", "rtc.0",
-                            "watchdog.0", "flash.0"}) {
+  for (const char* label :
+       {"icu.0", "sysctl.0", "uart.0", "uart.1", "timer.0", "rtc.0", "watchdog.0", "flash.0"}) {
     EXPECT_TRUE(labels.count(label)) << label;
   }
   EXPECT_EQ(sections.size(), 9u);

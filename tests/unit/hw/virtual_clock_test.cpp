@@ -276,7 +276,7 @@ TEST(VirtualClock, TimerMovedMidPeriodFiresAtTheSameVirtualTimeOnADisagreeingHos
           virt::kTimerChCtrlEnable | virt::kTimerChCtrlIe);
   const int64_t started = source_clock.now_ns();
   run_for(source_host, source_clock, kPeriodNs * 3 / 10, 1'000);  // 30 % into the period
-  source_clock.pause();  // the source stops for migration
+  source_clock.pause();                                           // the source stops for migration
   const int64_t source_deadline = source_clock.next_deadline();
   ASSERT_EQ(source_deadline, started + kPeriodNs);
 
