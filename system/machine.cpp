@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "system/chardev/factory.h"
@@ -384,6 +385,13 @@ void Machine::Impl::run_guest_slice() {
 }
 
 int Machine::Impl::run() {
+  // Test hook until the CPU reports StopReason::kGuestPanic itself: with
+  // CR16_TEST_GUEST_PANIC=WHY in the environment the guest "panics" after
+  // 1 ms of virtual time, so tests/functional/control can check what the
+  // process does (status, stderr line, -no-shutdown) from the outside.
+  if (const char* why = std::getenv("CR16_TEST_GUEST_PANIC"); why != nullptr && *why != '\0') {
+    clock.arm(1'000'000, [this, message = std::string(why)] { enter_guest_panicked(message); });
+  }
   // A wait=on socket server holds the start until its first client.
   while (!quit_requested && waiting_for_clients()) loop->run_once(-1);
   if (!quit_requested && !options.start_paused && state_machine.state() == RunState::kPrelaunch) {
