@@ -335,6 +335,68 @@ std::span<const Command> commands() {
   return kCommands;
 }
 
+Error validate_arguments(const Command& command, const Value& arguments) {
+  if (arguments.type() != Value::Type::kDict) {
+    return Error(std::string(command.name) + ": arguments must be a dictionary");
+  }
+  auto type_name = [](Value::Type type) {
+    switch (type) {
+      case Value::Type::kInt:
+        return "an integer";
+      case Value::Type::kString:
+        return "a string";
+      case Value::Type::kBool:
+        return "a boolean";
+      default:
+        return "a value";
+    }
+  };
+  auto expect = [&](const char* name, Value::Type type, bool optional) -> Error {
+    const Value* value = arguments.find(name);
+    if (value == nullptr) {
+      return optional ? Error()
+                      : Error(std::string(command.name) + ": missing argument '" + name + "'");
+    }
+    if (value->type() != type) {
+      return Error(std::string(command.name) + ": argument '" + name + "' must be " +
+                   type_name(type));
+    }
+    return Error();
+  };
+  for (const Parameter& parameter : command.parameters) {
+    Error error;
+    switch (parameter.type) {
+      case ParameterType::kString:
+        error = expect(parameter.name, Value::Type::kString, parameter.optional);
+        break;
+      case ParameterType::kInt:
+        error = expect(parameter.name, Value::Type::kInt, parameter.optional);
+        break;
+      case ParameterType::kBool:
+        error = expect(parameter.name, Value::Type::kBool, parameter.optional);
+        break;
+      case ParameterType::kFormat:
+        error = expect("count", Value::Type::kInt, true);
+        if (error.ok()) error = expect("format", Value::Type::kString, true);
+        if (error.ok()) error = expect("size", Value::Type::kInt, true);
+        break;
+    }
+    if (!error.ok()) return error;
+  }
+  for (const auto& [key, value] : arguments.as_dict()) {
+    bool known = false;
+    for (const Parameter& parameter : command.parameters) {
+      known = known || key == parameter.name ||
+              (parameter.type == ParameterType::kFormat &&
+               (key == "count" || key == "format" || key == "size"));
+    }
+    if (!known) {
+      return Error(std::string(command.name) + ": unknown argument '" + key + "'");
+    }
+  }
+  return Error();
+}
+
 const Command* find_command(std::string_view name) {
   for (const Command& command : kCommands) {
     if (name == command.name) return &command;

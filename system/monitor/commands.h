@@ -61,6 +61,12 @@ struct Command {
 
 /// Every command.
 std::span<const Command> commands();
+/// Checks `arguments` (a dictionary) against the command's parameters, as a
+/// front end that receives them ready-made (QMP) must: every required one
+/// present, each of its type, nothing unknown. A kFormat parameter stands
+/// for the optional "count" (int), "format" (string) and "size" (int).
+/// The error names the argument.
+Error validate_arguments(const Command& command, const Value& arguments);
 /// The command whose `name` is `name`, or nullptr.
 const Command* find_command(std::string_view name);
 

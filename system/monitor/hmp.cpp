@@ -197,6 +197,9 @@ std::string execute_hmp_line(std::string_view line, MachineControl& control) {
   Expected<ParsedLine> parsed = parse_hmp_line(line, control);
   if (!parsed) return parsed.error().message() + "\n";
   if (parsed->command == nullptr) return "";
+  if (Error error = validate_arguments(*parsed->command, parsed->arguments); !error.ok()) {
+    return error.message() + "\n";
+  }
   CommandContext context{control};
   Expected<Value> result = parsed->command->handler(context, parsed->arguments);
   if (!result) return "Error: " + result.error().message() + "\n";

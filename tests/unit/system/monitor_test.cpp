@@ -43,6 +43,26 @@ TEST(CommandTable, NamesAreUniqueAndEveryCommandIsReachable) {
   EXPECT_EQ(find_command("nonsense"), nullptr);
 }
 
+TEST(CommandTable, ArgumentsAreValidatedAgainstTheParameters) {
+  const Command& x = *find_command("x");
+  Value good = Value::dict();
+  good.set("address", Value::integer(0x1000)).set("count", Value::integer(4));
+  EXPECT_TRUE(validate_arguments(x, good).ok());
+  EXPECT_EQ(validate_arguments(x, Value::dict()).message(), "x: missing argument 'address'");
+  Value wrong_type = Value::dict();
+  wrong_type.set("address", Value::string("0x1000"));
+  EXPECT_EQ(validate_arguments(x, wrong_type).message(),
+            "x: argument 'address' must be an integer");
+  Value unknown = Value::dict();
+  unknown.set("address", Value::integer(0)).set("colour", Value::string("red"));
+  EXPECT_EQ(validate_arguments(x, unknown).message(), "x: unknown argument 'colour'");
+  EXPECT_TRUE(validate_arguments(*find_command("stop"), Value::dict()).ok());
+  Value extra = Value::dict();
+  extra.set("force", Value::boolean(true));
+  EXPECT_FALSE(validate_arguments(*find_command("stop"), extra).ok());
+  EXPECT_FALSE(validate_arguments(*find_command("stop"), Value::list()).ok());
+}
+
 class MonitorTest : public MachineFixture {
  protected:
   void SetUp() override {
@@ -118,6 +138,15 @@ TEST_F(MonitorTest, MemoryDumpsNeverReadDevices) {
   EXPECT_NE(text.find("ff0100"), std::string::npos);
   EXPECT_EQ(hmp("x/1xb 0x1000000").rfind("Error: ", 0), 0u);
   EXPECT_EQ(hmp("x/1xb 0xfffffe").rfind("Error: ", 0), 0u);
+}
+
+TEST_F(MonitorTest, EveryParsedLineValidates) {
+  for (const char* line : {"help", "help info status", "info status", "x/4xb 0x10", "xp 0",
+                           "x/2i $pc", "stop", "quit"}) {
+    Expected<ParsedLine> parsed = parse_hmp_line(line, control());
+    ASSERT_TRUE(parsed) << line;
+    EXPECT_TRUE(validate_arguments(*parsed->command, parsed->arguments).ok()) << line;
+  }
 }
 
 TEST_F(MonitorTest, BadLinesGetOneLineErrors) {
