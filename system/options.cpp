@@ -204,9 +204,9 @@ Error apply_monitor(std::string_view value, Options* options) {
   }
   Expected<SerialSpec> spec = parse_serial_spec(value);
   if (!spec) {
-    return Error("-monitor: bad specification '" + std::string(value) +
-                 "' (none, stdio, null, pty, file:PATH, tcp:HOST:PORT[,server=on][,wait=off], "
-                 "unix:PATH[,server=on][,wait=off])");
+    std::string message = spec.error().message();  // says "-serial": name our option
+    if (message.starts_with("-serial")) message.replace(0, 7, "-monitor");
+    return Error(message);
   }
   if (spec->mux_monitor || spec->kind == SerialSpec::Kind::kNone) {
     return Error("-monitor " + std::string(value) + ": not a monitor backend");
