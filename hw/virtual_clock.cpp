@@ -159,27 +159,19 @@ int64_t VirtualClock::host_timeout_ns() {
 }
 
 size_t VirtualClock::run_due_timers() {
-  if (!running_ || timers_.empty()) return 0;
+  if (!running_) return 0;
   size_t ran = 0;
+  // Timers armed by these callbacks wait for the next call, even when due:
+  // a callback that re-arms in the past cannot keep this loop going.
   const TimerHandle armed_before = next_handle_;
-  int64_t now = now_ns();
   while (!timers_.empty()) {
     auto first = timers_.begin();
-    if (first->first.first > now) break;
-    if (first->first.second >= armed_before) {
-      // Armed by a callback of this call: find an older due timer behind it.
-      auto it = std::find_if(timers_.begin(), timers_.end(), [&](const auto& entry) {
-        return entry.first.first > now || entry.first.second < armed_before;
-      });
-      if (it == timers_.end() || it->first.first > now) break;
-      first = it;
-    }
+    if (first->first.first > now_ns() || first->first.second >= armed_before) break;
     std::function<void()> callback = std::move(first->second);
     deadlines_.erase(first->first.second);
     timers_.erase(first);
     callback();
     ++ran;
-    now = now_ns();
   }
   return ran;
 }

@@ -104,8 +104,9 @@ class VirtualClock final : public DeviceClock, public Stateful {
   /// due: 0 when one is due, -1 when none is armed or the clock is paused.
   int64_t host_timeout_ns();
   /// Runs every timer whose deadline has been reached, in deadline order
-  /// (each sees now_ns() at or past its deadline). Timers armed by these
-  /// callbacks run at the next call. Returns how many ran. No-op while paused.
+  /// (each sees now_ns() at or past its deadline). A timer armed by one of
+  /// these callbacks stops the run when it comes first; it and the timers
+  /// behind it run at the next call. Returns how many ran. No-op while paused.
   size_t run_due_timers();
   /// Number of armed deadlines.
   size_t armed_count() const { return timers_.size(); }

@@ -85,16 +85,8 @@ Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image,
 }  // namespace
 
 Machine::Impl::Impl() {
-  state_machine.add_listener([this](RunState from, RunState to) {
-    auto listeners = state_listeners;  // listeners may change the list
-    for (auto& [id, listener] : listeners) {
-      const ListenerId wanted = id;
-      if (std::any_of(state_listeners.begin(), state_listeners.end(),
-                      [wanted](const auto& entry) { return entry.first == wanted; })) {
-        listener(from, to);
-      }
-    }
-  });
+  state_machine.add_listener(
+      [this](RunState from, RunState to) { state_listeners.notify(from, to); });
 }
 
 Machine::Impl::~Impl() {
@@ -346,14 +338,7 @@ void Machine::Impl::enter_guest_panicked(const std::string& why) {
 }
 
 void Machine::Impl::emit(const MachineEvent& event) {
-  auto listeners = event_listeners;  // listeners may change the list
-  for (auto& [id, listener] : listeners) {
-    const ListenerId wanted = id;
-    if (std::any_of(event_listeners.begin(), event_listeners.end(),
-                    [wanted](const auto& entry) { return entry.first == wanted; })) {
-      listener(event);
-    }
-  }
+  event_listeners.notify(event);
 }
 
 void Machine::Impl::idle_until_io_or_deadline() {

@@ -176,19 +176,19 @@ Error Machine::Impl::write_register(std::string_view name, uint64_t value) {
 
 MachineControl::ListenerId Machine::Impl::add_state_listener(StateListener listener) {
   ListenerId id = next_listener_id++;
-  state_listeners.emplace_back(id, std::move(listener));
+  state_listeners.add(id, std::move(listener));
   return id;
 }
 
 MachineControl::ListenerId Machine::Impl::add_event_listener(EventListener listener) {
   ListenerId id = next_listener_id++;
-  event_listeners.emplace_back(id, std::move(listener));
+  event_listeners.add(id, std::move(listener));
   return id;
 }
 
 void Machine::Impl::remove_listener(ListenerId id) {
-  std::erase_if(state_listeners, [id](const auto& entry) { return entry.first == id; });
-  std::erase_if(event_listeners, [id](const auto& entry) { return entry.first == id; });
+  state_listeners.remove(id);
+  event_listeners.remove(id);
 }
 
 }  // namespace cr16::system

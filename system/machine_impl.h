@@ -62,9 +62,9 @@ struct Machine::Impl final : public MachineControl {
   io::Loop::WatchId block_watch = 0;
   std::optional<uint32_t> retry_pc;  // the excp to run again, restored after the slice
 
-  ListenerId next_listener_id = 1;
-  std::vector<std::pair<ListenerId, StateListener>> state_listeners;
-  std::vector<std::pair<ListenerId, EventListener>> event_listeners;
+  ListenerId next_listener_id = 1;  // one id space for both lists
+  ListenerList<RunState, RunState> state_listeners;
+  ListenerList<const MachineEvent&> event_listeners;
 
   Impl();
   ~Impl() override;

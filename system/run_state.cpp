@@ -179,27 +179,18 @@ Error RunStateMachine::set(RunState to) {
   }
   const RunState from = state_;
   state_ = to;
-  // A copy: listeners may add or remove listeners. One removed meanwhile
-  // is not called any more; one added meanwhile hears from the next change.
-  std::vector<std::pair<ListenerId, Listener>> listeners = listeners_;
-  for (auto& [id, listener] : listeners) {
-    const ListenerId wanted = id;
-    if (std::any_of(listeners_.begin(), listeners_.end(),
-                    [wanted](const auto& entry) { return entry.first == wanted; })) {
-      listener(from, to);
-    }
-  }
+  listeners_.notify(from, to);
   return Error();
 }
 
 RunStateMachine::ListenerId RunStateMachine::add_listener(Listener listener) {
   ListenerId id = next_id_++;
-  listeners_.emplace_back(id, std::move(listener));
+  listeners_.add(id, std::move(listener));
   return id;
 }
 
 void RunStateMachine::remove_listener(ListenerId id) {
-  std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
+  listeners_.remove(id);
 }
 
 }  // namespace cr16::system

@@ -3,6 +3,7 @@
 // migration code waiting for the source to stop). See docs/machine.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,14 +45,43 @@ std::span<const RunState> all_run_states();
 /// True when the VM may go from `from` to `to` (staying put is always allowed).
 bool run_state_transition_allowed(RunState from, RunState to);
 
+/// Callbacks keyed by a caller-chosen id, called in the order they were
+/// added. A callback may add or remove callbacks while being called: a
+/// removed one is not called again, one added meanwhile hears from the next
+/// notify().
+template <typename... Args>
+class ListenerList {
+ public:
+  using Listener = std::function<void(Args...)>;
+  using Id = uint64_t;
+
+  void add(Id id, Listener listener) { entries_.emplace_back(id, std::move(listener)); }
+  /// Removes the callback `id`; unknown ids are ignored.
+  void remove(Id id) {
+    std::erase_if(entries_, [id](const auto& entry) { return entry.first == id; });
+  }
+  void notify(Args... args) {
+    const std::vector<std::pair<Id, Listener>> snapshot = entries_;
+    for (const auto& [id, listener] : snapshot) {
+      if (contains(id)) listener(args...);
+    }
+  }
+
+ private:
+  bool contains(Id id) const {
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [id](const auto& entry) { return entry.first == id; });
+  }
+  std::vector<std::pair<Id, Listener>> entries_;
+};
+
 /// The current run state, guarded by the transition table, and its
 /// listeners. Machine thread only.
 class RunStateMachine {
  public:
-  /// Called after every change, with the old and the new state. A listener
-  /// may add or remove listeners: a removed one is not called again, an
-  /// added one hears from the next change.
-  using Listener = std::function<void(RunState from, RunState to)>;
+  /// Called after every change, with the old and the new state (see
+  /// ListenerList for listeners that change the list).
+  using Listener = ListenerList<RunState, RunState>::Listener;
   using ListenerId = uint64_t;
 
   explicit RunStateMachine(RunState initial = RunState::kPrelaunch) : state_(initial) {}
@@ -72,7 +102,7 @@ class RunStateMachine {
  private:
   RunState state_;
   ListenerId next_id_ = 1;
-  std::vector<std::pair<ListenerId, Listener>> listeners_;
+  ListenerList<RunState, RunState> listeners_;
 };
 
 }  // namespace cr16::system

@@ -128,23 +128,11 @@ std::string format_registers(const Value& result, const Value&) {
 
 // ---- run control
 
-Expected<Value> do_stop(CommandContext& context, const Value&) {
-  if (Error error = context.control.stop(); !error.ok()) return error;
-  return Value();
-}
-
-Expected<Value> do_cont(CommandContext& context, const Value&) {
-  if (Error error = context.control.cont(); !error.ok()) return error;
-  return Value();
-}
-
-Expected<Value> do_system_reset(CommandContext& context, const Value&) {
-  if (Error error = context.control.reset(); !error.ok()) return error;
-  return Value();
-}
-
-Expected<Value> do_system_powerdown(CommandContext& context, const Value&) {
-  if (Error error = context.control.powerdown(); !error.ok()) return error;
+// stop, cont, system_reset, system_powerdown: one MachineControl call each,
+// nothing to return.
+template <Error (MachineControl::*call)()>
+Expected<Value> do_control(CommandContext& context, const Value&) {
+  if (Error error = (context.control.*call)(); !error.ok()) return error;
   return Value();
 }
 
@@ -309,16 +297,23 @@ constexpr Command kCommands[] = {
      "show the emulator's version",
      do_query_version,
      format_version},
-    {"stop", "stop", true, {}, "", "stop the VM", do_stop, nullptr},
-    {"cont", "cont", true, {}, "", "resume the VM", do_cont, nullptr},
-    {"system_reset", "system_reset", true, {}, "", "reset the machine", do_system_reset, nullptr},
+    {"stop", "stop", true, {}, "", "stop the VM", do_control<&MachineControl::stop>, nullptr},
+    {"cont", "cont", true, {}, "", "resume the VM", do_control<&MachineControl::cont>, nullptr},
+    {"system_reset",
+     "system_reset",
+     true,
+     {},
+     "",
+     "reset the machine",
+     do_control<&MachineControl::reset>,
+     nullptr},
     {"system_powerdown",
      "system_powerdown",
      true,
      {},
      "",
      "ask the guest to power down (power button)",
-     do_system_powerdown,
+     do_control<&MachineControl::powerdown>,
      nullptr},
     {"quit", "quit", true, {}, "", "quit the emulator", do_quit, nullptr},
     {"x", "x", false, kDumpParameters, "/fmt addr",
