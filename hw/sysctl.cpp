@@ -40,6 +40,8 @@ void SysctlDevice::set_reset_handler(std::function<void()> handler) {
   reset_handler_ = std::move(handler);
 }
 
+void SysctlDevice::press_power_button() {}
+
 void SysctlDevice::reset(uint32_t cause) {
   state_.reset_cause = cause & kCauseBits;
   if (cause & virt::kResetCausePowerOn) state_.scratch = 0;

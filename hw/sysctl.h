@@ -40,6 +40,11 @@ class SysctlDevice : public RegisterDevice, public Stateful {
   /// Machine reset with `cause` (a virt::kResetCause* bit): records it.
   void reset(uint32_t cause);
 
+  /// The host pressed the power button (system_powerdown): the guest is told
+  /// and decides. (Placeholder: the guest-visible button is added by the
+  /// sysctl behaviour change; until then this does nothing.)
+  void press_power_button();
+
   const SysctlState& state() const { return state_; }
   const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }

@@ -1,5 +1,8 @@
 #include "hw/virt_board.h"
 
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 
@@ -26,7 +29,57 @@ class ReservedWindow : public MmioDevice {
   }
 };
 
+/// rtc-base=now|SECONDS: the RTC's reading at power-on.
+Expected<uint32_t> parse_rtc_base(std::string_view value) {
+  if (value == "now" || value == "utc") return static_cast<uint32_t>(std::time(nullptr));
+  uint32_t seconds = 0;
+  auto result = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (value.empty() || result.ec != std::errc() || result.ptr != value.data() + value.size()) {
+    return Error("bad value '" + std::string(value) + "' (now, or seconds since 1970 below 2^32)");
+  }
+  return seconds;
+}
+
+Error check_rtc_base(std::string_view value) {
+  Expected<uint32_t> seconds = parse_rtc_base(value);
+  return seconds ? Error() : seconds.error();
+}
+
+constexpr BoardProperty kVirtProperties[] = {
+    {"rtc-base", "now|SECONDS: the RTC reading at power-on (default now)", check_rtc_base},
+};
+
+Expected<std::unique_ptr<Board>> create_virt(const BoardConfig& config, DeviceClock& clock) {
+  Expected<std::unique_ptr<VirtBoard>> board = VirtBoard::create(config, clock);
+  if (!board) return board.error();
+  return std::unique_ptr<Board>(std::move(*board));
+}
+
+constexpr BoardType kVirtType = {
+    .name = "virt",
+    .description =
+        "CR16 virtual board: RAM at 0, 1 MiB flash at 0xE00000, 2 UARTs, timer, RTC, watchdog",
+    .is_default = true,
+    .limits =
+        {
+            .ram_min = virt::kRamMinSize,
+            .ram_max = virt::kRamMaxSize,
+            .ram_default = virt::kRamDefaultSize,
+            .ram_granule = kPageSize,
+            .flash_base = virt::kFlashBase,
+            .flash_size = virt::kFlashSize,
+            .serial_ports = 2,
+            .default_cpu = CpuModel::kCr16cPlus,
+        },
+    .properties = kVirtProperties,
+    .create = create_virt,
+};
+
 }  // namespace
+
+const BoardType& virt_board_type() {
+  return kVirtType;
+}
 
 struct VirtBoard::Parts {
   explicit Parts(DeviceClock& device_clock) : clock(device_clock) {}
@@ -44,8 +97,11 @@ struct VirtBoard::Parts {
   std::unique_ptr<FlashDevice> flash;
   ReservedWindow display;
 
+  uint32_t reset_pc = virt::kFlashBase;
+
   std::function<void(int)> poweroff_handler;
   std::function<void()> reset_request_handler;
+  std::function<void(const std::string&)> panic_handler;
   bool in_slice = false;
   std::optional<int> pending_poweroff;
   bool pending_reset_request = false;
@@ -55,12 +111,24 @@ struct VirtBoard::Parts {
 VirtBoard::VirtBoard() = default;
 VirtBoard::~VirtBoard() = default;
 
-Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
+Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& requested,
                                                        DeviceClock& clock) {
-  if (config.ram_bytes < virt::kRamMinSize || config.ram_bytes > virt::kRamMaxSize ||
-      config.ram_bytes % kPageSize != 0) {
-    return Error("virt: RAM size " + std::to_string(config.ram_bytes) +
-                 " bytes is not a multiple of 4 KiB between 64 KiB and 14 MiB");
+  BoardConfig config = requested;
+  if (config.ram_bytes == 0) config.ram_bytes = virt::kRamDefaultSize;
+  if (Error error = check_ram_size(kVirtType, config.ram_bytes); !error.ok()) {
+    return error.with_context("virt: RAM size " + format_size(config.ram_bytes));
+  }
+  if (config.serial.size() > kVirtType.limits.serial_ports) {
+    return Error("virt: " + std::to_string(config.serial.size()) +
+                 " serial backends for 2 serial ports");
+  }
+  config.serial.resize(kVirtType.limits.serial_ports, nullptr);
+  uint32_t rtc_seconds = static_cast<uint32_t>(std::time(nullptr));
+  for (const auto& [name, value] : config.properties) {
+    if (Error error = check_board_property(kVirtType, name, value); !error.ok()) {
+      return error.with_context("virt");
+    }
+    if (name == "rtc-base") rtc_seconds = *parse_rtc_base(value);
   }
   if (config.bios_image.size() > virt::kFlashSize) {
     return Error("virt: firmware image is " + std::to_string(config.bios_image.size()) +
@@ -91,8 +159,7 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
   p.timer = std::make_unique<TimerDevice>(
       clock,
       std::array<IrqLine, 2>{IrqLine(&p.icu, virt::kIrqTimer0), IrqLine(&p.icu, virt::kIrqTimer1)});
-  p.rtc = std::make_unique<RtcDevice>(clock, static_cast<uint32_t>(std::time(nullptr)),
-                                      IrqLine(&p.icu, virt::kIrqRtc));
+  p.rtc = std::make_unique<RtcDevice>(clock, rtc_seconds, IrqLine(&p.icu, virt::kIrqRtc));
   p.watchdog = std::make_unique<WatchdogDevice>(clock);
   auto flash = FlashDevice::create(p.memory, virt::kFlashBase, config.pflash_path,
                                    IrqLine(&p.icu, virt::kIrqFlash));
@@ -157,8 +224,12 @@ void VirtBoard::request_reset() {
   if (p.reset_request_handler) {
     p.reset_request_handler();
   } else {
-    reset(virt::kFlashBase);
+    reset();
   }
+}
+
+const BoardType& VirtBoard::type() const {
+  return kVirtType;
 }
 
 AddressSpace& VirtBoard::memory() {
@@ -174,7 +245,20 @@ uint32_t VirtBoard::ram_bytes() const {
   return parts_->config.ram_bytes;
 }
 
+void VirtBoard::set_reset_pc(uint32_t pc) {
+  parts_->reset_pc = pc;
+}
+
+uint32_t VirtBoard::reset_pc() const {
+  return parts_->reset_pc;
+}
+
 void VirtBoard::reset(uint32_t reset_pc) {
+  set_reset_pc(reset_pc);
+  reset();
+}
+
+void VirtBoard::reset() {
   Parts& p = *parts_;
   uint32_t cause = p.next_reset_cause;
   p.next_reset_cause = virt::kResetCauseExternal;
@@ -186,7 +270,15 @@ void VirtBoard::reset(uint32_t reset_pc) {
   p.watchdog->reset(cause == virt::kResetCauseWatchdog);
   p.flash->reset();
   p.pending_reset_request = false;
-  p.cpu->reset(reset_pc);
+  p.cpu->reset(p.reset_pc);
+}
+
+void VirtBoard::request_powerdown() {
+  parts_->sysctl->press_power_button();
+}
+
+void VirtBoard::set_panic_handler(std::function<void(const std::string&)> handler) {
+  parts_->panic_handler = std::move(handler);
 }
 
 void VirtBoard::set_poweroff_handler(std::function<void(int)> handler) {
@@ -202,6 +294,10 @@ StopReason VirtBoard::run_slice(uint64_t budget) {
   p.in_slice = true;
   StopReason reason = p.cpu->run(budget);
   p.in_slice = false;
+  if (reason == StopReason::kGuestPanic && p.panic_handler) {
+    p.panic_handler(p.cpu->panic_message());
+    return reason;
+  }
   if (p.pending_poweroff) {
     int code = *p.pending_poweroff;
     p.pending_poweroff.reset();
@@ -222,11 +318,42 @@ std::vector<StatefulDevice*> VirtBoard::stateful_devices() {
           p.timer.get(), p.rtc.get(),    p.watchdog.get(), p.flash.get()};
 }
 
+std::vector<StateSection> VirtBoard::state_sections() {
+  Parts& p = *parts_;
+  return {
+      {"cpu", 0, p.cpu.get()},       {"icu", 0, &p.icu},
+      {"sysctl", 0, p.sysctl.get()}, {"uart", 0, p.uart[0].get()},
+      {"uart", 1, p.uart[1].get()},  {"timer", 0, p.timer.get()},
+      {"rtc", 0, p.rtc.get()},       {"watchdog", 0, p.watchdog.get()},
+      {"flash", 0, p.flash.get()},
+  };
+}
+
+std::vector<BoardDevice> VirtBoard::devices() const {
+  return {
+      {"sysctl", "sysctl", virt::kSysctlBase, virt::kDeviceWindow},
+      {"uart0", "uart", virt::kUart0Base, virt::kDeviceWindow},
+      {"uart1", "uart", virt::kUart1Base, virt::kDeviceWindow},
+      {"timer", "timer", virt::kTimerBase, virt::kDeviceWindow},
+      {"rtc", "rtc", virt::kRtcBase, virt::kDeviceWindow},
+      {"watchdog", "watchdog", virt::kWatchdogBase, virt::kDeviceWindow},
+      {"flash-control", "flash", virt::kFlashControlBase, virt::kDeviceWindow},
+      {"flash", "flash-array", virt::kFlashBase, virt::kFlashSize},
+      {"display", "reserved", virt::kDisplayBase, virt::kDisplaySize},
+      {"icu", "icu", virt::kIcuBase, virt::kIcuSize},
+  };
+}
+
 IcuDevice& VirtBoard::icu() {
   return parts_->icu;
 }
 UartDevice& VirtBoard::uart(unsigned index) {
-  return *parts_->uart[index & 1];
+  if (index >= 2) {  // a programming error, never guest-reachable
+    std::fprintf(stderr, "cr16-system: internal error: virt has UARTs 0 and 1, not UART %u\n",
+                 index);
+    std::abort();
+  }
+  return *parts_->uart[index];
 }
 TimerDevice& VirtBoard::timer() {
   return *parts_->timer;

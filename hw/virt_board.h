@@ -1,6 +1,7 @@
 // The `virt` board: RAM from 0, the 1 MiB flash at 0xE00000, the devices from
 // 0xFF0000 (sysctl, two UARTs, timer, RTC, watchdog, flash control) and the
 // ICU at 0xFFFC00, wired to one CR16C/C+ core. Register map: docs/virt.md.
+// It is the registry's default board (hw/board.h).
 #pragma once
 
 #include <array>
@@ -12,6 +13,7 @@
 
 #include "cpu/cpu.h"
 #include "hw/address_space.h"
+#include "hw/board.h"
 #include "hw/chardev.h"
 #include "hw/device_clock.h"
 #include "hw/device_state.h"
@@ -27,57 +29,58 @@ class SysctlDevice;
 class WatchdogDevice;
 class FlashDevice;
 
-/// What the board is built from (the CLI fills it in).
-struct VirtConfig {
-  uint32_t ram_bytes = 2u << 20;  // -m; a multiple of 4 KiB, at most 14 MiB
-  CpuModel cpu_model = CpuModel::kCr16cPlus;
-  std::vector<uint8_t> bios_image;  // flash contents from -bios (raw, at 0xE00000); may be empty
-  std::string pflash_path;  // persistent flash file (-pflash); empty = flash lives in memory only
-  std::array<CharBackend*, 2> serial{};  // UART0/UART1 backends (not owned); nullptr = unconnected
-};
+/// The virt board is built from the common BoardConfig (two serial ports).
+using VirtConfig = BoardConfig;
+
+/// The registry entry of the virt board (limits, properties, create).
+const BoardType& virt_board_type();
 
 /// One virt machine. Machine thread only.
-class VirtBoard {
+class VirtBoard final : public Board {
  public:
   /// Builds the machine. With a pflash file, the flash contents come from the
   /// file (created and sized to 1 MiB if missing or short) and -bios, if
   /// given, is written over its start (and so persists). Errors name the bad
-  /// setting or file.
-  static Expected<std::unique_ptr<VirtBoard>> create(const VirtConfig& config, DeviceClock& clock);
-  ~VirtBoard();
+  /// setting or file. Property: rtc-base=now|SECONDS (the RTC's reading at
+  /// power-on, seconds since 1970; default now).
+  static Expected<std::unique_ptr<VirtBoard>> create(const BoardConfig& config, DeviceClock& clock);
+  ~VirtBoard() override;
 
-  /// The guest address space (loaders, semihosting, migration).
-  AddressSpace& memory();
-  /// The CPU core.
-  Cpu& cpu();
-
-  /// System reset: every device to its reset state, then the CPU with PC =
-  /// reset_pc. RAM and flash contents are kept.
-  void reset(uint32_t reset_pc);
-  /// The flash base address, 0xE00000 (the reset PC when booting firmware).
-  uint32_t flash_base() const;
-  /// RAM size in bytes.
-  uint32_t ram_bytes() const;
-
-  /// Called when the guest writes sysctl power-off; the argument is the exit code.
-  void set_poweroff_handler(std::function<void(int exit_code)> handler);
-  /// Called when the guest asks for a reset (sysctl) or the watchdog expires.
-  /// The handler decides (reset via reset(), or exit with -no-reboot). It is
-  /// called from inside run_slice/device callbacks: the CPU is asked to stop
-  /// its current slice first.
-  void set_reset_request_handler(std::function<void()> handler);
-
+  // Board
+  const BoardType& type() const override;
+  AddressSpace& memory() override;
+  Cpu& cpu() override;
+  uint32_t ram_bytes() const override;
+  void set_reset_pc(uint32_t pc) override;
+  uint32_t reset_pc() const override;
+  void reset() override;
   /// Runs the CPU for at most `budget` instructions; returns early when the
   /// CPU halts (wait/eiwait), or a device asks to stop (power-off, reset).
   /// The caller bounds `budget` by the next virtual-clock deadline.
-  StopReason run_slice(uint64_t budget);
+  StopReason run_slice(uint64_t budget) override;
+  /// Presses the sysctl power button.
+  void request_powerdown() override;
+  void set_poweroff_handler(std::function<void(int exit_code)> handler) override;
+  /// Called when the guest asks for a reset (sysctl) or the watchdog expires.
+  /// It is called after the slice in which the request happened.
+  void set_reset_request_handler(std::function<void()> handler) override;
+  void set_panic_handler(std::function<void(const std::string& why)> handler) override;
+  std::vector<BoardDevice> devices() const override;
+  /// cpu.0, icu.0, sysctl.0, uart.0, uart.1, timer.0, rtc.0, watchdog.0, flash.0.
+  std::vector<StateSection> state_sections() override;
 
-  /// Every device with migratable state, in a fixed order (for migration,
-  /// snapshots and monitor dumps).
+  /// set_reset_pc(reset_pc) and reset().
+  void reset(uint32_t reset_pc);
+  /// The flash base address, 0xE00000 (the reset PC when booting firmware).
+  uint32_t flash_base() const;
+
+  /// Every device with migratable state, in a fixed order (the devices of
+  /// state_sections(), without the CPU).
   std::vector<StatefulDevice*> stateful_devices();
 
   IcuDevice& icu();
-  UartDevice& uart(unsigned index);  // 0 or 1
+  /// UART 0 or 1; any other index is a programming error (asserts).
+  UartDevice& uart(unsigned index);
   TimerDevice& timer();
   RtcDevice& rtc();
   SysctlDevice& sysctl();

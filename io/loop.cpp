@@ -226,45 +226,26 @@ void Loop::update_interest(int fd) {
   }
 }
 
-Loop::TimerId Loop::add_timer(ClockType clock, int64_t deadline_ns,
-                              std::function<void()> callback) {
+Loop::TimerId Loop::add_timer(ClockType, int64_t deadline_ns, std::function<void()> callback) {
   TimerId id = next_timer_id_++;
-  timers_for(clock).emplace(TimerKey{deadline_ns, id}, std::move(callback));
-  timer_index_.emplace(id, TimerInfo{clock, deadline_ns});
+  timers_.emplace(TimerKey{deadline_ns, id}, std::move(callback));
+  timer_index_.emplace(id, TimerInfo{deadline_ns});
   return id;
 }
 
 void Loop::cancel_timer(TimerId id) {
   auto it = timer_index_.find(id);
   if (it == timer_index_.end()) return;
-  timers_for(it->second.clock).erase(TimerKey{it->second.deadline, id});
+  timers_.erase(TimerKey{it->second.deadline, id});
   timer_index_.erase(it);
 }
 
-int64_t Loop::now(ClockType clock) const {
-  if (clock == ClockType::kRealtime) return monotonic_ns();
-  if (virtual_source_) return virtual_source_();
-  if (!virtual_running_) return virtual_stopped_at_ - virtual_paused_total_;
-  return monotonic_ns() - virtual_paused_total_;
+int64_t Loop::now(ClockType) const {
+  return monotonic_ns();
 }
 
-void Loop::set_virtual_clock_running(bool running) {
-  if (running == virtual_running_) return;
-  if (running) {
-    virtual_paused_total_ += monotonic_ns() - virtual_stopped_at_;
-  } else {
-    virtual_stopped_at_ = monotonic_ns();
-  }
-  virtual_running_ = running;
-}
-
-void Loop::set_virtual_clock_source(std::function<int64_t()> source) {
-  virtual_source_ = std::move(source);
-}
-
-int64_t Loop::next_deadline(ClockType clock) const {
-  const auto& timers = clock == ClockType::kVirtual ? virtual_timers_ : realtime_timers_;
-  return timers.empty() ? INT64_MAX : timers.begin()->first.deadline;
+int64_t Loop::next_deadline(ClockType) const {
+  return timers_.empty() ? INT64_MAX : timers_.begin()->first.deadline;
 }
 
 void Loop::schedule(std::function<void()> callback) {
@@ -345,10 +326,9 @@ void Loop::run_ready_watches() {
   }
 }
 
-void Loop::run_expired_timers(ClockType clock) {
-  if (clock == ClockType::kVirtual && !virtual_running_ && !virtual_source_) return;
-  auto& timers = timers_for(clock);
-  int64_t current = now(clock);
+void Loop::run_expired_timers() {
+  auto& timers = timers_;
+  int64_t current = monotonic_ns();
   // Fire one at a time so that callbacks may add or cancel timers; a timer
   // added by a callback with a past deadline fires on the next iteration.
   TimerId last_id = next_timer_id_;
@@ -369,11 +349,7 @@ int64_t Loop::compute_timeout(int64_t requested) const {
     if (delta < 0) delta = 0;
     if (timeout < 0 || delta < timeout) timeout = delta;
   };
-  if (!realtime_timers_.empty())
-    consider(next_deadline(ClockType::kRealtime) - now(ClockType::kRealtime));
-  if (!virtual_timers_.empty() && (virtual_running_ || virtual_source_)) {
-    consider(next_deadline(ClockType::kVirtual) - now(ClockType::kVirtual));
-  }
+  if (!timers_.empty()) consider(next_deadline() - monotonic_ns());
   return timeout;
 }
 
@@ -396,8 +372,7 @@ bool Loop::run_once(int64_t timeout_ns) {
       complete_file_io(completion.token, static_cast<size_t>(completion.result));
     }
   }
-  run_expired_timers(ClockType::kRealtime);
-  run_expired_timers(ClockType::kVirtual);
+  run_expired_timers();
   run_ready_watches();
   run_posted();
   run_bottom_halves();

@@ -1,6 +1,8 @@
 // The main loop: one per thread. Waits for fd readiness (epoll or io_uring),
-// runs timers on a virtual and a realtime clock, bottom halves, callbacks
-// posted from other threads, and asynchronous file reads/writes.
+// runs realtime timers, bottom halves, callbacks posted from other threads,
+// and asynchronous file reads/writes. Guest (virtual) time is not the loop's
+// business: hw/virtual_clock.h keeps it, and the machine loop sleeps here
+// with a timeout until its next virtual deadline.
 #pragma once
 
 #include <atomic>
@@ -22,8 +24,9 @@ namespace cr16::io {
 /// reported to a watch, whatever it asked for.
 enum Condition : uint32_t { kIn = 1, kOut = 2, kErr = 4, kHup = 8 };
 
-/// kVirtual stops while the VM is stopped; kRealtime always runs.
-enum class ClockType : uint8_t { kVirtual, kRealtime };
+/// The clock a loop timer runs on: the host's monotonic clock. (Guest time
+/// lives in hw/virtual_clock.h; the enum stays so callers name the clock.)
+enum class ClockType : uint8_t { kRealtime };
 
 /// How the loop waits for readiness.
 enum class LoopBackend : uint8_t { kEpoll, kIoUring };
@@ -75,25 +78,17 @@ class Loop {
   /// Removes a watch; unknown or already removed ids are ignored.
   void remove_watch(WatchId id);
 
-  /// One-shot timer at an absolute deadline (ns) on the given clock.
+  /// One-shot timer at an absolute deadline (ns of the monotonic clock).
   /// Timers with equal deadlines fire in the order they were added.
   TimerId add_timer(ClockType clock, int64_t deadline_ns, std::function<void()> callback);
   /// Cancels a pending timer; unknown or fired ids are ignored.
   void cancel_timer(TimerId id);
 
-  /// Current time of `clock` in nanoseconds (monotonic; the virtual clock
-  /// excludes time spent stopped unless a source override is set).
-  int64_t now(ClockType clock) const;
-
-  /// Virtual clock control: stop/start (VM paused/running).
-  void set_virtual_clock_running(bool running);
-  bool virtual_clock_running() const { return virtual_running_; }
-  /// Optional source override (-icount); nullptr = default (monotonic minus
-  /// paused time).
-  void set_virtual_clock_source(std::function<int64_t()> source);
+  /// Current time of `clock` in nanoseconds (CLOCK_MONOTONIC).
+  int64_t now(ClockType clock = ClockType::kRealtime) const;
 
   /// Earliest pending timer deadline on `clock`, or INT64_MAX.
-  int64_t next_deadline(ClockType clock) const;
+  int64_t next_deadline(ClockType clock = ClockType::kRealtime) const;
 
   /// Bottom half: runs once, soon, on this loop's thread (loop thread only).
   void schedule(std::function<void()> callback);
@@ -151,7 +146,6 @@ class Loop {
     }
   };
   struct TimerInfo {
-    ClockType clock;
     int64_t deadline;
   };
   struct FileIo {
@@ -165,12 +159,9 @@ class Loop {
   void dispatch_fd(int fd, uint32_t revents);
   void run_bottom_halves();
   void run_posted();
-  void run_expired_timers(ClockType clock);
+  void run_expired_timers();
   void run_ready_watches();
   int64_t compute_timeout(int64_t requested) const;
-  std::map<TimerKey, std::function<void()>>& timers_for(ClockType clock) {
-    return clock == ClockType::kVirtual ? virtual_timers_ : realtime_timers_;
-  }
   void complete_file_io(uint64_t token, Expected<size_t> result);
 
   std::unique_ptr<detail::Poller> poller_;
@@ -184,19 +175,13 @@ class Loop {
   std::vector<WatchId> ready_watches_;
 
   TimerId next_timer_id_ = 1;
-  std::map<TimerKey, std::function<void()>> virtual_timers_;
-  std::map<TimerKey, std::function<void()>> realtime_timers_;
+  std::map<TimerKey, std::function<void()>> timers_;
   std::unordered_map<TimerId, TimerInfo> timer_index_;
 
   std::vector<std::function<void()>> bottom_halves_;
 
   uint64_t next_file_io_token_ = 1;
   std::unordered_map<uint64_t, FileIo> file_io_;
-
-  bool virtual_running_ = true;
-  int64_t virtual_paused_total_ = 0;
-  int64_t virtual_stopped_at_ = 0;
-  std::function<int64_t()> virtual_source_;
 
   std::atomic<bool> quit_requested_{false};
 };

@@ -1,35 +1,32 @@
 #include "system/machine.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
+#include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
-#include "hw/loop_device_clock.h"
-#include "hw/virt_board.h"
-#include "io/loop.h"
-#include "system/chardev_common.h"
-#include "system/chardev_factory.h"
-#include "system/chardev_socket.h"
-#include "system/elf_loader.h"
+#include "system/chardev/factory.h"
 #include "system/firmware_search.h"
-#include "system/semihosting.h"
+#include "system/machine_impl.h"
 #include "util/log.h"
 
 namespace cr16::system {
 
 namespace {
 
-constexpr uint32_t kFlashBase = 0xE00000;
-constexpr uint32_t kFlashSize = 1u << 20;
 constexpr uint64_t kMaxKernelFile = 64ull << 20;  // ELF files carry debug info
-/// Instructions per slice when no virtual deadline is closer: about 1 ms of
-/// guest time at interpreter speed, short enough for responsive io.
-constexpr uint64_t kSliceInstructions = 20000;
+
+std::string hex_address(uint64_t address) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%06" PRIx64, address);
+  return text;
+}
 
 // The CPU registers as semihosting sees them.
 class CpuRegisters : public SemihostRegisters {
@@ -62,17 +59,23 @@ class BoardMemory : public SemihostMemory {
   AddressSpace& memory_;
 };
 
-// Flattens an ELF meant for the flash into a flash image starting at kFlashBase.
-Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image) {
-  Error fits = check_segments_fit(image, [](uint32_t address, uint32_t length) {
-    return address >= kFlashBase && uint64_t{address} + length <= kFlashBase + kFlashSize;
-  });
-  if (!fits.ok()) return fits.with_context("-bios");
-  uint64_t end = 0;
-  for (const auto& segment : image.segments) end = std::max(end, segment.end());
-  std::vector<uint8_t> flash(static_cast<size_t>(end - kFlashBase), 0xff);
+// Flattens an ELF meant for the flash into a flash image starting at its base.
+Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image,
+                                                 const BoardLimits& limits) {
+  const uint64_t flash_end = uint64_t{limits.flash_base} + limits.flash_size;
   for (const auto& segment : image.segments) {
-    size_t offset = segment.address - kFlashBase;
+    if (segment.address < limits.flash_base || segment.end() > flash_end) {
+      return Error("-bios: " + image.name + ": segment at " + hex_address(segment.address) + "-" +
+                   hex_address(segment.end() - 1) + " is outside the flash (" +
+                   hex_address(limits.flash_base) + "-" + hex_address(flash_end - 1) +
+                   "); a program for RAM is loaded with -kernel");
+    }
+  }
+  uint64_t end = limits.flash_base;
+  for (const auto& segment : image.segments) end = std::max(end, segment.end());
+  std::vector<uint8_t> flash(static_cast<size_t>(end - limits.flash_base), 0xff);
+  for (const auto& segment : image.segments) {
+    size_t offset = segment.address - limits.flash_base;
     std::copy(segment.bytes.begin(), segment.bytes.end(), flash.begin() + offset);
     std::fill_n(flash.begin() + offset + segment.bytes.size(), segment.zero_fill, 0);
   }
@@ -81,82 +84,24 @@ Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image) {
 
 }  // namespace
 
-struct Machine::Impl {
-  Options options;
-  std::unique_ptr<io::Loop> loop;
-  std::unique_ptr<LoopDeviceClock> clock;
-  std::vector<std::unique_ptr<CharBackend>> backends;
-  std::vector<SocketCharBackend*> sockets;
-  std::unique_ptr<VirtBoard> board;
-  std::unique_ptr<Semihosting> semihosting;
-  std::optional<LoadImage> kernel;
-  uint32_t reset_pc = kFlashBase;
-  bool semihosting_on = false;
-
-  bool quit = false;
-  bool paused = false;  // after a power-off with -no-shutdown
-  bool reset_pending = false;
-  int exit_code = 0;
-  int signal_fd = -1;
-  io::Loop::WatchId signal_watch = 0;
-  int64_t icount_warp_ns = 0;  // -icount: virtual time skipped while the CPU sleeps
-
-  ~Impl() {
-    for (auto& backend : backends) {
-      if (auto* buffered = dynamic_cast<ChannelCharBackend*>(backend.get())) buffered->drain(500);
-    }
-    board.reset();  // devices detach from their backends first
-    backends.clear();
-    if (signal_watch) loop->remove_watch(signal_watch);
-    if (signal_fd >= 0) close(signal_fd);
-  }
-
-  Error create_backends();
-  Error prepare_images(VirtConfig* config);
-  Error load_kernel();
-  void install_handlers();
-  void install_signals();
-  void request_quit(int code) {
-    exit_code = code;
-    quit = true;
-    if (board) board->cpu().request_exit();
-    loop->wakeup();
-  }
-  bool waiting_for_clients() const {
-    return std::any_of(sockets.begin(), sockets.end(),
-                       [](SocketCharBackend* socket) { return socket->waiting_for_client(); });
-  }
-  int64_t virtual_now() { return loop->now(io::ClockType::kVirtual); }
-  void run_guest_slice();
-  int run();
-};
-
-Error Machine::Impl::create_backends() {
-  for (unsigned i = 0; i < kSerialPortCount; ++i) {
-    SerialSpec spec;
-    if (i < options.serial.size()) {
-      spec = options.serial[i];
-    } else if (i == 0 && options.serial.empty() && !semihosting_on) {
-      // The default console. Not with semihosting: the program's own
-      // stdin/stdout are ours then, and a UART reading stdin would steal input.
-      spec.kind = SerialSpec::Kind::kStdio;
-      spec.text = "stdio";
-    } else {
-      spec.kind = SerialSpec::Kind::kNull;
-      spec.text = "null";
-    }
-    Expected<std::unique_ptr<CharBackend>> backend =
-        create_char_backend(spec, *loop, "serial" + std::to_string(i), [this] { request_quit(0); });
-    if (!backend) return backend.error();
-    if (spec.kind == SerialSpec::Kind::kTcp || spec.kind == SerialSpec::Kind::kUnix) {
-      sockets.push_back(static_cast<SocketCharBackend*>(backend->get()));
-    }
-    backends.push_back(std::move(*backend));
-  }
-  return {};
+Machine::Impl::Impl() {
+  state_machine.add_listener(
+      [this](RunState from, RunState to) { state_listeners.notify(from, to); });
 }
 
-Error Machine::Impl::prepare_images(VirtConfig* config) {
+Machine::Impl::~Impl() {
+  for (ChannelCharBackend* backend : buffered) backend->drain(500);
+  monitors.clear();  // front ends detach first
+  if (block_watch) loop->remove_watch(block_watch);
+  board.reset();  // devices detach from their backends
+  muxes.clear();
+  backends.clear();
+  if (signal_watch) loop->remove_watch(signal_watch);
+  if (signal_fd >= 0) close(signal_fd);
+}
+
+Error Machine::Impl::prepare_images() {
+  const BoardLimits& limits = board_type->limits;
   std::string bios_path = options.bios_path;
   if (bios_path.empty() && options.kernel_path.empty()) {
     Expected<std::string> found = find_firmware(kDefaultFirmwareName, options.data_dirs);
@@ -169,18 +114,18 @@ Error Machine::Impl::prepare_images(VirtConfig* config) {
     if (looks_like_elf(*bytes)) {
       Expected<LoadImage> image = parse_elf(*bytes, bios_path);
       if (!image) return image.error().with_context("-bios");
-      Expected<std::vector<uint8_t>> flash = flatten_for_flash(*image);
+      Expected<std::vector<uint8_t>> flash = flatten_for_flash(*image, limits);
       if (!flash) return flash.error();
-      config->bios_image = std::move(*flash);
-      reset_pc = image->entry;
+      bios_image = std::move(*flash);
+      entry_pc = image->entry;
     } else {
-      if (bytes->size() > kFlashSize) {
-        return Error("-bios: " + bios_path + ": image too large for the 1 MiB flash (" +
-                     std::to_string(bytes->size()) + " bytes)");
+      if (bytes->size() > limits.flash_size) {
+        return Error("-bios: " + bios_path + ": image too large for the " +
+                     format_size(limits.flash_size) + " flash (" + std::to_string(bytes->size()) +
+                     " bytes)");
       }
       if (bytes->empty()) return Error("-bios: " + bios_path + ": empty image");
-      config->bios_image = std::move(*bytes);
-      reset_pc = kFlashBase;
+      bios_image = std::move(*bytes);
     }
   }
   if (!options.kernel_path.empty()) {
@@ -190,10 +135,51 @@ Error Machine::Impl::prepare_images(VirtConfig* config) {
                                                        : parse_raw(*bytes, 0, options.kernel_path);
     if (!image) return image.error().with_context("-kernel");
     kernel = std::move(*image);
-    reset_pc = kernel->entry;
+    entry_pc = kernel->entry;
   }
   semihosting_on =
       options.semihosting == SemihostingMode::kOn || (kernel && uses_simulator_bsp(*kernel));
+  return {};
+}
+
+Error Machine::Impl::create_consoles(const ConsolePlan& plan) {
+  auto quit_from_terminal = [this] { request_quit(0, ShutdownCause::kHostUi); };
+  // Creates one backend; stdio and mon: backends get a multiplexer (the
+  // Ctrl-A escapes live there). Returns the frontends' attachment points.
+  auto make = [&](const SerialSpec& spec, const std::string& label,
+                  bool with_monitor_port) -> Expected<std::pair<CharBackend*, CharBackend*>> {
+    Expected<std::unique_ptr<CharBackend>> backend = create_char_backend(spec, *loop, label);
+    if (!backend) return backend.error();
+    if (*backend == nullptr) return std::pair<CharBackend*, CharBackend*>{nullptr, nullptr};
+    if (auto* channel = dynamic_cast<ChannelCharBackend*>(backend->get())) {
+      buffered.push_back(channel);
+    }
+    if (spec.kind == SerialSpec::Kind::kTcp || spec.kind == SerialSpec::Kind::kUnix) {
+      sockets.push_back(static_cast<SocketCharBackend*>(backend->get()));
+    }
+    if (spec.kind != SerialSpec::Kind::kStdio && !spec.mux_monitor) {
+      CharBackend* plain = backend->get();
+      backends.push_back(std::move(*backend));
+      return std::pair<CharBackend*, CharBackend*>{plain, nullptr};
+    }
+    auto mux = std::make_unique<MuxCharDevice>(std::move(*backend), quit_from_terminal);
+    CharBackend* first = mux->add_port();
+    CharBackend* second = with_monitor_port ? mux->add_port() : nullptr;
+    muxes.push_back(std::move(mux));
+    return std::pair<CharBackend*, CharBackend*>{first, second};
+  };
+  for (size_t i = 0; i < plan.serial.size(); ++i) {
+    const SerialSpec& spec = plan.serial[i];
+    auto ports = make(spec, "serial" + std::to_string(i), spec.mux_monitor);
+    if (!ports) return ports.error();
+    serial_ports.push_back(ports->first);
+    if (ports->second) monitor_backends.push_back(ports->second);
+  }
+  if (plan.monitor) {
+    auto ports = make(*plan.monitor, "monitor", false);
+    if (!ports) return ports.error().with_context("-monitor");
+    if (ports->first) monitor_backends.push_back(ports->first);
+  }
   return {};
 }
 
@@ -219,39 +205,53 @@ Error Machine::Impl::load_kernel() {
 void Machine::Impl::install_handlers() {
   board->set_poweroff_handler([this](int code) {
     if (options.no_shutdown) {
-      paused = true;
       exit_code = code;
-      board->cpu().request_exit();  // run() stops guest time while paused
+      emit({MachineEvent::Kind::kShutdown, ShutdownCause::kGuestShutdown, ""});
+      (void)vm_stop(RunState::kShutdown);
       std::fprintf(stderr, "cr16-system: guest powered off (code %d); paused (-no-shutdown)\n",
                    code);
     } else {
-      request_quit(code);
+      request_quit(code, ShutdownCause::kGuestShutdown);
     }
   });
   board->set_reset_request_handler([this] {
     if (options.no_reboot) {
-      request_quit(0);
+      request_quit(0, ShutdownCause::kGuestReset);
     } else {
-      reset_pending = true;
-      board->cpu().request_exit();
+      do_reset(ShutdownCause::kGuestReset);
     }
+  });
+  board->set_panic_handler([this](const std::string& why) { enter_guest_panicked(why); });
+  board->cpu().set_svc_hook([this](Cpu& cpu) {
+    if (!host_call_handler) return SvcResult::kNotHandled;
+    HostCall call = host_call_handler(cpu);
+    switch (call.result) {
+      case HostCall::Result::kHandled:
+        return SvcResult::kHandled;
+      case HostCall::Result::kNotHandled:
+        return SvcResult::kNotHandled;
+      case HostCall::Result::kWait:
+        // The CPU stops with its PC on the excp and runs it again once the
+        // watch below sees the fd ready.
+        block_vcpu(call.fd, call.poll_events);
+        return SvcResult::kRetry;
+    }
+    return SvcResult::kNotHandled;
   });
   if (semihosting_on) {
     semihosting = std::make_unique<Semihosting>();
     semihosting->set_interrupt_fd(signal_fd);
-    board->cpu().set_svc_hook([this](Cpu& cpu) {
+    host_call_handler = [this](Cpu& cpu) {
       CpuRegisters registers(cpu);
       BoardMemory memory(board->memory());
       SemihostOutcome outcome = semihosting->handle(registers, memory);
-      if (outcome.exit_status) request_quit(*outcome.exit_status);
-      return outcome.handled ? SvcResult::kHandled : SvcResult::kNotHandled;
-    });
+      if (outcome.exit_status) request_quit(*outcome.exit_status, ShutdownCause::kGuestShutdown);
+      return outcome.handled ? HostCall::handled() : HostCall::not_handled();
+    };
   }
   if (options.icount_shift) {
-    unsigned shift = *options.icount_shift;
-    loop->set_virtual_clock_source([this, shift] {
-      return static_cast<int64_t>(board->cpu().instruction_count() << shift) + icount_warp_ns;
-    });
+    Cpu* cpu = &board->cpu();
+    clock.use_instruction_count([cpu] { return cpu->instruction_count(); }, *options.icount_shift);
   }
 }
 
@@ -267,100 +267,159 @@ void Machine::Impl::install_signals() {
     struct signalfd_siginfo info;
     if (read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       std::fprintf(stderr, "cr16-system: terminating on signal %u\n", info.ssi_signo);
-      request_quit(0);
+      request_quit(0, ShutdownCause::kHostSignal);
     }
     return true;
   });
 }
 
+// ---------------------------------------------------------------------------
+
+bool Machine::Impl::waiting_for_clients() const {
+  return std::any_of(sockets.begin(), sockets.end(),
+                     [](SocketCharBackend* socket) { return socket->waiting_for_client(); });
+}
+
+void Machine::Impl::request_quit(int code, ShutdownCause cause) {
+  exit_code = code;  // the last request wins (a signal after the guest's exit: 0)
+  if (quit_requested) return;
+  quit_requested = true;
+  emit({MachineEvent::Kind::kShutdown, cause, ""});
+  if (board) board->cpu().request_exit();
+  loop->wakeup();
+}
+
+void Machine::Impl::do_reset(ShutdownCause cause) {
+  unblock_vcpu();
+  board->reset();
+  emit({MachineEvent::Kind::kReset, cause, ""});
+  const RunState state = state_machine.state();
+  if (state != RunState::kRunning && state != RunState::kInMigrate &&
+      state != RunState::kFinishMigrate) {
+    (void)state_machine.set(RunState::kPrelaunch);
+  }
+}
+
+void Machine::Impl::block_vcpu(int fd, short poll_events) {
+  if (vcpu_blocked) return;
+  uint32_t conditions = 0;
+  if (poll_events & POLLIN) conditions |= io::kIn;
+  if (poll_events & POLLOUT) conditions |= io::kOut;
+  vcpu_blocked = true;
+  block_watch = loop->add_watch(fd, conditions, [this](int, uint32_t) {
+    block_watch = 0;  // returning false removes it
+    vcpu_blocked = false;
+    return false;
+  });
+}
+
+void Machine::Impl::unblock_vcpu() {
+  if (block_watch) loop->remove_watch(block_watch);
+  block_watch = 0;
+  vcpu_blocked = false;
+}
+
+void Machine::Impl::enter_guest_panicked(const std::string& why) {
+  if (quit_requested) return;
+  const bool keep = options.no_shutdown;
+  std::fprintf(stderr, "cr16-system: guest panicked: %s%s\n", why.c_str(),
+               keep ? "; paused (-no-shutdown)" : "");
+  emit({MachineEvent::Kind::kGuestPanicked, ShutdownCause::kGuestPanic, why});
+  if (state_machine.running()) {
+    (void)vm_stop(RunState::kGuestPanicked);
+  } else {
+    (void)state_machine.set(RunState::kGuestPanicked);  // e.g. while single-stepping
+  }
+  if (!keep) request_quit(kGuestPanicExitStatus, ShutdownCause::kGuestPanic);
+}
+
+void Machine::Impl::emit(const MachineEvent& event) {
+  event_listeners.notify(event);
+}
+
+void Machine::Impl::idle_until_io_or_deadline() {
+  clock.begin_idle();
+  loop->run_once(clock.host_timeout_ns());
+  clock.end_idle();
+  clock.run_due_timers();
+}
+
 void Machine::Impl::run_guest_slice() {
   Cpu& cpu = board->cpu();
-  uint64_t budget = kSliceInstructions;
-  if (options.icount_shift) {
-    int64_t deadline = loop->next_deadline(io::ClockType::kVirtual);
-    if (deadline != INT64_MAX) {
-      int64_t delta = std::max<int64_t>(deadline - virtual_now(), 0);
-      uint64_t instructions = (static_cast<uint64_t>(delta) >> *options.icount_shift) + 1;
-      budget = std::min(budget, instructions);
-    }
-  }
-  uint64_t before = cpu.instruction_count();
-  StopReason reason = board->run_slice(budget);
-  if (reason == StopReason::kGuestPanic) {
-    // Stopgap until run states exist: the CPU stays stopped, so end here.
-    std::fprintf(stderr, "cr16-system: %s\n", cpu.panic_message().c_str());
-    request_quit(134);
-    return;
-  }
-  if (reset_pending) {
-    reset_pending = false;
-    board->reset(reset_pc);
-    loop->run_once(0);
-    return;
-  }
-  bool made_progress = cpu.instruction_count() != before;
-  if (reason == StopReason::kHalted && !made_progress && !quit && !paused) {
+  clock.begin_slice();
+  const uint64_t budget = clock.slice_budget(kSliceInstructions);
+  const uint64_t before = cpu.instruction_count();
+  const StopReason reason = board->run_slice(budget);
+  clock.end_slice();
+  clock.run_due_timers();
+  const bool sleeping = reason == StopReason::kHalted && cpu.instruction_count() == before;
+  if (sleeping && state_machine.running() && !quit_requested) {
     // The guest sleeps: let time pass until a timer or io wakes it.
-    if (options.icount_shift) {
-      // Instruction-count time stands still while the CPU sleeps: wait in
-      // real time for io or until the next deadline would be due, then move
-      // virtual time forward by what passed (exactly to the deadline when it
-      // was reached), as QEMU's -icount does with sleep=on.
-      int64_t deadline = loop->next_deadline(io::ClockType::kVirtual);
-      if (deadline != INT64_MAX) {
-        int64_t delta = std::max<int64_t>(deadline - virtual_now(), 0);
-        int64_t start = loop->now(io::ClockType::kRealtime);
-        loop->run_once(delta);
-        int64_t elapsed = loop->now(io::ClockType::kRealtime) - start;
-        icount_warp_ns += std::min(elapsed, delta);
-        loop->run_once(0);
-        return;
-      }
-    }
-    loop->run_once(-1);
-    return;
+    idle_until_io_or_deadline();
+  } else {
+    loop->run_once(0);
   }
-  loop->run_once(0);
 }
 
 int Machine::Impl::run() {
-  while (!quit) {
-    // Guest time passes only while the guest may run: not while paused or
-    // while a wait=on server waits for its first client.
-    const bool stopped = paused || waiting_for_clients();
-    loop->set_virtual_clock_running(!stopped);
-    if (stopped) {
-      loop->run_once(-1);
-      continue;
+  // Test hook until the CPU reports StopReason::kGuestPanic itself: with
+  // CR16_TEST_GUEST_PANIC=WHY in the environment the guest "panics" after
+  // 1 ms of virtual time, so tests/functional/control can check what the
+  // process does (status, stderr line, -no-shutdown) from the outside.
+  if (const char* why = std::getenv("CR16_TEST_GUEST_PANIC"); why != nullptr && *why != '\0') {
+    clock.arm(1'000'000, [this, message = std::string(why)] { enter_guest_panicked(message); });
+  }
+  // A wait=on socket server holds the start until its first client.
+  while (!quit_requested && waiting_for_clients()) loop->run_once(-1);
+  if (!quit_requested && !options.start_paused && state_machine.state() == RunState::kPrelaunch) {
+    (void)vm_start();
+  }
+  while (!quit_requested) {
+    if (!state_machine.running()) {
+      loop->run_once(-1);  // stopped: only io (the monitor, signals) can change that
+    } else if (vcpu_blocked) {
+      idle_until_io_or_deadline();
+    } else {
+      run_guest_slice();
     }
-    run_guest_slice();
   }
   return exit_code;
 }
 
+// ---------------------------------------------------------------------------
+
 Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->board_type =
+      options.machine.empty() ? &default_board_type() : find_board_type(options.machine);
+  if (impl->board_type == nullptr) return Error("-M: unknown machine '" + options.machine + "'");
+  const BoardLimits& limits = impl->board_type->limits;
   Expected<std::unique_ptr<io::Loop>> loop = io::Loop::create(options.loop);
   if (!loop) return loop.error();
   impl->loop = std::move(*loop);
-  // Guest time starts when run() does, not while devices are being built.
-  impl->loop->set_virtual_clock_running(false);
-  VirtConfig config;
+  if (Error error = impl->prepare_images(); !error.ok()) return error;
+  ConsolePlan plan = plan_consoles(options, limits.serial_ports, impl->semihosting_on);
+  if (Error error = impl->create_consoles(plan); !error.ok()) return error;
+
+  BoardConfig config;
   config.ram_bytes = options.ram_bytes;
-  config.cpu_model = options.cpu == CpuChoice::kCr16c ? CpuModel::kCr16c : CpuModel::kCr16cPlus;
+  config.cpu_model = options.cpu;
+  config.bios_image = std::move(impl->bios_image);
   config.pflash_path = options.pflash_path;
-  if (Error error = impl->prepare_images(&config); !error.ok()) return error;
-  if (Error error = impl->create_backends(); !error.ok()) return error;
-  for (unsigned i = 0; i < kSerialPortCount; ++i) config.serial[i] = impl->backends[i].get();
-  impl->clock = std::make_unique<LoopDeviceClock>(*impl->loop);
-  Expected<std::unique_ptr<VirtBoard>> board = VirtBoard::create(config, *impl->clock);
+  config.serial = impl->serial_ports;
+  config.properties = options.machine_properties;
+  Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);
   if (!board) return board.error();
   impl->board = std::move(*board);
   if (Error error = impl->load_kernel(); !error.ok()) return error;
   impl->install_signals();
   impl->install_handlers();
-  impl->board->reset(impl->reset_pc);
+  impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
+  impl->board->reset();
+  for (CharBackend* backend : impl->monitor_backends) {
+    impl->monitors.push_back(std::make_unique<monitor::HmpSession>(*impl, *backend));
+  }
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }
 
@@ -373,6 +432,34 @@ int Machine::run() {
 
 uint64_t Machine::instruction_count() const {
   return impl_->board->cpu().instruction_count();
+}
+
+MachineControl& Machine::control() {
+  return *impl_;
+}
+
+io::Loop& Machine::loop() {
+  return *impl_->loop;
+}
+
+Board& Machine::board() {
+  return *impl_->board;
+}
+
+VirtualClock& Machine::clock() {
+  return impl_->clock;
+}
+
+void Machine::set_host_call_handler(HostCallHandler handler) {
+  impl_->host_call_handler = std::move(handler);
+}
+
+bool Machine::vcpu_blocked() const {
+  return impl_->vcpu_blocked;
+}
+
+void Machine::guest_panicked(const std::string& why) {
+  impl_->enter_guest_panicked(why);
 }
 
 }  // namespace cr16::system

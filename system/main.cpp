@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
       std::fputs(version_text().c_str(), stdout);
       return 0;
     case Action::kMachineHelp:
-      std::fputs(machine_help_text().c_str(), stdout);
+    case Action::kMachinePropertyHelp:
+      std::fputs(machine_help_text(*options).c_str(), stdout);
       return 0;
     case Action::kCpuHelp:
       std::fputs(cpu_help_text().c_str(), stdout);

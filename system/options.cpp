@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "hw/board.h"
 #include "util/log.h"
 
 #ifndef CR16_VERSION
@@ -82,6 +83,14 @@ struct OptionInfo {
   bool takes_value;
 };
 
+/// What parse_options() resolves once every option was seen (the board
+/// decides the defaults and limits, and -M may come after -m).
+struct ParseState {
+  std::optional<uint64_t> ram_bytes;
+  std::string ram_text;  // -m as written, for messages
+  std::optional<CpuModel> cpu;
+};
+
 constexpr OptionInfo kOptionTable[] = {
     {"M", true},
     {"machine", true},
@@ -92,6 +101,8 @@ constexpr OptionInfo kOptionTable[] = {
     {"pflash", true},
     {"drive", true},
     {"serial", true},
+    {"monitor", true},
+    {"S", false},
     {"nographic", false},
     {"no-reboot", false},
     {"no-shutdown", false},
@@ -144,31 +155,88 @@ Error apply_drive(std::string_view value, Options* options) {
   return {};
 }
 
-Error apply_option(std::string_view name, std::string_view value, Options* options) {
+// -M NAME[,prop=value...] (also "type=NAME" as the first item, and NAME,help).
+Error apply_machine(std::string_view value, Options* options) {
+  std::vector<std::string_view> parts = split(value, ',');
+  std::string_view machine = parts[0];
+  if (machine.starts_with("type=")) machine.remove_prefix(5);
+  if (machine == "help") {
+    options->action = Action::kMachineHelp;
+    return {};
+  }
+  const BoardType* type = find_board_type(machine);
+  if (type == nullptr) {
+    return Error("-M: unknown machine '" + std::string(machine) + "' (try -M help)");
+  }
+  options->machine = type->name;
+  options->machine_properties.clear();
+  for (std::string_view part : std::span(parts).subspan(1)) {
+    if (part == "help") {
+      options->action = Action::kMachinePropertyHelp;
+      continue;
+    }
+    std::string_view key = part;
+    std::string_view item = "on";  // a bare name is a switch, as in QEMU
+    if (size_t equals = part.find('='); equals != std::string_view::npos) {
+      key = part.substr(0, equals);
+      item = part.substr(equals + 1);
+    }
+    if (Error error = check_board_property(*type, key, item); !error.ok()) {
+      return error.with_context("-M " + std::string(value));
+    }
+    if (!options->machine_properties.emplace(key, item).second) {
+      return Error("-M " + std::string(value) + ": property '" + std::string(key) +
+                   "' given twice");
+    }
+  }
+  return {};
+}
+
+// -monitor SPEC: none, or a backend as for -serial (without mon:).
+Error apply_monitor(std::string_view value, Options* options) {
+  if (options->monitor) return Error("-monitor: only one monitor is supported");
+  if (value == "none") {
+    SerialSpec none;
+    none.kind = SerialSpec::Kind::kNone;
+    none.text = "none";
+    options->monitor = none;
+    return {};
+  }
+  Expected<SerialSpec> spec = parse_serial_spec(value);
+  if (!spec) {
+    std::string message = spec.error().message();  // says "-serial": name our option
+    if (message.starts_with("-serial")) message.replace(0, 7, "-monitor");
+    return Error(message);
+  }
+  if (spec->mux_monitor || spec->kind == SerialSpec::Kind::kNone) {
+    return Error("-monitor " + std::string(value) + ": not a monitor backend");
+  }
+  options->monitor = std::move(*spec);
+  return {};
+}
+
+Error apply_option(std::string_view name, std::string_view value, Options* options,
+                   ParseState* state) {
   const std::string value_text(value);
   if (name == "M" || name == "machine") {
-    std::string_view machine = value.substr(0, value.find(','));
-    if (machine == "help") {
-      options->action = Action::kMachineHelp;
-    } else if (machine == "virt") {
-      options->machine = "virt";
-    } else {
-      return Error("-M: unknown machine '" + std::string(machine) + "' (try -M help)");
-    }
+    return apply_machine(value, options);
   } else if (name == "m") {
-    Expected<uint32_t> size = parse_ram_size(value);
+    Expected<uint64_t> size = parse_ram_size(value);
     if (!size) return size.error();
-    options->ram_bytes = *size;
+    state->ram_bytes = *size;
+    state->ram_text = value_text;
   } else if (name == "cpu") {
     if (value == "help") {
       options->action = Action::kCpuHelp;
-    } else if (value == "cr16c") {
-      options->cpu = CpuChoice::kCr16c;
-    } else if (value == "cr16cplus" || value == "cr16c+") {
-      options->cpu = CpuChoice::kCr16cPlus;
-    } else {
-      return Error("-cpu: unknown CPU model '" + value_text + "' (try -cpu help)");
+      return {};
     }
+    Expected<CpuModel> model = parse_cpu_model(value);
+    if (!model) return model.error().with_context("-cpu");
+    state->cpu = *model;
+  } else if (name == "monitor") {
+    return apply_monitor(value, options);
+  } else if (name == "S") {
+    options->start_paused = true;
   } else if (name == "bios") {
     if (value.empty()) return Error("-bios: empty file name");
     options->bios_path = value_text;
@@ -184,13 +252,12 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
   } else if (name == "serial") {
     Expected<SerialSpec> spec = parse_serial_spec(value);
     if (!spec) return spec.error();
-    if (options->serial.size() >= kSerialPortCount) {
-      return Error("-serial " + value_text + ": the virt board has only " +
-                   std::to_string(kSerialPortCount) + " UARTs");
-    }
-    if (spec->kind == SerialSpec::Kind::kStdio) {
-      for (const auto& other : options->serial) {
-        if (other.kind == SerialSpec::Kind::kStdio) return Error("-serial stdio: used twice");
+    for (const auto& other : options->serial) {
+      if (spec->kind == SerialSpec::Kind::kStdio && other.kind == SerialSpec::Kind::kStdio) {
+        return Error("-serial " + value_text + ": stdio used twice");
+      }
+      if (spec->mux_monitor && other.mux_monitor) {
+        return Error("-serial " + value_text + ": only one serial port can carry the monitor");
       }
     }
     options->serial.push_back(std::move(*spec));
@@ -238,7 +305,7 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
 
 }  // namespace
 
-Expected<uint32_t> parse_ram_size(std::string_view text) {
+Expected<uint64_t> parse_ram_size(std::string_view text) {
   const std::string original(text);
   if (text.starts_with("size=")) text.remove_prefix(5);
   uint64_t multiplier = 1u << 20;  // QEMU: a bare number is MiB
@@ -272,17 +339,25 @@ Expected<uint32_t> parse_ram_size(std::string_view text) {
   if (!parse_unsigned(text, &number) || number > (1ull << 40)) {
     return Error("-m: bad size '" + original + "' (e.g. 2M, 4096K)");
   }
-  uint64_t bytes = number * multiplier;
-  if (bytes == 0 || bytes > kMaxRamBytes) {
-    return Error("-m " + original + ": RAM size must be between 4K and 14M on the virt board");
+  if (number > (uint64_t{1} << 40) / multiplier) {
+    return Error("-m " + original + ": RAM size too large");
   }
-  if (bytes % 4096 != 0) {
-    return Error("-m " + original + ": RAM size must be a multiple of 4K");
-  }
-  return static_cast<uint32_t>(bytes);
+  return number * multiplier;
 }
 
 Expected<SerialSpec> parse_serial_spec(std::string_view text) {
+  if (text.starts_with("mon:")) {
+    Expected<SerialSpec> inner = parse_serial_spec(text.substr(4));
+    if (!inner) return inner.error();
+    if (inner->mux_monitor || inner->kind == SerialSpec::Kind::kNone ||
+        inner->kind == SerialSpec::Kind::kNull) {
+      return Error("-serial: bad specification '" + std::string(text) +
+                   "': mon: needs a terminal, file or socket backend");
+    }
+    inner->mux_monitor = true;
+    inner->text = text;
+    return inner;
+  }
   SerialSpec spec;
   spec.text = text;
   const std::string bad = "-serial: bad specification '" + spec.text + "'";
@@ -334,8 +409,43 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
   return spec;
 }
 
+namespace {
+
+// Resolves what depends on the board: defaults, limits, port counts.
+Error resolve_board(Options* options, const ParseState& state) {
+  const BoardType* type =
+      options->machine.empty() ? &default_board_type() : find_board_type(options->machine);
+  if (type == nullptr) return Error("-M: unknown machine '" + options->machine + "'");
+  options->machine = type->name;
+  const BoardLimits& limits = type->limits;
+  options->ram_bytes = limits.ram_default;
+  if (state.ram_bytes) {
+    if (Error error = check_ram_size(*type, *state.ram_bytes); !error.ok()) {
+      return error.with_context("-m " + state.ram_text);
+    }
+    options->ram_bytes = static_cast<uint32_t>(*state.ram_bytes);
+  }
+  options->cpu = state.cpu.value_or(limits.default_cpu);
+  if (options->serial.size() > limits.serial_ports) {
+    return Error("-serial " + options->serial[limits.serial_ports].text + ": the " + type->name +
+                 " board has only " + std::to_string(limits.serial_ports) + " serial ports");
+  }
+  if (options->monitor && options->monitor->kind == SerialSpec::Kind::kStdio) {
+    for (const SerialSpec& serial : options->serial) {
+      if (serial.kind == SerialSpec::Kind::kStdio) {
+        return Error("-monitor stdio: stdio is already used by -serial " + serial.text +
+                     " (use -serial mon:stdio to share it)");
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<Options> parse_options(std::span<const std::string_view> args) {
   Options options;
+  ParseState state;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
@@ -349,7 +459,10 @@ Expected<Options> parse_options(std::span<const std::string_view> args) {
       if (i + 1 >= args.size()) return Error("option '" + std::string(arg) + "' needs a value");
       value = args[++i];
     }
-    if (Error error = apply_option(name, value, &options); !error.ok()) return error;
+    if (Error error = apply_option(name, value, &options, &state); !error.ok()) return error;
+  }
+  if (options.action == Action::kRun || options.action == Action::kMachinePropertyHelp) {
+    if (Error error = resolve_board(&options, state); !error.ok()) return error;
   }
   if (options.action == Action::kRun && !options.bios_path.empty() &&
       !options.kernel_path.empty()) {
@@ -364,18 +477,55 @@ Expected<Options> parse_options(int argc, const char* const* argv) {
   return parse_options(std::span<const std::string_view>(args));
 }
 
-const char* cpu_choice_name(CpuChoice cpu) {
-  return cpu == CpuChoice::kCr16c ? "cr16c" : "cr16cplus";
+ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool program_owns_stdio) {
+  auto spec_of = [](std::string_view text) { return *parse_serial_spec(text); };
+  ConsolePlan plan;
+  plan.serial = options.serial;
+  const bool monitor_given = options.monitor.has_value();
+  const bool monitor_none = monitor_given && options.monitor->kind == SerialSpec::Kind::kNone;
+  if (monitor_given && !monitor_none) plan.monitor = options.monitor;
+  if (options.serial.empty() && serial_ports > 0) {
+    if (program_owns_stdio) {
+      plan.serial.push_back(spec_of("null"));
+    } else if (!monitor_given) {
+      plan.serial.push_back(spec_of("mon:stdio"));
+    } else if (monitor_none) {
+      plan.serial.push_back(spec_of("stdio"));
+    } else if (options.monitor->kind == SerialSpec::Kind::kStdio) {
+      plan.serial.push_back(spec_of("null"));
+    } else {
+      plan.serial.push_back(spec_of("stdio"));  // the monitor lives elsewhere
+    }
+  } else if (options.nographic && !monitor_given && !program_owns_stdio) {
+    bool stdio_used = false;
+    bool has_monitor = false;
+    for (const SerialSpec& serial : options.serial) {
+      stdio_used = stdio_used || serial.kind == SerialSpec::Kind::kStdio;
+      has_monitor = has_monitor || serial.mux_monitor;
+    }
+    if (!stdio_used && !has_monitor) plan.monitor = spec_of("stdio");
+  }
+  while (plan.serial.size() < serial_ports) plan.serial.push_back(spec_of("null"));
+  return plan;
 }
 
 std::string version_text() {
   return "cr16-system version " CR16_VERSION "\n";
 }
 
-std::string machine_help_text() {
-  return "Supported machines are:\n"
-         "virt                 CR16 virtual board: RAM at 0, 1 MiB flash at 0xE00000, 2 UARTs, "
-         "timer, RTC, watchdog (default)\n";
+std::string machine_help_text(const Options& options) {
+  const BoardType* type = options.machine.empty() ? nullptr : find_board_type(options.machine);
+  if (options.action != Action::kMachinePropertyHelp || type == nullptr) {
+    return board_help_text();
+  }
+  std::string text = std::string(type->name) + " properties:\n";
+  if (type->properties.empty()) text += "  (none)\n";
+  for (const BoardProperty& property : type->properties) {
+    std::string line = std::string("  ") + property.name;
+    line.resize(std::max<size_t>(line.size() + 1, 22), ' ');
+    text += line + property.help + "\n";
+  }
+  return text;
 }
 
 std::string cpu_help_text() {
@@ -388,9 +538,11 @@ std::string usage_text() {
   return "usage: cr16-system [options]\n"
          "\n"
          "Machine:\n"
-         "  -M virt|help             machine (default virt)\n"
-         "  -m SIZE                  RAM size, e.g. 2M or 4096K (default 2M, at most 14M)\n"
-         "  -cpu cr16c|cr16cplus|help  CPU model (default cr16cplus)\n"
+         "  -M NAME[,PROP=VALUE...]  machine and its properties (default virt; -M help lists\n"
+         "                           machines, -M virt,help their properties)\n"
+         "  -m SIZE                  RAM size, e.g. 2M or 4096K (default and limits: the\n"
+         "                           machine's; virt: 2M, 64K to 14M in steps of 4K)\n"
+         "  -cpu cr16c|cr16cplus|help  CPU model (default: the machine's, cr16cplus on virt)\n"
          "Images:\n"
          "  -bios FILE               firmware image (raw or ELF) in the flash at 0xE00000\n"
          "  -kernel FILE             ELF (entry from the file) or raw image (loaded at 0)\n"
@@ -400,13 +552,18 @@ std::string usage_text() {
          "Devices:\n"
          "  -serial SPEC             next UART's backend: stdio, null, none, file:PATH, pty,\n"
          "                           tcp:HOST:PORT[,server=on][,wait=off],\n"
-         "                           unix:PATH[,server=on][,wait=off]\n"
-         "  -nographic               no display; UART0 on stdio (Ctrl-A x quits, Ctrl-A h help)\n"
+         "                           unix:PATH[,server=on][,wait=off], or mon:SPEC (shared\n"
+         "                           with the monitor; default mon:stdio on UART0)\n"
+         "  -monitor SPEC            human monitor on stdio, pty, file:PATH, tcp:..., unix:...,\n"
+         "                           or none (default: muxed with the serial console on stdio)\n"
+         "  -nographic               no display; serial console and monitor on stdio\n"
+         "                           (Ctrl-A c switches, Ctrl-A x quits, Ctrl-A h helps)\n"
          "  -semihosting             serve newlib host calls (excp svc); on by default for\n"
          "                           -kernel ELFs built with the cr16-elf-gcc simulator BSP\n"
          "Lifecycle:\n"
+         "  -S                       do not start the CPU (prelaunch) until 'cont'\n"
          "  -no-reboot               exit instead of resetting the machine\n"
-         "  -no-shutdown             stay alive (paused) when the guest powers off\n"
+         "  -no-shutdown             stay alive (paused) when the guest powers off or panics\n"
          "Debugging:\n"
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"

@@ -4,25 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cpu/cpu.h"
 #include "io/loop.h"
 #include "util/error.h"
 
 namespace cr16::system {
 
-/// The largest RAM the virt board maps (14 MiB below the flash at 0xE00000).
-inline constexpr uint32_t kMaxRamBytes = 14u << 20;
-/// Default RAM size (-m): 2 MiB.
-inline constexpr uint32_t kDefaultRamBytes = 2u << 20;
-/// Number of UARTs on the virt board (one -serial each, in order).
-inline constexpr unsigned kSerialPortCount = 2;
-
-/// One -serial backend specification.
+/// One character-device backend specification (-serial, -monitor).
 struct SerialSpec {
   enum class Kind : uint8_t { kNone, kNull, kStdio, kFile, kPty, kTcp, kUnix };
   Kind kind = Kind::kNull;
@@ -31,28 +26,47 @@ struct SerialSpec {
   uint16_t port = 0;  // tcp
   bool server = false;
   bool wait = true;  // server only: wait for a client before the guest starts
+  /// "mon:SPEC": the backend is shared by the serial port and the human
+  /// monitor through a multiplexer (Ctrl-A c switches).
+  bool mux_monitor = false;
   std::string text;  // the spec as written, for messages
 };
-
-/// Which CPU model -cpu selected.
-enum class CpuChoice : uint8_t { kCr16c, kCr16cPlus };
 
 /// Semihosting: forced on with -semihosting, otherwise decided from the -kernel ELF.
 enum class SemihostingMode : uint8_t { kAuto, kOn };
 
 /// What the program should do once the options are parsed.
-enum class Action : uint8_t { kRun, kHelp, kVersion, kMachineHelp, kCpuHelp, kLogHelp };
+enum class Action : uint8_t {
+  kRun,
+  kHelp,
+  kVersion,
+  kMachineHelp,          // -M help
+  kMachinePropertyHelp,  // -M NAME,help
+  kCpuHelp,
+  kLogHelp,
+};
 
 /// Every option of the program, with its default.
 struct Options {
   Action action = Action::kRun;
-  std::string machine = "virt";
-  uint32_t ram_bytes = kDefaultRamBytes;
-  CpuChoice cpu = CpuChoice::kCr16cPlus;
+  /// -M NAME: a board type of the registry (hw/board.h); the default board
+  /// when not given.
+  std::string machine;
+  /// -M NAME,prop=value,...: checked against the board type.
+  std::map<std::string, std::string> machine_properties;
+  /// -m; the board's default when not given (resolved by parse_options).
+  uint32_t ram_bytes = 0;
+  /// -cpu; the board's default CPU when not given (resolved by parse_options).
+  CpuModel cpu = CpuModel::kCr16cPlus;
   std::string bios_path;
   std::string kernel_path;
   std::string pflash_path;
-  std::vector<SerialSpec> serial;  // in UART order; empty means the default (UART0 on stdio)
+  /// In serial-port order; empty means the default (see plan_consoles()).
+  std::vector<SerialSpec> serial;
+  /// -monitor SPEC; nullopt: the default (muxed on stdio with the serial
+  /// console); kind kNone: no monitor.
+  std::optional<SerialSpec> monitor;
+  bool start_paused = false;  // -S: stay in prelaunch until `cont`
   bool nographic = false;
   bool no_reboot = false;
   bool no_shutdown = false;
@@ -74,20 +88,39 @@ Expected<Options> parse_options(int argc, const char* const* argv);
 /// Parses a -serial specification such as "tcp:localhost:4444,server=on,wait=off".
 Expected<SerialSpec> parse_serial_spec(std::string_view text);
 
-/// Parses a -m size: a number with an optional K/M/G suffix (no suffix: MiB),
-/// also accepted as "size=N". Checks the board's limits.
-Expected<uint32_t> parse_ram_size(std::string_view text);
+/// Parses a -m size: a number with an optional K/M/G/B suffix (no suffix:
+/// MiB), also accepted as "size=N". The board's limits are checked by
+/// parse_options() once the board is known.
+Expected<uint64_t> parse_ram_size(std::string_view text);
+
+/// Which backend serves each serial port and the monitor, once the defaults
+/// are applied.
+struct ConsolePlan {
+  /// One entry per serial port. An entry with mux_monitor set carries the
+  /// human monitor too (at most one does).
+  std::vector<SerialSpec> serial;
+  /// A separate monitor backend (-monitor SPEC), if any.
+  std::optional<SerialSpec> monitor;
+};
+
+/// Applies the console defaults: without -serial, port 0 is "mon:stdio"
+/// (the serial console and the monitor share the terminal, Ctrl-A c
+/// switches), or plain "stdio" with -monitor none, or "null" when -monitor
+/// uses stdio; other ports are "null". With -serial but without -monitor,
+/// -nographic puts the monitor on stdio when no serial port uses it. When
+/// `program_owns_stdio` (a semihosting program reads and writes the
+/// process's stdio), the defaults leave stdio alone: port 0 is "null" and
+/// there is no default monitor.
+ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool program_owns_stdio);
 
 /// The text printed by -h.
 std::string usage_text();
 /// The text printed by -version.
 std::string version_text();
-/// The text printed by -M help.
-std::string machine_help_text();
+/// The text printed by -M help (every board of the registry), or by
+/// -M NAME,help (that board's properties) when options.machine is set.
+std::string machine_help_text(const Options& options = {});
 /// The text printed by -cpu help.
 std::string cpu_help_text();
-
-/// The name of a CPU choice as written on the command line ("cr16c", "cr16cplus").
-const char* cpu_choice_name(CpuChoice cpu);
 
 }  // namespace cr16::system

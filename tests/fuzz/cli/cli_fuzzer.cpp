@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hw/board.h"
 #include "system/options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -28,7 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (message.empty()) std::abort();
     return 0;
   }
-  if (options->ram_bytes == 0 || options->ram_bytes > cr16::system::kMaxRamBytes) std::abort();
-  if (options->serial.size() > cr16::system::kSerialPortCount) std::abort();
+  if (options->action != cr16::system::Action::kRun) return 0;
+  const cr16::BoardType* board = cr16::find_board_type(options->machine);
+  if (board == nullptr) std::abort();
+  if (!cr16::check_ram_size(*board, options->ram_bytes).ok()) std::abort();
+  if (options->serial.size() > board->limits.serial_ports) std::abort();
   return 0;
 }

@@ -159,7 +159,7 @@ struct VirtPeek : ::testing::Test {
   /// What a peek must not change: every device's described state, the
   /// CPU's interrupt line, the armed deadlines, the UART backend's wakeups.
   struct Snapshot {
-    std::vector<std::vector<uint32_t>> devices;
+    std::vector<std::vector<uint8_t>> devices;
     bool irq_line;
     size_t armed;
     int64_t next_deadline;
@@ -169,7 +169,8 @@ struct VirtPeek : ::testing::Test {
   Snapshot snapshot() {
     Snapshot s;
     for (StatefulDevice* device : board->stateful_devices()) {
-      s.devices.push_back(save_state_fields(*device));
+      const auto* bytes = static_cast<const uint8_t*>(device->state_data());
+      s.devices.emplace_back(bytes, bytes + device->state_description().object_size);
     }
     s.irq_line = board->cpu().irq_line();
     s.armed = clock.armed_count();

@@ -154,33 +154,6 @@ TEST_P(LoopTest, TimersFireInDeadlineOrder) {
   EXPECT_EQ(loop_->next_deadline(ClockType::kRealtime), INT64_MAX);
 }
 
-TEST_P(LoopTest, VirtualClockStopsWhileStopped) {
-  loop_->set_virtual_clock_running(false);
-  int64_t frozen = loop_->now(ClockType::kVirtual);
-  bool fired = false;
-  loop_->add_timer(ClockType::kVirtual, frozen + 1, [&] { fired = true; });
-  usleep(2000);
-  EXPECT_EQ(loop_->now(ClockType::kVirtual), frozen);
-  loop_->run_once(1000000);  // must not fire, must not spin forever
-  EXPECT_FALSE(fired);
-  loop_->set_virtual_clock_running(true);
-  while (!fired) loop_->run_once(-1);
-  EXPECT_GE(loop_->now(ClockType::kVirtual), frozen + 1);
-}
-
-TEST_P(LoopTest, VirtualClockSourceOverride) {
-  int64_t instructions = 100;
-  loop_->set_virtual_clock_source([&] { return instructions; });
-  EXPECT_EQ(loop_->now(ClockType::kVirtual), 100);
-  bool fired = false;
-  loop_->add_timer(ClockType::kVirtual, 150, [&] { fired = true; });
-  loop_->run_once(0);
-  EXPECT_FALSE(fired);
-  instructions = 150;
-  loop_->run_once(0);
-  EXPECT_TRUE(fired);
-}
-
 TEST_P(LoopTest, BottomHalvesRunOnceInOrder) {
   std::vector<int> order;
   loop_->schedule([&] {

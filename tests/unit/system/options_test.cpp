@@ -21,10 +21,13 @@ TEST(Options, DefaultsWithNoArguments) {
   Expected<Options> options = parse({});
   ASSERT_TRUE(options);
   EXPECT_EQ(options->action, Action::kRun);
-  EXPECT_EQ(options->machine, "virt");
-  EXPECT_EQ(options->ram_bytes, 2u << 20);
-  EXPECT_EQ(options->cpu, CpuChoice::kCr16cPlus);
+  EXPECT_EQ(options->machine, "virt");  // the registry's default board
+  EXPECT_TRUE(options->machine_properties.empty());
+  EXPECT_EQ(options->ram_bytes, 2u << 20);        // virt's default
+  EXPECT_EQ(options->cpu, CpuModel::kCr16cPlus);  // virt's default
   EXPECT_TRUE(options->serial.empty());
+  EXPECT_FALSE(options->monitor.has_value());
+  EXPECT_FALSE(options->start_paused);
   EXPECT_FALSE(options->nographic);
   EXPECT_EQ(options->semihosting, SemihostingMode::kAuto);
   EXPECT_EQ(options->loop, io::LoopBackend::kIoUring);
@@ -41,7 +44,7 @@ TEST(Options, EveryFlagIsAccepted) {
              "dir2",       "-loop",        "epoll",        "-icount",      "3"});
   ASSERT_TRUE(options) << options.error().message();
   EXPECT_EQ(options->ram_bytes, 4u << 20);
-  EXPECT_EQ(options->cpu, CpuChoice::kCr16c);
+  EXPECT_EQ(options->cpu, CpuModel::kCr16c);
   EXPECT_EQ(options->kernel_path, "prog.elf");
   EXPECT_EQ(options->pflash_path, "flash.img");
   ASSERT_EQ(options->serial.size(), 2u);
@@ -79,9 +82,9 @@ TEST(Options, HelpVersionAndListings) {
 }
 
 TEST(Options, CpuModels) {
-  EXPECT_EQ(parse({"-cpu", "cr16cplus"})->cpu, CpuChoice::kCr16cPlus);
-  EXPECT_EQ(parse({"-cpu", "cr16c"})->cpu, CpuChoice::kCr16c);
-  EXPECT_STREQ(cpu_choice_name(CpuChoice::kCr16c), "cr16c");
+  EXPECT_EQ(parse({"-cpu", "cr16cplus"})->cpu, CpuModel::kCr16cPlus);
+  EXPECT_EQ(parse({"-cpu", "cr16c"})->cpu, CpuModel::kCr16c);
+  EXPECT_EQ(parse({"-cpu", "cr16c+"})->cpu, CpuModel::kCr16cPlus);
 }
 
 TEST(Options, RamSizes) {
@@ -91,6 +94,7 @@ TEST(Options, RamSizes) {
   EXPECT_EQ(*parse_ram_size("3"), 3u << 20);  // bare number: MiB
   EXPECT_EQ(*parse_ram_size("size=14M"), 14u << 20);
   EXPECT_EQ(*parse_ram_size("65536B"), 65536u);
+  EXPECT_EQ(*parse_ram_size("8K"), 8u << 10);  // the board's limits are checked later
 }
 
 TEST(Options, RamSizeErrors) {
@@ -101,6 +105,86 @@ TEST(Options, RamSizeErrors) {
   EXPECT_NE(error_of({"-m", "5000B"}).find("multiple of 4K"), std::string::npos);
   EXPECT_NE(error_of({"-m", ""}).find("-m"), std::string::npos);
   EXPECT_NE(error_of({"-m", "99999999999999999999M"}).find("-m"), std::string::npos);
+  EXPECT_NE(error_of({"-m", "2000000G"}).find("too large"), std::string::npos);
+}
+
+TEST(Options, RamBelowTheBoardMinimumIsRefusedWithTheLimits) {
+  EXPECT_EQ(error_of({"-m", "8K"}),
+            "-m 8K: RAM size must be a multiple of 4K between 64K and 14M on the virt board");
+  // -M after -m: the board's limits still apply.
+  EXPECT_EQ(error_of({"-m", "8K", "-M", "virt"}),
+            "-m 8K: RAM size must be a multiple of 4K between 64K and 14M on the virt board");
+  EXPECT_EQ(parse({"-m", "64K"})->ram_bytes, 64u << 10);
+}
+
+TEST(Options, MachinePropertiesAreCheckedAgainstTheBoard) {
+  EXPECT_EQ(error_of({"-M", "virt,foo=bar"}),
+            "-M virt,foo=bar: the virt board has no property 'foo' (known: rtc-base)");
+  Expected<Options> options = parse({"-M", "virt,rtc-base=86400"});
+  ASSERT_TRUE(options) << options.error().message();
+  EXPECT_EQ(options->machine_properties.at("rtc-base"), "86400");
+  EXPECT_NE(error_of({"-M", "virt,rtc-base=soon"}).find("rtc-base"), std::string::npos);
+  EXPECT_NE(error_of({"-M", "virt,rtc-base=1,rtc-base=2"}).find("given twice"), std::string::npos);
+  EXPECT_EQ(parse({"-machine", "type=virt"})->machine, "virt");
+  EXPECT_EQ(parse({"-M", "virt,help"})->action, Action::kMachinePropertyHelp);
+  EXPECT_NE(machine_help_text(*parse({"-M", "virt,help"})).find("rtc-base"), std::string::npos);
+}
+
+TEST(Options, StartPausedAndMonitor) {
+  EXPECT_TRUE(parse({"-S"})->start_paused);
+  Expected<Options> socket = parse({"-monitor", "unix:/tmp/m.sock,server=on,wait=off"});
+  ASSERT_TRUE(socket) << socket.error().message();
+  ASSERT_TRUE(socket->monitor.has_value());
+  EXPECT_EQ(socket->monitor->kind, SerialSpec::Kind::kUnix);
+  EXPECT_FALSE(socket->monitor->wait);
+  EXPECT_EQ(parse({"-monitor", "none"})->monitor->kind, SerialSpec::Kind::kNone);
+  EXPECT_EQ(parse({"-monitor", "tcp:127.0.0.1:0,server=on,wait=off"})->monitor->kind,
+            SerialSpec::Kind::kTcp);
+  EXPECT_NE(error_of({"-monitor", "mon:stdio"}).find("not a monitor backend"), std::string::npos);
+  EXPECT_NE(error_of({"-monitor", "vc"}).find("-monitor"), std::string::npos);
+  EXPECT_NE(error_of({"-monitor", "none", "-monitor", "stdio"}).find("only one"),
+            std::string::npos);
+  EXPECT_EQ(error_of({"-serial", "stdio", "-monitor", "stdio"}),
+            "-monitor stdio: stdio is already used by -serial stdio (use -serial mon:stdio to "
+            "share it)");
+}
+
+TEST(ConsolePlan, DefaultSharesStdioBetweenSerialAndMonitor) {
+  ConsolePlan plan = plan_consoles(*parse({}), 2, false);
+  ASSERT_EQ(plan.serial.size(), 2u);
+  EXPECT_EQ(plan.serial[0].kind, SerialSpec::Kind::kStdio);
+  EXPECT_TRUE(plan.serial[0].mux_monitor);
+  EXPECT_EQ(plan.serial[1].kind, SerialSpec::Kind::kNull);
+  EXPECT_FALSE(plan.monitor.has_value());
+  EXPECT_TRUE(plan_consoles(*parse({"-nographic"}), 2, false).serial[0].mux_monitor);
+}
+
+TEST(ConsolePlan, MonitorElsewhereOrNone) {
+  ConsolePlan none = plan_consoles(*parse({"-monitor", "none"}), 2, false);
+  EXPECT_EQ(none.serial[0].kind, SerialSpec::Kind::kStdio);
+  EXPECT_FALSE(none.serial[0].mux_monitor);
+  EXPECT_FALSE(none.monitor.has_value());
+  ConsolePlan stdio = plan_consoles(*parse({"-monitor", "stdio"}), 2, false);
+  EXPECT_EQ(stdio.serial[0].kind, SerialSpec::Kind::kNull);
+  ASSERT_TRUE(stdio.monitor.has_value());
+  EXPECT_EQ(stdio.monitor->kind, SerialSpec::Kind::kStdio);
+  ConsolePlan socket = plan_consoles(*parse({"-monitor", "unix:/tmp/m,server=on"}), 2, false);
+  EXPECT_EQ(socket.serial[0].kind, SerialSpec::Kind::kStdio);
+  EXPECT_FALSE(socket.serial[0].mux_monitor);
+  EXPECT_EQ(socket.monitor->kind, SerialSpec::Kind::kUnix);
+}
+
+TEST(ConsolePlan, ExplicitSerialAndNographicAndSemihosting) {
+  ConsolePlan file = plan_consoles(*parse({"-serial", "file:out.txt"}), 2, false);
+  EXPECT_EQ(file.serial[0].kind, SerialSpec::Kind::kFile);
+  EXPECT_FALSE(file.monitor.has_value());  // no default monitor without -nographic
+  ConsolePlan nographic =
+      plan_consoles(*parse({"-serial", "file:out.txt", "-nographic"}), 2, false);
+  ASSERT_TRUE(nographic.monitor.has_value());  // stdio is free: the monitor goes there
+  EXPECT_EQ(nographic.monitor->kind, SerialSpec::Kind::kStdio);
+  ConsolePlan program = plan_consoles(*parse({}), 2, true);
+  EXPECT_EQ(program.serial[0].kind, SerialSpec::Kind::kNull);  // stdio belongs to the program
+  EXPECT_FALSE(program.monitor.has_value());
 }
 
 TEST(Options, UnknownOptionAndMissingValue) {
@@ -113,7 +197,8 @@ TEST(Options, UnknownOptionAndMissingValue) {
 
 TEST(Options, UnknownMachineAndCpu) {
   EXPECT_EQ(error_of({"-M", "pc"}), "-M: unknown machine 'pc' (try -M help)");
-  EXPECT_EQ(error_of({"-cpu", "cortex-m3"}), "-cpu: unknown CPU model 'cortex-m3' (try -cpu help)");
+  EXPECT_EQ(error_of({"-cpu", "cortex-m3"}),
+            "-cpu: unknown CPU model 'cortex-m3' (valid: cr16c, cr16cplus)");
 }
 
 TEST(Options, BadValuesForEveryValueOption) {
@@ -211,12 +296,30 @@ TEST(SerialSpec, Errors) {
             std::string::npos);
 }
 
-TEST(SerialSpec, AtMostTwoAndStdioOnce) {
-  EXPECT_NE(
-      error_of({"-serial", "null", "-serial", "null", "-serial", "null"}).find("only 2 UARTs"),
-      std::string::npos);
-  EXPECT_EQ(error_of({"-serial", "stdio", "-serial", "stdio"}), "-serial stdio: used twice");
+TEST(SerialSpec, AtMostTheBoardsPortsAndStdioOnce) {
+  EXPECT_EQ(error_of({"-serial", "null", "-serial", "null", "-serial", "file:x"}),
+            "-serial file:x: the virt board has only 2 serial ports");
+  EXPECT_EQ(error_of({"-serial", "stdio", "-serial", "stdio"}), "-serial stdio: stdio used twice");
+  EXPECT_EQ(error_of({"-serial", "mon:stdio", "-serial", "stdio"}),
+            "-serial stdio: stdio used twice");
   EXPECT_NE(error_of({"-serial", "bogus"}).find("bogus"), std::string::npos);
+}
+
+TEST(SerialSpec, MonitorPrefix) {
+  Expected<SerialSpec> mux = parse_serial_spec("mon:stdio");
+  ASSERT_TRUE(mux);
+  EXPECT_EQ(mux->kind, SerialSpec::Kind::kStdio);
+  EXPECT_TRUE(mux->mux_monitor);
+  EXPECT_EQ(mux->text, "mon:stdio");
+  Expected<SerialSpec> socket = parse_serial_spec("mon:tcp:127.0.0.1:0,server=on,wait=off");
+  ASSERT_TRUE(socket);
+  EXPECT_EQ(socket->kind, SerialSpec::Kind::kTcp);
+  EXPECT_TRUE(socket->mux_monitor);
+  EXPECT_FALSE(parse_serial_spec("mon:none"));
+  EXPECT_FALSE(parse_serial_spec("mon:mon:stdio"));
+  EXPECT_FALSE(parse_serial_spec("mon:"));
+  EXPECT_NE(error_of({"-serial", "mon:stdio", "-serial", "mon:pty"}).find("only one"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "system/chardev_common.h"
+#include "system/chardev/common.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 namespace cr16::system {
@@ -20,10 +21,11 @@ constexpr int kDrainPollMs = 10;
 ChannelCharBackend::ChannelCharBackend(io::Loop& loop) : loop_(loop) {}
 
 ChannelCharBackend::~ChannelCharBackend() {
-  set_channels(nullptr, nullptr);
+  close_channels();
 }
 
 void ChannelCharBackend::set_channels(io::Channel* input, io::Channel* output) {
+  const bool was_open = input_ != nullptr || output_channel_ != nullptr;
   if (input_watch_) loop_.remove_watch(input_watch_);
   if (output_watch_) loop_.remove_watch(output_watch_);
   input_watch_ = output_watch_ = 0;
@@ -33,6 +35,17 @@ void ChannelCharBackend::set_channels(io::Channel* input, io::Channel* output) {
   output_.clear();
   output_start_ = 0;
   update_input_watch();
+  const bool open = input != nullptr || output != nullptr;
+  if (open != was_open) notify(open ? CharEvent::kOpened : CharEvent::kClosed);
+}
+
+void ChannelCharBackend::close_channels() {
+  frontend_ = nullptr;
+  set_channels(nullptr, nullptr);
+}
+
+void ChannelCharBackend::notify(CharEvent event) {
+  if (frontend_) frontend_->char_event(event);
 }
 
 size_t ChannelCharBackend::write(std::span<const uint8_t> bytes) {
@@ -58,7 +71,7 @@ void ChannelCharBackend::flush_output() {
       }
       return;
     }
-    on_output_failed();
+    on_output_failed(put.is_error() ? put.error() : Error("the output channel took nothing"));
     return;
   }
   output_.clear();
@@ -76,7 +89,7 @@ bool ChannelCharBackend::on_writable() {
   return output_watch_ == self && self != 0;
 }
 
-void ChannelCharBackend::on_output_failed() {
+void ChannelCharBackend::on_output_failed(const Error& error) {
   output_.clear();
   output_start_ = 0;
   if (output_watch_) loop_.remove_watch(output_watch_);
@@ -97,6 +110,7 @@ void ChannelCharBackend::drain(int timeout_ms) {
 void ChannelCharBackend::attach(CharFrontend* frontend) {
   frontend_ = frontend;
   update_input_watch();
+  if (input_ != nullptr || output_channel_ != nullptr) notify(CharEvent::kOpened);
 }
 
 void ChannelCharBackend::frontend_ready() {
@@ -149,20 +163,36 @@ void ChannelCharBackend::on_input_closed() {
 // ---------------------------------------------------------------------------
 
 Expected<std::unique_ptr<FileCharBackend>> FileCharBackend::open(io::Loop& loop,
-                                                                 const std::string& path) {
+                                                                 const std::string& path,
+                                                                 const std::string& label) {
   auto file = io::FileChannel::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0666);
   if (!file) return Error::from_errno("-serial file:" + path, file.error().errno_value());
-  return std::unique_ptr<FileCharBackend>(new FileCharBackend(loop, std::move(*file)));
+  return std::unique_ptr<FileCharBackend>(new FileCharBackend(loop, std::move(*file), path, label));
 }
 
-FileCharBackend::FileCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> file)
-    : ChannelCharBackend(loop), file_(std::move(file)) {
+FileCharBackend::FileCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> file,
+                                 std::string path, std::string label)
+    : ChannelCharBackend(loop),
+      file_(std::move(file)),
+      path_(std::move(path)),
+      label_(std::move(label)) {
   file_->set_name("serial file");
   set_channels(nullptr, file_.get());
 }
 
+void FileCharBackend::on_output_failed(const Error& error) {
+  ChannelCharBackend::on_output_failed(error);
+  if (failed_) return;
+  failed_ = true;
+  // Said once: a console that silently stops is worse than a noisy one.
+  std::string reason =
+      error.errno_value() != 0 ? std::strerror(error.errno_value()) : error.message();
+  std::fprintf(stderr, "cr16-system: %s: writing file:%s failed (%s); further output is dropped\n",
+               label_.c_str(), path_.c_str(), reason.c_str());
+}
+
 FileCharBackend::~FileCharBackend() {
-  set_channels(nullptr, nullptr);
+  close_channels();
 }
 
 // ---------------------------------------------------------------------------
@@ -204,7 +234,7 @@ PtyCharBackend::PtyCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> 
 }
 
 PtyCharBackend::~PtyCharBackend() {
-  set_channels(nullptr, nullptr);
+  close_channels();
 }
 
 }  // namespace cr16::system

@@ -1,4 +1,4 @@
-#include "system/chardev_stdio.h"
+#include "system/chardev/stdio.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -23,45 +23,6 @@ void restore_on_fatal_signal(int signal_number) {
 }
 
 }  // namespace
-
-EscapeFilter::Command EscapeFilter::feed(std::span<const uint8_t> in, std::vector<uint8_t>* out) {
-  Command command = Command::kNone;
-  for (uint8_t byte : in) {
-    if (escape_pending_) {
-      escape_pending_ = false;
-      switch (byte) {
-        case 'x':
-        case 'X':
-          return Command::kQuit;
-        case 'h':
-        case 'H':
-        case '?':
-          if (command == Command::kNone) command = Command::kHelp;
-          break;
-        case kEscapeByte:
-          out->push_back(kEscapeByte);
-          break;
-        default:
-          // Unknown escape: QEMU passes nothing on; so do we.
-          break;
-      }
-      continue;
-    }
-    if (byte == kEscapeByte) {
-      escape_pending_ = true;
-      continue;
-    }
-    out->push_back(byte);
-  }
-  return command;
-}
-
-const char* EscapeFilter::help_text() {
-  return "\r\n"
-         "C-a h    print this help\r\n"
-         "C-a x    exit emulator\r\n"
-         "C-a C-a  sends C-a\r\n";
-}
 
 void TerminalMode::enter_raw_mode() {
   if (!isatty(STDIN_FILENO) || g_mode_saved) return;
@@ -94,8 +55,7 @@ void TerminalMode::restore() {
   }
 }
 
-Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop,
-                                                                   std::function<void()> quit) {
+Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop) {
   auto input = io::FileChannel::from_dup(STDIN_FILENO);
   if (!input) return input.error().with_context("-serial stdio");
   std::unique_ptr<io::FileChannel> output;
@@ -114,34 +74,18 @@ Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loo
   output->set_name("stdout");
   TerminalMode::enter_raw_mode();
   return std::unique_ptr<StdioCharBackend>(
-      new StdioCharBackend(loop, std::move(*input), std::move(output), std::move(quit)));
+      new StdioCharBackend(loop, std::move(*input), std::move(output)));
 }
 
 StdioCharBackend::StdioCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> input,
-                                   std::unique_ptr<io::FileChannel> output,
-                                   std::function<void()> quit)
-    : ChannelCharBackend(loop),
-      input_(std::move(input)),
-      output_(std::move(output)),
-      quit_(std::move(quit)) {
+                                   std::unique_ptr<io::FileChannel> output)
+    : ChannelCharBackend(loop), input_(std::move(input)), output_(std::move(output)) {
   set_channels(input_.get(), output_.get());
 }
 
 StdioCharBackend::~StdioCharBackend() {
-  set_channels(nullptr, nullptr);
+  close_channels();
   TerminalMode::restore();
-}
-
-void StdioCharBackend::on_input(std::span<const uint8_t> bytes) {
-  std::vector<uint8_t> guest_bytes;
-  EscapeFilter::Command command = filter_.feed(bytes, &guest_bytes);
-  deliver(guest_bytes);
-  if (command == EscapeFilter::Command::kHelp) {
-    const char* help = EscapeFilter::help_text();
-    ChannelCharBackend::write(std::span(reinterpret_cast<const uint8_t*>(help), std::strlen(help)));
-  } else if (command == EscapeFilter::Command::kQuit && quit_) {
-    quit_();
-  }
 }
 
 }  // namespace cr16::system

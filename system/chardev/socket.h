@@ -9,7 +9,7 @@
 
 #include "io/channel_socket.h"
 #include "io/net_listener.h"
-#include "system/chardev_common.h"
+#include "system/chardev/common.h"
 #include "system/options.h"
 
 namespace cr16::system {
@@ -32,7 +32,7 @@ class SocketCharBackend : public ChannelCharBackend {
 
  protected:
   void on_input_closed() override;
-  void on_output_failed() override;
+  void on_output_failed(const Error& error) override;
 
  private:
   SocketCharBackend(io::Loop& loop, SerialSpec spec);

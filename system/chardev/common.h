@@ -1,7 +1,8 @@
 // Character-device backends built on io channels: the shared machinery
 // (buffered non-blocking output, input paced by the frontend's
 // can_receive()) and the simple backends (null, file, pty).
-// The stdio and socket backends live in chardev_stdio.h / chardev_socket.h.
+// The stdio and socket backends live in stdio.h / socket.h, the multiplexer
+// that shares one backend between frontends in mux.h.
 #pragma once
 
 #include <cstdint>
@@ -43,17 +44,23 @@ class ChannelCharBackend : public CharBackend {
 
  protected:
   /// Starts using new channels (nullptr = none); removes old watches first.
+  /// The frontend hears kOpened/kClosed when the backend gains or loses them.
   void set_channels(io::Channel* input, io::Channel* output);
+  /// For destructors: drops the channels without telling the frontend (which
+  /// may already be gone).
+  void close_channels();
   /// Called with bytes read from the input channel; default: pass to the frontend.
   virtual void on_input(std::span<const uint8_t> bytes);
   /// Called when the input reached end of file or failed; default: stop reading.
   virtual void on_input_closed();
-  /// Called when writing failed for good (EPIPE, ECONNRESET...); default:
-  /// drop the output and stop writing.
-  virtual void on_output_failed();
+  /// Called when writing failed for good (EPIPE, ECONNRESET, ENOSPC...);
+  /// default: drop the output and stop writing.
+  virtual void on_output_failed(const Error& error);
   /// Sends bytes straight to the frontend (subclasses that filter input).
   void deliver(std::span<const uint8_t> bytes);
   CharFrontend* frontend() const { return frontend_; }
+  /// Sends `event` to the frontend, if one is attached.
+  void notify(CharEvent event);
   io::Loop& loop() { return loop_; }
   /// Stops reading the input channel (e.g. after end of file).
   void stop_input();
@@ -84,14 +91,26 @@ class NullCharBackend : public CharBackend {
 };
 
 /// -serial file:PATH: output appended to a file created/truncated at start.
+/// When writing fails (a full disk, an I/O error) it says so once on stderr,
+/// naming `label` and the file, and drops further output.
 class FileCharBackend : public ChannelCharBackend {
  public:
-  static Expected<std::unique_ptr<FileCharBackend>> open(io::Loop& loop, const std::string& path);
+  static Expected<std::unique_ptr<FileCharBackend>> open(io::Loop& loop, const std::string& path,
+                                                         const std::string& label = "serial");
   ~FileCharBackend() override;
+  /// True once a write failed (the output is being dropped).
+  bool failed() const { return failed_; }
+
+ protected:
+  void on_output_failed(const Error& error) override;
 
  private:
-  FileCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> file);
+  FileCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> file, std::string path,
+                  std::string label);
   std::unique_ptr<io::FileChannel> file_;
+  std::string path_;
+  std::string label_;
+  bool failed_ = false;
 };
 
 /// -serial pty: a pseudo-terminal in raw mode. The slave side stays open

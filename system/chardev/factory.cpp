@@ -1,8 +1,8 @@
-#include "system/chardev_factory.h"
+#include "system/chardev/factory.h"
 
-#include "system/chardev_common.h"
-#include "system/chardev_socket.h"
-#include "system/chardev_stdio.h"
+#include "system/chardev/common.h"
+#include "system/chardev/socket.h"
+#include "system/chardev/stdio.h"
 
 namespace cr16::system {
 
@@ -17,17 +17,16 @@ Expected<std::unique_ptr<CharBackend>> upcast(Expected<std::unique_ptr<T>> backe
 }  // namespace
 
 Expected<std::unique_ptr<CharBackend>> create_char_backend(const SerialSpec& spec, io::Loop& loop,
-                                                           const std::string& label,
-                                                           std::function<void()> quit) {
+                                                           const std::string& label) {
   switch (spec.kind) {
     case SerialSpec::Kind::kNone:
       return std::unique_ptr<CharBackend>();
     case SerialSpec::Kind::kNull:
       return std::unique_ptr<CharBackend>(new NullCharBackend());
     case SerialSpec::Kind::kStdio:
-      return upcast(StdioCharBackend::open(loop, std::move(quit)));
+      return upcast(StdioCharBackend::open(loop));
     case SerialSpec::Kind::kFile:
-      return upcast(FileCharBackend::open(loop, spec.path));
+      return upcast(FileCharBackend::open(loop, spec.path, label));
     case SerialSpec::Kind::kPty:
       return upcast(PtyCharBackend::open(loop, label));
     case SerialSpec::Kind::kTcp:

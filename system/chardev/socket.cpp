@@ -1,4 +1,4 @@
-#include "system/chardev_socket.h"
+#include "system/chardev/socket.h"
 
 #include <cstdio>
 
@@ -48,7 +48,7 @@ SocketCharBackend::SocketCharBackend(io::Loop& loop, SerialSpec spec)
     : ChannelCharBackend(loop), spec_(std::move(spec)), listener_(loop) {}
 
 SocketCharBackend::~SocketCharBackend() {
-  set_channels(nullptr, nullptr);
+  close_channels();
   listener_.disconnect();  // a UNIX listener unlinks its path on close
 }
 
@@ -92,8 +92,8 @@ void SocketCharBackend::on_input_closed() {
   schedule_disconnect();
 }
 
-void SocketCharBackend::on_output_failed() {
-  ChannelCharBackend::on_output_failed();
+void SocketCharBackend::on_output_failed(const Error& error) {
+  ChannelCharBackend::on_output_failed(error);
   schedule_disconnect();
 }
 

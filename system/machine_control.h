@@ -1,0 +1,132 @@
+// MachineControl: the one API every front end drives the VM through — the
+// human monitor now, QMP and the gdbstub next, migration and snapshots after
+// that. Run control (stop, cont, reset, powerdown, quit, step), guest memory
+// and registers without side effects on devices, the run state, and
+// notifications of state changes and machine events. See docs/machine.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "system/run_state.h"
+#include "util/error.h"
+
+namespace cr16::system {
+
+/// Why the machine shut down or reset, named as QEMU's SHUTDOWN and RESET
+/// events name it.
+enum class ShutdownCause : uint8_t {
+  kNone,                // "none"
+  kHostError,           // "host-error": the emulator cannot go on
+  kHostQmpQuit,         // "host-qmp-quit": quit from a monitor
+  kHostQmpSystemReset,  // "host-qmp-system-reset": system_reset from a monitor
+  kHostSignal,          // "host-signal": SIGINT, SIGTERM
+  kHostUi,              // "host-ui": Ctrl-A x
+  kGuestShutdown,       // "guest-shutdown": the guest powered off
+  kGuestReset,          // "guest-reset": the guest (or its watchdog) asked for a reset
+  kGuestPanic,          // "guest-panic"
+};
+
+/// The QEMU name of a cause.
+const char* shutdown_cause_name(ShutdownCause cause);
+/// True for causes the guest brought about (QEMU's "guest" flag).
+bool shutdown_cause_is_guest(ShutdownCause cause);
+
+/// Something that happened to the machine, for front ends to report (QMP
+/// events SHUTDOWN, RESET, POWERDOWN, GUEST_PANICKED).
+struct MachineEvent {
+  enum class Kind : uint8_t { kShutdown, kReset, kPowerdown, kGuestPanicked };
+  Kind kind = Kind::kShutdown;
+  ShutdownCause cause = ShutdownCause::kNone;
+  std::string detail;  // kGuestPanicked: why, in one line
+};
+
+/// One CPU register as its state description names it.
+struct RegisterValue {
+  std::string name;  // "r0", "pc", "psr"
+  uint64_t value = 0;
+  unsigned bits = 32;  // significant bits (for formatting)
+};
+
+/// What every front end calls. All methods run on the machine thread (front
+/// ends live in the main loop), between CPU slices, so none races with the
+/// guest.
+class MachineControl {
+ public:
+  using ListenerId = uint64_t;
+  using StateListener = std::function<void(RunState from, RunState to)>;
+  using EventListener = std::function<void(const MachineEvent& event)>;
+
+  virtual ~MachineControl() = default;
+
+  // ---- Status
+  /// The current run state.
+  virtual RunState run_state() const = 0;
+  bool running() const { return run_state() == RunState::kRunning; }
+  /// The board type's name ("virt") and the CPU model.
+  virtual std::string machine_name() const = 0;
+  virtual CpuModel cpu_model() const = 0;
+
+  // ---- Run control
+  /// Stops a running VM in `reason` (paused, debug, finish-migrate,
+  /// save-vm, ...): the CPU stops at the end of its current slice and
+  /// virtual time stands still. A VM that is not running stays as it is.
+  /// Tells the state listeners.
+  virtual Error vm_stop(RunState reason) = 0;
+  /// Starts a stopped VM (running; virtual time runs again). Error when the
+  /// state may not go to running.
+  virtual Error vm_start() = 0;
+  /// The monitor's `stop`: vm_stop(kPaused).
+  virtual Error stop() = 0;
+  /// The monitor's `cont`: vm_start(), refused with a clear message where
+  /// QEMU refuses it (a powered-off or crashed VM needs system_reset first;
+  /// an incoming migration has not finished).
+  virtual Error cont() = 0;
+  /// system_reset: every device and the CPU to their reset state (RAM and
+  /// flash kept). A stopped VM goes to prelaunch. Emits a RESET event.
+  virtual Error reset() = 0;
+  /// system_powerdown: asks the guest to power down (the board's power
+  /// button). Emits a POWERDOWN event.
+  virtual Error powerdown() = 0;
+  /// quit: the process ends with status 0 once the current command returns.
+  /// Emits a SHUTDOWN event with `cause`.
+  virtual void quit(ShutdownCause cause = ShutdownCause::kHostQmpQuit) = 0;
+  /// Executes up to `instructions` instructions of a stopped VM (virtual time
+  /// runs meanwhile, due device timers fire after); the state does not
+  /// change. Returns why the CPU stopped. Error while running.
+  virtual Expected<StopReason> step(uint64_t instructions) = 0;
+
+  // ---- Guest memory: RAM and ROM only, never a device access (no MMU on
+  // CR16: virtual and physical addresses are the same).
+  /// Copies guest memory at `address` into `out`; an Error names the first
+  /// address that is not memory (a device window, a hole, past 24 bits).
+  virtual Error read_memory(uint32_t address, std::span<uint8_t> out) = 0;
+  /// Writes guest RAM (not ROM or flash, not devices); predecoded code is
+  /// dropped where it changed. Nothing is written on error.
+  virtual Error write_memory(uint32_t address, std::span<const uint8_t> data) = 0;
+
+  // ---- Registers, named by the CPU's state description
+  /// Every register in description order.
+  virtual std::vector<RegisterValue> registers() = 0;
+  /// One register by name; Error for an unknown name.
+  virtual Expected<uint64_t> read_register(std::string_view name) = 0;
+  /// Sets a register (psr and cfg through the CPU's setters). Error for an
+  /// unknown name or a value the register cannot hold.
+  virtual Error write_register(std::string_view name, uint64_t value) = 0;
+
+  // ---- Notifications
+  /// Every run-state change (QMP STOP when leaving running, RESUME when
+  /// entering it; migration waiting for a stop). Returns an id (never 0).
+  virtual ListenerId add_state_listener(StateListener listener) = 0;
+  /// Every machine event (SHUTDOWN, RESET, POWERDOWN, GUEST_PANICKED).
+  virtual ListenerId add_event_listener(EventListener listener) = 0;
+  /// Removes a listener added by either method; unknown ids are ignored.
+  virtual void remove_listener(ListenerId id) = 0;
+};
+
+}  // namespace cr16::system

@@ -1,0 +1,112 @@
+// Machine's insides, shared by machine.cpp (building, the main loop) and
+// machine_control.cpp (the MachineControl implementation). Private to
+// system/: nothing outside includes it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hw/board.h"
+#include "hw/virtual_clock.h"
+#include "io/loop.h"
+#include "system/chardev/common.h"
+#include "system/chardev/mux.h"
+#include "system/chardev/socket.h"
+#include "system/elf_loader.h"
+#include "system/machine.h"
+#include "system/monitor/hmp.h"
+#include "system/run_state.h"
+#include "system/semihosting.h"
+
+namespace cr16::system {
+
+struct Machine::Impl final : public MachineControl {
+  /// Instructions per slice when no virtual deadline is closer: about 30 µs
+  /// at interpreter speed, short enough for responsive io.
+  static constexpr uint64_t kSliceInstructions = 20000;
+
+  Options options;
+  const BoardType* board_type = nullptr;
+  std::unique_ptr<io::Loop> loop;
+  VirtualClock clock;
+
+  // Character devices. Backends are owned here or by their multiplexer.
+  std::vector<std::unique_ptr<CharBackend>> backends;
+  std::vector<std::unique_ptr<MuxCharDevice>> muxes;
+  std::vector<ChannelCharBackend*> buffered;  // drained at exit
+  std::vector<SocketCharBackend*> sockets;    // wait=on servers hold the start
+  std::vector<CharBackend*> serial_ports;     // what each UART attaches to
+  std::vector<CharBackend*> monitor_backends;
+  std::vector<std::unique_ptr<monitor::HmpSession>> monitors;
+
+  std::unique_ptr<Board> board;
+  std::unique_ptr<Semihosting> semihosting;
+  std::optional<LoadImage> kernel;
+  std::vector<uint8_t> bios_image;
+  std::optional<uint32_t> entry_pc;  // from -bios ELF / -kernel; else the flash base
+  bool semihosting_on = false;
+
+  RunStateMachine state_machine{RunState::kPrelaunch};
+  bool quit_requested = false;
+  int exit_code = 0;
+  int signal_fd = -1;
+  io::Loop::WatchId signal_watch = 0;
+
+  // The vCPU waiting on a host fd (HostCall::kWait).
+  HostCallHandler host_call_handler;
+  bool vcpu_blocked = false;
+  io::Loop::WatchId block_watch = 0;
+
+  ListenerId next_listener_id = 1;  // one id space for both lists
+  ListenerList<RunState, RunState> state_listeners;
+  ListenerList<const MachineEvent&> event_listeners;
+
+  Impl();
+  ~Impl() override;
+
+  // ---- Building (machine.cpp)
+  Error prepare_images();
+  Error create_consoles(const ConsolePlan& plan);
+  Error load_kernel();
+  void install_signals();
+  void install_handlers();
+
+  // ---- Running (machine.cpp)
+  int run();
+  void run_guest_slice();
+  void idle_until_io_or_deadline();
+  bool waiting_for_clients() const;
+  void request_quit(int code, ShutdownCause cause);
+  void do_reset(ShutdownCause cause);
+  void block_vcpu(int fd, short poll_events);
+  void unblock_vcpu();
+  void enter_guest_panicked(const std::string& why);
+  void emit(const MachineEvent& event);
+
+  // ---- MachineControl (machine_control.cpp)
+  RunState run_state() const override { return state_machine.state(); }
+  std::string machine_name() const override;
+  CpuModel cpu_model() const override;
+  Error vm_stop(RunState reason) override;
+  Error vm_start() override;
+  Error stop() override;
+  Error cont() override;
+  Error reset() override;
+  Error powerdown() override;
+  void quit(ShutdownCause cause) override;
+  Expected<StopReason> step(uint64_t instructions) override;
+  Error read_memory(uint32_t address, std::span<uint8_t> out) override;
+  Error write_memory(uint32_t address, std::span<const uint8_t> data) override;
+  std::vector<RegisterValue> registers() override;
+  Expected<uint64_t> read_register(std::string_view name) override;
+  Error write_register(std::string_view name, uint64_t value) override;
+  ListenerId add_state_listener(StateListener listener) override;
+  ListenerId add_event_listener(EventListener listener) override;
+  void remove_listener(ListenerId id) override;
+};
+
+}  // namespace cr16::system

@@ -1,0 +1,408 @@
+#include "system/monitor/commands.h"
+
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cpu/disas.h"
+
+#ifndef CR16_VERSION
+#define CR16_VERSION "0.1.0"
+#endif
+
+namespace cr16::system::monitor {
+
+namespace {
+
+constexpr uint64_t kAddressLimit = uint64_t{1} << 24;
+constexpr int64_t kMaxDumpCount = 4096;
+constexpr unsigned kMaxInstructionBytes = 6;
+
+std::string hex(uint64_t value, unsigned digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%0*" PRIx64, static_cast<int>(digits), value);
+  return text;
+}
+
+// ---- help
+
+Expected<Value> do_help(CommandContext&, const Value& arguments) {
+  const std::string topic = arguments.string_or("command", "");
+  Value list = Value::list();
+  for (const Command& command : commands()) {
+    if (command.hmp_name == nullptr) continue;
+    std::string_view name = command.hmp_name;
+    if (!topic.empty() && name != topic && !name.starts_with(topic + " ")) continue;
+    list.push(Value::dict()
+                  .set("name", Value::string(command.hmp_name))
+                  .set("arguments", Value::string(command.hmp_arguments))
+                  .set("help", Value::string(command.help)));
+  }
+  if (list.as_list().empty()) return Error("unknown command: '" + topic + "'");
+  return list;
+}
+
+std::string format_help(const Value& result, const Value&) {
+  std::string text;
+  for (const Value& entry : result.as_list()) {
+    std::string usage = entry.string_or("name", "");
+    std::string arguments = entry.string_or("arguments", "");
+    if (!arguments.empty()) usage += " " + arguments;
+    text += usage + " -- " + entry.string_or("help", "") + "\n";
+  }
+  return text;
+}
+
+// ---- query-status / info status
+
+Expected<Value> do_query_status(CommandContext& context, const Value&) {
+  RunState state = context.control.run_state();
+  return Value::dict()
+      .set("running", Value::boolean(state == RunState::kRunning))
+      .set("singlestep", Value::boolean(false))
+      .set("status", Value::string(run_state_name(state)));
+}
+
+std::string format_status(const Value& result, const Value&) {
+  std::string status = result.string_or("status", "");
+  std::string text = "VM status: ";
+  text += result.bool_or("running", false) ? "running" : "paused";
+  if (status != "running" && status != "paused") text += " (" + status + ")";
+  return text + "\n";
+}
+
+// ---- query-version / info version
+
+Expected<Value> do_query_version(CommandContext&, const Value&) {
+  VersionNumbers version = emulator_version();
+  return Value::dict()
+      .set("qemu", Value::dict()
+                       .set("micro", Value::integer(version.micro))
+                       .set("minor", Value::integer(version.minor))
+                       .set("major", Value::integer(version.major)))
+      .set("package", Value::string("cr16-system"));
+}
+
+std::string format_version(const Value& result, const Value&) {
+  const Value* numbers = result.find("qemu");
+  if (numbers == nullptr) return "";
+  return std::to_string(numbers->int_or("major", 0)) + "." +
+         std::to_string(numbers->int_or("minor", 0)) + "." +
+         std::to_string(numbers->int_or("micro", 0)) + " (" + result.string_or("package", "") +
+         ")\n";
+}
+
+// ---- info registers
+
+Expected<Value> do_info_registers(CommandContext& context, const Value&) {
+  Value list = Value::list();
+  for (const RegisterValue& reg : context.control.registers()) {
+    list.push(Value::dict()
+                  .set("name", Value::string(reg.name))
+                  .set("value", Value::integer(static_cast<int64_t>(reg.value)))
+                  .set("bits", Value::integer(reg.bits)));
+  }
+  return list;
+}
+
+std::string format_registers(const Value& result, const Value&) {
+  constexpr size_t kPerLine = 6;
+  std::string text;
+  size_t column = 0;
+  for (const Value& reg : result.as_list()) {
+    unsigned bits = static_cast<unsigned>(reg.int_or("bits", 32));
+    std::string item = reg.string_or("name", "?") + "=" +
+                       hex(static_cast<uint64_t>(reg.int_or("value", 0)), (bits + 3) / 4);
+    text += (column == 0 ? "" : " ") + item;
+    if (++column == kPerLine) {
+      text += "\n";
+      column = 0;
+    }
+  }
+  if (column != 0) text += "\n";
+  return text;
+}
+
+// ---- run control
+
+// stop, cont, system_reset, system_powerdown: one MachineControl call each,
+// nothing to return.
+template <Error (MachineControl::*call)()>
+Expected<Value> do_control(CommandContext& context, const Value&) {
+  if (Error error = (context.control.*call)(); !error.ok()) return error;
+  return Value();
+}
+
+Expected<Value> do_quit(CommandContext& context, const Value&) {
+  context.control.quit(ShutdownCause::kHostQmpQuit);
+  return Value();
+}
+
+// ---- x / xp: memory dumps (RAM and ROM only: never a device access)
+
+Expected<Value> do_memory_dump(CommandContext& context, const Value& arguments) {
+  const int64_t count = arguments.int_or("count", 1);
+  const std::string format = arguments.string_or("format", "x");
+  const int64_t size = arguments.int_or("size", format == "c" ? 1 : 4);
+  const int64_t address = arguments.int_or("address", -1);
+  if (count < 1 || count > kMaxDumpCount) {
+    return Error("count must be between 1 and " + std::to_string(kMaxDumpCount));
+  }
+  if (format.size() != 1 || std::string_view("xduoci").find(format[0]) == std::string::npos) {
+    return Error("invalid format '" + format + "' (x, d, u, o, c or i)");
+  }
+  if (size != 1 && size != 2 && size != 4 && size != 8) {
+    return Error("invalid unit size " + std::to_string(size) + " (b, h, w or g)");
+  }
+  if (address < 0 || static_cast<uint64_t>(address) >= kAddressLimit) {
+    return Error("address " + std::to_string(address) + " is outside the 24-bit address space");
+  }
+  Value result = Value::dict()
+                     .set("address", Value::integer(address))
+                     .set("format", Value::string(format))
+                     .set("size", Value::integer(size));
+  if (format == "i") {
+    Value instructions = Value::list();
+    uint32_t pc = static_cast<uint32_t>(address);
+    for (int64_t i = 0; i < count; ++i) {
+      std::array<uint8_t, kMaxInstructionBytes> bytes{};
+      unsigned readable = kMaxInstructionBytes;
+      while (readable > 0 &&
+             !context.control.read_memory(pc, std::span(bytes.data(), readable)).ok()) {
+        readable -= 2;  // near the end of a region: the instruction may be shorter
+      }
+      if (readable == 0) {
+        if (i == 0) return context.control.read_memory(pc, std::span(bytes.data(), 2));
+        break;
+      }
+      Disassembly disassembly = disassemble_bytes(std::span(bytes.data(), readable), pc);
+      std::string text = disassembly.text;
+      std::replace(text.begin(), text.end(), '\t', ' ');
+      instructions.push(
+          Value::dict().set("address", Value::integer(pc)).set("text", Value::string(text)));
+      pc = (pc + disassembly.size_bytes) & static_cast<uint32_t>(kAddressLimit - 1);
+    }
+    result.set("instructions", std::move(instructions));
+    return result;
+  }
+  const uint64_t length = static_cast<uint64_t>(count) * static_cast<uint64_t>(size);
+  if (static_cast<uint64_t>(address) + length > kAddressLimit) {
+    return Error("the dump runs past the 24-bit address space");
+  }
+  std::vector<uint8_t> bytes(length);
+  if (Error error = context.control.read_memory(static_cast<uint32_t>(address), bytes);
+      !error.ok()) {
+    return error;
+  }
+  Value values = Value::list();
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t unit = 0;
+    for (int64_t b = size - 1; b >= 0; --b) unit = (unit << 8) | bytes[i * size + b];
+    values.push(Value::integer(static_cast<int64_t>(unit)));
+  }
+  result.set("values", std::move(values));
+  return result;
+}
+
+std::string format_unit(uint64_t unit, unsigned size, char format) {
+  char text[40];
+  const unsigned bits = size * 8;
+  switch (format) {
+    case 'd': {
+      int64_t value = static_cast<int64_t>(unit);
+      if (bits < 64 && (unit >> (bits - 1)) & 1)
+        value = static_cast<int64_t>(unit - (1ull << bits));
+      std::snprintf(text, sizeof text, "%" PRId64, value);
+      break;
+    }
+    case 'u':
+      std::snprintf(text, sizeof text, "%" PRIu64, unit);
+      break;
+    case 'o':
+      std::snprintf(text, sizeof text, "0%" PRIo64, unit);
+      break;
+    case 'c':
+      if (unit >= 0x20 && unit < 0x7f) {
+        std::snprintf(text, sizeof text, "'%c'", static_cast<char>(unit));
+      } else {
+        std::snprintf(text, sizeof text, "'\\x%02" PRIx64 "'", unit & 0xff);
+      }
+      break;
+    default:
+      return "0x" + hex(unit, size * 2);
+  }
+  return text;
+}
+
+std::string format_memory_dump(const Value& result, const Value&) {
+  const uint32_t address = static_cast<uint32_t>(result.int_or("address", 0));
+  const std::string format = result.string_or("format", "x");
+  std::string text;
+  if (const Value* instructions = result.find("instructions")) {
+    for (const Value& instruction : instructions->as_list()) {
+      text += hex(static_cast<uint64_t>(instruction.int_or("address", 0)), 8) + ": " +
+              instruction.string_or("text", "") + "\n";
+    }
+    return text;
+  }
+  const Value* values = result.find("values");
+  if (values == nullptr) return text;
+  const unsigned size = static_cast<unsigned>(result.int_or("size", 4));
+  const size_t per_line = std::max(1u, 16u / size);
+  const std::vector<Value>& list = values->as_list();
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i % per_line == 0) {
+      if (i != 0) text += "\n";
+      text += hex(address + i * size, 8) + ":";
+    }
+    text += " " + format_unit(static_cast<uint64_t>(list[i].as_int()), size, format[0]);
+  }
+  if (!list.empty()) text += "\n";
+  return text;
+}
+
+constexpr Parameter kHelpParameters[] = {{"command", ParameterType::kString, true}};
+constexpr Parameter kDumpParameters[] = {
+    {"fmt", ParameterType::kFormat, true},
+    {"address", ParameterType::kInt, false},
+};
+
+constexpr Command kCommands[] = {
+    {"help", "help", false, kHelpParameters, "[command]", "show the commands, or one of them",
+     do_help, format_help},
+    {"query-status",
+     "info status",
+     true,
+     {},
+     "",
+     "show the VM's run state",
+     do_query_status,
+     format_status},
+    {"info registers",
+     "info registers",
+     false,
+     {},
+     "",
+     "show the CPU registers",
+     do_info_registers,
+     format_registers},
+    {"query-version",
+     "info version",
+     true,
+     {},
+     "",
+     "show the emulator's version",
+     do_query_version,
+     format_version},
+    {"stop", "stop", true, {}, "", "stop the VM", do_control<&MachineControl::stop>, nullptr},
+    {"cont", "cont", true, {}, "", "resume the VM", do_control<&MachineControl::cont>, nullptr},
+    {"system_reset",
+     "system_reset",
+     true,
+     {},
+     "",
+     "reset the machine",
+     do_control<&MachineControl::reset>,
+     nullptr},
+    {"system_powerdown",
+     "system_powerdown",
+     true,
+     {},
+     "",
+     "ask the guest to power down (power button)",
+     do_control<&MachineControl::powerdown>,
+     nullptr},
+    {"quit", "quit", true, {}, "", "quit the emulator", do_quit, nullptr},
+    {"x", "x", false, kDumpParameters, "/fmt addr",
+     "dump memory at addr (fmt: count, format x/d/u/o/c/i, size b/h/w/g; RAM and ROM only)",
+     do_memory_dump, format_memory_dump},
+    {"xp", "xp", false, kDumpParameters, "/fmt addr",
+     "dump physical memory at addr (the same as x: CR16 has no MMU)", do_memory_dump,
+     format_memory_dump},
+};
+
+}  // namespace
+
+std::span<const Command> commands() {
+  return kCommands;
+}
+
+Error validate_arguments(const Command& command, const Value& arguments) {
+  if (arguments.type() != Value::Type::kDict) {
+    return Error(std::string(command.name) + ": arguments must be a dictionary");
+  }
+  auto type_name = [](Value::Type type) {
+    switch (type) {
+      case Value::Type::kInt:
+        return "an integer";
+      case Value::Type::kString:
+        return "a string";
+      case Value::Type::kBool:
+        return "a boolean";
+      default:
+        return "a value";
+    }
+  };
+  auto expect = [&](const char* name, Value::Type type, bool optional) -> Error {
+    const Value* value = arguments.find(name);
+    if (value == nullptr) {
+      return optional ? Error()
+                      : Error(std::string(command.name) + ": missing argument '" + name + "'");
+    }
+    if (value->type() != type) {
+      return Error(std::string(command.name) + ": argument '" + name + "' must be " +
+                   type_name(type));
+    }
+    return Error();
+  };
+  for (const Parameter& parameter : command.parameters) {
+    Error error;
+    switch (parameter.type) {
+      case ParameterType::kString:
+        error = expect(parameter.name, Value::Type::kString, parameter.optional);
+        break;
+      case ParameterType::kInt:
+        error = expect(parameter.name, Value::Type::kInt, parameter.optional);
+        break;
+      case ParameterType::kBool:
+        error = expect(parameter.name, Value::Type::kBool, parameter.optional);
+        break;
+      case ParameterType::kFormat:
+        error = expect("count", Value::Type::kInt, true);
+        if (error.ok()) error = expect("format", Value::Type::kString, true);
+        if (error.ok()) error = expect("size", Value::Type::kInt, true);
+        break;
+    }
+    if (!error.ok()) return error;
+  }
+  for (const auto& [key, value] : arguments.as_dict()) {
+    bool known = false;
+    for (const Parameter& parameter : command.parameters) {
+      known = known || key == parameter.name ||
+              (parameter.type == ParameterType::kFormat &&
+               (key == "count" || key == "format" || key == "size"));
+    }
+    if (!known) {
+      return Error(std::string(command.name) + ": unknown argument '" + key + "'");
+    }
+  }
+  return Error();
+}
+
+const Command* find_command(std::string_view name) {
+  for (const Command& command : kCommands) {
+    if (name == command.name) return &command;
+  }
+  return nullptr;
+}
+
+VersionNumbers emulator_version() {
+  VersionNumbers version;
+  std::sscanf(CR16_VERSION, "%d.%d.%d", &version.major, &version.minor, &version.micro);
+  return version;
+}
+
+}  // namespace cr16::system::monitor
