@@ -95,7 +95,7 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
                                       IrqLine(&p.icu, virt::kIrqRtc));
   p.watchdog = std::make_unique<WatchdogDevice>(clock);
   auto flash = FlashDevice::create(p.memory, virt::kFlashBase, config.pflash_path,
-                                   IrqLine(&p.icu, virt::kIrqFlash));
+                                   IrqLine(&p.icu, virt::kIrqFlash), config.pflash_create);
   if (!flash) return flash.error();
   p.flash = std::move(*flash);
   if (Error error = p.flash->load_image(config.bios_image); !error.ok()) return error;

@@ -33,6 +33,7 @@ struct VirtConfig {
   CpuModel cpu_model = CpuModel::kCr16cPlus;
   std::vector<uint8_t> bios_image;  // flash contents from -bios (raw, at 0xE00000); may be empty
   std::string pflash_path;  // persistent flash file (-pflash); empty = flash lives in memory only
+  bool pflash_create = false;            // create a missing pflash file (erased) instead of failing
   std::array<CharBackend*, 2> serial{};  // UART0/UART1 backends (not owned); nullptr = unconnected
 };
 
@@ -40,9 +41,9 @@ struct VirtConfig {
 class VirtBoard {
  public:
   /// Builds the machine. With a pflash file, the flash contents come from the
-  /// file (created and sized to 1 MiB if missing or short) and -bios, if
-  /// given, is written over its start (and so persists). Errors name the bad
-  /// setting or file.
+  /// file (exactly 1 MiB; created erased only with pflash_create) and -bios,
+  /// if given, is written over its start (and so persists). Errors name the
+  /// bad setting or file.
   static Expected<std::unique_ptr<VirtBoard>> create(const VirtConfig& config, DeviceClock& clock);
   ~VirtBoard();
 

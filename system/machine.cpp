@@ -1,5 +1,6 @@
 #include "system/machine.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -57,6 +58,9 @@ class BoardMemory : public SemihostMemory {
     if (uint64_t{address} + in.size() > kAddressSpaceSize) return false;
     return memory_.write_bytes(address, in).ok();
   }
+  bool writable(uint32_t address, uint32_t length) override {
+    return length == 0 || memory_.host_pointer(address, length) != nullptr;  // RAM only
+  }
 
  private:
   AddressSpace& memory_;
@@ -64,9 +68,12 @@ class BoardMemory : public SemihostMemory {
 
 // Flattens an ELF meant for the flash into a flash image starting at kFlashBase.
 Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image) {
-  Error fits = check_segments_fit(image, [](uint32_t address, uint32_t length) {
-    return address >= kFlashBase && uint64_t{address} + length <= kFlashBase + kFlashSize;
-  });
+  Error fits = check_segments_fit(
+      image,
+      [](uint32_t address, uint32_t length) {
+        return address >= kFlashBase && uint64_t{address} + length <= kFlashBase + kFlashSize;
+      },
+      "the flash at 0xe00000-0xefffff");
   if (!fits.ok()) return fits.with_context("-bios");
   uint64_t end = 0;
   for (const auto& segment : image.segments) end = std::max(end, segment.end());
@@ -92,6 +99,11 @@ struct Machine::Impl {
   std::optional<LoadImage> kernel;
   uint32_t reset_pc = kFlashBase;
   bool semihosting_on = false;
+  SemihostingAccess semihosting_access = SemihostingAccess::kConsole;
+  // A semihosting call waiting for a host fd: the CPU stays off until the
+  // watch sees the fd ready, then runs the same excp again.
+  std::optional<uint32_t> semihost_retry_pc;
+  io::Loop::WatchId semihost_watch = 0;
 
   bool quit = false;
   bool paused = false;  // after a power-off with -no-shutdown
@@ -108,13 +120,15 @@ struct Machine::Impl {
     board.reset();  // devices detach from their backends first
     backends.clear();
     if (signal_watch) loop->remove_watch(signal_watch);
+    if (semihost_watch) loop->remove_watch(semihost_watch);
     if (signal_fd >= 0) close(signal_fd);
   }
 
   Error create_backends();
   Error prepare_images(VirtConfig* config);
   Error load_kernel();
-  void install_handlers();
+  Error install_handlers();
+  void wait_for_host_fd(const SemihostWait& wait);
   void install_signals();
   void request_quit(int code) {
     exit_code = code;
@@ -192,8 +206,13 @@ Error Machine::Impl::prepare_images(VirtConfig* config) {
     kernel = std::move(*image);
     reset_pc = kernel->entry;
   }
-  semihosting_on =
-      options.semihosting == SemihostingMode::kOn || (kernel && uses_simulator_bsp(*kernel));
+  // A simulator-BSP ELF gets console semihosting on its own; host files
+  // need the user's -semihosting (anyone can forge the BSP's symbols).
+  const bool simulator_bsp = kernel && uses_simulator_bsp(*kernel);
+  semihosting_on = options.semihosting == SemihostingMode::kOn ||
+                   (options.semihosting == SemihostingMode::kAuto && simulator_bsp);
+  semihosting_access = options.semihosting == SemihostingMode::kOn ? SemihostingAccess::kFull
+                                                                   : SemihostingAccess::kConsole;
   return {};
 }
 
@@ -216,7 +235,22 @@ Error Machine::Impl::load_kernel() {
   return {};
 }
 
-void Machine::Impl::install_handlers() {
+// The semihosting call could not finish without waiting: stop the CPU, and
+// let the loop watch the fd; once it is ready the excp runs again.
+void Machine::Impl::wait_for_host_fd(const SemihostWait& wait) {
+  Cpu& cpu = board->cpu();
+  semihost_retry_pc = cpu.state().pc;  // the excp (the hook sees its address)
+  cpu.request_exit();
+  uint32_t conditions = 0;
+  if (wait.events & POLLIN) conditions |= io::kIn;
+  if (wait.events & POLLOUT) conditions |= io::kOut;
+  semihost_watch = loop->add_watch(wait.fd, conditions, [this](int, uint32_t) {
+    semihost_watch = 0;
+    return false;  // ready (or error/hangup): the retry finds out which
+  });
+}
+
+Error Machine::Impl::install_handlers() {
   board->set_poweroff_handler([this](int code) {
     if (options.no_shutdown) {
       paused = true;
@@ -237,13 +271,18 @@ void Machine::Impl::install_handlers() {
     }
   });
   if (semihosting_on) {
-    semihosting = std::make_unique<Semihosting>();
-    semihosting->set_interrupt_fd(signal_fd);
+    SemihostingConfig config;
+    config.access = semihosting_access;
+    config.root = options.semihosting_root;
+    Expected<std::unique_ptr<Semihosting>> created = Semihosting::create(config);
+    if (!created) return created.error().with_context("-semihosting-config");
+    semihosting = std::move(*created);
     board->cpu().set_svc_hook([this](Cpu& cpu) {
       CpuRegisters registers(cpu);
       BoardMemory memory(board->memory());
       SemihostOutcome outcome = semihosting->handle(registers, memory);
       if (outcome.exit_status) request_quit(*outcome.exit_status);
+      if (outcome.wait) wait_for_host_fd(*outcome.wait);
       return outcome.handled;
     });
   }
@@ -253,6 +292,7 @@ void Machine::Impl::install_handlers() {
       return static_cast<int64_t>(board->cpu().instruction_count() << shift) + icount_warp_ns;
     });
   }
+  return {};
 }
 
 void Machine::Impl::install_signals() {
@@ -286,8 +326,14 @@ void Machine::Impl::run_guest_slice() {
   }
   uint64_t before = cpu.instruction_count();
   StopReason reason = board->run_slice(budget);
+  if (semihost_retry_pc) {
+    board->cpu().state().pc = *semihost_retry_pc;  // run the waiting excp again later
+    semihost_retry_pc.reset();
+  }
   if (reset_pending) {
     reset_pending = false;
+    if (semihost_watch) loop->remove_watch(semihost_watch);
+    semihost_watch = 0;
     board->reset(reset_pc);
     loop->run_once(0);
     return;
@@ -323,7 +369,7 @@ int Machine::Impl::run() {
     // while a wait=on server waits for its first client.
     const bool stopped = paused || waiting_for_clients();
     loop->set_virtual_clock_running(!stopped);
-    if (stopped) {
+    if (stopped || semihost_watch) {  // a vCPU waiting for a host fd runs once it is ready
       loop->run_once(-1);
       continue;
     }
@@ -344,6 +390,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.ram_bytes = options.ram_bytes;
   config.cpu_model = options.cpu == CpuChoice::kCr16c ? CpuModel::kCr16c : CpuModel::kCr16cPlus;
   config.pflash_path = options.pflash_path;
+  config.pflash_create = options.pflash_create;
   if (Error error = impl->prepare_images(&config); !error.ok()) return error;
   if (Error error = impl->create_backends(); !error.ok()) return error;
   for (unsigned i = 0; i < kSerialPortCount; ++i) config.serial[i] = impl->backends[i].get();
@@ -353,7 +400,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   impl->board = std::move(*board);
   if (Error error = impl->load_kernel(); !error.ok()) return error;
   impl->install_signals();
-  impl->install_handlers();
+  if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->reset(impl->reset_pc);
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }

@@ -37,8 +37,11 @@ struct SerialSpec {
 /// Which CPU model -cpu selected.
 enum class CpuChoice : uint8_t { kCr16c, kCr16cPlus };
 
-/// Semihosting: forced on with -semihosting, otherwise decided from the -kernel ELF.
-enum class SemihostingMode : uint8_t { kAuto, kOn };
+/// Semihosting: kOn with -semihosting or -semihosting-config enable=on
+/// (console and host files), kOff with enable=off (the SVC trap goes to the
+/// guest), kAuto otherwise: console I/O, time and exit only, and only for a
+/// -kernel ELF linked with the cr16-elf-gcc simulator BSP.
+enum class SemihostingMode : uint8_t { kAuto, kOn, kOff };
 
 /// What the program should do once the options are parsed.
 enum class Action : uint8_t { kRun, kHelp, kVersion, kMachineHelp, kCpuHelp, kLogHelp };
@@ -52,11 +55,13 @@ struct Options {
   std::string bios_path;
   std::string kernel_path;
   std::string pflash_path;
+  bool pflash_create = false;  // -drive ...,create=on: make a missing image (erased, flash-sized)
   std::vector<SerialSpec> serial;  // in UART order; empty means the default (UART0 on stdio)
   bool nographic = false;
   bool no_reboot = false;
   bool no_shutdown = false;
   SemihostingMode semihosting = SemihostingMode::kAuto;
+  std::string semihosting_root;  // -semihosting-config root=DIR: paths confined to DIR
   uint32_t log_mask = 0;
   std::string log_file;
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
@@ -73,6 +78,15 @@ Expected<Options> parse_options(int argc, const char* const* argv);
 
 /// Parses a -serial specification such as "tcp:localhost:4444,server=on,wait=off".
 Expected<SerialSpec> parse_serial_spec(std::string_view text);
+
+/// Parses a -drive value ("if=pflash,file=F[,format=raw][,create=on]") into
+/// `options` (pflash_path, pflash_create). Keys may appear once; ",," in a
+/// value is a literal comma, as in QEMU.
+Error parse_drive(std::string_view text, Options* options);
+
+/// Parses a -semihosting-config value ("enable=on|off[,root=DIR]") into
+/// `options`. Given without enable=, it enables semihosting (as in QEMU).
+Error parse_semihosting_config(std::string_view text, Options* options);
 
 /// Parses a -m size: a number with an optional K/M/G suffix (no suffix: MiB),
 /// also accepted as "size=N". Checks the board's limits.
