@@ -58,7 +58,7 @@ FlashBacking::FlashBacking(int fd, std::string path, uint32_t size)
     : fd_(fd), path_(std::move(path)), size_(size) {}
 
 Expected<std::unique_ptr<FlashBacking>> FlashBacking::open(const std::string& path, uint32_t size,
-                                                          bool create_missing) {
+                                                           bool create_missing) {
   const std::string what = "pflash '" + path + "'";
   // O_NONBLOCK: a FIFO or a device under that name must not make us wait;
   // only regular files are accepted below.

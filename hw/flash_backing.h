@@ -75,8 +75,8 @@ class FlashBacking {
   std::mutex mutex_;
   std::condition_variable wake_writer_;
   std::condition_variable writer_idle_;
-  Blocks queued_;   // changes not yet taken by the writer
-  Blocks failed_;   // writes that failed; retried with the next change or flush
+  Blocks queued_;  // changes not yet taken by the writer
+  Blocks failed_;  // writes that failed; retried with the next change or flush
   size_t in_flight_bytes_ = 0;
   bool writing_ = false;
   bool stop_ = false;

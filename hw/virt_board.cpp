@@ -81,7 +81,8 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const VirtConfig& config,
   bool plus = config.cpu_model == CpuModel::kCr16cPlus;
   p.sysctl = std::make_unique<SysctlDevice>(
       SysctlConfig{config.ram_bytes, plus ? virt::kSysCpuModelCr16cPlus : virt::kSysCpuModelCr16c,
-                   plus ? "CR16C+" : "CR16C"});
+                   plus ? "CR16C+" : "CR16C"},
+      IrqLine(&p.icu, virt::kIrqPowerButton));
   p.uart[0] = std::make_unique<UartDevice>("uart0", clock, config.serial[0],
                                            IrqLine(&p.icu, virt::kIrqUart0Rx),
                                            IrqLine(&p.icu, virt::kIrqUart0Tx));
