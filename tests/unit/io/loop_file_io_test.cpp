@@ -106,7 +106,8 @@ TEST(LoopFileIo, WritesOnOneFdCompleteInSubmissionOrder) {
   ASSERT_TRUE(created.ok());
   Loop& loop = **created;
   std::vector<std::string> versions;
-  for (int i = 0; i < 50; ++i) versions.push_back(std::string(4096, static_cast<char>('a' + i % 26)));
+  for (int i = 0; i < 50; ++i)
+    versions.push_back(std::string(4096, static_cast<char>('a' + i % 26)));
   int done = 0;
   std::vector<int> order;
   for (int i = 0; i < 50; ++i) {
