@@ -57,16 +57,16 @@ Error cover(const StateDescription& description, std::vector<uint8_t>& covered, 
                        ": nested description size differs from the member");
         }
         for (uint32_t i = 0; i < field.count; ++i) {
-          if (Error error = cover(*field.nested, covered,
-                                  base + field.offset + uint64_t{i} * field.element_size);
+          if (Error error =
+                  cover(*field.nested, covered, base + field.offset + uint64_t{i} * field.element_size);
               !error.ok()) {
             return error;
           }
         }
         continue;
       }
-      if (Error error =
-              mark(covered, table.name, field.name, base + field.offset, field.struct_bytes());
+      if (Error error = mark(covered, table.name, field.name, base + field.offset,
+                             field.struct_bytes());
           !error.ok()) {
         return error;
       }

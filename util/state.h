@@ -57,13 +57,13 @@ struct StateDescription;
 /// scalars, a byte array, an external buffer, or a nested struct (or array
 /// of them). Build with the CR16_STATE_* macros below.
 struct StateField {
-  const char* name = nullptr;  // as shown by monitors; unique within a description
+  const char* name = nullptr;   // as shown by monitors; unique within a description
   FieldKind kind = FieldKind::kU32;
-  uint32_t offset = 0;                 // byte offset of the member in the struct
-  uint32_t count = 1;                  // array elements (kBytes: bytes); 1 for a plain member
-  uint32_t element_size = 4;           // bytes per element (kStruct: the nested struct's size)
-  uint16_t version_added = 1;          // first section version that carries this field
-  uint64_t valid_mask = ~uint64_t{0};  // scalars: bits a loaded value may have set
+  uint32_t offset = 0;          // byte offset of the member in the struct
+  uint32_t count = 1;           // array elements (kBytes: bytes); 1 for a plain member
+  uint32_t element_size = 4;    // bytes per element (kStruct: the nested struct's size)
+  uint16_t version_added = 1;   // first section version that carries this field
+  uint64_t valid_mask = ~uint64_t{0};        // scalars: bits a loaded value may have set
   const StateDescription* nested = nullptr;  // kStruct only
 
   /// This field, first carried by section version `version`. Loading an
@@ -97,10 +97,10 @@ struct StateSubsection {
 
 /// A versioned, declarative description of one struct.
 struct StateDescription {
-  const char* name = nullptr;    // default section name ("uart", "timer", "cpu")
-  uint16_t version = 1;          // version written now
-  uint16_t minimum_version = 1;  // oldest version that can still be loaded
-  uint32_t object_size = 0;      // sizeof the described struct
+  const char* name = nullptr;     // default section name ("uart", "timer", "cpu")
+  uint16_t version = 1;           // version written now
+  uint16_t minimum_version = 1;   // oldest version that can still be loaded
+  uint32_t object_size = 0;       // sizeof the described struct
   std::span<const StateField> fields;
   std::span<const StateSubsection> subsections = {};
   /// Validates (and may normalise) a freshly loaded candidate object before
@@ -152,8 +152,8 @@ const StateField* state_field_find(const StateDescription& description, std::str
 /// field's offset is relative to, so state_field_get(field, base, index)
 /// reads the value. For monitors and tests.
 template <typename Visitor>
-void state_for_each_scalar(const StateDescription& description, const void* object, Visitor&& visit,
-                           const std::string& prefix = "");
+void state_for_each_scalar(const StateDescription& description, const void* object,
+                           Visitor&& visit, const std::string& prefix = "");
 /// Marks the bytes of a `description.object_size` struct that its fields
 /// (and subsections, recursively) cover; returns an Error naming the first
 /// byte covered twice or not at all. The coverage test runs it on every
@@ -234,15 +234,16 @@ constexpr StateField make_struct_field(const char* name, size_t offset,
   ::cr16::state_detail::make_field<decltype(Struct::member)>(#member, offsetof(Struct, member))
 /// A nested struct member (or fixed array of them) described by
 /// `description` (a StateDescription with static storage).
-#define CR16_STATE_STRUCT(Struct, member, description)               \
-  ::cr16::state_detail::make_struct_field<decltype(Struct::member)>( \
-      #member, offsetof(Struct, member), &(description))
+#define CR16_STATE_STRUCT(Struct, member, description)                                            \
+  ::cr16::state_detail::make_struct_field<decltype(Struct::member)>(#member,                      \
+                                                                    offsetof(Struct, member),     \
+                                                                    &(description))
 
 // ---- Template definitions.
 
 template <typename Visitor>
-void state_for_each_scalar(const StateDescription& description, const void* object, Visitor&& visit,
-                           const std::string& prefix) {
+void state_for_each_scalar(const StateDescription& description, const void* object,
+                           Visitor&& visit, const std::string& prefix) {
   const auto* base = static_cast<const uint8_t*>(object);
   auto walk = [&](const StateDescription& table) {
     for (const StateField& field : table.fields) {
@@ -251,8 +252,8 @@ void state_for_each_scalar(const StateDescription& description, const void* obje
         for (uint32_t i = 0; i < field.count; ++i) {
           const std::string element =
               field.count == 1 ? path + "." : path + "[" + std::to_string(i) + "].";
-          state_for_each_scalar(*field.nested, base + field.offset + i * field.element_size, visit,
-                                element);
+          state_for_each_scalar(*field.nested, base + field.offset + i * field.element_size,
+                                visit, element);
         }
       } else if (field.is_scalar()) {
         for (uint32_t i = 0; i < field.count; ++i) {

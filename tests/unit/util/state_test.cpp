@@ -26,9 +26,7 @@ struct Outer {
 };
 static_assert(std::has_unique_object_representations_v<Outer>);
 
-Error accept(void*) {
-  return Error();
-}
+Error accept(void*) { return Error(); }
 
 constexpr StateField kInnerFields[] = {
     CR16_STATE_FIELD(Inner, load),
@@ -48,14 +46,12 @@ const StateDescription kOuter = {"outer", 2, 1, sizeof(Outer), kOuterFields, {},
 
 // The same struct with `spare` forgotten.
 constexpr StateField kForgetfulFields[] = {
-    CR16_STATE_FIELD(Outer, epoch_ns),
-    CR16_STATE_FIELD(Outer, fifo),
-    CR16_STATE_FIELD(Outer, flags),
-    CR16_STATE_FIELD(Outer, head),
+    CR16_STATE_FIELD(Outer, epoch_ns), CR16_STATE_FIELD(Outer, fifo),
+    CR16_STATE_FIELD(Outer, flags),    CR16_STATE_FIELD(Outer, head),
     CR16_STATE_STRUCT(Outer, channel, kInner),
 };
-const StateDescription kForgetful = {"forgetful",      1,  1,     sizeof(Outer),
-                                     kForgetfulFields, {}, accept};
+const StateDescription kForgetful = {"forgetful", 1, 1, sizeof(Outer), kForgetfulFields, {},
+                                     accept};
 
 TEST(StateDescription, FieldsTakeKindAndCountFromTheMemberType) {
   EXPECT_EQ(kOuterFields[0].kind, FieldKind::kI64);
