@@ -87,10 +87,21 @@ int open_beneath_by_walking(int root, const std::string& path, int flags, mode_t
     start = end + 1;
   }
   if (parts.empty()) return ::openat(root, ".", flags | O_NOFOLLOW, mode);
+  // A component refused because it is a symbolic link reads as EACCES, like
+  // a link leaving the root under openat2().
+  auto refused_link = [](int dir, const std::string& name) {
+    int saved = errno;
+    struct stat info {};
+    if ((saved == ELOOP || saved == ENOTDIR) &&
+        fstatat(dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(info.st_mode)) {
+      saved = EACCES;
+    }
+    return saved;
+  };
   int dir = root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     int next = ::openat(dir, parts[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int saved = errno;
+    int saved = next < 0 ? refused_link(dir, parts[i]) : 0;
     if (dir != root) ::close(dir);
     if (next < 0) {
       errno = saved;
@@ -99,7 +110,7 @@ int open_beneath_by_walking(int root, const std::string& path, int flags, mode_t
     dir = next;
   }
   int fd = ::openat(dir, parts.back().c_str(), flags | O_NOFOLLOW, mode);
-  int saved = errno;
+  int saved = fd < 0 ? refused_link(dir, parts.back()) : 0;
   if (dir != root) ::close(dir);
   errno = saved;
   return fd;
@@ -107,8 +118,10 @@ int open_beneath_by_walking(int root, const std::string& path, int flags, mode_t
 
 // Opens `path` relative to the directory `root`, refusing (EACCES) absolute
 // paths and anything that resolves outside it, symbolic links included.
+bool g_openat2_missing = false;
+
 int open_beneath(int root, const std::string& path, int flags, mode_t mode) {
-  static bool openat2_missing = false;
+  bool& openat2_missing = g_openat2_missing;
   if (!openat2_missing) {
     struct open_how how {};
     how.flags = static_cast<uint64_t>(flags);
@@ -124,6 +137,10 @@ int open_beneath(int root, const std::string& path, int flags, mode_t mode) {
 }
 
 }  // namespace
+
+void set_semihosting_path_walk_for_testing(bool walk) {
+  g_openat2_missing = walk;
+}
 
 int host_open_flags(uint16_t newlib_flags) {
   int flags = O_CLOEXEC;

@@ -194,6 +194,10 @@ class Semihosting {
   bool access_notice_given_ = false;
 };
 
+/// Tests: resolve root= paths with the fallback used where openat2() is
+/// missing (one component at a time, no "..", no symbolic links).
+void set_semihosting_path_walk_for_testing(bool walk);
+
 /// Translates newlib open flags (O_WRONLY 1, O_RDWR 2, O_APPEND 0x8,
 /// O_CREAT 0x200, O_TRUNC 0x400, O_EXCL 0x800) into host flags.
 int host_open_flags(uint16_t newlib_flags);
