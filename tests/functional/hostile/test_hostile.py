@@ -90,39 +90,56 @@ class Hostile(unittest.TestCase):
         finally:
             stop(process)
 
+    def wait_until_opened(self, process, path):
+        """Readiness: returns once `process` holds `path` open (/proc/PID/fd)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self.assertIsNone(process.poll(), "cr16-system exited early")
+            directory = "/proc/%d/fd" % process.pid
+            try:
+                for fd in os.listdir(directory):
+                    try:
+                        if os.readlink(os.path.join(directory, fd)) == path:
+                            return
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+            time.sleep(0.01)
+        self.fail("cr16-system never opened " + path)
+
     def test_semihosting_fifo_with_a_silent_writer_and_sigterm(self):
-        # A writer that never writes: the guest waits in read(), the machine
-        # does not. The test's own open() of the FIFO for writing returns once
-        # cr16-system has opened it: that is the readiness signal.
+        # A writer that never writes (the test holds the FIFO open read-write,
+        # so the guest never sees end of file): the guest waits in read(),
+        # the machine does not. Readiness: cr16-system holds the FIFO open.
         fifo = self.path("hostile-input.txt")
         os.mkfifo(fifo)
+        writer = os.open(fifo, os.O_RDWR)
         process = subprocess.Popen([h.BINARY, "-semihosting", "-kernel", program("open_read")],
                                    cwd=self.dir, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            writer = os.open(fifo, os.O_WRONLY)  # blocks until the guest opened it
-            try:
-                self.assertIsNone(process.poll())
-                self.assert_ends_on_sigterm(process)
-                self.assertIn(b"terminating on signal 15", process.stderr.read())
-            finally:
-                os.close(writer)
+            self.wait_until_opened(process, fifo)
+            self.assert_ends_on_sigterm(process)
+            self.assertIn(b"terminating on signal 15", process.stderr.read())
         finally:
+            os.close(writer)
             stop(process)
 
     def test_semihosting_fifo_input_arrives_later(self):
         fifo = self.path("hostile-input.txt")
         os.mkfifo(fifo)
+        writer = os.open(fifo, os.O_RDWR)
         process = subprocess.Popen([h.BINARY, "-semihosting", "-kernel", program("open_read")],
                                    cwd=self.dir, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            writer = os.open(fifo, os.O_WRONLY)
+            self.wait_until_opened(process, fifo)
             os.write(writer, b"late bytes\n")
-            os.close(writer)
             self.assertEqual(process.wait(timeout=20), 0, process.stderr.read())
             self.assertEqual(process.stdout.read(), b"late bytes\n")
         finally:
+            os.close(writer)
             stop(process)
 
     def test_semihosting_stdout_pipe_nobody_reads_and_sigterm(self):
