@@ -49,7 +49,7 @@ void Cpu::guest_panic(uint8_t vector, uint32_t saved_pc, const char* why, uint32
   std::snprintf(reason, sizeof reason, why, address);
   char text[256];
   std::snprintf(text, sizeof text,
-                "guest panic: cannot take exception %s (vector %u): %s (pc 0x%06x, isp 0x%06x, "
+                "cannot take exception %s (vector %u): %s (pc 0x%06x, isp 0x%06x, "
                 "intbase 0x%06x)",
                 vector_name(vector), vector, reason, saved_pc & kAddressMask, state_.isp,
                 state_.intbase);

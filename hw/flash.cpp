@@ -1,9 +1,6 @@
 #include "hw/flash.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
@@ -34,21 +31,6 @@ Error validate_flash(void*) {
 const StateDescription kFlashDescription = {
     "flash", 1, 1, sizeof(FlashState), kFlashFields, {}, validate_flash};
 
-// Writes all of [data, data+length) at `offset`, retrying short writes.
-Error write_all_at(int fd, const uint8_t* data, size_t length, off_t offset) {
-  while (length > 0) {
-    ssize_t written = pwrite(fd, data, length, offset);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("writing the flash file", errno);
-    }
-    data += written;
-    length -= static_cast<size_t>(written);
-    offset += written;
-  }
-  return Error();
-}
-
 }  // namespace
 
 void FlashDevice::ArrayWriteHandler::write(uint32_t offset, AccessSize size, uint32_t value) {
@@ -60,46 +42,25 @@ void FlashDevice::ArrayWriteHandler::write(uint32_t offset, AccessSize size, uin
 FlashDevice::FlashDevice(AddressSpace& memory, uint32_t base, IrqLine done_line)
     : RegisterDevice("flash"), memory_(memory), base_(base), line_(done_line) {}
 
-FlashDevice::~FlashDevice() {
-  if (fd_ >= 0) close(fd_);
-}
+FlashDevice::~FlashDevice() = default;  // backing_ flushes its queued writes
 
 Expected<std::unique_ptr<FlashDevice>> FlashDevice::create(AddressSpace& memory, uint32_t base,
                                                            const std::string& backing_path,
-                                                           IrqLine done_line) {
+                                                           IrqLine done_line, bool create_missing) {
   std::unique_ptr<FlashDevice> flash(new FlashDevice(memory, base, done_line));
   if (!backing_path.empty()) {
-    int fd = open(backing_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Error::from_errno("pflash '" + backing_path + "'", errno);
-    flash->fd_ = fd;
-    flash->path_ = backing_path;
-    struct stat info;
-    if (fstat(fd, &info) != 0) return Error::from_errno("pflash '" + backing_path + "'", errno);
-    if (info.st_size > static_cast<off_t>(virt::kFlashSize)) {
-      return Error("pflash '" + backing_path + "' is " + std::to_string(info.st_size) +
-                   " bytes, larger than the 1 MiB flash");
-    }
+    Expected<std::unique_ptr<FlashBacking>> backing =
+        FlashBacking::open(backing_path, virt::kFlashSize, create_missing);
+    if (!backing) return backing.error();
+    flash->backing_ = std::move(*backing);
   }
   auto array = memory.add_rom_device("flash", base, virt::kFlashSize, &flash->array_writes_);
   if (!array) return array.error();
   flash->array_ = *array;  // erased (0xFF)
-  if (flash->fd_ >= 0) {
-    size_t have = 0;
-    while (have < virt::kFlashSize) {
-      ssize_t got = pread(flash->fd_, flash->array_ + have, virt::kFlashSize - have,
-                          static_cast<off_t>(have));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return Error::from_errno("reading pflash '" + backing_path + "'", errno);
-      if (got == 0) break;
-      have += static_cast<size_t>(got);
-    }
-    if (have < virt::kFlashSize) {  // pad a short or new file with erased bytes
-      std::memset(flash->array_ + have, 0xFF, virt::kFlashSize - have);
-      if (Error error = write_all_at(flash->fd_, flash->array_ + have, virt::kFlashSize - have,
-                                     static_cast<off_t>(have));
-          !error.ok()) {
-        return error.with_context("pflash '" + backing_path + "'");
-      }
+  if (flash->backing_) {
+    if (Error error = flash->backing_->read(std::span(flash->array_, virt::kFlashSize));
+        !error.ok()) {
+      return error;
     }
     memory.note_host_write(base, virt::kFlashSize);
   }
@@ -112,12 +73,15 @@ Error FlashDevice::load_image(std::span<const uint8_t> image) {
                  " bytes, larger than the 1 MiB flash");
   }
   if (image.empty()) return Error();
-  std::memcpy(array_, image.data(), image.size());
-  memory_.note_host_write(base_, static_cast<uint32_t>(image.size()));
-  if (fd_ >= 0) {
-    if (Error error = write_all_at(fd_, array_, image.size(), 0); !error.ok()) {
-      return error.with_context("pflash '" + path_ + "'");
-    }
+  // Only blocks whose contents change are written back: booting the same
+  // -bios over a -pflash image again leaves the file untouched.
+  constexpr uint32_t kBlock = FlashBacking::kBlockSize;
+  const uint32_t size = static_cast<uint32_t>(image.size());
+  for (uint32_t offset = 0; offset < size; offset += kBlock) {
+    uint32_t length = std::min(kBlock, size - offset);
+    if (std::memcmp(array_ + offset, image.data() + offset, length) == 0) continue;
+    std::memcpy(array_ + offset, image.data() + offset, length);
+    commit(offset, length);
   }
   return Error();
 }
@@ -127,15 +91,9 @@ void FlashDevice::reset() {
   update_line();
 }
 
-bool FlashDevice::commit(uint32_t offset, uint32_t length) {
+void FlashDevice::commit(uint32_t offset, uint32_t length) {
   memory_.note_host_write(base_ + offset, length);
-  if (fd_ < 0) return true;
-  if (Error error = write_all_at(fd_, array_ + offset, length, static_cast<off_t>(offset));
-      !error.ok()) {
-    log_write("flash: %s: %s", path_.c_str(), error.message().c_str());
-    return false;
-  }
-  return true;
+  if (backing_) backing_->changed(array_, offset, length);
 }
 
 void FlashDevice::run_command(uint32_t command) {
@@ -150,17 +108,17 @@ void FlashDevice::run_command(uint32_t command) {
         }
         array_[offset] &= static_cast<uint8_t>(state_.data);
         array_[offset + 1] &= static_cast<uint8_t>(state_.data >> 8);
-        ok = commit(offset, 2);
+        commit(offset, 2);
         break;
       case virt::kFlashCmdEraseSector: {
         uint32_t sector = offset & ~(virt::kFlashSectorSize - 1);
         std::memset(array_ + sector, 0xFF, virt::kFlashSectorSize);
-        ok = commit(sector, virt::kFlashSectorSize);
+        commit(sector, virt::kFlashSectorSize);
         break;
       }
       case virt::kFlashCmdEraseAll:
         std::memset(array_, 0xFF, virt::kFlashSize);
-        ok = commit(0, virt::kFlashSize);
+        commit(0, virt::kFlashSize);
         break;
       default:
         ok = false;

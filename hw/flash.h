@@ -1,8 +1,10 @@
 // The virt board's 1 MiB NOR flash at 0xE00000 and its controller
 // (docs/virt.md section 9). The array is mapped as a ROM device (reads and
 // execution on the fast path, guest writes ignored); the controller programs
-// and erases it after an unlock sequence. With a backing file (-pflash) every
-// change is written through to the file, so it persists.
+// and erases it after an unlock sequence. With a backing file (-pflash) the
+// array is loaded from it and every change is written back to it
+// asynchronously (hw/flash_backing.h): the in-memory array is what the guest
+// sees, and a host I/O error never becomes a guest-visible flash error.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 
 #include "hw/address_space.h"
 #include "hw/device_state.h"
+#include "hw/flash_backing.h"
 #include "hw/irq.h"
 #include "hw/register_device.h"
 
@@ -34,18 +37,25 @@ const StateDescription& flash_state_description();
 class FlashDevice : public RegisterDevice, public Stateful {
  public:
   /// Maps the array at `base` in `memory` (size virt::kFlashSize). With a
-  /// non-empty `backing_path` the array is loaded from that file, which is
-  /// created, or padded with 0xFF to the flash size when shorter; a longer
-  /// file is an error. Without one the array starts erased (0xFF).
+  /// non-empty `backing_path` the array is loaded from that file, which must
+  /// be a regular file of exactly the flash size and is locked for this
+  /// process (FlashBacking::open); a missing file is an error unless
+  /// `create_missing` (then an erased image is created). The file is never
+  /// resized or padded. Without a path the array starts erased (0xFF).
   static Expected<std::unique_ptr<FlashDevice>> create(AddressSpace& memory, uint32_t base,
                                                        const std::string& backing_path,
-                                                       IrqLine done_line);
+                                                       IrqLine done_line,
+                                                       bool create_missing = false);
+  /// Waits for the backing file's pending write-backs (nothing is lost).
   ~FlashDevice() override;
 
-  /// Copies `image` to the start of the array (a firmware image, -bios),
-  /// writing it through to the backing file. Errors: larger than the flash,
-  /// or the file write failed.
+  /// Copies `image` to the start of the array (a firmware image, -bios);
+  /// with a backing file the 4 KiB blocks that differ are written back to it.
+  /// Error: larger than the flash.
   Error load_image(std::span<const uint8_t> image);
+
+  /// The backing file, or nullptr (tests, flushing before exit).
+  FlashBacking* backing() { return backing_.get(); }
 
   /// Controller back to reset values (locked, status clear); contents kept.
   void reset();
@@ -74,16 +84,16 @@ class FlashDevice : public RegisterDevice, public Stateful {
 
   FlashDevice(AddressSpace& memory, uint32_t base, IrqLine done_line);
   void run_command(uint32_t command);
-  /// Marks [offset, offset+length) changed: code invalidation, dirty log, file.
-  bool commit(uint32_t offset, uint32_t length);
+  /// Marks [offset, offset+length) changed: code invalidation, dirty log,
+  /// and a write-back to the backing file (never waits, never fails).
+  void commit(uint32_t offset, uint32_t length);
   void update_line();
 
   AddressSpace& memory_;
   uint32_t base_;
   IrqLine line_;
   uint8_t* array_ = nullptr;
-  int fd_ = -1;
-  std::string path_;
+  std::unique_ptr<FlashBacking> backing_;
   ArrayWriteHandler array_writes_;
   FlashState state_;
 };

@@ -149,7 +149,8 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
   bool plus = config.cpu_model == CpuModel::kCr16cPlus;
   p.sysctl = std::make_unique<SysctlDevice>(
       SysctlConfig{config.ram_bytes, plus ? virt::kSysCpuModelCr16cPlus : virt::kSysCpuModelCr16c,
-                   plus ? "CR16C+" : "CR16C"});
+                   plus ? "CR16C+" : "CR16C"},
+      IrqLine(&p.icu, virt::kIrqPowerButton));
   p.uart[0] = std::make_unique<UartDevice>("uart0", clock, config.serial[0],
                                            IrqLine(&p.icu, virt::kIrqUart0Rx),
                                            IrqLine(&p.icu, virt::kIrqUart0Tx));
@@ -162,7 +163,7 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
   p.rtc = std::make_unique<RtcDevice>(clock, rtc_seconds, IrqLine(&p.icu, virt::kIrqRtc));
   p.watchdog = std::make_unique<WatchdogDevice>(clock);
   auto flash = FlashDevice::create(p.memory, virt::kFlashBase, config.pflash_path,
-                                   IrqLine(&p.icu, virt::kIrqFlash));
+                                   IrqLine(&p.icu, virt::kIrqFlash), config.pflash_create);
   if (!flash) return flash.error();
   p.flash = std::move(*flash);
   if (Error error = p.flash->load_image(config.bios_image); !error.ok()) return error;

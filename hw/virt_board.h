@@ -39,10 +39,10 @@ const BoardType& virt_board_type();
 class VirtBoard final : public Board {
  public:
   /// Builds the machine. With a pflash file, the flash contents come from the
-  /// file (created and sized to 1 MiB if missing or short) and -bios, if
-  /// given, is written over its start (and so persists). Errors name the bad
-  /// setting or file. Property: rtc-base=now|SECONDS (the RTC's reading at
-  /// power-on, seconds since 1970; default now).
+  /// file (exactly 1 MiB; created erased only with pflash_create) and -bios,
+  /// if given, is written over its start (and so persists). Errors name the
+  /// bad setting or file. Property: rtc-base=now|SECONDS (the RTC's reading
+  /// at power-on, seconds since 1970; default now).
   static Expected<std::unique_ptr<VirtBoard>> create(const BoardConfig& config, DeviceClock& clock);
   ~VirtBoard() override;
 

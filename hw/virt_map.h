@@ -41,6 +41,7 @@ inline constexpr unsigned kIrqUart1Tx = 5;
 inline constexpr unsigned kIrqRtc = 6;
 inline constexpr unsigned kIrqFlash = 7;
 inline constexpr unsigned kIrqDisplay = 8;
+inline constexpr unsigned kIrqPowerButton = 9;
 inline constexpr unsigned kIrqSoftFirst = 16;
 
 // ICU registers (offsets from kIcuBase).
@@ -71,6 +72,8 @@ inline constexpr uint32_t kSysResetCause = 0x14;
 inline constexpr uint32_t kSysPoweroff = 0x18;
 inline constexpr uint32_t kSysReset = 0x1C;
 inline constexpr uint32_t kSysScratch = 0x20;
+inline constexpr uint32_t kSysPowerStatus = 0x24;
+inline constexpr uint32_t kSysPowerCtrl = 0x28;
 inline constexpr uint32_t kSysCpuName = 0x40;
 inline constexpr uint32_t kSysBoardName = 0x50;
 inline constexpr uint32_t kSysNameLength = 16;
@@ -80,6 +83,10 @@ inline constexpr uint32_t kSysCpuModelCr16c = 0;
 inline constexpr uint32_t kSysCpuModelCr16cPlus = 1;
 inline constexpr uint32_t kSysResetKey = 0x52534554;
 inline constexpr uint32_t kSysPoweroffCodeMask = 0xFF;
+inline constexpr uint32_t kSysPoweroffKey = 0x504F5700;  // "POW" in bits 31:8
+inline constexpr uint32_t kSysPoweroffKeyMask = 0xFFFFFF00;
+inline constexpr uint32_t kSysPowerStatusButton = 0x1;
+inline constexpr uint32_t kSysPowerCtrlButtonIe = 0x1;
 inline constexpr uint32_t kResetCausePowerOn = 0x1;
 inline constexpr uint32_t kResetCauseSoftware = 0x2;
 inline constexpr uint32_t kResetCauseWatchdog = 0x4;

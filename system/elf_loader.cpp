@@ -196,12 +196,13 @@ Expected<LoadImage> parse_raw(std::span<const uint8_t> data, uint32_t base,
 }
 
 Error check_segments_fit(const LoadImage& image,
-                         const std::function<bool(uint32_t, uint32_t)>& is_memory) {
+                         const std::function<bool(uint32_t, uint32_t)>& is_memory,
+                         const std::string& where) {
   for (const auto& segment : image.segments) {
     uint64_t length = segment.end() - segment.address;
     if (length > 0xffffffffu || !is_memory(segment.address, static_cast<uint32_t>(length))) {
       return Error(image.name + ": segment at " + hex(segment.address) + "-" +
-                   hex(segment.end() - 1) + " is outside the machine's memory");
+                   hex(segment.end() - 1) + " is outside " + where);
     }
   }
   return {};
@@ -213,7 +214,9 @@ bool uses_simulator_bsp(const LoadImage& image) {
 }
 
 Expected<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a tty line) must not wait for a peer;
+  // anything but a regular file is refused right after.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return Error::from_errno(path, errno);
   struct stat info {};
   if (fstat(fd, &info) != 0) {
@@ -230,6 +233,7 @@ Expected<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_b
     return Error(path + ": image too large (" + std::to_string(info.st_size) + " bytes, at most " +
                  std::to_string(max_bytes) + ")");
   }
+  // The file may grow while we read it: read at most the size fstat saw.
   std::vector<uint8_t> bytes(static_cast<size_t>(info.st_size));
   size_t done = 0;
   while (done < bytes.size()) {

@@ -59,18 +59,23 @@ Expected<LoadImage> parse_raw(std::span<const uint8_t> data, uint32_t base,
 
 /// Checks that every segment lies inside memory: `is_memory(address, length)`
 /// answers for one range (e.g. the board's RAM/flash). Returns an Error naming
-/// the image and the first segment that does not fit.
+/// the image, the first segment that does not fit and `where` it had to be
+/// ("the machine's memory", "the flash at 0xe00000-0xefffff").
 Error check_segments_fit(const LoadImage& image,
-                         const std::function<bool(uint32_t, uint32_t)>& is_memory);
+                         const std::function<bool(uint32_t, uint32_t)>& is_memory,
+                         const std::string& where = "the machine's memory");
 
 /// True when the image looks like a program linked with the cr16-elf-gcc
 /// simulator BSP (newlib libgloss/cr16 + sim.ld): an ELF whose entry is the
 /// `_start` symbol and which defines `__ISTACK_START`. Such programs talk to
-/// the host through semihosting, so it is on by default for them.
+/// the host through semihosting, so its console part (fds 0/1/2, time,
+/// exit) is on by default for them. Anyone can forge these symbols: the
+/// rule never grants host file access.
 bool uses_simulator_bsp(const LoadImage& image);
 
-/// Reads a whole file (at most `max_bytes`; larger files are an error naming
-/// the file and the limit).
+/// Reads a whole regular file (at most `max_bytes`; larger files are an
+/// error naming the file and the limit). FIFOs, devices and directories are
+/// refused without waiting on them.
 Expected<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes);
 
 }  // namespace cr16::system

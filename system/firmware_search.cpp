@@ -1,6 +1,7 @@
 #include "system/firmware_search.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cr16::system {
@@ -36,7 +37,11 @@ Expected<std::string> find_firmware(const std::string& name,
   std::string looked;
   for (const std::string& dir : firmware_search_path(data_dirs)) {
     std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), R_OK) == 0) return candidate;
+    struct stat info {};
+    if (stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+        access(candidate.c_str(), R_OK) == 0) {
+      return candidate;
+    }
     looked += (looked.empty() ? "" : ", ") + dir;
   }
   return Error("cannot find the default firmware " + name + " (looked in " + looked +

@@ -54,6 +54,9 @@ class BoardMemory : public SemihostMemory {
     if (uint64_t{address} + in.size() > kAddressSpaceSize) return false;
     return memory_.write_bytes(address, in).ok();
   }
+  bool writable(uint32_t address, uint32_t length) override {
+    return length == 0 || memory_.host_pointer(address, length) != nullptr;  // RAM only
+  }
 
  private:
   AddressSpace& memory_;
@@ -137,8 +140,13 @@ Error Machine::Impl::prepare_images() {
     kernel = std::move(*image);
     entry_pc = kernel->entry;
   }
-  semihosting_on =
-      options.semihosting == SemihostingMode::kOn || (kernel && uses_simulator_bsp(*kernel));
+  // A simulator-BSP ELF gets console semihosting on its own; host files
+  // need the user's -semihosting (anyone can forge the BSP's symbols).
+  const bool simulator_bsp = kernel && uses_simulator_bsp(*kernel);
+  semihosting_on = options.semihosting == SemihostingMode::kOn ||
+                   (options.semihosting == SemihostingMode::kAuto && simulator_bsp);
+  semihosting_access = options.semihosting == SemihostingMode::kOn ? SemihostingAccess::kFull
+                                                                   : SemihostingAccess::kConsole;
   return {};
 }
 
@@ -202,7 +210,7 @@ Error Machine::Impl::load_kernel() {
   return {};
 }
 
-void Machine::Impl::install_handlers() {
+Error Machine::Impl::install_handlers() {
   board->set_poweroff_handler([this](int code) {
     if (options.no_shutdown) {
       exit_code = code;
@@ -239,13 +247,18 @@ void Machine::Impl::install_handlers() {
     return SvcResult::kNotHandled;
   });
   if (semihosting_on) {
-    semihosting = std::make_unique<Semihosting>();
-    semihosting->set_interrupt_fd(signal_fd);
+    SemihostingConfig config;
+    config.access = semihosting_access;
+    config.root = options.semihosting_root;
+    Expected<std::unique_ptr<Semihosting>> created = Semihosting::create(config);
+    if (!created) return created.error().with_context("-semihosting-config");
+    semihosting = std::move(*created);
     host_call_handler = [this](Cpu& cpu) {
       CpuRegisters registers(cpu);
       BoardMemory memory(board->memory());
       SemihostOutcome outcome = semihosting->handle(registers, memory);
       if (outcome.exit_status) request_quit(*outcome.exit_status, ShutdownCause::kGuestShutdown);
+      if (outcome.wait) return HostCall::wait(outcome.wait->fd, outcome.wait->events);
       return outcome.handled ? HostCall::handled() : HostCall::not_handled();
     };
   }
@@ -253,6 +266,7 @@ void Machine::Impl::install_handlers() {
     Cpu* cpu = &board->cpu();
     clock.use_instruction_count([cpu] { return cpu->instruction_count(); }, *options.icount_shift);
   }
+  return {};
 }
 
 void Machine::Impl::install_signals() {
@@ -362,13 +376,6 @@ void Machine::Impl::run_guest_slice() {
 }
 
 int Machine::Impl::run() {
-  // Test hook until the CPU reports StopReason::kGuestPanic itself: with
-  // CR16_TEST_GUEST_PANIC=WHY in the environment the guest "panics" after
-  // 1 ms of virtual time, so tests/functional/control can check what the
-  // process does (status, stderr line, -no-shutdown) from the outside.
-  if (const char* why = std::getenv("CR16_TEST_GUEST_PANIC"); why != nullptr && *why != '\0') {
-    clock.arm(1'000'000, [this, message = std::string(why)] { enter_guest_panicked(message); });
-  }
   // A wait=on socket server holds the start until its first client.
   while (!quit_requested && waiting_for_clients()) loop->run_once(-1);
   if (!quit_requested && !options.start_paused && state_machine.state() == RunState::kPrelaunch) {
@@ -407,6 +414,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.cpu_model = options.cpu;
   config.bios_image = std::move(impl->bios_image);
   config.pflash_path = options.pflash_path;
+  config.pflash_create = options.pflash_create;
   config.serial = impl->serial_ports;
   config.properties = options.machine_properties;
   Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);
@@ -414,7 +422,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   impl->board = std::move(*board);
   if (Error error = impl->load_kernel(); !error.ok()) return error;
   impl->install_signals();
-  impl->install_handlers();
+  if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
   for (CharBackend* backend : impl->monitor_backends) {

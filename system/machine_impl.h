@@ -49,6 +49,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<uint8_t> bios_image;
   std::optional<uint32_t> entry_pc;  // from -bios ELF / -kernel; else the flash base
   bool semihosting_on = false;
+  SemihostingAccess semihosting_access = SemihostingAccess::kConsole;
 
   RunStateMachine state_machine{RunState::kPrelaunch};
   bool quit_requested = false;
@@ -73,7 +74,7 @@ struct Machine::Impl final : public MachineControl {
   Error create_consoles(const ConsolePlan& plan);
   Error load_kernel();
   void install_signals();
-  void install_handlers();
+  Error install_handlers();
 
   // ---- Running (machine.cpp)
   int run();

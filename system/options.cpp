@@ -42,6 +42,39 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
+// Splits "key=value,key=value" into pairs; ",," is a literal comma inside a
+// value (QEMU's escape). Errors name `option`. Each key may appear once.
+Expected<std::vector<std::pair<std::string, std::string>>> split_key_values(
+    std::string_view text, const std::string& option) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::string part;
+  auto finish = [&]() -> Error {
+    size_t equals = part.find('=');
+    if (equals == std::string::npos) {
+      return Error(option + ": expected key=value, got '" + part + "'");
+    }
+    std::string key = part.substr(0, equals);
+    for (const auto& [seen, value] : pairs) {
+      if (seen == key) return Error(option + ": '" + key + "' given twice");
+    }
+    pairs.emplace_back(std::move(key), part.substr(equals + 1));
+    part.clear();
+    return {};
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      part.push_back(',');
+      ++i;
+    } else if (text[i] == ',') {
+      if (Error error = finish(); !error.ok()) return error;
+    } else {
+      part.push_back(text[i]);
+    }
+  }
+  if (Error error = finish(); !error.ok()) return error;
+  return pairs;
+}
+
 // Parses "on"/"off" (also "yes"/"no", "true"/"false") for key=value options.
 std::optional<bool> parse_switch(std::string_view value) {
   if (value == "on" || value == "yes" || value == "true") return true;
@@ -107,6 +140,7 @@ constexpr OptionInfo kOptionTable[] = {
     {"no-reboot", false},
     {"no-shutdown", false},
     {"semihosting", false},
+    {"semihosting-config", true},
     {"d", true},
     {"D", true},
     {"L", true},
@@ -122,37 +156,6 @@ const OptionInfo* find_option(std::string_view name) {
     if (name == option.name) return &option;
   }
   return nullptr;
-}
-
-Error apply_drive(std::string_view value, Options* options) {
-  std::string interface;
-  std::string file;
-  for (std::string_view part : split(value, ',')) {
-    size_t equals = part.find('=');
-    if (equals == std::string_view::npos) {
-      return Error("-drive: expected key=value, got '" + std::string(part) + "'");
-    }
-    std::string_view key = part.substr(0, equals);
-    std::string_view item = part.substr(equals + 1);
-    if (key == "if") {
-      interface = item;
-    } else if (key == "file") {
-      file = item;
-    } else if (key == "format") {
-      if (item != "raw")
-        return Error("-drive: unsupported format '" + std::string(item) + "' (only raw)");
-    } else {
-      return Error("-drive: unknown parameter '" + std::string(key) + "'");
-    }
-  }
-  if (interface != "pflash") {
-    return Error("-drive: only if=pflash is supported" +
-                 (interface.empty() ? std::string() : " (got if=" + interface + ")"));
-  }
-  if (file.empty()) return Error("-drive: missing file=FILE");
-  if (!options->pflash_path.empty()) return Error("-drive: only one pflash drive is supported");
-  options->pflash_path = file;
-  return {};
 }
 
 // -M NAME[,prop=value...] (also "type=NAME" as the first item, and NAME,help).
@@ -248,7 +251,7 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     if (!options->pflash_path.empty()) return Error("-pflash: only one pflash drive is supported");
     options->pflash_path = value_text;
   } else if (name == "drive") {
-    return apply_drive(value, options);
+    return parse_drive(value, options);
   } else if (name == "serial") {
     Expected<SerialSpec> spec = parse_serial_spec(value);
     if (!spec) return spec.error();
@@ -269,6 +272,8 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     options->no_shutdown = true;
   } else if (name == "semihosting") {
     options->semihosting = SemihostingMode::kOn;
+  } else if (name == "semihosting-config") {
+    return parse_semihosting_config(value, options);
   } else if (name == "d") {
     if (value == "help") {
       options->action = Action::kLogHelp;
@@ -304,6 +309,67 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
 }
 
 }  // namespace
+
+Error parse_drive(std::string_view text, Options* options) {
+  Expected<std::vector<std::pair<std::string, std::string>>> pairs =
+      split_key_values(text, "-drive");
+  if (!pairs) return pairs.error();
+  std::string interface;
+  std::string file;
+  bool file_given = false;
+  bool create = false;
+  for (const auto& [key, item] : *pairs) {
+    if (key == "if") {
+      interface = item;
+    } else if (key == "file") {
+      file = item;
+      file_given = true;
+    } else if (key == "format") {
+      if (item != "raw") return Error("-drive: unsupported format '" + item + "' (only raw)");
+    } else if (key == "create") {
+      std::optional<bool> on = parse_switch(item);
+      if (!on) return Error("-drive: bad value '" + item + "' for 'create' (use on or off)");
+      create = *on;
+    } else {
+      return Error("-drive: unknown parameter '" + key + "' (if, file, format, create)");
+    }
+  }
+  if (interface != "pflash") {
+    return Error("-drive: only if=pflash is supported" +
+                 (interface.empty() ? std::string() : " (got if=" + interface + ")"));
+  }
+  if (!file_given) return Error("-drive: missing file=FILE");
+  if (file.empty()) return Error("-drive: empty file name");
+  if (!options->pflash_path.empty()) return Error("-drive: only one pflash drive is supported");
+  options->pflash_path = file;
+  options->pflash_create = create;
+  return {};
+}
+
+Error parse_semihosting_config(std::string_view text, Options* options) {
+  Expected<std::vector<std::pair<std::string, std::string>>> pairs =
+      split_key_values(text, "-semihosting-config");
+  if (!pairs) return pairs.error();
+  SemihostingMode mode = SemihostingMode::kOn;
+  std::string root;
+  for (const auto& [key, item] : *pairs) {
+    if (key == "enable") {
+      std::optional<bool> on = parse_switch(item);
+      if (!on) {
+        return Error("-semihosting-config: bad value '" + item + "' for 'enable' (use on or off)");
+      }
+      mode = *on ? SemihostingMode::kOn : SemihostingMode::kOff;
+    } else if (key == "root") {
+      if (item.empty()) return Error("-semihosting-config: empty root directory");
+      root = item;
+    } else {
+      return Error("-semihosting-config: unknown parameter '" + key + "' (enable, root)");
+    }
+  }
+  options->semihosting = mode;
+  if (!root.empty()) options->semihosting_root = root;
+  return {};
+}
 
 Expected<uint64_t> parse_ram_size(std::string_view text) {
   const std::string original(text);
@@ -380,8 +446,18 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
     size_t colon = address.rfind(':');
     if (colon == std::string_view::npos) return Error(bad + ": expected tcp:HOST:PORT");
     std::string_view host = address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-      host = host.substr(1, host.size() - 2);  // [::1]
+    const bool opens = host.find('[') != std::string_view::npos;
+    const bool closes = host.find(']') != std::string_view::npos;
+    if (opens || closes) {
+      // Only a whole IPv6 literal may be bracketed: [::1]:4444.
+      if (host.size() < 2 || host.front() != '[' || host.back() != ']' ||
+          host.find_first_of("[]", 1) != host.size() - 1) {
+        return Error(bad +
+                     ": unbalanced brackets in the host (write an IPv6 address as "
+                     "[::1]:PORT)");
+      }
+      host = host.substr(1, host.size() - 2);
+      if (host.empty()) return Error(bad + ": empty host between the brackets");
     }
     spec.host = host;
     uint64_t port = 0;
@@ -546,8 +622,11 @@ std::string usage_text() {
          "Images:\n"
          "  -bios FILE               firmware image (raw or ELF) in the flash at 0xE00000\n"
          "  -kernel FILE             ELF (entry from the file) or raw image (loaded at 0)\n"
-         "  -pflash FILE             back the flash with FILE (writes persist)\n"
-         "  -drive if=pflash,file=FILE[,format=raw]   same as -pflash\n"
+         "  -pflash FILE             back the flash with FILE, an existing image of exactly\n"
+         "                           the flash size (1 MiB); guest writes persist; locked\n"
+         "  -drive if=pflash,file=FILE[,format=raw][,create=on]\n"
+         "                           same as -pflash; create=on makes a missing FILE\n"
+         "                           (erased, 0xFF) instead of failing\n"
          "  -L DIR                   look for the default firmware in DIR\n"
          "Devices:\n"
          "  -serial SPEC             next UART's backend: stdio, null, none, file:PATH, pty,\n"
@@ -558,8 +637,12 @@ std::string usage_text() {
          "                           or none (default: muxed with the serial console on stdio)\n"
          "  -nographic               no display; serial console and monitor on stdio\n"
          "                           (Ctrl-A c switches, Ctrl-A x quits, Ctrl-A h helps)\n"
-         "  -semihosting             serve newlib host calls (excp svc); on by default for\n"
-         "                           -kernel ELFs built with the cr16-elf-gcc simulator BSP\n"
+         "  -semihosting             serve newlib host calls (excp svc), host files included.\n"
+         "                           Without it, -kernel ELFs built with the cr16-elf-gcc\n"
+         "                           simulator BSP get console I/O, time and exit only\n"
+         "  -semihosting-config enable=on|off[,root=DIR]\n"
+         "                           enable=off: no semihosting at all (excp svc traps);\n"
+         "                           root=DIR: guest file paths stay inside DIR\n"
          "Lifecycle:\n"
          "  -S                       do not start the CPU (prelaunch) until 'cont'\n"
          "  -no-reboot               exit instead of resetting the machine\n"

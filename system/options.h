@@ -32,8 +32,11 @@ struct SerialSpec {
   std::string text;  // the spec as written, for messages
 };
 
-/// Semihosting: forced on with -semihosting, otherwise decided from the -kernel ELF.
-enum class SemihostingMode : uint8_t { kAuto, kOn };
+/// Semihosting: kOn with -semihosting or -semihosting-config enable=on
+/// (console and host files), kOff with enable=off (the SVC trap goes to the
+/// guest), kAuto otherwise: console I/O, time and exit only, and only for a
+/// -kernel ELF linked with the cr16-elf-gcc simulator BSP.
+enum class SemihostingMode : uint8_t { kAuto, kOn, kOff };
 
 /// What the program should do once the options are parsed.
 enum class Action : uint8_t {
@@ -61,6 +64,7 @@ struct Options {
   std::string bios_path;
   std::string kernel_path;
   std::string pflash_path;
+  bool pflash_create = false;  // -drive ...,create=on: make a missing image (erased, flash-sized)
   /// In serial-port order; empty means the default (see plan_consoles()).
   std::vector<SerialSpec> serial;
   /// -monitor SPEC; nullopt: the default (muxed on stdio with the serial
@@ -71,6 +75,7 @@ struct Options {
   bool no_reboot = false;
   bool no_shutdown = false;
   SemihostingMode semihosting = SemihostingMode::kAuto;
+  std::string semihosting_root;  // -semihosting-config root=DIR: paths confined to DIR
   uint32_t log_mask = 0;
   std::string log_file;
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
@@ -112,6 +117,15 @@ struct ConsolePlan {
 /// process's stdio), the defaults leave stdio alone: port 0 is "null" and
 /// there is no default monitor.
 ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool program_owns_stdio);
+
+/// Parses a -drive value ("if=pflash,file=F[,format=raw][,create=on]") into
+/// `options` (pflash_path, pflash_create). Keys may appear once; ",," in a
+/// value is a literal comma, as in QEMU.
+Error parse_drive(std::string_view text, Options* options);
+
+/// Parses a -semihosting-config value ("enable=on|off[,root=DIR]") into
+/// `options`. Given without enable=, it enables semihosting (as in QEMU).
+Error parse_semihosting_config(std::string_view text, Options* options);
 
 /// The text printed by -h.
 std::string usage_text();

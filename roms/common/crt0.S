@@ -48,8 +48,11 @@ _reset_entry:
 
   bal     (ra), _main
 
-  /* main returned: power off with its result as the exit code. */
-  movw    $0, r1
+  /* main returned: power off with its result as the exit code (the key in
+     bits 31:8, the code in bits 7:0). */
+  andw    $VIRT_SYS_POWEROFF_CODE_MASK, r0
+  orw     $VIRT_SYS_POWEROFF_KEY&0xFFFF, r0
+  movw    $VIRT_SYS_POWEROFF_KEY>>16, r1
   movd    $VIRT_SYSCTL_BASE+VIRT_SYS_POWEROFF, (r3,r2)
   stord   (r1,r0), 0(r3,r2)
 .Lhalt:

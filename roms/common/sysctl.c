@@ -23,7 +23,8 @@ const char* sysctl_reset_cause(void) {
 }
 
 void sysctl_poweroff(unsigned code) {
-  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF, code & VIRT_SYS_POWEROFF_CODE_MASK);
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF,
+               VIRT_SYS_POWEROFF_KEY | (code & VIRT_SYS_POWEROFF_CODE_MASK));
   for (;;) __asm__ volatile("wait");
 }
 

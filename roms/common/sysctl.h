@@ -14,7 +14,8 @@ void sysctl_read_name(uint32_t offset, char* out);
 /** Name of the last reset's cause ("poweron", "software", "watchdog", "external", "unknown"). */
 const char* sysctl_reset_cause(void);
 
-/** Powers the machine off with `code` (low 8 bits) as exit status. Does not return. */
+/** Powers the machine off with `code` (low 8 bits) as exit status: writes
+ * VIRT_SYS_POWEROFF_KEY | code to SYS_POWEROFF. Does not return. */
 void sysctl_poweroff(unsigned code) __attribute__((noreturn));
 
 /** Resets the machine. Does not return. */

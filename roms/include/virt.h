@@ -63,8 +63,9 @@
 #define VIRT_IRQ_UART1_TX VIRT_U(5)
 #define VIRT_IRQ_RTC VIRT_U(6)
 #define VIRT_IRQ_FLASH VIRT_U(7)
-#define VIRT_IRQ_DISPLAY VIRT_U(8)     /* reserved */
-#define VIRT_IRQ_SOFT_FIRST VIRT_U(16) /* 16..31: software-only sources */
+#define VIRT_IRQ_DISPLAY VIRT_U(8)      /* reserved */
+#define VIRT_IRQ_POWER_BUTTON VIRT_U(9) /* sysctl power button */
+#define VIRT_IRQ_SOFT_FIRST VIRT_U(16)  /* 16..31: software-only sources */
 
 /* CPU exception vectors (PRM chapter 3). */
 #define VIRT_VEC_NMI VIRT_U(1)
@@ -112,6 +113,8 @@
 #define VIRT_SYS_POWEROFF VIRT_U(0x18)
 #define VIRT_SYS_RESET VIRT_U(0x1C)
 #define VIRT_SYS_SCRATCH VIRT_U(0x20)
+#define VIRT_SYS_POWER_STATUS VIRT_U(0x24)
+#define VIRT_SYS_POWER_CTRL VIRT_U(0x28)
 #define VIRT_SYS_CPU_NAME VIRT_U(0x40)   /* 16 bytes, ASCII, NUL-padded */
 #define VIRT_SYS_BOARD_NAME VIRT_U(0x50) /* 16 bytes, ASCII, NUL-padded */
 #define VIRT_SYS_NAME_LEN VIRT_U(16)
@@ -122,6 +125,10 @@
 #define VIRT_SYS_CPU_MODEL_CR16CPLUS VIRT_U(1)
 #define VIRT_SYS_RESET_KEY VIRT_U(0x52534554) /* "RSET" */
 #define VIRT_SYS_POWEROFF_CODE_MASK VIRT_U(0xFF)
+#define VIRT_SYS_POWEROFF_KEY VIRT_U(0x504F5700) /* "POW" in bits 31:8, exit code in 7:0 */
+#define VIRT_SYS_POWEROFF_KEY_MASK VIRT_U(0xFFFFFF00)
+#define VIRT_SYS_POWER_STATUS_BUTTON VIRT_U(0x1)
+#define VIRT_SYS_POWER_CTRL_BUTTON_IE VIRT_U(0x1)
 
 #define VIRT_SYS_RESET_CAUSE_POWERON VIRT_U(0x1)
 #define VIRT_SYS_RESET_CAUSE_SOFTWARE VIRT_U(0x2)

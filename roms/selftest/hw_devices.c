@@ -56,6 +56,17 @@ int st_sysctl(void) {
   mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_SCRATCH, scratch);
   if (mmio_read32(VIRT_UART0_BASE + VIRT_UART_FIFO_DEPTH) != VIRT_UART_FIFO_DEPTH_RESET) return 10;
   if (mmio_read32(VIRT_TIMER_BASE + VIRT_TIMER_FREQ) != VIRT_TIMER_FREQ_HZ) return 11;
+  /* Power-off needs its key: these writes are ignored (the run goes on). */
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF, 0);
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF, 0x12345678UL);
+  *(volatile uint16_t*)(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF) = 0x5700;
+  *(volatile uint16_t*)(VIRT_SYSCTL_BASE + VIRT_SYS_POWEROFF + 2) = 0x504F;
+  /* The power button: not pressed; its interrupt enable reads back. */
+  if (sys_read(VIRT_SYS_POWER_STATUS) != 0) return 12;
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_CTRL, VIRT_SYS_POWER_CTRL_BUTTON_IE);
+  if (sys_read(VIRT_SYS_POWER_CTRL) != VIRT_SYS_POWER_CTRL_BUTTON_IE) return 13;
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_CTRL, 0);
+  if (sys_read(VIRT_SYS_POWER_CTRL) != 0) return 14;
   return 0;
 }
 

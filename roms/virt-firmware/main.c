@@ -4,6 +4,7 @@
  */
 #include "cpu.h"
 #include "fw_printf.h"
+#include "icu.h"
 #include "mmio.h"
 #include "shell.h"
 #include "sysctl.h"
@@ -24,6 +25,14 @@ volatile uint8_t shell_bus_error;
  * CPU saved the next instruction's PC, so note it for the shell and go on. */
 static void __attribute__((interrupt)) bus_error_trap(void) {
   shell_bus_error = 1;
+}
+
+/* The power button (the monitor's system_powerdown): shut down cleanly. */
+static void __attribute__((interrupt)) power_button_interrupt(void) {
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_STATUS, VIRT_SYS_POWER_STATUS_BUTTON);
+  uart_polled_mode(); /* sends what is still queued */
+  fw_printf("\npower button pressed: powering off\n");
+  sysctl_poweroff(0);
 }
 
 void fatal_exception(const uint16_t* frame) {
@@ -49,8 +58,11 @@ static void print_banner(void) {
 int main(void) {
   vectors_init();
   vectors_set(VIRT_VEC_IAD, bus_error_trap);
+  vectors_set(VIRT_IRQ_VECTOR(VIRT_IRQ_POWER_BUTTON), power_button_interrupt);
   uart_init();
   timer_init();
+  mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_CTRL, VIRT_SYS_POWER_CTRL_BUTTON_IE);
+  icu_enable(VIRT_IRQ_POWER_BUTTON);
   cpu_enable_interrupts();
   print_banner();
   shell_run();

@@ -20,6 +20,10 @@ import cr16_harness as h  # noqa: E402
 PROMPT = "cr16> "          # the firmware's shell
 MONITOR = "(cr16) "        # the human monitor
 CTRL_A_C = "\x01c"
+# A guest whose breakpoint trap cannot push its frame (ISP in unmapped space).
+PANIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "panic.elf")
+PANIC_REASON = ("cannot take exception BPT (vector 8): the ISP frame at 0xf7fffa is not RAM "
+                "(pc 0x000022, isp 0xf80000, intbase 0x000000)")
 
 
 class Control(unittest.TestCase):
@@ -89,6 +93,16 @@ class Control(unittest.TestCase):
         console.send(CTRL_A_C)
         console.expect(MONITOR)
         console.send("quit\r")
+        self.assertEqual(console.wait(), 0)
+
+    def test_system_powerdown_presses_the_button_and_the_firmware_powers_off(self):
+        console = self.pipe_console("-nographic")
+        console.expect(PROMPT)
+        console.send(CTRL_A_C)
+        console.expect(MONITOR)
+        console.send("system_powerdown\r")
+        console.send(CTRL_A_C)  # back to the guest's console to see it react
+        console.expect("power button pressed: powering off")
         self.assertEqual(console.wait(), 0)
 
     def test_mux_on_a_pty_and_the_escape_help(self):
@@ -262,22 +276,20 @@ class Control(unittest.TestCase):
     # ---- guest panic
 
     def test_guest_panic_exits_134_with_one_line(self):
-        environment = dict(os.environ, CR16_TEST_GUEST_PANIC="exception frame unwritable")
-        result = subprocess.run([h.BINARY, "-nographic"], input=b"", capture_output=True,
-                                timeout=20, env=environment)
+        result = subprocess.run([h.BINARY, "-nographic", "-kernel", PANIC], input=b"",
+                                capture_output=True, timeout=20)
         stderr = h.LOOP_FALLBACK_NOTICE.sub(b"", result.stderr).decode()
         self.assertEqual(result.returncode, 134)
-        self.assertEqual(stderr, "cr16-system: guest panicked: exception frame unwritable\n")
+        self.assertEqual(stderr, "cr16-system: guest panicked: " + PANIC_REASON + "\n")
 
     def test_guest_panic_with_no_shutdown_stays_paused(self):
-        environment = dict(os.environ, CR16_TEST_GUEST_PANIC="double fault")
-        process = subprocess.Popen([h.BINARY, "-nographic", "-no-shutdown"],
+        process = subprocess.Popen([h.BINARY, "-nographic", "-no-shutdown", "-kernel", PANIC],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=environment)
+                                   stderr=subprocess.PIPE)
         console = h.Console(process, process.stdout.fileno(), process.stdin.fileno())
         self.consoles.append(console)
         self.assertEqual(h.stderr_line(process),
-                         "cr16-system: guest panicked: double fault; paused (-no-shutdown)\n")
+                         "cr16-system: guest panicked: " + PANIC_REASON + "; paused (-no-shutdown)\n")
         console.send(CTRL_A_C)
         console.expect(MONITOR)
         self.assertEqual(self.monitor(console, "info status"),

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
@@ -57,12 +56,15 @@ class Semihosting(unittest.TestCase):
         self.assertEqual(result.returncode, 11)
 
     def test_sigint_while_the_guest_waits_for_input(self):
+        # The guest prints "ready" and then waits in read(0): once the line is
+        # here the machine runs with its signal handling in place, so SIGINT
+        # ends it however loaded the host is (no fixed delay).
         process = subprocess.Popen([h.BINARY, "-kernel",
-                                    os.path.join(PROGRAMS, "svc_echo_stdin.elf")],
+                                    os.path.join(PROGRAMS, "svc_ready_read.elf")],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
         try:
-            time.sleep(0.5)  # the guest is now blocked in read(0)
+            self.assertEqual(process.stdout.readline(), b"ready\n")
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=20)
             self.assertEqual(process.returncode, 0)
@@ -71,6 +73,27 @@ class Semihosting(unittest.TestCase):
             if process.poll() is None:
                 process.kill()
                 process.communicate()
+
+    def test_input_after_the_guest_started_waiting(self):
+        # The guest waits for stdin through the main loop; input typed later
+        # reaches it.
+        process = subprocess.Popen([h.BINARY, "-kernel",
+                                    os.path.join(PROGRAMS, "svc_ready_read.elf")],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        try:
+            self.assertEqual(process.stdout.readline(), b"ready\n")
+            process.stdin.write(b"later")
+            process.stdin.flush()
+            self.assertEqual(process.stdout.read(5), b"later")
+            process.stdin.close()
+            self.assertEqual(process.wait(timeout=20), 5)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            process.stderr.close()
 
     def test_hello_world_stdout_and_stderr(self):
         self.run_guest("hello")
@@ -88,9 +111,27 @@ class Semihosting(unittest.TestCase):
         self.run_guest("compute", extra=["-icount", "2"])
 
     def test_file_io_in_a_temporary_directory(self):
+        # Host files need -semihosting (the simulator BSP alone gets the console).
         with tempfile.TemporaryDirectory() as directory:
-            self.run_guest("fileio", cwd=directory)
+            self.run_guest("fileio", extra=["-semihosting"], cwd=directory)
             self.assertEqual(os.listdir(directory), [])  # the program unlinked its file
+
+    def test_file_io_confined_to_a_root_directory(self):
+        with tempfile.TemporaryDirectory() as directory:
+            root = os.path.join(directory, "root")
+            os.mkdir(root)
+            self.run_guest("fileio", extra=["-semihosting-config", "enable=on,root=" + root],
+                           cwd=directory)
+            self.assertEqual(os.listdir(directory), ["root"])
+            self.assertEqual(os.listdir(root), [])
+
+    def test_file_io_refused_without_dash_semihosting(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(h.GUEST_DIR, "fileio")
+            result = h.run(["-kernel", path, "-serial", "null"], cwd=directory)
+            self.assertIn(b"open for writing: FAILED", result.stdout)
+            self.assertIn(b"allow it with -semihosting", result.stderr)
+            self.assertEqual(os.listdir(directory), [])
 
     def test_forced_semihosting_flag(self):
         self.run_guest("hello", extra=["-semihosting"])

@@ -1,6 +1,7 @@
 // libFuzzer target for the command-line parser: the input is split at NUL
 // bytes into arguments; parsing must give options or a one-line error,
-// never crash.
+// never crash, and parsed options keep their invariants (-drive, -serial
+// tcp hosts, -semihosting-config).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -34,5 +35,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (board == nullptr) std::abort();
   if (!cr16::check_ram_size(*board, options->ram_bytes).ok()) std::abort();
   if (options->serial.size() > board->limits.serial_ports) std::abort();
+  // -drive/-pflash: create=on only together with a file; a file name never empty.
+  if (options->pflash_create && options->pflash_path.empty()) std::abort();
+  // tcp hosts come out without brackets (an IPv6 literal is unwrapped once).
+  for (const auto& spec : options->serial) {
+    if (spec.host.find_first_of("[]") != std::string::npos) std::abort();
+  }
+  // -semihosting-config: a root is only ever set with its option, which enables.
+  if (!options->semihosting_root.empty() &&
+      options->semihosting == cr16::system::SemihostingMode::kAuto) {
+    std::abort();
+  }
   return 0;
 }

@@ -24,5 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)cr16::system::check_segments_fit(*image, [](uint32_t address, uint32_t length) {
     return uint64_t{address} + length <= 0x200000;
   });
+  // A segment outside the region is reported with the region's name.
+  cr16::Error outside = cr16::system::check_segments_fit(
+      *image,
+      [](uint32_t address, uint32_t length) {
+        return address >= 0xE00000 && uint64_t{address} + length <= 0xF00000;
+      },
+      "the flash");
+  if (!outside.ok() && !outside.message().ends_with("is outside the flash")) std::abort();
   return 0;
 }

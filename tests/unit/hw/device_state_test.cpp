@@ -163,6 +163,26 @@ TEST(DeviceState, FlashControllerStateSurvivesTransfer) {
   EXPECT_EQ(read32(**b, virt::kFlashAddr), 0x10u);
 }
 
+TEST(DeviceState, PressedPowerButtonTravelsInItsSubsection) {
+  test::RecordingIrqSink irqs_a, irqs_b;
+  const SysctlConfig config{virt::kRamMinSize, virt::kSysCpuModelCr16cPlus, "CR16C+"};
+  SysctlDevice a(config, IrqLine(&irqs_a, virt::kIrqPowerButton));
+  // Untouched, the section carries no subsection: it matches docs/migration-format.md.
+  auto plain = migration::save_state_object(a.state_description(), a.state_data());
+  ASSERT_TRUE(plain.ok());
+  write32(a, virt::kSysPowerCtrl, virt::kSysPowerCtrlButtonIe);
+  a.press_power_button();
+  ASSERT_TRUE(irqs_a.levels[virt::kIrqPowerButton]);
+  auto pressed = migration::save_state_object(a.state_description(), a.state_data());
+  ASSERT_TRUE(pressed.ok());
+  EXPECT_GT(pressed->size(), plain->size());  // the power-button subsection came along
+  SysctlDevice b(config, IrqLine(&irqs_b, virt::kIrqPowerButton));
+  transfer(a, b);
+  EXPECT_TRUE(irqs_b.levels[virt::kIrqPowerButton]);  // state_loaded re-drove the line
+  EXPECT_EQ(read32(b, virt::kSysPowerStatus) & virt::kSysPowerStatusButton,
+            virt::kSysPowerStatusButton);
+}
+
 TEST(DeviceState, InvalidFieldValuesAreRejected) {
   ManualDeviceClock clock;
   UartDevice uart("uart0", clock, nullptr, IrqLine(), IrqLine());

@@ -1,9 +1,13 @@
 #include "hw/flash.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -156,70 +160,191 @@ TEST(Flash, ProgrammingReportsWatchedCodePages) {
   EXPECT_EQ(listener.pages[0], page);
 }
 
-TEST(Flash, BackingFileIsCreatedPaddedAndWrittenThrough) {
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<uint8_t> erased_image() {
+  return std::vector<uint8_t>(virt::kFlashSize, 0xFF);
+}
+
+TEST(Flash, MissingBackingFileIsCreatedOnlyWhenAsked) {
   TempDir dir;
   std::string path = dir.file("flash.img");
+  AddressSpace memory;
+  auto refused = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find(path), std::string::npos);
+  EXPECT_NE(refused.error().message().find("create=on"), std::string::npos);
+  EXPECT_NE(access(path.c_str(), F_OK), 0);  // a typo creates nothing
   {
-    std::ofstream out(path, std::ios::binary);
-    out.write("\x01\x02\x03", 3);
+    AddressSpace memory2;
+    auto flash = FlashDevice::create(memory2, virt::kFlashBase, path, IrqLine(), true);
+    ASSERT_TRUE(flash.has_value()) << flash.error().message();
+    EXPECT_EQ(word_at(memory2, virt::kFlashBase), 0xFFFF);
   }
+  EXPECT_EQ(read_file(path), erased_image());
+}
+
+TEST(Flash, ImageOfAnotherSizeIsRefusedAndLeftAlone) {
+  TempDir dir;
+  for (size_t size : {size_t{6}, size_t{virt::kFlashSize - 1}, size_t{virt::kFlashSize + 16}}) {
+    std::string path = dir.file("odd.img");
+    std::vector<uint8_t> bytes(size, 0x41);
+    write_file(path, bytes);
+    AddressSpace memory;
+    auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine(), true);
+    ASSERT_FALSE(flash.has_value()) << size;
+    const std::string& message = flash.error().message();
+    EXPECT_NE(message.find(std::to_string(size) + " bytes"), std::string::npos) << message;
+    EXPECT_NE(message.find("1048576 bytes"), std::string::npos) << message;
+    EXPECT_EQ(read_file(path), bytes);  // not padded, not truncated
+  }
+}
+
+TEST(Flash, NonRegularFilesAreRefusedWithoutWaiting) {
+  TempDir dir;
+  std::string fifo = dir.file("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  AddressSpace memory;
+  auto flash = FlashDevice::create(memory, virt::kFlashBase, fifo, IrqLine());
+  ASSERT_FALSE(flash.has_value());
+  EXPECT_NE(flash.error().message().find("not a regular file"), std::string::npos);
+  AddressSpace memory2;
+  auto directory = FlashDevice::create(memory2, virt::kFlashBase, dir.file(""), IrqLine());
+  ASSERT_FALSE(directory.has_value());
+  AddressSpace memory3;
+  auto missing_dir =
+      FlashDevice::create(memory3, virt::kFlashBase, dir.file("no/such/x"), IrqLine(), true);
+  ASSERT_FALSE(missing_dir.has_value());
+  EXPECT_NE(missing_dir.error().message().find("no/such/x"), std::string::npos);
+}
+
+TEST(Flash, ALockedImageCannotBeOpenedTwice) {
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  write_file(path, erased_image());
+  AddressSpace memory;
+  auto first = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  AddressSpace memory2;
+  auto second = FlashDevice::create(memory2, virt::kFlashBase, path, IrqLine());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message().find("in use by another process"), std::string::npos)
+      << second.error().message();
+  first->reset();  // closing the first releases the lock
+  AddressSpace memory3;
+  EXPECT_TRUE(FlashDevice::create(memory3, virt::kFlashBase, path, IrqLine()).has_value());
+}
+
+TEST(Flash, ChangesAreWrittenBackAndSurviveANewMachine) {
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  std::vector<uint8_t> image = erased_image();
+  image[0] = 0x01;
+  image[1] = 0x02;
+  write_file(path, image);
   {
     AddressSpace memory;
     auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
     ASSERT_TRUE(flash.has_value()) << flash.error().message();
     EXPECT_EQ(word_at(memory, virt::kFlashBase), 0x0201);
-    EXPECT_EQ(word_at(memory, virt::kFlashBase + 2), 0xFF03);
-    std::vector<uint8_t> file = read_file(path);
-    ASSERT_EQ(file.size(), virt::kFlashSize);
-    EXPECT_EQ(file[3], 0xFF);
     unlock(**flash);
     program(**flash, 0x8000, 0xBEEF);
-    file = read_file(path);  // written through at once
+    EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x8000), 0xBEEF);  // the guest sees it at once
+    EXPECT_EQ(read32(**flash, virt::kFlashStatus) & virt::kFlashStatusError, 0u);
+    ASSERT_TRUE((*flash)->backing()->flush().ok());
+    std::vector<uint8_t> file = read_file(path);
     EXPECT_EQ(file[0x8000], 0xEF);
     EXPECT_EQ(file[0x8001], 0xBE);
+    EXPECT_EQ((*flash)->backing()->unsaved_bytes(), 0u);
+    program(**flash, 0x9000, 0x1234);  // left for the destructor to save
   }
-  // A new machine on the same file sees the programmed word.
   AddressSpace memory;
   auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
   ASSERT_TRUE(flash.has_value());
   EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x8000), 0xBEEF);
+  EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x9000), 0x1234);
   unlock(**flash);
   write32(**flash, virt::kFlashAddr, 0x8000);
   write32(**flash, virt::kFlashCmd, virt::kFlashCmdEraseSector);
+  ASSERT_TRUE((*flash)->backing()->flush().ok());
   EXPECT_EQ(read_file(path)[0x8000], 0xFF);
 }
 
-TEST(Flash, LoadImagePersistsAndRejectsOversizedImages) {
+TEST(Flash, ManyChangesEndInTheFileInOrder) {
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  write_file(path, erased_image());
+  AddressSpace memory;
+  auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
+  ASSERT_TRUE(flash.has_value());
+  unlock(**flash);
+  // Erase-all and programs race the writer thread; the last state wins.
+  for (int round = 0; round < 20; ++round) {
+    write32(**flash, virt::kFlashCmd, virt::kFlashCmdEraseAll);
+    for (uint32_t offset = 0; offset < 0x2000; offset += 0x402) {
+      program(**flash, offset, static_cast<uint16_t>(round * 0x101 + offset));
+    }
+  }
+  ASSERT_TRUE((*flash)->backing()->flush().ok());
+  std::vector<uint8_t> file = read_file(path);
+  ASSERT_EQ(file.size(), virt::kFlashSize);
+  EXPECT_EQ(0, std::memcmp(file.data(), (*flash)->contents(), virt::kFlashSize));
+}
+
+TEST(Flash, HostWriteErrorsStayOffTheGuestAndAreRetried) {
+  // A host write error: with RLIMIT_FSIZE below the offset (and SIGXFSZ
+  // ignored) every write-back there fails with EFBIG.
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  write_file(path, erased_image());
+  AddressSpace memory;
+  auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
+  ASSERT_TRUE(flash.has_value());
+  FlashBacking* backing = (*flash)->backing();
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  sighandler_t old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tiny = saved;
+  tiny.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  unlock(**flash);
+  program(**flash, 0x80000, 0x5A5A);
+  EXPECT_EQ(read32(**flash, virt::kFlashStatus) & virt::kFlashStatusError, 0u);
+  EXPECT_NE(read32(**flash, virt::kFlashStatus) & virt::kFlashStatusDone, 0u);
+  EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x80000), 0x5A5A);
+  Error error = backing->flush();
+  EXPECT_FALSE(error.ok());
+  EXPECT_NE(error.message().find(path), std::string::npos);
+  EXPECT_EQ(backing->unsaved_bytes(), FlashBacking::kBlockSize);
+  // Once the host recovers, the next flush saves what was kept.
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(backing->flush().ok());
+  EXPECT_EQ(backing->unsaved_bytes(), 0u);
+  std::vector<uint8_t> file = read_file(path);
+  EXPECT_EQ(file[0x80000], 0x5A);
+}
+
+TEST(Flash, LoadImageWritesOnlyChangedBlocksAndRejectsOversizedImages) {
   TempDir dir;
   std::string path = dir.file("fw.img");
+  write_file(path, erased_image());
   AddressSpace memory;
   auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
   ASSERT_TRUE(flash.has_value());
   std::vector<uint8_t> image = {0x10, 0x20, 0x30, 0x40};
   ASSERT_TRUE((*flash)->load_image(image).ok());
   EXPECT_EQ(word_at(memory, virt::kFlashBase + 2), 0x4030);
+  ASSERT_TRUE((*flash)->backing()->flush().ok());
   EXPECT_EQ(read_file(path)[3], 0x40);
+  ASSERT_TRUE((*flash)->load_image(image).ok());  // the same again: nothing to write
+  EXPECT_EQ((*flash)->backing()->unsaved_bytes(), 0u);
   std::vector<uint8_t> huge(virt::kFlashSize + 1);
   EXPECT_FALSE((*flash)->load_image(huge).ok());
-}
-
-TEST(Flash, OversizedOrUnopenableBackingFileIsAnError) {
-  TempDir dir;
-  std::string path = dir.file("big.img");
-  {
-    std::ofstream out(path, std::ios::binary);
-    std::vector<char> bytes(virt::kFlashSize + 16, 0);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
-  AddressSpace memory;
-  auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
-  ASSERT_FALSE(flash.has_value());
-  EXPECT_NE(flash.error().message().find("larger than the 1 MiB flash"), std::string::npos);
-  AddressSpace memory2;
-  auto missing_dir =
-      FlashDevice::create(memory2, virt::kFlashBase, dir.file("no/such/x"), IrqLine());
-  ASSERT_FALSE(missing_dir.has_value());
-  EXPECT_NE(missing_dir.error().message().find("no/such/x"), std::string::npos);
 }
 
 }  // namespace

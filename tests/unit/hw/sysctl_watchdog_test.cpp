@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "hw/manual_device_clock.h"
@@ -7,6 +11,7 @@
 #include "hw/virt_map.h"
 #include "hw/watchdog.h"
 #include "test_helpers.h"
+#include "util/log.h"
 
 namespace cr16 {
 namespace {
@@ -39,14 +44,81 @@ TEST(Sysctl, ReportsIdentity) {
   EXPECT_EQ(read32(sysctl, virt::kSysBoardName + 4), 0u);
 }
 
-TEST(Sysctl, PoweroffPassesTheExitCode) {
+TEST(Sysctl, PoweroffNeedsTheKeyAndPassesTheExitCode) {
   SysctlDevice sysctl(plus_config());
   int code = -1;
-  sysctl.set_poweroff_handler([&](int exit_code) { code = exit_code; });
-  write32(sysctl, virt::kSysPoweroff, 0x1203);
+  int calls = 0;
+  sysctl.set_poweroff_handler([&](int exit_code) {
+    code = exit_code;
+    ++calls;
+  });
+  write32(sysctl, virt::kSysPoweroff, virt::kSysPoweroffKey | 3);
   EXPECT_EQ(code, 3);
-  sysctl.write(virt::kSysPoweroff, AccessSize::kByte, 0);
+  write32(sysctl, virt::kSysPoweroff, virt::kSysPoweroffKey);
   EXPECT_EQ(code, 0);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST(Sysctl, StrayPoweroffWritesAreIgnored) {
+  // What a runaway stack pushes through the device window: any value
+  // without the key, and narrow writes even of the key's bytes.
+  SysctlDevice sysctl(plus_config());
+  int calls = 0;
+  sysctl.set_poweroff_handler([&](int) { ++calls; });
+  for (uint32_t value : {0u, 1u, 0x1203u, 0xFFFFFFFFu, 0x504F5600u, 0x404F5701u}) {
+    write32(sysctl, virt::kSysPoweroff, value);
+  }
+  sysctl.write(virt::kSysPoweroff, AccessSize::kByte, 0);
+  sysctl.write(virt::kSysPoweroff, AccessSize::kWord, 0x5700);
+  sysctl.write(virt::kSysPoweroff + 2, AccessSize::kWord, 0x504F);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(Sysctl, StrayPoweroffWritesAreLoggedAsGuestErrors) {
+  SysctlDevice sysctl(plus_config());
+  std::string path = testing::TempDir() + "sysctl-log-" + std::to_string(getpid()) + ".txt";
+  ASSERT_TRUE(set_log_file(path).ok());
+  uint32_t saved_mask = log_mask();
+  set_log_mask(static_cast<uint32_t>(LogCategory::kGuestErrors));
+  write32(sysctl, virt::kSysPoweroff, 0x1234);
+  set_log_mask(saved_mask);
+  ASSERT_TRUE(set_log_file("").ok());
+  std::ifstream file(path);
+  std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  EXPECT_NE(log.find("SYS_POWEROFF written with 0x00001234"), std::string::npos) << log;
+}
+
+// Records the level of one interrupt source.
+struct LevelSink : IrqSink {
+  void set_irq_level(unsigned source, bool level) override {
+    last_source = source;
+    this->level = level;
+  }
+  unsigned last_source = 99;
+  bool level = false;
+};
+
+TEST(Sysctl, PowerButtonSetsStatusAndInterruptsWhenEnabled) {
+  LevelSink sink;
+  SysctlDevice sysctl(plus_config(), IrqLine(&sink, virt::kIrqPowerButton));
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerStatus), 0u);
+  sysctl.press_power_button();
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerStatus), virt::kSysPowerStatusButton);
+  EXPECT_FALSE(sink.level);  // not enabled yet
+  write32(sysctl, virt::kSysPowerCtrl, virt::kSysPowerCtrlButtonIe);
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerCtrl), virt::kSysPowerCtrlButtonIe);
+  EXPECT_TRUE(sink.level);
+  EXPECT_EQ(sink.last_source, virt::kIrqPowerButton);
+  write32(sysctl, virt::kSysPowerStatus, virt::kSysPowerStatusButton);  // W1C
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerStatus), 0u);
+  EXPECT_FALSE(sink.level);
+  sysctl.press_power_button();
+  EXPECT_TRUE(sink.level);
+  sysctl.reset(virt::kResetCauseExternal);  // every reset forgets the button
+  EXPECT_FALSE(sink.level);
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerStatus), 0u);
+  EXPECT_EQ(read32(sysctl, virt::kSysPowerCtrl), 0u);
 }
 
 TEST(Sysctl, ResetNeedsTheKey) {

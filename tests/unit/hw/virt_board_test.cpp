@@ -22,7 +22,8 @@
 namespace cr16 {
 namespace {
 
-// Prints "Hi" on UART0, powers off with code 7, then waits.
+// Prints "Hi" on UART0, powers off with code 7 (a 32-bit write of the
+// power-off key | 7), then waits.
 const std::vector<uint8_t> kHelloProgram = {
     0x70, 0x00, 0xff, 0x00, 0x00, 0x01,  // movd $0xff0100, (r1,r0)
     0xb2, 0x5a, 0x48, 0x00,              // movw $0x48, r2
@@ -30,15 +31,15 @@ const std::vector<uint8_t> kHelloProgram = {
     0xb2, 0x5a, 0x69, 0x00,              // movw $0x69, r2
     0x20, 0xd0,                          // storw r2, 0(r1,r0)
     0x70, 0x00, 0xff, 0x00, 0x18, 0x00,  // movd $0xff0018, (r1,r0)
-    0x72, 0x5a,                          // movw $7, r2
-    0x20, 0xd0,                          // storw r2, 0(r1,r0)
+    0x72, 0x00, 0x4f, 0x50, 0x07, 0x57,  // movd $0x504f5707, (r3,r2)
+    0x20, 0xe0,                          // stord (r3,r2), 0(r1,r0)
     0x06, 0x00,                          // wait
 };
 
 // Sets SP/ISP/INTBASE (0x6000)/CFG.ED, enables ICU source 0, starts timer
 // channel 0 one-shot for 10 µs with IE, enables interrupts (PSR.I|E) and
-// waits; the handler (at +0x48) sets r4 = 42, clears the timer, prints "I"
-// and returns; then the program powers off with code r4.
+// waits; the handler (at +0x50) sets r4 = 42, clears the timer, prints "I"
+// and returns; then the program powers off with code r4 (key | r4).
 const std::vector<uint8_t> kTimerInterruptProgram = {
     0xf0, 0x05, 0x00, 0x80,              // movd $0x8000, (sp)
     0xb0, 0x54, 0x00, 0x70,              // movd $0x7000, (r1,r0)
@@ -59,9 +60,11 @@ const std::vector<uint8_t> kTimerInterruptProgram = {
     0x14, 0x00, 0x90, 0x00,              // lpr r0, psr
     0x06, 0x00,                          // wait
     0x72, 0x00, 0xff, 0x00, 0x18, 0x00,  // movd $0xff0018, (r3,r2)
-    0x42, 0xd0,                          // storw r4, 0(r3,r2)
+    0xb5, 0x5a, 0x4f, 0x50,              // movw $0x504f, r5
+    0xb4, 0x26, 0x00, 0x57,              // orw $0x5700, r4
+    0x42, 0xe0,                          // stord (r5,r4), 0(r3,r2)
     0x06, 0x00,                          // wait
-    // handler (offset 0x48):
+    // handler (offset 0x50):
     0xb4, 0x5a, 0x2a, 0x00,              // movw $0x2a, r4
     0x72, 0x00, 0xff, 0x00, 0x2c, 0x03,  // movd $0xff032c, (r3,r2)
     0x10, 0x5a,                          // movw $1, r0
@@ -71,7 +74,7 @@ const std::vector<uint8_t> kTimerInterruptProgram = {
     0x02, 0xd0,                          // storw r0, 0(r3,r2)
     0x03, 0x00,                          // retx
 };
-constexpr uint32_t kHandlerOffset = 0x48;
+constexpr uint32_t kHandlerOffset = 0x50;
 
 struct BoardFixture : ::testing::Test {
   std::unique_ptr<VirtBoard> make(std::vector<uint8_t> bios, uint32_t ram = 2u << 20) {
@@ -169,6 +172,7 @@ TEST_F(BoardFixture, PflashFileKeepsTheFirmwareAcrossMachines) {
     VirtConfig config;
     config.bios_image = kHelloProgram;
     config.pflash_path = path;
+    config.pflash_create = true;  // a new image, erased, then the firmware over it
     auto board = VirtBoard::create(config, clock);
     ASSERT_TRUE(board.has_value()) << board.error().message();
   }

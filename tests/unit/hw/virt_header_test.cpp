@@ -45,6 +45,7 @@ TEST(VirtHeader, InterruptsMatch) {
   EXPECT_EQ(VIRT_IRQ_RTC, virt::kIrqRtc);
   EXPECT_EQ(VIRT_IRQ_FLASH, virt::kIrqFlash);
   EXPECT_EQ(VIRT_IRQ_DISPLAY, virt::kIrqDisplay);
+  EXPECT_EQ(VIRT_IRQ_POWER_BUTTON, virt::kIrqPowerButton);
   EXPECT_EQ(VIRT_IRQ_SOFT_FIRST, virt::kIrqSoftFirst);
 }
 
@@ -80,6 +81,8 @@ TEST(VirtHeader, SysctlMatches) {
   EXPECT_EQ(VIRT_SYS_POWEROFF, virt::kSysPoweroff);
   EXPECT_EQ(VIRT_SYS_RESET, virt::kSysReset);
   EXPECT_EQ(VIRT_SYS_SCRATCH, virt::kSysScratch);
+  EXPECT_EQ(VIRT_SYS_POWER_STATUS, virt::kSysPowerStatus);
+  EXPECT_EQ(VIRT_SYS_POWER_CTRL, virt::kSysPowerCtrl);
   EXPECT_EQ(VIRT_SYS_CPU_NAME, virt::kSysCpuName);
   EXPECT_EQ(VIRT_SYS_BOARD_NAME, virt::kSysBoardName);
   EXPECT_EQ(VIRT_SYS_NAME_LEN, virt::kSysNameLength);
@@ -89,6 +92,10 @@ TEST(VirtHeader, SysctlMatches) {
   EXPECT_EQ(VIRT_SYS_CPU_MODEL_CR16CPLUS, virt::kSysCpuModelCr16cPlus);
   EXPECT_EQ(VIRT_SYS_RESET_KEY, virt::kSysResetKey);
   EXPECT_EQ(VIRT_SYS_POWEROFF_CODE_MASK, virt::kSysPoweroffCodeMask);
+  EXPECT_EQ(VIRT_SYS_POWEROFF_KEY, virt::kSysPoweroffKey);
+  EXPECT_EQ(VIRT_SYS_POWEROFF_KEY_MASK, virt::kSysPoweroffKeyMask);
+  EXPECT_EQ(VIRT_SYS_POWER_STATUS_BUTTON, virt::kSysPowerStatusButton);
+  EXPECT_EQ(VIRT_SYS_POWER_CTRL_BUTTON_IE, virt::kSysPowerCtrlButtonIe);
   EXPECT_EQ(VIRT_SYS_RESET_CAUSE_POWERON, virt::kResetCausePowerOn);
   EXPECT_EQ(VIRT_SYS_RESET_CAUSE_SOFTWARE, virt::kResetCauseSoftware);
   EXPECT_EQ(VIRT_SYS_RESET_CAUSE_WATCHDOG, virt::kResetCauseWatchdog);

@@ -167,10 +167,12 @@ TEST_F(StateSections, TruncatedStreamIsRefusedAtEveryLength) {
 
 TEST_F(StateSections, SectionLongerThanItsDescriptionIsRefused) {
   std::vector<uint8_t> bytes = stream;
-  const size_t at = record_offsets(bytes)[1];  // sysctl.0: 8 bytes of fields + 1
+  const size_t at = record_offsets(bytes)[1];  // sysctl.0
   const size_t length_at = at + 2 + 6 + 4 + 2;
   bytes[length_at] = 200;
-  expect_refused(bytes, "section sysctl.0 is 200 bytes; its description holds at most 9");
+  // At most: 8 bytes of fields, the power-button subsection (marker, name
+  // "power-button", version, length, 8 bytes of fields) and the end byte.
+  expect_refused(bytes, "section sysctl.0 is 200 bytes; its description holds at most 37");
 
   // Longer than what is left of the stream.
   std::vector<uint8_t> cut(stream.begin(), stream.begin() + record_offsets(stream)[2]);

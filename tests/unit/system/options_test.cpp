@@ -233,6 +233,44 @@ TEST(Options, DrivePflash) {
   EXPECT_NE(error_of({"-pflash", "a", "-pflash", "b"}).find("one pflash"), std::string::npos);
 }
 
+TEST(Options, DriveRejectsDuplicateKeysAndTakesCreate) {
+  EXPECT_EQ(error_of({"-drive", "if=pflash,file=a,file=b"}), "-drive: 'file' given twice");
+  EXPECT_EQ(error_of({"-drive", "if=pflash,if=pflash,file=a"}), "-drive: 'if' given twice");
+  EXPECT_NE(error_of({"-drive", "if=pflash,file="}).find("empty file name"), std::string::npos);
+  EXPECT_FALSE(parse({"-drive", "if=pflash,file=f.img"})->pflash_create);
+  EXPECT_FALSE(parse({"-pflash", "f.img"})->pflash_create);
+  Expected<Options> created = parse({"-drive", "if=pflash,file=f.img,create=on"});
+  ASSERT_TRUE(created.ok()) << created.error().message();
+  EXPECT_TRUE(created->pflash_create);
+  EXPECT_NE(error_of({"-drive", "if=pflash,file=a,create=maybe"}).find("'create'"),
+            std::string::npos);
+  // ",," is a comma inside a value, as in QEMU.
+  EXPECT_EQ(parse({"-drive", "if=pflash,file=a,,b.img"})->pflash_path, "a,b.img");
+}
+
+TEST(Options, SemihostingConfig) {
+  EXPECT_EQ(parse({"-semihosting-config", "enable=on"})->semihosting, SemihostingMode::kOn);
+  EXPECT_EQ(parse({"-semihosting-config", "enable=off"})->semihosting, SemihostingMode::kOff);
+  // Without enable= it enables, as QEMU's does; the last option wins.
+  Expected<Options> rooted = parse({"-semihosting-config", "root=/srv/guest"});
+  ASSERT_TRUE(rooted.ok());
+  EXPECT_EQ(rooted->semihosting, SemihostingMode::kOn);
+  EXPECT_EQ(rooted->semihosting_root, "/srv/guest");
+  EXPECT_EQ(parse({"-semihosting", "-semihosting-config", "enable=off"})->semihosting,
+            SemihostingMode::kOff);
+  EXPECT_EQ(parse({"-semihosting-config", "enable=off", "-semihosting"})->semihosting,
+            SemihostingMode::kOn);
+  EXPECT_NE(error_of({"-semihosting-config", "enable=2"}).find("'enable'"), std::string::npos);
+  EXPECT_NE(error_of({"-semihosting-config", "chardev=x"}).find("unknown parameter 'chardev'"),
+            std::string::npos);
+  EXPECT_EQ(error_of({"-semihosting-config", "enable=on,enable=off"}),
+            "-semihosting-config: 'enable' given twice");
+  EXPECT_NE(error_of({"-semihosting-config", "root="}).find("empty root"), std::string::npos);
+  EXPECT_NE(error_of({"-semihosting-config"}).find("needs a value"), std::string::npos);
+  EXPECT_NE(usage_text().find("-semihosting-config enable=on|off[,root=DIR]"), std::string::npos);
+  EXPECT_NE(usage_text().find("create=on"), std::string::npos);
+}
+
 TEST(SerialSpec, SimpleKinds) {
   EXPECT_EQ(parse_serial_spec("stdio")->kind, SerialSpec::Kind::kStdio);
   EXPECT_EQ(parse_serial_spec("null")->kind, SerialSpec::Kind::kNull);
@@ -267,6 +305,19 @@ TEST(SerialSpec, TcpServerAndClient) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
   EXPECT_FALSE(v6->server);
+}
+
+TEST(SerialSpec, UnbalancedBracketsAreNamedOnce) {
+  for (std::string_view text : {"tcp:[::1:0,server=on", "tcp:::1]:0,server=on", "tcp:[[::1]]:80",
+                                "tcp:[::1]x:80", "tcp:[]:80"}) {
+    Expected<SerialSpec> spec = parse_serial_spec(text);
+    ASSERT_FALSE(spec.ok()) << text;
+    const std::string& message = spec.error().message();
+    EXPECT_NE(message.find("-serial: bad specification '" + std::string(text) + "'"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("bracket"), std::string::npos) << message;
+  }
 }
 
 TEST(SerialSpec, Unix) {

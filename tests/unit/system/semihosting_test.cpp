@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,8 +29,10 @@ class FakeRegisters : public SemihostRegisters {
 };
 
 // 64 KiB of guest memory at address 0; everything above is "not memory".
+// The top 4 KiB (from kRomStart) is read-only, like flash or ROM.
 class FakeMemory : public SemihostMemory {
  public:
+  static constexpr uint32_t kRomStart = 0xF000;
   FakeMemory() : bytes(0x10000, 0) {}
   bool read(uint32_t address, std::span<uint8_t> out) override {
     if (uint64_t{address} + out.size() > bytes.size()) return false;
@@ -37,9 +40,12 @@ class FakeMemory : public SemihostMemory {
     return true;
   }
   bool write(uint32_t address, std::span<const uint8_t> in) override {
-    if (uint64_t{address} + in.size() > bytes.size()) return false;
+    if (!writable(address, static_cast<uint32_t>(in.size()))) return false;
     std::memcpy(bytes.data() + address, in.data(), in.size());
     return true;
+  }
+  bool writable(uint32_t address, uint32_t length) override {
+    return uint64_t{address} + length <= kRomStart;
   }
   void put_string(uint32_t address, const std::string& text) {
     std::memcpy(bytes.data() + address, text.c_str(), text.size() + 1);
@@ -53,10 +59,16 @@ class SemihostingTest : public ::testing::Test {
     ASSERT_EQ(pipe(in_pipe_), 0);
     ASSERT_EQ(pipe(out_pipe_), 0);
     ASSERT_EQ(pipe(err_pipe_), 0);
-    semihosting_ = std::make_unique<Semihosting>(in_pipe_[0], out_pipe_[1], err_pipe_[1]);
     char pattern[] = "/tmp/semihost-test-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
+    make(SemihostingConfig{});
+  }
+  void make(const SemihostingConfig& config) {
+    semihosting_.reset();
+    auto created = Semihosting::create(config, in_pipe_[0], out_pipe_[1], err_pipe_[1]);
+    ASSERT_TRUE(created.ok()) << created.error().message();
+    semihosting_ = std::move(*created);
   }
   void TearDown() override {
     semihosting_.reset();
@@ -148,25 +160,251 @@ TEST_F(SemihostingTest, BadPointerGivesEfaultWithoutSideEffects) {
   EXPECT_EQ(regs_.r[4], 14);
 }
 
-TEST_F(SemihostingTest, ReadWaitingForInputGivesUpWhenInterrupted) {
-  int interrupt[2];
-  ASSERT_EQ(pipe(interrupt), 0);
-  semihosting_->set_interrupt_fd(interrupt[0]);
-  ASSERT_EQ(write(interrupt[1], "!", 1), 1);  // as if SIGINT arrived
-  regs_.r[2] = 0;                             // stdin has no data
+TEST_F(SemihostingTest, ReadWithoutInputAsksToWaitAndLeavesRegistersAlone) {
+  regs_.r[2] = 0;  // stdin has no data: the call must not block
   regs_.set_pair(3, 0x300);
   regs_.r[5] = 10;
+  SemihostOutcome outcome = call(0x403);
+  ASSERT_TRUE(outcome.wait.has_value());
+  EXPECT_TRUE(outcome.handled);
+  EXPECT_EQ(outcome.wait->events, POLLIN);
+  EXPECT_EQ(regs_.pair(0), 0x403u);  // untouched: the same call runs again
+  EXPECT_EQ(regs_.r[5], 10);
+  // Waiting on the fd it named ends when input arrives; the retry reads it.
+  ASSERT_EQ(write(in_pipe_[1], "ok", 2), 2);
+  struct pollfd ready = {outcome.wait->fd, outcome.wait->events, 0};
+  ASSERT_EQ(poll(&ready, 1, 1000), 1);
+  outcome = semihosting_->handle(regs_, memory_);
+  EXPECT_FALSE(outcome.wait.has_value());
+  EXPECT_EQ(regs_.r[0], 2);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(&memory_.bytes[0x300]), 2), "ok");
+}
+
+TEST_F(SemihostingTest, HostStdioFdsKeepTheirBlockingMode) {
+  // Private descriptions carry O_NONBLOCK; the fds we were given do not.
+  for (int fd : {in_pipe_[0], out_pipe_[1], err_pipe_[1]}) {
+    EXPECT_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << fd;
+  }
+}
+
+TEST_F(SemihostingTest, ZeroLengthReadReturnsAtOnce) {
+  regs_.r[2] = 0;
+  regs_.set_pair(3, 0x300);
+  regs_.r[5] = 0;
+  SemihostOutcome outcome = call(0x403);
+  EXPECT_FALSE(outcome.wait.has_value());
+  EXPECT_EQ(regs_.r[0], 0);
+  EXPECT_EQ(regs_.r[4], 0);
+}
+
+TEST_F(SemihostingTest, ReadIntoReadOnlyMemoryConsumesNoInput) {
+  ASSERT_EQ(write(in_pipe_[1], "0123456789abcdef", 16), 16);
+  regs_.r[2] = 0;
+  regs_.set_pair(3, FakeMemory::kRomStart - 8);  // straddles into "ROM"
+  regs_.r[5] = 16;
   call(0x403);
   EXPECT_EQ(regs_.r[0], 0xffff);
-  EXPECT_EQ(regs_.r[4], 4);  // EINTR
-  // With input available the read still works.
-  ASSERT_EQ(write(in_pipe_[1], "ok", 2), 2);
-  semihosting_->set_interrupt_fd(-1);
-  regs_.set_pair(3, 0x300);  // r4 now holds the errno of the last call
-  call(0x403);
+  EXPECT_EQ(regs_.r[4], 14);                          // EFAULT
+  EXPECT_EQ(drain(in_pipe_[0]), "0123456789abcdef");  // all 16 bytes still there
+}
+
+TEST_F(SemihostingTest, WriteToAFullPipeWaitsAndResumesWithoutRepeating) {
+  // Fill the stdout pipe, then write 8 KiB: the host takes none or part of
+  // it; the call asks to wait for POLLOUT and its retries finish the rest
+  // exactly once.
+  fcntl(out_pipe_[1], F_SETFL, fcntl(out_pipe_[1], F_GETFL) | O_NONBLOCK);
+  std::vector<uint8_t> filler(4096, 'f');
+  size_t queued = 0;
+  while (true) {
+    ssize_t put = write(out_pipe_[1], filler.data(), filler.size());
+    if (put <= 0) break;
+    queued += static_cast<size_t>(put);
+  }
+  fcntl(out_pipe_[1], F_SETFL, fcntl(out_pipe_[1], F_GETFL) & ~O_NONBLOCK);
+  for (uint32_t i = 0; i < 8192; ++i) memory_.bytes[0x1000 + i] = static_cast<uint8_t>(i % 251);
+  regs_.r[2] = 1;
+  regs_.set_pair(3, 0x1000);
+  regs_.r[5] = 8192;
+  SemihostOutcome outcome = call(0x404);
+  ASSERT_TRUE(outcome.wait.has_value());
+  EXPECT_EQ(outcome.wait->events, POLLOUT);
+  std::vector<uint8_t> received;
+  int rounds = 0;
+  while (outcome.wait && rounds++ < 1000) {
+    // The reader drains a little; the retry goes on where the last one stopped.
+    std::vector<uint8_t> chunk(3000);
+    ssize_t got = read(out_pipe_[0], chunk.data(), chunk.size());
+    ASSERT_GT(got, 0);
+    received.insert(received.end(), chunk.begin(), chunk.begin() + got);
+    outcome = semihosting_->handle(regs_, memory_);
+  }
+  ASSERT_FALSE(outcome.wait.has_value());
+  EXPECT_EQ(regs_.r[0], 8192);
+  fcntl(out_pipe_[0], F_SETFL, fcntl(out_pipe_[0], F_GETFL) | O_NONBLOCK);
+  while (true) {
+    std::vector<uint8_t> chunk(4096);
+    ssize_t got = read(out_pipe_[0], chunk.data(), chunk.size());
+    if (got <= 0) break;
+    received.insert(received.end(), chunk.begin(), chunk.begin() + got);
+  }
+  ASSERT_EQ(received.size(), queued + 8192);
+  for (size_t i = 0; i < queued; ++i) ASSERT_EQ(received[i], 'f') << i;
+  for (uint32_t i = 0; i < 8192; ++i) {
+    ASSERT_EQ(received[queued + i], static_cast<uint8_t>(i % 251)) << i;
+  }
+}
+
+TEST_F(SemihostingTest, OpeningAFifoWithoutAPeerDoesNotBlock) {
+  std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Read side: opens at once; a read then asks to wait or sees end of file.
+  int32_t fd = open_file(fifo, 0);
+  ASSERT_GE(fd, 3);
+  regs_.r[2] = static_cast<uint16_t>(fd);
+  regs_.set_pair(3, 0x300);
+  regs_.r[5] = 4;
+  SemihostOutcome outcome = call(0x403);
+  if (!outcome.wait) {
+    EXPECT_EQ(regs_.r[0], 0);
+  }
+  // Write side with no reader: ENXIO instead of waiting forever.
+  std::string lonely = dir_ + "/lonely";
+  ASSERT_EQ(mkfifo(lonely.c_str(), 0600), 0);
+  EXPECT_EQ(open_file(lonely, 1), -1);
+  EXPECT_EQ(regs_.r[4], ENXIO);
+}
+
+TEST_F(SemihostingTest, ConsoleAccessServesStdioButRefusesHostFiles) {
+  make(SemihostingConfig{SemihostingAccess::kConsole, ""});
+  std::string path = dir_ + "/secret";
+  {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, "s", 1), 1);
+    close(fd);
+  }
+  EXPECT_EQ(open_file(path, 0), -1);
+  EXPECT_EQ(regs_.r[4], 13);  // EACCES
+  EXPECT_EQ(semihosting_->open_file_count(), 0u);
+  memory_.put_string(0x200, path);
+  regs_.set_pair(2, 0x200);
+  call(0x407);  // unlink
+  EXPECT_EQ(regs_.r[0], 0xffff);
+  EXPECT_EQ(regs_.r[4], 13);
+  EXPECT_EQ(access(path.c_str(), F_OK), 0);
+  memory_.put_string(0x600, dir_ + "/moved");
+  regs_.set_pair(2, 0x200);
+  regs_.set_pair(4, 0x600);
+  call(0x406);  // rename
+  EXPECT_EQ(regs_.r[4], 13);
+  EXPECT_EQ(access(path.c_str(), F_OK), 0);
+  regs_.r[2] = 1;
+  regs_.set_pair(3, 0);
+  regs_.r[5] = 0;
+  call(0x405);  // lseek
+  EXPECT_EQ(regs_.r[4], 13);
+  // The console still works.
+  memory_.put_string(0x100, "hi");
+  regs_.r[2] = 1;
+  regs_.set_pair(3, 0x100);
+  regs_.r[5] = 2;
+  call(0x404);
   EXPECT_EQ(regs_.r[0], 2);
-  close(interrupt[0]);
-  close(interrupt[1]);
+  EXPECT_EQ(drain(out_pipe_[0]), "hi");
+  call(0x300);
+  EXPECT_NE(regs_.pair(0), 0u);
+  regs_.r[2] = 5;
+  EXPECT_EQ(*call(0x410).exit_status, 5);
+}
+
+// The root= tests run with openat2() and with the path-walking fallback.
+class SemihostingRootTest : public SemihostingTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    walking_ = GetParam();
+    set_semihosting_path_walk_for_testing(walking_);
+    SemihostingTest::SetUp();
+  }
+  void TearDown() override {
+    SemihostingTest::TearDown();
+    set_semihosting_path_walk_for_testing(false);
+  }
+  bool walking_ = false;
+};
+
+TEST_P(SemihostingRootTest, RootConfinesEveryPath) {
+  std::string root = dir_ + "/root";
+  ASSERT_EQ(mkdir(root.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((root + "/sub").c_str(), 0700), 0);
+  std::string outside = dir_ + "/outside";
+  {
+    int fd = ::open(outside.c_str(), O_WRONLY | O_CREAT, 0600);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  ASSERT_EQ(symlink(outside.c_str(), (root + "/escape").c_str()), 0);
+  ASSERT_EQ(symlink("..", (root + "/sub/up").c_str()), 0);
+  make(SemihostingConfig{SemihostingAccess::kFull, root});
+
+  // Inside: relative paths work, also through subdirectories.
+  int32_t fd = open_file("sub/new.txt", 0x1 | 0x200);
+  ASSERT_GE(fd, 3);
+  EXPECT_EQ(access((root + "/sub/new.txt").c_str(), F_OK), 0);
+  if (walking_) {
+    EXPECT_EQ(open_file("sub/up/sub/new.txt", 0), -1);  // the fallback refuses every link
+  } else {
+    EXPECT_GE(open_file("sub/up/sub/new.txt", 0), 3);  // ".." that stays inside is fine
+  }
+
+  // Outside: "..", absolute paths and symlinks out are all refused.
+  for (const std::string& path : {std::string("../outside"), outside, std::string("escape"),
+                                  std::string("sub/../../outside")}) {
+    EXPECT_EQ(open_file(path, 0), -1) << path;
+    EXPECT_EQ(regs_.r[4], 13) << path;  // EACCES
+  }
+  EXPECT_EQ(open_file("../created", 0x1 | 0x200), -1);
+  EXPECT_EQ(access((dir_ + "/created").c_str(), F_OK), -1);
+
+  // rename and unlink are confined too.
+  memory_.put_string(0x200, "../outside");
+  regs_.set_pair(2, 0x200);
+  call(0x407);
+  EXPECT_EQ(regs_.r[0], 0xffff);
+  EXPECT_EQ(access(outside.c_str(), F_OK), 0);
+  memory_.put_string(0x200, "sub/new.txt");
+  memory_.put_string(0x600, "../stolen.txt");
+  regs_.set_pair(2, 0x200);
+  regs_.set_pair(4, 0x600);
+  call(0x406);
+  EXPECT_EQ(regs_.r[0], 0xffff);
+  EXPECT_EQ(access((dir_ + "/stolen.txt").c_str(), F_OK), -1);
+  memory_.put_string(0x600, "renamed.txt");
+  regs_.set_pair(2, 0x200);
+  regs_.set_pair(4, 0x600);
+  call(0x406);
+  EXPECT_EQ(regs_.r[0], 0);
+  EXPECT_EQ(access((root + "/renamed.txt").c_str(), F_OK), 0);
+  memory_.put_string(0x200, "renamed.txt");
+  regs_.set_pair(2, 0x200);
+  call(0x407);
+  EXPECT_EQ(regs_.r[0], 0);
+  EXPECT_EQ(access((root + "/renamed.txt").c_str(), F_OK), -1);
+  // Unlinking the escape symlink removes the link, not its target.
+  memory_.put_string(0x200, "escape");
+  regs_.set_pair(2, 0x200);
+  call(0x407);
+  EXPECT_EQ(regs_.r[0], 0);
+  EXPECT_EQ(access(outside.c_str(), F_OK), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolvers, SemihostingRootTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "walk" : "openat2"; });
+
+TEST(SemihostingCreate, MissingRootIsAnError) {
+  auto created =
+      Semihosting::create(SemihostingConfig{SemihostingAccess::kFull, "/nonexistent/dir"});
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message().find("/nonexistent/dir"), std::string::npos);
 }
 
 TEST_F(SemihostingTest, BadFileDescriptor) {
