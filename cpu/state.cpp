@@ -1,5 +1,4 @@
-// The CPU state description, the register dump, and the accessors of the
-// legacy description types that hw/ still uses.
+// The CPU state description and the register dump.
 #include "cpu/state.h"
 
 #include <array>
@@ -105,57 +104,6 @@ constexpr StateDescription kCpuDescription = {
 
 const StateDescription& cpu_state_description() {
   return kCpuDescription;
-}
-
-uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object) {
-  const auto* base = static_cast<const uint8_t*>(object) + field.offset;
-  switch (field.kind) {
-    case LegacyFieldKind::kU8:
-      return *base;
-    case LegacyFieldKind::kU16: {
-      uint16_t v;
-      std::memcpy(&v, base, sizeof v);
-      return v;
-    }
-    case LegacyFieldKind::kU32: {
-      uint32_t v;
-      std::memcpy(&v, base, sizeof v);
-      return v;
-    }
-  }
-  return 0;
-}
-
-Error legacy_state_field_set(const LegacyStateField& field, void* object, uint32_t value) {
-  if ((value & ~field.valid_mask) != 0) {
-    char text[128];
-    std::snprintf(text, sizeof text, "value 0x%" PRIx32 " out of range for %s (mask 0x%" PRIx32 ")",
-                  value, field.name, field.valid_mask);
-    return Error(text);
-  }
-  auto* base = static_cast<uint8_t*>(object) + field.offset;
-  switch (field.kind) {
-    case LegacyFieldKind::kU8:
-      *base = static_cast<uint8_t>(value);
-      break;
-    case LegacyFieldKind::kU16: {
-      auto v = static_cast<uint16_t>(value);
-      std::memcpy(base, &v, sizeof v);
-      break;
-    }
-    case LegacyFieldKind::kU32:
-      std::memcpy(base, &value, sizeof value);
-      break;
-  }
-  return Error();
-}
-
-const LegacyStateField* legacy_state_field_find(const LegacyStateDescription& description,
-                                                std::string_view name) {
-  for (const LegacyStateField& field : description.fields) {
-    if (name == field.name) return &field;
-  }
-  return nullptr;
 }
 
 std::string format_cpu_state(const CpuState& s) {

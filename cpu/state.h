@@ -94,41 +94,6 @@ static_assert(std::has_unique_object_representations_v<CpuState>,
 /// refuses a candidate that breaks an invariant the interpreter relies on.
 const StateDescription& cpu_state_description();
 
-// ---- Legacy description types. hw/ devices still describe their state with
-// these until they move to util/state.h; the CPU no longer uses them.
-
-/// How a field is stored. (Legacy 32-bit-only description types, being
-/// replaced by util/state.h; nothing new should use them.)
-enum class LegacyFieldKind : uint8_t { kU8, kU16, kU32 };
-
-/// One named field of a state description.
-struct LegacyStateField {
-  const char* name;        // as shown by `info registers` and QMP
-  LegacyFieldKind kind;    // storage width
-  size_t offset;           // byte offset in the described object
-  uint16_t version_added;  // first section version that carries it
-  uint32_t valid_mask;     // bits a loaded value may have set
-};
-
-/// A versioned, declarative description of an object's state.
-struct LegacyStateDescription {
-  const char* section;       // section name in the stream, e.g. "cpu"
-  uint16_t version;          // version written now
-  uint16_t minimum_version;  // oldest version that can still be loaded
-  std::span<const LegacyStateField> fields;
-  /// Validates/normalises the object after all fields were loaded. May be null.
-  Error (*post_load)(void* object);
-};
-
-/// Reads a field of `object` as an integer.
-uint32_t legacy_state_field_get(const LegacyStateField& field, const void* object);
-/// Writes a field of `object`; returns an Error when `value` has bits outside
-/// the field's valid_mask (the object is then unchanged).
-Error legacy_state_field_set(const LegacyStateField& field, void* object, uint32_t value);
-/// Finds a field by name (case-sensitive); nullptr when unknown.
-const LegacyStateField* legacy_state_field_find(const LegacyStateDescription& description,
-                                                std::string_view name);
-
 /// "r0=0000 r1=... pc=..." one line per few registers, for -d cpu and
 /// `info registers`.
 std::string format_cpu_state(const CpuState& state);

@@ -23,6 +23,10 @@ namespace {
 class ReservedWindow : public MmioDevice {
  public:
   uint32_t read(uint32_t offset, AccessSize size) override { return 0; }
+  bool peek(uint32_t offset, AccessSize size, uint32_t* value) override {
+    *value = 0;  // what a read returns, and reads have no effect
+    return true;
+  }
   void write(uint32_t offset, AccessSize size, uint32_t value) override {
     log_printf(LogCategory::kUnimp, "display: write at offset 0x%03x ignored (not implemented)",
                offset);

@@ -128,7 +128,9 @@ Expected<StopReason> Machine::Impl::step(uint64_t instructions) {
 }
 
 Error Machine::Impl::read_memory(uint32_t address, std::span<uint8_t> out) {
-  return board->memory().read_bytes(address, out);
+  // The debugger's view: memory as it is, device registers through their
+  // side-effect-free peek (a UART's data register is read, not popped).
+  return board->cpu().debug_read_block(address, out.data(), out.size());
 }
 
 Error Machine::Impl::write_memory(uint32_t address, std::span<const uint8_t> data) {

@@ -101,10 +101,12 @@ class MachineControl {
   /// change. Returns why the CPU stopped. Error while running.
   virtual Expected<StopReason> step(uint64_t instructions) = 0;
 
-  // ---- Guest memory: RAM and ROM only, never a device access (no MMU on
-  // CR16: virtual and physical addresses are the same).
-  /// Copies guest memory at `address` into `out`; an Error names the first
-  /// address that is not memory (a device window, a hole, past 24 bits).
+  // ---- Guest memory as a debugger sees it (no MMU on CR16: virtual and
+  // physical addresses are the same).
+  /// Copies guest memory at `address` into `out`, device registers included:
+  /// they are peeked, so reading never changes a device (no FIFO pop, no
+  /// interrupt acknowledge). An Error names the first address nothing
+  /// answers (a hole, past 24 bits).
   virtual Error read_memory(uint32_t address, std::span<uint8_t> out) = 0;
   /// Writes guest RAM (not ROM or flash, not devices); predecoded code is
   /// dropped where it changed. Nothing is written on error.

@@ -141,7 +141,7 @@ Expected<Value> do_quit(CommandContext& context, const Value&) {
   return Value();
 }
 
-// ---- x / xp: memory dumps (RAM and ROM only: never a device access)
+// ---- x / xp: memory dumps (device registers peeked: no side effects)
 
 Expected<Value> do_memory_dump(CommandContext& context, const Value& arguments) {
   const int64_t count = arguments.int_or("count", 1);
@@ -317,8 +317,8 @@ constexpr Command kCommands[] = {
      nullptr},
     {"quit", "quit", true, {}, "", "quit the emulator", do_quit, nullptr},
     {"x", "x", false, kDumpParameters, "/fmt addr",
-     "dump memory at addr (fmt: count, format x/d/u/o/c/i, size b/h/w/g; RAM and ROM only)",
-     do_memory_dump, format_memory_dump},
+     "dump memory at addr (fmt: count, format x/d/u/o/c/i, size b/h/w/g)", do_memory_dump,
+     format_memory_dump},
     {"xp", "xp", false, kDumpParameters, "/fmt addr",
      "dump physical memory at addr (the same as x: CR16 has no MMU)", do_memory_dump,
      format_memory_dump},

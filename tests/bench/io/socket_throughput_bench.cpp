@@ -34,8 +34,8 @@ Result run(size_t write_size, size_t total, bool zero_copy) {
   std::vector<uint8_t> data(write_size, 0x5a);
   auto start = std::chrono::steady_clock::now();
   for (size_t sent = 0; sent < total; sent += write_size) {
-    Error error =
-        write_all(*client, data.data(), data.size(), nullptr, zero_copy ? kWriteZeroCopy : 0);
+    Error error = write_all(*client, data.data(), data.size(), nullptr,
+                            zero_copy ? static_cast<uint32_t>(kWriteZeroCopy) : 0u);
     if (!error.ok()) {
       std::fprintf(stderr, "write failed: %s\n", error.message().c_str());
       std::exit(1);

@@ -123,7 +123,9 @@ class Control(unittest.TestCase):
         with open(os.path.join(h.ROMS_DIR, "virt-firmware.bin"), "rb") as f:
             first = f.read(4)
         self.assertEqual(dump, "00e00000: " + " ".join("0x%02x" % b for b in first) + "\n")
-        self.assertIn("Error:", self.monitor(console, "x/1xw 0xff0100"))  # a device: refused
+        # A device register is peeked (SYS_BOARD_ID reads "VIRT"); a hole is refused.
+        self.assertEqual(self.monitor(console, "x/1xw 0xff0000"), "00ff0000: 0x56495254\n")
+        self.assertIn("Error:", self.monitor(console, "x/1xb 0xf00000"))
         console.send("quit\r")
         self.assertEqual(console.wait(), 0)
         self.assertEqual(termios.tcgetattr(console.read_fd), console.initial_mode)

@@ -225,7 +225,7 @@ std::string hex_dump(const std::string& bytes) {
   std::ostringstream out;
   for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
     const unsigned v = static_cast<uint8_t>(bytes[i]) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    char text[32];
+    char text[48];
     std::snprintf(text, sizeof text, "r%zu=%04x ", i / 2, v);
     out << text;
   }

@@ -45,7 +45,9 @@ TEST(SocketAddress, RejectsMalformedText) {
                            "tcp:::1:80", "unix:", "unix:@", "fd:", "fd:-1", "fd:x", ""}) {
     auto parsed = SocketAddress::parse(text);
     EXPECT_FALSE(parsed) << text;
-    if (!parsed) EXPECT_EQ(parsed.error().errno_value() != 0, true) << text;
+    if (!parsed) {
+      EXPECT_EQ(parsed.error().errno_value() != 0, true) << text;
+    }
   }
   EXPECT_FALSE(SocketAddress::parse("unix:" + std::string(200, 'a')));
 }

@@ -132,12 +132,13 @@ TEST_F(MonitorTest, MemoryDumpsInEveryFormat) {
   EXPECT_EQ(hmp("x/1xb $pc+2"), "00000002: 0x14\n");
 }
 
-TEST_F(MonitorTest, MemoryDumpsNeverReadDevices) {
-  std::string text = hmp("x/1xw 0xff0100");  // the UART data register
+TEST_F(MonitorTest, MemoryDumpsPeekDevicesAndRefuseHoles) {
+  EXPECT_EQ(hmp("x/1xw 0xff0000"), "00ff0000: 0x56495254\n");  // SYS_BOARD_ID, "VIRT"
+  std::string text = hmp("x/1xb 0xf00000");                    // the unmapped gap
   EXPECT_EQ(text.rfind("Error: ", 0), 0u);
-  EXPECT_NE(text.find("ff0100"), std::string::npos);
+  EXPECT_NE(text.find("f00000"), std::string::npos);
   EXPECT_EQ(hmp("x/1xb 0x1000000").rfind("Error: ", 0), 0u);
-  EXPECT_EQ(hmp("x/1xb 0xfffffe").rfind("Error: ", 0), 0u);
+  EXPECT_EQ(hmp("x/1xw 0xfffffe").rfind("Error: ", 0), 0u);  // runs past 24 bits
 }
 
 TEST_F(MonitorTest, EveryParsedLineValidates) {
