@@ -399,23 +399,29 @@ BusStatus AddressSpace::mmio_peek(const Region& region, uint32_t offset, AccessS
   return BusStatus::kBusError;
 }
 
-bool AddressSpace::is_ram(uint32_t address, uint32_t length) const {
+template <typename Test>
+bool AddressSpace::range_all(uint32_t address, uint32_t length, Test&& test) const {
   if (length == 0) return true;
   if (address >= kAddressSpaceSize || length > kAddressSpaceSize - address) return false;
   uint64_t end = uint64_t{address} + length;
   uint64_t at = address;
   while (at < end) {
     const Page& page = pages_[at >> kPageBits];
-    if (page.whole != nullptr) {
-      if (page.whole->kind != RegionKind::kRam) return false;
+    if (page.whole != nullptr) {  // one region covers the page: test it once
+      if (!test(*page.whole)) return false;
       at = ((at >> kPageBits) + 1) << kPageBits;
       continue;
     }
     const Region* region = region_at(static_cast<uint32_t>(at));
-    if (region == nullptr || region->kind != RegionKind::kRam) return false;
+    if (region == nullptr || !test(*region)) return false;
     ++at;
   }
   return true;
+}
+
+bool AddressSpace::is_ram(uint32_t address, uint32_t length) const {
+  return range_all(address, length,
+                   [](const Region& region) { return region.kind == RegionKind::kRam; });
 }
 
 void AddressSpace::watch_code_page(uint32_t page_index) {
@@ -499,22 +505,7 @@ Error AddressSpace::read_bytes(uint32_t address, std::span<uint8_t> out) const {
 }
 
 bool AddressSpace::range_is_memory(uint32_t address, uint32_t length) const {
-  if (length == 0) return true;
-  if (address >= kAddressSpaceSize || length > kAddressSpaceSize - address) return false;
-  uint64_t end = uint64_t{address} + length;
-  uint64_t at = address;
-  while (at < end) {
-    const Page& page = pages_[at >> kPageBits];
-    if (page.whole != nullptr) {
-      if (!page.whole->is_memory()) return false;
-      at = ((at >> kPageBits) + 1) << kPageBits;
-      continue;
-    }
-    const Region* region = region_at(static_cast<uint32_t>(at));
-    if (region == nullptr || !region->is_memory()) return false;
-    ++at;
-  }
-  return true;
+  return range_all(address, length, [](const Region& region) { return region.is_memory(); });
 }
 
 uint8_t* AddressSpace::host_pointer(uint32_t address, uint32_t length) {

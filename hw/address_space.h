@@ -173,6 +173,10 @@ class AddressSpace : public Bus {
   void rebuild_pages(uint32_t base, uint32_t size);
   void refresh_write_pointer(uint32_t page_index);
   const Region* region_at(uint32_t address) const;
+  /// True when every byte of [address, address+length) lies in a region
+  /// (the visible one) that passes `test`; length 0 is true.
+  template <typename Test>
+  bool range_all(uint32_t address, uint32_t length, Test&& test) const;
   /// True when the BYTES at ADDRESS all lie in REGION (the one at ADDRESS,
   /// maybe null) and in one page, so one access can serve them.
   bool within_one_region(const Region* region, uint32_t address, unsigned bytes) const;

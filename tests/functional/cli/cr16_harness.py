@@ -93,12 +93,17 @@ class Console:
         return self.process.wait(timeout=timeout)
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream:
-                stream.close()
+        stop(self.process)
+
+
+def stop(process):
+    """Kills `process` if it still runs and closes its pipes."""
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream:
+            stream.close()
 
 
 def start_with_pipes(args):

@@ -35,12 +35,7 @@ class Control(unittest.TestCase):
         for console in self.consoles:
             console.close()
         for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            for stream in (process.stdin, process.stdout, process.stderr):
-                if stream:
-                    stream.close()
+            h.stop(process)
 
     def pipe_console(self, *args):
         console = h.start_with_pipes(list(args))

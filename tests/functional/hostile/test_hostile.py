@@ -32,15 +32,6 @@ def program(name):
     return os.path.join(PROGRAMS, name + ".elf")
 
 
-def stop(process):
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream:
-            stream.close()
-
-
 class Hostile(unittest.TestCase):
     def setUp(self):
         self.directory = tempfile.TemporaryDirectory()
@@ -88,7 +79,7 @@ class Hostile(unittest.TestCase):
             self.assertEqual(process.returncode, 0, process.stderr.read())
             self.assertEqual(process.stdout.read(), b"")
         finally:
-            stop(process)
+            h.stop(process)
 
     def wait_until_opened(self, process, path):
         """Readiness: returns once `process` holds `path` open (/proc/PID/fd)."""
@@ -124,7 +115,7 @@ class Hostile(unittest.TestCase):
             self.assertIn(b"terminating on signal 15", process.stderr.read())
         finally:
             os.close(writer)
-            stop(process)
+            h.stop(process)
 
     def test_semihosting_fifo_input_arrives_later(self):
         fifo = self.path("hostile-input.txt")
@@ -140,17 +131,23 @@ class Hostile(unittest.TestCase):
             self.assertEqual(process.stdout.read(), b"late bytes\n")
         finally:
             os.close(writer)
-            stop(process)
+            h.stop(process)
 
-    def test_semihosting_stdout_pipe_nobody_reads_and_sigterm(self):
-        # The guest floods stdout; nobody reads the pipe. Once the pipe is
-        # full (the readiness signal: FIONREAD reaches the pipe's capacity)
-        # the guest is blocked, the machine is not.
+    def start_flood(self):
+        """Starts the guest that writes to stdout forever, its stdout on a
+        pipe; returns the process and the pipe's read end."""
         read_end, write_end = os.pipe()
         process = subprocess.Popen([h.BINARY, "-kernel", program("flood")], cwd=self.dir,
                                    stdin=subprocess.DEVNULL, stdout=write_end,
                                    stderr=subprocess.PIPE)
         os.close(write_end)
+        return process, read_end
+
+    def test_semihosting_stdout_pipe_nobody_reads_and_sigterm(self):
+        # The guest floods stdout; nobody reads the pipe. Once the pipe is
+        # full (the readiness signal: FIONREAD reaches the pipe's capacity)
+        # the guest is blocked, the machine is not.
+        process, read_end = self.start_flood()
         try:
             capacity = fcntl.fcntl(read_end, 1032)  # F_GETPIPE_SZ
             deadline = time.monotonic() + 20
@@ -165,16 +162,12 @@ class Hostile(unittest.TestCase):
             self.assert_ends_on_sigterm(process)
         finally:
             os.close(read_end)
-            stop(process)
+            h.stop(process)
 
     def test_semihosting_stdout_reader_vanishes(self):
         # The reader goes away: the guest's write fails with EPIPE (32) and
         # the program ends with it; nothing hangs, no SIGPIPE death.
-        read_end, write_end = os.pipe()
-        process = subprocess.Popen([h.BINARY, "-kernel", program("flood")], cwd=self.dir,
-                                   stdin=subprocess.DEVNULL, stdout=write_end,
-                                   stderr=subprocess.PIPE)
-        os.close(write_end)
+        process, read_end = self.start_flood()
         try:
             self.assertTrue(select.select([read_end], [], [], 20)[0], "no output")
             os.read(read_end, 4096)
@@ -184,7 +177,7 @@ class Hostile(unittest.TestCase):
         finally:
             if read_end is not None:
                 os.close(read_end)
-            stop(process)
+            h.stop(process)
 
     def test_semihosting_stdin_stays_blocking_for_the_shell(self):
         # cr16-system reads its stdin through a private non-blocking

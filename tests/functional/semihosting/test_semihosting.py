@@ -55,45 +55,41 @@ class Semihosting(unittest.TestCase):
         self.assertEqual(result.stdout, b"typed input")
         self.assertEqual(result.returncode, 11)
 
-    def test_sigint_while_the_guest_waits_for_input(self):
-        # The guest prints "ready" and then waits in read(0): once the line is
-        # here the machine runs with its signal handling in place, so SIGINT
-        # ends it however loaded the host is (no fixed delay).
+    def start_ready_reader(self):
+        """Starts the guest that prints "ready" and then waits in read(0);
+        returns once the line is here."""
         process = subprocess.Popen([h.BINARY, "-kernel",
                                     os.path.join(PROGRAMS, "svc_ready_read.elf")],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
+        self.assertEqual(process.stdout.readline(), b"ready\n")
+        return process
+
+    def test_sigint_while_the_guest_waits_for_input(self):
+        # The guest prints "ready" and then waits in read(0): once the line is
+        # here the machine runs with its signal handling in place, so SIGINT
+        # ends it however loaded the host is (no fixed delay).
+        process = self.start_ready_reader()
         try:
-            self.assertEqual(process.stdout.readline(), b"ready\n")
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=20)
             self.assertEqual(process.returncode, 0)
             self.assertIn(b"terminating on signal 2", stderr)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+            h.stop(process)
 
     def test_input_after_the_guest_started_waiting(self):
         # The guest waits for stdin through the main loop; input typed later
         # reaches it.
-        process = subprocess.Popen([h.BINARY, "-kernel",
-                                    os.path.join(PROGRAMS, "svc_ready_read.elf")],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+        process = self.start_ready_reader()
         try:
-            self.assertEqual(process.stdout.readline(), b"ready\n")
             process.stdin.write(b"later")
             process.stdin.flush()
             self.assertEqual(process.stdout.read(5), b"later")
             process.stdin.close()
             self.assertEqual(process.wait(timeout=20), 5)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
-            process.stderr.close()
+            h.stop(process)
 
     def test_hello_world_stdout_and_stderr(self):
         self.run_guest("hello")
