@@ -653,7 +653,11 @@ std::string usage_text() {
          "  -icount N                deterministic time: virtual ns = instructions << N\n"
          "  -loop epoll|io_uring     main loop backend (default io_uring, epoll if refused)\n"
          "  -version                 print the version\n"
-         "  -h, -help                print this help\n";
+         "  -h, -help                print this help\n"
+         "\n"
+         "Exit status: the guest's power-off code (or its exit() with semihosting);\n"
+         "134 when the guest panics (an exception it cannot take); 1 when the machine\n"
+         "cannot be built (the message names the option or file); 0 after a quit.\n";
 }
 
 }  // namespace cr16::system
