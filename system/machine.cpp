@@ -88,8 +88,12 @@ Expected<std::vector<uint8_t>> flatten_for_flash(const LoadImage& image,
 }  // namespace
 
 Machine::Impl::Impl() {
-  state_machine.add_listener(
-      [this](RunState from, RunState to) { state_listeners.notify(from, to); });
+  state_machine.add_listener([this](RunState from, RunState to) {
+    state_listeners.notify(from, to);
+    // QEMU's STOP and RESUME: leaving and entering "running".
+    if (from == RunState::kRunning && to != RunState::kRunning) event_bus.emit("STOP");
+    if (to == RunState::kRunning && from != RunState::kRunning) event_bus.emit("RESUME");
+  });
 }
 
 Machine::Impl::~Impl() {
@@ -349,6 +353,32 @@ void Machine::Impl::enter_guest_panicked(const std::string& why) {
 
 void Machine::Impl::emit(const MachineEvent& event) {
   event_listeners.notify(event);
+  // The same event with QEMU's name and members, for QMP.
+  auto with_cause = [&event] {
+    return monitor::Value::dict()
+        .set("guest", monitor::Value::boolean(shutdown_cause_is_guest(event.cause)))
+        .set("reason", monitor::Value::string(shutdown_cause_name(event.cause)));
+  };
+  switch (event.kind) {
+    case MachineEvent::Kind::kShutdown:
+      event_bus.emit("SHUTDOWN", with_cause());
+      break;
+    case MachineEvent::Kind::kReset:
+      event_bus.emit("RESET", with_cause());
+      break;
+    case MachineEvent::Kind::kPowerdown:
+      event_bus.emit("POWERDOWN");
+      break;
+    case MachineEvent::Kind::kGuestPanicked:
+      event_bus.emit(
+          "GUEST_PANICKED",
+          monitor::Value::dict()
+              .set("action", monitor::Value::string(options.no_shutdown ? "pause" : "poweroff"))
+              .set("info", monitor::Value::dict()
+                               .set("type", monitor::Value::string("cr16"))
+                               .set("message", monitor::Value::string(event.detail))));
+      break;
+  }
 }
 
 void Machine::Impl::idle_until_io_or_deadline() {

@@ -18,6 +18,15 @@
 
 namespace cr16::system {
 
+namespace monitor {
+class EventBus;
+}
+// Services beside run control that front ends reach through the machine;
+// each is declared by its own header and may be absent (nullptr).
+class MigrationControl;  // live migration (migration/, issue 10)
+class SnapshotControl;   // savevm/loadvm snapshots (issue 10)
+class GdbServerControl;  // the gdbstub (system/gdbstub/, issue 9)
+
 /// Why the machine shut down or reset, named as QEMU's SHUTDOWN and RESET
 /// events name it.
 enum class ShutdownCause : uint8_t {
@@ -129,6 +138,15 @@ class MachineControl {
   virtual ListenerId add_event_listener(EventListener listener) = 0;
   /// Removes a listener added by either method; unknown ids are ignored.
   virtual void remove_listener(ListenerId id) = 0;
+  /// The machine's asynchronous events as QMP reports them: STOP and RESUME
+  /// for run-state changes, SHUTDOWN, RESET, POWERDOWN and GUEST_PANICKED
+  /// with QEMU's members, plus whatever the other services emit.
+  virtual monitor::EventBus& events() = 0;
+
+  // ---- Other services (nullptr when this machine has none)
+  virtual MigrationControl* migration() { return nullptr; }
+  virtual SnapshotControl* snapshots() { return nullptr; }
+  virtual GdbServerControl* gdb_server() { return nullptr; }
 };
 
 }  // namespace cr16::system

@@ -18,6 +18,7 @@
 #include "system/chardev/socket.h"
 #include "system/elf_loader.h"
 #include "system/machine.h"
+#include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
 #include "system/run_state.h"
 #include "system/semihosting.h"
@@ -65,6 +66,7 @@ struct Machine::Impl final : public MachineControl {
   ListenerId next_listener_id = 1;  // one id space for both lists
   ListenerList<RunState, RunState> state_listeners;
   ListenerList<const MachineEvent&> event_listeners;
+  monitor::EventBus event_bus;  // QMP's view of the above, and of other services
 
   Impl();
   ~Impl() override;
@@ -108,6 +110,7 @@ struct Machine::Impl final : public MachineControl {
   ListenerId add_state_listener(StateListener listener) override;
   ListenerId add_event_listener(EventListener listener) override;
   void remove_listener(ListenerId id) override;
+  monitor::EventBus& events() override { return event_bus; }
 };
 
 }  // namespace cr16::system

@@ -326,8 +326,21 @@ constexpr Command kCommands[] = {
 
 }  // namespace
 
-std::span<const Command> commands() {
+std::span<const Command> machine_commands() {
   return kCommands;
+}
+
+std::span<const Command> commands() {
+  // Each area's table, in the order `help` lists them. An area that adds
+  // commands (migration, snapshots, the debugger) adds its table here.
+  static const std::vector<Command> all = [] {
+    std::vector<Command> list;
+    for (std::span<const Command> area : {machine_commands()}) {
+      list.insert(list.end(), area.begin(), area.end());
+    }
+    return list;
+  }();
+  return all;
 }
 
 Error validate_arguments(const Command& command, const Value& arguments) {
@@ -393,7 +406,7 @@ Error validate_arguments(const Command& command, const Value& arguments) {
 }
 
 const Command* find_command(std::string_view name) {
-  for (const Command& command : kCommands) {
+  for (const Command& command : commands()) {
     if (name == command.name) return &command;
   }
   return nullptr;

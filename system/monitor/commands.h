@@ -59,8 +59,12 @@ struct Command {
   HmpFormatter format;
 };
 
-/// Every command.
+/// Every command: the areas' tables joined (names unique across them).
 std::span<const Command> commands();
+/// One area's table: run control, status, registers and memory (this
+/// file). Other areas (migration, snapshots, the debugger) declare theirs
+/// beside their handlers, and commands() joins them.
+std::span<const Command> machine_commands();
 /// Checks `arguments` (a dictionary) against the command's parameters, as a
 /// front end that receives them ready-made (QMP) must: every required one
 /// present, each of its type, nothing unknown. A kFormat parameter stands

@@ -15,6 +15,7 @@
 #include "hw/virtual_clock.h"
 #include "machine_test_helpers.h"
 #include "system/machine_control.h"
+#include "system/monitor/events.h"
 
 namespace cr16::system {
 namespace {
@@ -209,6 +210,36 @@ TEST_F(ControlTest, ResetWhileStoppedGoesToPrelaunchAndEveryCommandIsAnEvent) {
   EXPECT_STREQ(shutdown_cause_name(events[3].cause), "host-qmp-quit");
   EXPECT_FALSE(shutdown_cause_is_guest(ShutdownCause::kHostQmpQuit));
   EXPECT_TRUE(shutdown_cause_is_guest(ShutdownCause::kGuestPanic));
+}
+
+TEST_F(ControlTest, TheEventBusReportsQemusEventsWithTheirMembers) {
+  Machine& machine = make(kCounterProgram);
+  MachineControl& control = machine.control();
+  std::vector<monitor::Event> events;
+  control.events().add([&](const monitor::Event& event) { events.push_back(event); });
+  at(20, [&] {
+    ASSERT_TRUE(control.stop().ok());
+    ASSERT_TRUE(control.reset().ok());
+    ASSERT_TRUE(control.powerdown().ok());
+    ASSERT_TRUE(control.cont().ok());
+    control.quit();
+  });
+  EXPECT_EQ(run_with_limit(), 0);
+  std::vector<std::string> names;
+  for (const monitor::Event& event : events) names.push_back(event.name);
+  // RESUME when the machine started running, then what the commands did.
+  EXPECT_EQ(names, (std::vector<std::string>{"RESUME", "STOP", "RESET", "POWERDOWN", "RESUME",
+                                             "SHUTDOWN"}));
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[2].data.find("guest")->as_bool(), false);
+  EXPECT_EQ(events[2].data.find("reason")->as_string(), "host-qmp-system-reset");
+  EXPECT_EQ(events[5].data.find("reason")->as_string(), "host-qmp-quit");
+  EXPECT_GT(events[0].seconds, 1'600'000'000);  // wall-clock stamps, as QMP sends them
+  EXPECT_LT(events[0].microseconds, 1'000'000);
+  for (const std::string& name : names) {
+    const auto& known = monitor::known_events();
+    EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
+  }
 }
 
 TEST_F(ControlTest, ContIsRefusedWhereTheVmNeedsAResetFirst) {
