@@ -351,7 +351,9 @@ Error check_chardev_references(const Options& options) {
     }
     if (uses_stdio(chardev.backend)) {
       ++stdio_users;
-      stdio_owner = "-chardev " + chardev.text;
+      // -qmp SPEC made the chardevs named compat_monitorN.
+      const bool from_qmp = chardev.id.starts_with("compat_monitor");
+      stdio_owner = (from_qmp ? "-qmp " : "-chardev ") + chardev.text;
     }
   }
   for (const SerialSpec* spec : references) {
