@@ -82,8 +82,8 @@ Error Machine::Impl::create_chardevs() {
     const bool only_qmp = users == 1 && control != nullptr;
     const bool multiplex =
         chardev.mux || (chardev.backend.kind == SerialSpec::Kind::kStdio && !only_qmp);
-    Expected<CharBackend*> host = open_backend(chardev.backend, chardev.id,
-                                               std::max(users, 1u), multiplex, &named.ports);
+    Expected<CharBackend*> host =
+        open_backend(chardev.backend, chardev.id, std::max(users, 1u), multiplex, &named.ports);
     if (!host) return host.error().with_context("-chardev " + chardev.text);
     record.backend = *host;
     chardevs.push_back(std::move(named));
@@ -127,7 +127,8 @@ Error Machine::Impl::create_consoles(const ConsolePlan& plan) {
           *plan.monitor, "monitor", 1, plan.monitor->kind == SerialSpec::Kind::kStdio, &ports);
       if (!host) return host.error().with_context("-monitor");
       if (!ports.empty() && ports[0] != nullptr) monitor_backends.push_back(ports[0]);
-      if (*host != nullptr) chardev_records.push_back({"monitor", *plan.monitor, *host, nullptr, true});
+      if (*host != nullptr)
+        chardev_records.push_back({"monitor", *plan.monitor, *host, nullptr, true});
     }
   }
   for (const MonitorSpec& monitor : options.monitors) {
@@ -149,8 +150,8 @@ void Machine::Impl::start_monitors() {
   for (const ControlMonitor& control : qmp_backends) {
     monitor::QmpSessionOptions session;
     session.pretty = control.pretty;
-    qmp_frontends.push_back(
-        std::make_unique<monitor::QmpCharFrontend>(*this, *control.backend, control.label, session));
+    qmp_frontends.push_back(std::make_unique<monitor::QmpCharFrontend>(*this, *control.backend,
+                                                                       control.label, session));
   }
 }
 
@@ -179,7 +180,8 @@ std::vector<CharDeviceInfo> Machine::Impl::char_devices() const {
       info.filename = record.spec.text;
       if (is_socket(record.spec) && record.spec.server) {
         auto* socket = dynamic_cast<SocketCharBackend*>(record.backend);
-        if (socket != nullptr && !socket->connected()) info.filename = "disconnected:" + info.filename;
+        if (socket != nullptr && !socket->connected())
+          info.filename = "disconnected:" + info.filename;
       }
     }
     list.push_back(std::move(info));

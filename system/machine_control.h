@@ -65,9 +65,9 @@ struct RegisterValue {
 
 /// A character device as query-chardev and `info chardev` report it.
 struct CharDeviceInfo {
-  std::string label;     // "serial0", "monitor", "compat_monitor0", a -chardev id
-  std::string filename;  // the backend as QEMU spells it: "stdio", "unix:/p,server=on",
-                         // "disconnected:tcp:127.0.0.1:4444,server=on", ...
+  std::string label;           // "serial0", "monitor", "compat_monitor0", a -chardev id
+  std::string filename;        // the backend as QEMU spells it: "stdio", "unix:/p,server=on",
+                               // "disconnected:tcp:127.0.0.1:4444,server=on", ...
   bool frontend_open = false;  // a device or monitor is attached to it
 };
 

@@ -63,7 +63,8 @@ Expected<bool> switch_value(const KeyValue& part, const std::string& option) {
   if (part.bare) return true;
   std::optional<bool> on = parse_switch(part.value);
   if (!on) {
-    return Error(option + ": bad value '" + part.value + "' for '" + part.key + "' (use on or off)");
+    return Error(option + ": bad value '" + part.value + "' for '" + part.key +
+                 "' (use on or off)");
   }
   return *on;
 }
@@ -258,8 +259,9 @@ Error add_qmp(std::string_view text, bool pretty, Options* options) {
   }
   if (spec->mux_monitor || spec->kind == SerialSpec::Kind::kNone ||
       spec->kind == SerialSpec::Kind::kNull) {
-    return Error(option + ": not a QMP backend (unix:PATH,server=on, tcp:HOST:PORT,server=on, "
-                          "stdio, pty or chardev:ID)");
+    return Error(option +
+                 ": not a QMP backend (unix:PATH,server=on, tcp:HOST:PORT,server=on, "
+                 "stdio, pty or chardev:ID)");
   }
   unsigned index = 0;
   for (const ChardevSpec& chardev : options->chardevs) {
@@ -329,8 +331,8 @@ Error check_chardev_references(const Options& options) {
   for (const MonitorSpec& monitor : options.monitors) {
     if (find(monitor.chardev) == nullptr) {
       return Error(std::string(monitor.control ? "-qmp/-mon" : "-mon") + ": chardev '" +
-                   monitor.chardev + "' not found (define it with -chardev ...,id=" +
-                   monitor.chardev + ")");
+                   monitor.chardev +
+                   "' not found (define it with -chardev ...,id=" + monitor.chardev + ")");
     }
   }
   std::vector<const SerialSpec*> references;

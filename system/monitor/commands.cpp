@@ -318,8 +318,8 @@ Expected<Value> do_memory_save(CommandContext& context, const Value& arguments) 
     return Error("address " + std::to_string(address) + " is outside the 24-bit address space");
   }
   if (size < 0 || static_cast<uint64_t>(address) + static_cast<uint64_t>(size) > kAddressLimit) {
-    return Error("size " + std::to_string(size) + " at 0x" + hex(static_cast<uint64_t>(address), 6) +
-                 " runs past the 24-bit address space");
+    return Error("size " + std::to_string(size) + " at 0x" +
+                 hex(static_cast<uint64_t>(address), 6) + " runs past the 24-bit address space");
   }
   if (filename.empty()) return Error("empty filename");
   // Read everything first: a hole in the range leaves no file behind.
@@ -330,9 +330,8 @@ Expected<Value> do_memory_save(CommandContext& context, const Value& arguments) 
   }
   // Non-blocking: a FIFO without a reader (or a full one) fails instead of
   // stalling the machine thread.
-  const int fd = open(filename.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY |
-                                            O_NONBLOCK,
-                      0666);
+  const int fd = open(filename.c_str(),
+                      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
   if (fd < 0) return Error("Could not open '" + filename + "': " + std::strerror(errno), errno);
   size_t done = 0;
   while (done < bytes.size()) {
@@ -460,8 +459,7 @@ constexpr Command kCommands[] = {
     {"inject-nmi", "nmi", true, kCpuIndexParameters, "", "inject a non-maskable interrupt",
      do_inject_nmi, nullptr},
     {"human-monitor-command", nullptr, true, kHumanMonitorParameters, "",
-     "run a human monitor command line and return its output", do_human_monitor_command,
-     nullptr},
+     "run a human monitor command line and return its output", do_human_monitor_command, nullptr},
 };
 
 }  // namespace

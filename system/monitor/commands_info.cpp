@@ -75,14 +75,15 @@ std::string cpu_type_name(CpuModel model) {
 Expected<Value> do_query_machines(CommandContext&, const Value&) {
   Value list = Value::list();
   for (const BoardType* type : board_types()) {
-    Value machine = Value::dict()
-                        .set("hotpluggable-cpus", Value::boolean(false))
-                        .set("name", Value::string(type->name))
-                        .set("numa-mem-supported", Value::boolean(false))
-                        .set("default-cpu-type", Value::string(cpu_type_name(type->limits.default_cpu)))
-                        .set("cpu-max", Value::integer(1))
-                        .set("deprecated", Value::boolean(false))
-                        .set("default-ram-id", Value::string("ram"));
+    Value machine =
+        Value::dict()
+            .set("hotpluggable-cpus", Value::boolean(false))
+            .set("name", Value::string(type->name))
+            .set("numa-mem-supported", Value::boolean(false))
+            .set("default-cpu-type", Value::string(cpu_type_name(type->limits.default_cpu)))
+            .set("cpu-max", Value::integer(1))
+            .set("deprecated", Value::boolean(false))
+            .set("default-ram-id", Value::string("ram"));
     if (type->is_default) machine.set("is-default", Value::boolean(true));
     list.push(std::move(machine));
   }
@@ -92,12 +93,11 @@ Expected<Value> do_query_machines(CommandContext&, const Value&) {
 // ---- query-cpus-fast / info cpus
 
 Expected<Value> do_query_cpus_fast(CommandContext& context, const Value&) {
-  return Value::list().push(
-      Value::dict()
-          .set("thread-id", Value::integer(context.control.cpu_thread_id()))
-          .set("qom-path", Value::string("/machine/unattached/device[0]"))
-          .set("cpu-index", Value::integer(0))
-          .set("target", Value::string(kTargetArchitecture)));
+  return Value::list().push(Value::dict()
+                                .set("thread-id", Value::integer(context.control.cpu_thread_id()))
+                                .set("qom-path", Value::string("/machine/unattached/device[0]"))
+                                .set("cpu-index", Value::integer(0))
+                                .set("target", Value::string(kTargetArchitecture)));
 }
 
 std::string format_cpus(const Value& result, const Value&) {
@@ -125,7 +125,8 @@ Expected<Value> do_query_chardev(CommandContext& context, const Value&) {
 std::string format_chardev(const Value& result, const Value&) {
   std::string text;
   for (const Value& device : result.as_list()) {
-    text += device.string_or("label", "?") + ": filename=" + device.string_or("filename", "") + "\n";
+    text +=
+        device.string_or("label", "?") + ": filename=" + device.string_or("filename", "") + "\n";
   }
   return text;
 }
@@ -186,12 +187,13 @@ Expected<Value> do_info_qtree(CommandContext& context, const Value&) {
   for (const StateSection& section : context.control.state_sections()) {
     Value fields = Value::dict();
     const StateDescription& description = section.object->state_description();
-    state_for_each_scalar(description, section.object->state_data(),
-                          [&fields](const std::string& path, const StateField& field,
-                                    const void* base, uint32_t index) {
-                            fields.set(path, Value::integer(static_cast<int64_t>(
-                                                 state_field_get(field, base, index))));
-                          });
+    state_for_each_scalar(
+        description, section.object->state_data(),
+        [&fields](const std::string& path, const StateField& field, const void* base,
+                  uint32_t index) {
+          fields.set(path,
+                     Value::integer(static_cast<int64_t>(state_field_get(field, base, index))));
+        });
     sections.push(Value::dict()
                       .set("section", Value::string(section.label()))
                       .set("version", Value::integer(description.version))
@@ -278,7 +280,8 @@ std::string format_irq(const Value& result, const Value&) {
     if (!level && !soft && !enabled) continue;
     any = true;
     char row[96];
-    std::snprintf(row, sizeof row, "  irq %2" PRId64 ": level %d soft %d enabled %d priority %" PRId64
+    std::snprintf(row, sizeof row,
+                  "  irq %2" PRId64 ": level %d soft %d enabled %d priority %" PRId64
                   " -> vector %" PRId64 "%s\n",
                   line.int_or("line", 0), level, soft, enabled, line.int_or("priority", 0),
                   16 + line.int_or("line", 0), (level || soft) && enabled ? " (pending)" : "");
@@ -296,21 +299,55 @@ constexpr Command kCommands[] = {
      "leave capabilities negotiation (QMP only)", do_qmp_capabilities, nullptr},
     {"query-commands", nullptr, true, {}, "", "list the QMP commands", do_query_commands, nullptr},
     {"query-events", nullptr, true, {}, "", "list the QMP events", do_query_events, nullptr},
-    {"query-name", "info name", true, {}, "", "show the VM's name (-name)", do_query_name,
+    {"query-name",
+     "info name",
+     true,
+     {},
+     "",
+     "show the VM's name (-name)",
+     do_query_name,
      format_name},
-    {"query-target", nullptr, true, {}, "", "show the target architecture", do_query_target,
+    {"query-target",
+     nullptr,
+     true,
+     {},
+     "",
+     "show the target architecture",
+     do_query_target,
      nullptr},
-    {"query-machines", nullptr, true, {}, "", "list the machine types", do_query_machines,
-     nullptr},
-    {"query-cpus-fast", "info cpus", true, {}, "", "show the CPUs", do_query_cpus_fast,
+    {"query-machines", nullptr, true, {}, "", "list the machine types", do_query_machines, nullptr},
+    {"query-cpus-fast",
+     "info cpus",
+     true,
+     {},
+     "",
+     "show the CPUs",
+     do_query_cpus_fast,
      format_cpus},
-    {"query-chardev", "info chardev", true, {}, "", "show the character devices",
-     do_query_chardev, format_chardev},
-    {"info mtree", "info mtree", false, {}, "", "show the memory map", do_info_mtree,
-     format_mtree},
-    {"info qtree", "info qtree", false, {}, "", "show the devices and their state", do_info_qtree,
+    {"query-chardev",
+     "info chardev",
+     true,
+     {},
+     "",
+     "show the character devices",
+     do_query_chardev,
+     format_chardev},
+    {"info mtree", "info mtree", false, {}, "", "show the memory map", do_info_mtree, format_mtree},
+    {"info qtree",
+     "info qtree",
+     false,
+     {},
+     "",
+     "show the devices and their state",
+     do_info_qtree,
      format_qtree},
-    {"info irq", "info irq", false, {}, "", "show the interrupt controller's lines", do_info_irq,
+    {"info irq",
+     "info irq",
+     false,
+     {},
+     "",
+     "show the interrupt controller's lines",
+     do_info_irq,
      format_irq},
 };
 

@@ -19,8 +19,8 @@ bool is_digit(char c) {
 }
 
 bool is_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
-         c == '-' || c == '+' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-' ||
+         c == '+' || c == '.';
 }
 
 int hex_value(char c) {
@@ -306,9 +306,9 @@ class Parser {
         case 'u':
           break;
         default:
-          return error_at("invalid escape sequence '\\" + excerpt(std::string(1, e)) +
-                              "' in a string",
-                          escape_start);
+          return error_at(
+              "invalid escape sequence '\\" + excerpt(std::string(1, e)) + "' in a string",
+              escape_start);
       }
       Expected<uint32_t> unit = parse_hex4();
       if (!unit) return unit.error();
@@ -374,9 +374,9 @@ class Parser {
     if (!at_end() && is_word_char(text_[pos_])) return bad_number(start);
     const std::string_view literal = text_.substr(start, pos_ - start);
     if (literal.size() > limits_.max_number) {
-      return error_at("number too long (more than " + std::to_string(limits_.max_number) +
-                          " characters)",
-                      start);
+      return error_at(
+          "number too long (more than " + std::to_string(limits_.max_number) + " characters)",
+          start);
     }
     if (integral) {
       int64_t value = 0;

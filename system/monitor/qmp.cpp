@@ -31,10 +31,7 @@ Value qmp_error(const char* error_class, const std::string& description, const V
 }
 
 QmpSession::QmpSession(MachineControl& control, Writer writer, QmpSessionOptions options)
-    : control_(control),
-      writer_(std::move(writer)),
-      options_(options),
-      splitter_(options.limits) {
+    : control_(control), writer_(std::move(writer)), options_(options), splitter_(options.limits) {
   listener_ = control_.events().add([this](const Event& event) { on_event(event); });
 }
 
@@ -67,14 +64,14 @@ void QmpSession::send(const Value& message) {
 
 void QmpSession::on_event(const Event& event) {
   if (!negotiated_ || quiet_) return;
-  Value message = Value::dict()
-                      .set("timestamp", Value::dict()
-                                            .set("seconds", Value::integer(event.seconds))
-                                            .set("microseconds", Value::integer(event.microseconds)))
-                      .set("event", Value::string(event.name));
+  Value message =
+      Value::dict()
+          .set("timestamp", Value::dict()
+                                .set("seconds", Value::integer(event.seconds))
+                                .set("microseconds", Value::integer(event.microseconds)))
+          .set("event", Value::string(event.name));
   // QEMU leaves "data" out for events that carry nothing (STOP, RESUME, ...).
-  const bool empty =
-      event.data.type() == Value::Type::kDict && event.data.as_dict().empty();
+  const bool empty = event.data.type() == Value::Type::kDict && event.data.as_dict().empty();
   if (!empty) message.set("data", event.data);
   send(message);
 }
@@ -133,11 +130,12 @@ Value QmpSession::execute(const Value& request) {
                            "Invalid parameter type for 'enable' member, expected: string", id);
         }
         bool known = false;
-        for (const char* candidate : kKnownCapabilities) known = known || capability.as_string() == candidate;
+        for (const char* candidate : kKnownCapabilities)
+          known = known || capability.as_string() == candidate;
         if (!known) {
-          return qmp_error(kGenericError,
-                           "Parameter 'enable' does not accept value '" + capability.as_string() + "'",
-                           id);
+          return qmp_error(
+              kGenericError,
+              "Parameter 'enable' does not accept value '" + capability.as_string() + "'", id);
         }
         return qmp_error(kGenericError, "Capability '" + capability.as_string() + "' not available",
                          id);

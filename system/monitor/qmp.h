@@ -88,7 +88,6 @@ class QmpSession {
 
 /// A QMP error response: {"error": {"class": CLASS, "desc": DESC}}, with
 /// "id" first when `id` is not nullptr (QEMU's member order).
-Value qmp_error(const char* error_class, const std::string& description,
-                const Value* id = nullptr);
+Value qmp_error(const char* error_class, const std::string& description, const Value* id = nullptr);
 
 }  // namespace cr16::system::monitor

@@ -53,8 +53,8 @@ Expected<std::unique_ptr<QmpServer>> QmpServer::open(io::Loop& loop, MachineCont
                  server->local_port_);
   }
   if (spec.wait) {
-    std::fprintf(stderr, "cr16-system: %s waiting for a connection on %s\n",
-                 server->label_.c_str(), spec.text.c_str());
+    std::fprintf(stderr, "cr16-system: %s waiting for a connection on %s\n", server->label_.c_str(),
+                 spec.text.c_str());
   }
   QmpServer* raw = server.get();
   server->listener_.set_client_callback(
@@ -191,8 +191,14 @@ void QmpServer::close_later(Client& client, const char* why) {
   if (client.closing) return;
   client.closing = true;
   if (why != nullptr) {
+    // Said for the first few only: a client that keeps coming back to be
+    // dropped must not flood stderr (which may be a pipe nobody reads).
+    constexpr uint64_t kReported = 10;
+    if (dropped_ < kReported) {
+      std::fprintf(stderr, "cr16-system: %s: dropped a QMP client: %s%s\n", label_.c_str(), why,
+                   dropped_ + 1 == kReported ? " (further drops are not reported)" : "");
+    }
     ++dropped_;
-    std::fprintf(stderr, "cr16-system: %s: dropped a QMP client: %s\n", label_.c_str(), why);
   }
   if (client.input_watch) loop_.remove_watch(client.input_watch);
   if (client.output_watch) loop_.remove_watch(client.output_watch);

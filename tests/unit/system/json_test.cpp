@@ -51,7 +51,8 @@ TEST(Json, AcceptsQemusSingleQuotedStrings) {
 }
 
 TEST(Json, UnicodeEscapesBecomeUtf8AndSurrogatesMustPair) {
-  EXPECT_EQ(parse_ok(R"("\u00e9\u20AC\ud83d\ude00")").as_string(), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  EXPECT_EQ(parse_ok(R"("\u00e9\u20AC\ud83d\ude00")").as_string(),
+            "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
   EXPECT_EQ(parse_ok(R"("a\u0000b")").as_string(), std::string("a\0b", 3));  // as QEMU
   EXPECT_EQ(parse_error(R"("\ud800")"),
             "JSON parse error, \\ud800 is a high surrogate without its low half (at byte 1)");
@@ -60,19 +61,26 @@ TEST(Json, UnicodeEscapesBecomeUtf8AndSurrogatesMustPair) {
             "surrogate (at byte 1)");
   EXPECT_EQ(parse_error(R"("x\udc00")"),
             "JSON parse error, \\udc00 is a lone low surrogate (at byte 2)");
-  EXPECT_EQ(parse_error(R"("\u12zz")"), "JSON parse error, invalid \\u escape in a string (four "
-                                        "hex digits expected) (at byte 2)");
-  EXPECT_EQ(parse_error(R"("\u12")"), "JSON parse error, truncated \\u escape in a string (at byte 2)");
-  EXPECT_EQ(parse_error(R"("\q")"), "JSON parse error, invalid escape sequence '\\q' in a string "
-                                    "(at byte 1)");
+  EXPECT_EQ(parse_error(R"("\u12zz")"),
+            "JSON parse error, invalid \\u escape in a string (four "
+            "hex digits expected) (at byte 2)");
+  EXPECT_EQ(parse_error(R"("\u12")"),
+            "JSON parse error, truncated \\u escape in a string (at byte 2)");
+  EXPECT_EQ(parse_error(R"("\q")"),
+            "JSON parse error, invalid escape sequence '\\q' in a string "
+            "(at byte 1)");
 }
 
 TEST(Json, StringsMustBeUtf8WithoutRawControlCharacters) {
   EXPECT_EQ(parse_ok("\"caf\xc3\xa9\"").as_string(), "caf\xc3\xa9");
-  EXPECT_EQ(parse_error("\"\xc3\x28\""), "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");
-  EXPECT_EQ(parse_error("\"\xc0\xaf\""), "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // overlong
-  EXPECT_EQ(parse_error("\"\xed\xa0\x80\""), "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // surrogate
-  EXPECT_EQ(parse_error("\"\xf4\x90\x80\x80\""), "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // > U+10FFFF
+  EXPECT_EQ(parse_error("\"\xc3\x28\""),
+            "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");
+  EXPECT_EQ(parse_error("\"\xc0\xaf\""),
+            "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // overlong
+  EXPECT_EQ(parse_error("\"\xed\xa0\x80\""),
+            "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // surrogate
+  EXPECT_EQ(parse_error("\"\xf4\x90\x80\x80\""),
+            "JSON parse error, invalid UTF-8 sequence in a string (at byte 1)");  // > U+10FFFF
   EXPECT_EQ(parse_error("\"a\x01\""),
             "JSON parse error, control character 0x01 in a string (escape it) (at byte 2)");
   EXPECT_EQ(parse_error("\"abc"), "JSON parse error, unterminated string (at byte 4)");
@@ -100,17 +108,25 @@ TEST(Json, NumbersFollowTheGrammarAndTheRange) {
 }
 
 TEST(Json, StructureErrorsNameWhatWasExpected) {
-  EXPECT_EQ(parse_error(""), "JSON parse error, expecting a value, found the end of the input (at byte 0)");
-  EXPECT_EQ(parse_error("{\"execute\": foo}"), "JSON parse error, invalid keyword 'foo' (at byte 12)");
-  EXPECT_EQ(parse_error("{\"a\" 1}"), "JSON parse error, expecting ':' after the key 'a' (at byte 5)");
-  EXPECT_EQ(parse_error("{\"a\": 1,}"), "JSON parse error, expecting a string key, found '}' (at byte 8)");
+  EXPECT_EQ(parse_error(""),
+            "JSON parse error, expecting a value, found the end of the input (at byte 0)");
+  EXPECT_EQ(parse_error("{\"execute\": foo}"),
+            "JSON parse error, invalid keyword 'foo' (at byte 12)");
+  EXPECT_EQ(parse_error("{\"a\" 1}"),
+            "JSON parse error, expecting ':' after the key 'a' (at byte 5)");
+  EXPECT_EQ(parse_error("{\"a\": 1,}"),
+            "JSON parse error, expecting a string key, found '}' (at byte 8)");
   EXPECT_EQ(parse_error("[1,]"), "JSON parse error, expecting a value, found ']' (at byte 3)");
-  EXPECT_EQ(parse_error("[1 2]"), "JSON parse error, expecting ',' or ']' in an array, found '2' (at byte 3)");
-  EXPECT_EQ(parse_error("{1: 2}"), "JSON parse error, expecting a string key, found '1' (at byte 1)");
+  EXPECT_EQ(parse_error("[1 2]"),
+            "JSON parse error, expecting ',' or ']' in an array, found '2' (at byte 3)");
+  EXPECT_EQ(parse_error("{1: 2}"),
+            "JSON parse error, expecting a string key, found '1' (at byte 1)");
   EXPECT_EQ(parse_error("{\"a\": 1, \"a\": 2}"), "JSON parse error, duplicate key 'a' (at byte 9)");
   EXPECT_EQ(parse_error("[1] [2]"), "JSON parse error, unexpected '[' after the value (at byte 4)");
-  EXPECT_EQ(parse_error("{\"a\": [1}"), "JSON parse error, expecting ',' or ']' in an array, found '}' (at byte 8)");
-  EXPECT_EQ(parse_error("[\x01]"), "JSON parse error, expecting a value, found byte 0x01 (at byte 1)");
+  EXPECT_EQ(parse_error("{\"a\": [1}"),
+            "JSON parse error, expecting ',' or ']' in an array, found '}' (at byte 8)");
+  EXPECT_EQ(parse_error("[\x01]"),
+            "JSON parse error, expecting a value, found byte 0x01 (at byte 1)");
 }
 
 TEST(Json, NestingAndSizeAreLimited) {
@@ -132,12 +148,13 @@ TEST(Json, ManyKeysAreCheckedForDuplicatesQuickly) {
 }
 
 TEST(Json, SerializesAsQemuDoes) {
-  Value value = Value::dict()
-                    .set("return", Value::dict()
-                                       .set("status", Value::string("running"))
-                                       .set("singlestep", Value::boolean(false))
-                                       .set("running", Value::boolean(true)))
-                    .set("id", Value::list().push(Value::integer(-1)).push(Value()).push(Value::number(0.5)));
+  Value value =
+      Value::dict()
+          .set("return", Value::dict()
+                             .set("status", Value::string("running"))
+                             .set("singlestep", Value::boolean(false))
+                             .set("running", Value::boolean(true)))
+          .set("id", Value::list().push(Value::integer(-1)).push(Value()).push(Value::number(0.5)));
   EXPECT_EQ(to_json(value),
             R"({"return": {"status": "running", "singlestep": false, "running": true}, )"
             R"("id": [-1, null, 0.5]})");
@@ -147,21 +164,26 @@ TEST(Json, SerializesAsQemuDoes) {
   EXPECT_EQ(to_json(Value::string("\xc3\xa9\xf0\x9f\x98\x80\x7f/\x01\"\\\n")),
             R"("\u00E9\uD83D\uDE00\u007F/\u0001\"\\\n")");
   // Bytes that are not UTF-8 become U+FFFD; the output stays valid JSON.
-  EXPECT_EQ(to_json(Value::string("a\xff" "b")), R"("a\uFFFDb")");
+  EXPECT_EQ(to_json(Value::string("a\xff"
+                                  "b")),
+            R"("a\uFFFDb")");
   EXPECT_EQ(to_json(Value::number(1e300)), "1e+300");
 }
 
 TEST(Json, PrettyOutputIndentsByFourAsQemuDoes) {
-  Value value = Value::dict().set("return", Value::dict()).set("id", Value::list().push(Value::integer(1)));
-  EXPECT_EQ(to_json(value, true), "{\n    \"return\": {\n    },\n    \"id\": [\n        1\n    ]\n}");
+  Value value =
+      Value::dict().set("return", Value::dict()).set("id", Value::list().push(Value::integer(1)));
+  EXPECT_EQ(to_json(value, true),
+            "{\n    \"return\": {\n    },\n    \"id\": [\n        1\n    ]\n}");
 }
 
 TEST(Json, WhatItWritesItReadsBack) {
-  Value value = Value::dict()
-                    .set("s", Value::string(std::string("\0\x1f\xe2\x82\xac\xf0\x90\x80\x80 x", 10)))
-                    .set("n", Value::number(-2.5e-7))
-                    .set("i", Value::integer(INT64_MIN))
-                    .set("l", Value::list().push(Value::dict().set("k", Value::boolean(true))));
+  Value value =
+      Value::dict()
+          .set("s", Value::string(std::string("\0\x1f\xe2\x82\xac\xf0\x90\x80\x80 x", 10)))
+          .set("n", Value::number(-2.5e-7))
+          .set("i", Value::integer(INT64_MIN))
+          .set("l", Value::list().push(Value::dict().set("k", Value::boolean(true))));
   for (bool pretty : {false, true}) {
     Expected<Value> back = parse_json(to_json(value, pretty));
     ASSERT_TRUE(back) << back.error().message();
@@ -233,9 +255,9 @@ TEST(JsonSplitter, OversizedAndOverdeepMessagesAreSkippedWithoutBeingStored) {
   splitter.feed(big.substr(500) + "{\"ok\": 1}", sink);
   splitter.feed(std::string(10000, '[') + std::string(10000, ']') + "{\"ok\": 2}", sink);
   EXPECT_LE(splitter.buffered(), 64u);
-  EXPECT_EQ(out, (std::vector<std::string>{"JSON message too large (more than 64 bytes)",
-                                           R"({"ok": 1})", "JSON nesting depth limit exceeded",
-                                           R"({"ok": 2})"}));
+  EXPECT_EQ(out,
+            (std::vector<std::string>{"JSON message too large (more than 64 bytes)", R"({"ok": 1})",
+                                      "JSON nesting depth limit exceeded", R"({"ok": 2})"}));
 }
 
 TEST(JsonSplitter, ResetForgetsAPartialMessage) {

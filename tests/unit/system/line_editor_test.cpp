@@ -22,8 +22,10 @@ struct Screen {
         if (column > 0) --column;
         continue;
       }
-      if (column == cells.size()) cells.push_back(c);
-      else cells[column] = c;
+      if (column == cells.size())
+        cells.push_back(c);
+      else
+        cells[column] = c;
       ++column;
     }
   }
@@ -126,7 +128,7 @@ TEST(LineEditor, HistoryWalksUpAndDownAndKeepsTheDraft) {
   t.type("info status\r");
   t.type("x/4x 0\r");
   t.type("x/4x 0\r");  // a repeat is kept once
-  t.type("   \r");      // a blank line is not kept
+  t.type("   \r");     // a blank line is not kept
   EXPECT_EQ(t.editor.history().size(), 2u);
   t.type("draft");
   t.type(kUp);
@@ -140,9 +142,11 @@ TEST(LineEditor, HistoryWalksUpAndDownAndKeepsTheDraft) {
   t.type(kDown + kDown);
   t.check();
   EXPECT_EQ(t.editor.text(), "draft");  // back to what was being typed
-  t.type("\x10");  // Ctrl-P
+  t.type("\x10");                       // Ctrl-P
   EXPECT_EQ(t.editor.text(), "x/4x 0");
-  t.type("\x7f" "8\r");  // an edited recall runs as edited
+  t.type(
+      "\x7f"
+      "8\r");  // an edited recall runs as edited
   EXPECT_EQ(t.lines.back(), "x/4x 8");
   EXPECT_EQ(t.editor.history().back(), "x/4x 8");
 }
@@ -165,7 +169,8 @@ TEST(LineEditor, LongLinesOverflowAndUnknownKeysAreIgnored) {
 
 TEST(LineEditor, HistoryIsBounded) {
   Typist t;
-  for (size_t i = 0; i < LineEditor::kHistorySize + 10; ++i) t.type("cmd " + std::to_string(i) + "\r");
+  for (size_t i = 0; i < LineEditor::kHistorySize + 10; ++i)
+    t.type("cmd " + std::to_string(i) + "\r");
   EXPECT_EQ(t.editor.history().size(), LineEditor::kHistorySize);
   EXPECT_EQ(t.editor.history().front(), "cmd 10");
 }

@@ -106,10 +106,11 @@ TEST_F(CommandsTest, MemsaveWritesGuestMemoryAndRefusesBadRanges) {
                                    .set("filename", Value::string(path))));
   EXPECT_EQ(read_file(path), "TRIV");  // little-endian 0x56495254
   auto error = [this, &path](int64_t val, int64_t size, std::string file = "") {
-    Expected<Value> result = call("memsave", Value::dict()
-                                                 .set("val", Value::integer(val))
-                                                 .set("size", Value::integer(size))
-                                                 .set("filename", Value::string(file.empty() ? path : file)));
+    Expected<Value> result =
+        call("memsave", Value::dict()
+                            .set("val", Value::integer(val))
+                            .set("size", Value::integer(size))
+                            .set("filename", Value::string(file.empty() ? path : file)));
     return result ? std::string("no error") : result.error().message();
   };
   EXPECT_EQ(error(-1, 16), "address -1 is outside the 24-bit address space");
@@ -144,7 +145,7 @@ TEST_F(CommandsTest, InjectNmiReachesTheCpu) {
   EXPECT_EQ(*control().read_register("events_pending") & 1, 1u);  // latched while stopped
   ASSERT_TRUE(control().step(1).ok());
   EXPECT_EQ(*control().read_register("events_pending") & 1, 0u);  // taken
-  EXPECT_LT(*control().read_register("isp"), 0x1000u);              // its frame pushed
+  EXPECT_LT(*control().read_register("isp"), 0x1000u);            // its frame pushed
   Expected<Value> bad = call("inject-nmi", Value::dict().set("cpu-index", Value::integer(1)));
   EXPECT_FALSE(bad);
   ASSERT_TRUE(call("inject-nmi"));
@@ -185,12 +186,11 @@ TEST_F(CommandsTest, QueryChardevListsTheBackends) {
     rows.push_back(device.string_or("label", "") + " " + device.string_or("filename", "") + " " +
                    (device.bool_or("frontend-open", false) ? "open" : "closed"));
   }
-  EXPECT_EQ(rows, (std::vector<std::string>{
-                      "mon0 disconnected:unix:" + socket_path + ",server=on open",
-                      "spare null closed", "serial1 null open"}));
-  EXPECT_EQ(hmp("info chardev"),
-            "mon0: filename=disconnected:unix:" + socket_path +
-                ",server=on\nspare: filename=null\nserial1: filename=null\n");
+  EXPECT_EQ(rows,
+            (std::vector<std::string>{"mon0 disconnected:unix:" + socket_path + ",server=on open",
+                                      "spare null closed", "serial1 null open"}));
+  EXPECT_EQ(hmp("info chardev"), "mon0: filename=disconnected:unix:" + socket_path +
+                                     ",server=on\nspare: filename=null\nserial1: filename=null\n");
 }
 
 TEST_F(CommandsTest, InfoMtreeQtreeAndIrqShowTheBoard) {

@@ -41,8 +41,8 @@ TEST(QmpDocs, EveryCommandAndEventIsDocumented) {
     EXPECT_TRUE(documented.count(event)) << "docs/qmp.md has no \"### `" << event << "`\" section";
   }
   for (const std::string& name : documented) {
-    EXPECT_TRUE(served.count(name)) << "docs/qmp.md documents `" << name
-                                    << "`, which is neither a QMP command nor an event";
+    EXPECT_TRUE(served.count(name))
+        << "docs/qmp.md documents `" << name << "`, which is neither a QMP command nor an event";
   }
 }
 

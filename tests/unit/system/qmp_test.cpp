@@ -72,9 +72,8 @@ TEST_F(QmpTest, GreetsThenNegotiatesCapabilities) {
   session_->start();
   ASSERT_EQ(sent_.size(), 1u);
   const VersionNumbers version = emulator_version();
-  EXPECT_EQ(sent_[0], R"({"QMP": {"version": {"qemu": {"micro": )" +
-                          std::to_string(version.micro) + R"(, "minor": )" +
-                          std::to_string(version.minor) + R"(, "major": )" +
+  EXPECT_EQ(sent_[0], R"({"QMP": {"version": {"qemu": {"micro": )" + std::to_string(version.micro) +
+                          R"(, "minor": )" + std::to_string(version.minor) + R"(, "major": )" +
                           std::to_string(version.major) +
                           R"(}, "package": "cr16-system"}, "capabilities": []}})"
                           "\r\n");
@@ -109,8 +108,7 @@ TEST_F(QmpTest, MalformedRequestsGetQemusErrors) {
       {R"({"exec-oob": "query-status"})", "QMP input member 'exec-oob' is unexpected"},
       {R"({"id": 1})", "QMP input lacks member 'execute'"},
       {R"({"execute": 1})", "QMP input member 'execute' must be a string"},
-      {R"({"execute": "stop", "arguments": []})",
-       "QMP input member 'arguments' must be an object"},
+      {R"({"execute": "stop", "arguments": []})", "QMP input member 'arguments' must be an object"},
       {R"({"execute": "stop", "arguments": {"force": true}})", "Parameter 'force' is unexpected"},
       {R"({"execute": "memsave", "arguments": {"size": 1, "filename": "f"}})",
        "Parameter 'val' is missing"},
@@ -137,8 +135,9 @@ TEST_F(QmpTest, MalformedRequestsGetQemusErrors) {
   // HMP-only commands are not QMP commands.
   EXPECT_EQ(parse_json(one(R"({"execute": "x"})"))->find("error")->string_or("class", ""),
             "CommandNotFound");
-  EXPECT_EQ(parse_json(one(R"({"execute": "info registers"})"))->find("error")->string_or("class", ""),
-            "CommandNotFound");
+  EXPECT_EQ(
+      parse_json(one(R"({"execute": "info registers"})"))->find("error")->string_or("class", ""),
+      "CommandNotFound");
 }
 
 TEST_F(QmpTest, TheIdIsEchoedExactlyWhateverItIs) {
@@ -148,9 +147,10 @@ TEST_F(QmpTest, TheIdIsEchoedExactlyWhateverItIs) {
     EXPECT_EQ(one(std::string(R"({"execute": "query-name", "id": )") + id + "}"),
               std::string(R"({"return": {"name": "unit"}, "id": )") + id + "}");
     // Errors carry it too, first (QEMU's order).
-    EXPECT_EQ(one(std::string(R"({"execute": "stop", "arguments": {"z": 1}, "id": )") + id + "}"),
-              std::string(R"({"id": )") + id +
-                  R"(, "error": {"class": "GenericError", "desc": "Parameter 'z' is unexpected"}})");
+    EXPECT_EQ(
+        one(std::string(R"({"execute": "stop", "arguments": {"z": 1}, "id": )") + id + "}"),
+        std::string(R"({"id": )") + id +
+            R"(, "error": {"class": "GenericError", "desc": "Parameter 'z' is unexpected"}})");
   }
 }
 
@@ -215,10 +215,13 @@ TEST_F(QmpTest, PrettyOutputIsIndented) {
   std::vector<std::string> sent;
   QmpSessionOptions options;
   options.pretty = true;
-  QmpSession pretty(machine_->control(), [&sent](std::string_view text) {
-    sent.emplace_back(text);
-    return true;
-  }, options);
+  QmpSession pretty(
+      machine_->control(),
+      [&sent](std::string_view text) {
+        sent.emplace_back(text);
+        return true;
+      },
+      options);
   pretty.start();
   pretty.receive(R"({"execute": "qmp_capabilities"})");
   ASSERT_EQ(sent.size(), 2u);
@@ -227,12 +230,12 @@ TEST_F(QmpTest, PrettyOutputIsIndented) {
 
 TEST_F(QmpTest, HumanMonitorCommandReturnsTheTextWithCrLf) {
   negotiate();
-  Expected<Value> reply = parse_json(one(
-      R"({"execute": "human-monitor-command", "arguments": {"command-line": "info status"}})"));
+  Expected<Value> reply = parse_json(
+      one(R"({"execute": "human-monitor-command", "arguments": {"command-line": "info status"}})"));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->string_or("return", ""), "VM status: paused (prelaunch)\r\n");
-  reply = parse_json(one(
-      R"({"execute": "human-monitor-command", "arguments": {"command-line": "frob"}})"));
+  reply = parse_json(
+      one(R"({"execute": "human-monitor-command", "arguments": {"command-line": "frob"}})"));
   EXPECT_EQ(reply->string_or("return", ""), "unknown command: 'frob' (try 'help')\r\n");
   reply = parse_json(one(R"({"execute": "human-monitor-command", "arguments": )"
                          R"({"command-line": "info status", "cpu-index": 1}})"));
@@ -268,7 +271,8 @@ TEST_F(QmpTest, QueryCommandsListsWhatQmpServes) {
   Expected<Value> reply = parse_json(one(R"({"execute": "query-commands"})"));
   ASSERT_TRUE(reply);
   std::vector<std::string> names;
-  for (const Value& entry : reply->find("return")->as_list()) names.push_back(entry.string_or("name", ""));
+  for (const Value& entry : reply->find("return")->as_list())
+    names.push_back(entry.string_or("name", ""));
   for (const char* name : {"qmp_capabilities", "query-commands", "query-status", "stop", "cont",
                            "quit", "memsave", "pmemsave", "inject-nmi", "human-monitor-command"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
@@ -357,8 +361,10 @@ TEST_F(QmpServerTest, TwoClientsAtOnceEachNegotiateAndGetEvents) {
   std::thread clients([this, &ok] {
     QmpClient first(path_);
     QmpClient second(path_);
-    if (!first.connected() || !second.connected()) return machine_->loop().post([this] { machine_->control().quit(); });
-    const bool greeted = first.line().starts_with(R"({"QMP": )") && second.line().starts_with(R"({"QMP": )");
+    if (!first.connected() || !second.connected())
+      return machine_->loop().post([this] { machine_->control().quit(); });
+    const bool greeted =
+        first.line().starts_with(R"({"QMP": )") && second.line().starts_with(R"({"QMP": )");
     first.send(R"({"execute": "qmp_capabilities"})");
     const bool first_ok = first.reply() == R"({"return": {}})";
     // The second client has not negotiated: commands are refused for it only.
@@ -427,7 +433,8 @@ TEST_F(QmpServerTest, AClientLeavingMidRequestAndTooManyClientsLeaveTheServerSer
     }
     QmpClient first(path_);
     QmpClient second(path_);
-    const bool greeted = first.line().starts_with(R"({"QMP")") && second.line().starts_with(R"({"QMP")");
+    const bool greeted =
+        first.line().starts_with(R"({"QMP")") && second.line().starts_with(R"({"QMP")");
     QmpClient third(path_);  // over the limit: closed at once
     const bool refused = third.line().empty();
     first.send(R"({"execute": "qmp_capabilities"}{"execute": "query-status", "id": 1})");
