@@ -483,7 +483,10 @@ void append_number(std::string& out, double value) {
     out += "null";
     return;
   }
-  out.append(text, end);
+  const std::string_view shortest(text, static_cast<size_t>(end - text));
+  out.append(shortest);
+  // A double stays a double when read back: 1.0, not 1.
+  if (shortest.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
 void append_indent(std::string& out, bool pretty, unsigned level) {

@@ -37,7 +37,9 @@ Expected<Value> parse_json(std::string_view text, const JsonLimits& limits = {})
 
 /// Serializes `value` the way QEMU's QMP does: ", " between members and
 /// items, ": " after keys, dictionaries in their insertion order, strings
-/// as ASCII (\uXXXX escapes, surrogate pairs above U+FFFF). `pretty`:
+/// as ASCII (\uXXXX escapes, surrogate pairs above U+FFFF), doubles in
+/// their shortest exact form with a '.' or an exponent (1.0, 1e+300), so
+/// what is written parses back to the same Value. `pretty`:
 /// one member per line, four spaces of indentation (QEMU's pretty=on).
 /// Non-finite doubles (never produced by the parser) are written as null.
 std::string to_json(const Value& value, bool pretty = false);

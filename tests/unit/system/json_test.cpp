@@ -168,6 +168,8 @@ TEST(Json, SerializesAsQemuDoes) {
                                   "b")),
             R"("a\uFFFDb")");
   EXPECT_EQ(to_json(Value::number(1e300)), "1e+300");
+  EXPECT_EQ(to_json(Value::number(1.0)), "1.0");  // stays a double when read back
+  EXPECT_EQ(to_json(Value::number(-0.0)), "-0.0");
 }
 
 TEST(Json, PrettyOutputIndentsByFourAsQemuDoes) {
