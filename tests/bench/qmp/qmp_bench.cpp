@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
               kRoundTrips);
   std::printf("%-38s %-34s %9s %9s %9s %9s\n", "what", "emulator", "min", "median", "p99", "mean");
   print("start to QMP greeting", paused.name, start_to_greeting(paused, dir));
-  if (qemu != "none") print("start to QMP greeting", reference.name, start_to_greeting(reference, dir));
+  if (qemu != "none")
+    print("start to QMP greeting", reference.name, start_to_greeting(reference, dir));
   print("query-status round trip", paused.name, round_trips(paused, dir, "\"prelaunch\""));
   print("query-status round trip", idle.name, round_trips(idle, dir, "\"running\""));
   print("query-status round trip", running.name, round_trips(running, dir, "\"running\""));

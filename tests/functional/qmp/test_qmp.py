@@ -187,6 +187,23 @@ class Qmp(unittest.TestCase):
         self.assertEqual(console.wait(), 0)
         sock.close()
 
+    def test_qmp_on_stdio(self):
+        # -qmp stdio owns the terminal: no serial console or monitor on it.
+        console = h.start_with_pipes(["-qmp", "stdio"])
+        self.consoles.append(console)
+        greeting = json.loads(console.expect("\r\n"))
+        self.assertEqual(greeting["QMP"]["capabilities"], [])
+        console.send('{"execute": "qmp_capabilities"}')
+        self.assertEqual(json.loads(console.expect("\r\n")), {"return": {}})
+        console.send('{"execute": "query-chardev"}')
+        devices = json.loads(console.expect("\r\n"))["return"]
+        self.assertEqual({d["label"]: d["filename"] for d in devices},
+                         {"compat_monitor0": "stdio", "serial0": "null", "serial1": "null"})
+        console.send('{"execute": "quit", "id": "bye"}')
+        self.assertEqual(json.loads(console.expect("\r\n"))["event"], "SHUTDOWN")
+        self.assertEqual(json.loads(console.expect("\r\n")), {"return": {}, "id": "bye"})
+        self.assertEqual(console.wait(), 0)
+
     def test_chardev_with_a_control_and_a_readline_monitor(self):
         hmp_path = os.path.join(self.directory, "hmp.sock")
         console = self.start(

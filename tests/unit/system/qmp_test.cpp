@@ -280,6 +280,59 @@ TEST_F(QmpTest, QueryCommandsListsWhatQmpServes) {
   EXPECT_EQ(std::find(names.begin(), names.end(), "x"), names.end());
 }
 
+// ---- QMP on a character backend (stdio, pty, a socket client, a mux port)
+
+class FakeBackend : public CharBackend {
+ public:
+  size_t write(std::span<const uint8_t> bytes) override {
+    const size_t taken = std::min(bytes.size(), room);
+    output.append(reinterpret_cast<const char*>(bytes.data()), taken);
+    room -= taken;
+    return taken;
+  }
+  void attach(CharFrontend* frontend_in) override { frontend = frontend_in; }
+  void frontend_ready() override {}
+  void type(std::string_view text) {
+    frontend->receive(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  }
+  std::string take() { return std::exchange(output, std::string()); }
+  std::string output;
+  size_t room = SIZE_MAX;
+  CharFrontend* frontend = nullptr;
+};
+
+TEST_F(QmpTest, EachPeerOfACharBackendGetsItsOwnSession) {
+  FakeBackend backend;
+  QmpCharFrontend frontend(machine_->control(), backend, "test");
+  EXPECT_FALSE(frontend.has_session());
+  backend.type(R"({"execute": "qmp_capabilities"})");  // no peer yet: ignored
+  EXPECT_EQ(backend.take(), "");
+  frontend.char_event(CharEvent::kOpened);
+  EXPECT_TRUE(backend.take().starts_with(R"({"QMP": )"));
+  backend.type(R"({"execute": "qmp_capabilities"}{"execute": "query-target"})");
+  EXPECT_EQ(backend.take(), "{\"return\": {}}\r\n{\"return\": {\"arch\": \"cr16\"}}\r\n");
+  // The peer leaves and another comes: a new greeting, a new negotiation.
+  frontend.char_event(CharEvent::kClosed);
+  EXPECT_FALSE(frontend.has_session());
+  frontend.char_event(CharEvent::kOpened);
+  EXPECT_TRUE(backend.take().starts_with(R"({"QMP": )"));
+  backend.type(R"({"execute": "query-target"})");
+  EXPECT_NE(backend.take().find("CommandNotFound"), std::string::npos);
+  // A peer that stops reading: the backend refuses output and the session
+  // goes quiet until the next peer.
+  backend.type(R"({"execute": "qmp_capabilities"})");
+  backend.take();
+  backend.room = 10;
+  backend.type(R"({"execute": "query-target"}{"execute": "query-target"})");
+  EXPECT_EQ(backend.take().size(), 10u);
+  backend.room = SIZE_MAX;
+  EXPECT_TRUE(machine_->control().cont().ok());  // an event: not sent any more
+  EXPECT_EQ(backend.take(), "");
+  frontend.char_event(CharEvent::kClosed);
+  frontend.char_event(CharEvent::kOpened);
+  EXPECT_TRUE(backend.take().starts_with(R"({"QMP": )"));
+}
+
 // ---- the socket server, with real clients on threads while the machine runs
 
 class QmpClient {
