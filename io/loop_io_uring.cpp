@@ -167,9 +167,15 @@ class IoUringPoller final : public Poller {
     io_uring_sqe_set_data64(sqe, make_user_data(kKindPoll, registration.tag));
   }
 
+  // An asynchronous cancel, not IORING_OP_POLL_REMOVE: a poll removal that
+  // meets a wake-up being delivered fails with -EALREADY and leaves a
+  // multishot poll armed, so the poll keeps the closed socket's file alive
+  // (its peer never sees the close: a QMP client writing to a dropped
+  // connection blocked for good). ASYNC_CANCEL marks the poll cancelled
+  // whatever it is doing.
   void cancel_poll(uint64_t tag) {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_poll_remove(sqe, make_user_data(kKindPoll, tag));
+    io_uring_prep_cancel64(sqe, make_user_data(kKindPoll, tag), 0);
     io_uring_sqe_set_data64(sqe, make_user_data(kKindCancel, 0));
   }
 

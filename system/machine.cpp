@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "system/chardev/factory.h"
 #include "system/firmware_search.h"
 #include "system/machine_impl.h"
 #include "util/log.h"
@@ -98,7 +97,7 @@ Machine::Impl::Impl() {
 
 Machine::Impl::~Impl() {
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
-  monitors.clear();  // front ends detach first
+  stop_monitors();  // front ends detach first (QMP clients get what is queued)
   if (block_watch) loop->remove_watch(block_watch);
   board.reset();  // devices detach from their backends
   muxes.clear();
@@ -151,47 +150,6 @@ Error Machine::Impl::prepare_images() {
                    (options.semihosting == SemihostingMode::kAuto && simulator_bsp);
   semihosting_access = options.semihosting == SemihostingMode::kOn ? SemihostingAccess::kFull
                                                                    : SemihostingAccess::kConsole;
-  return {};
-}
-
-Error Machine::Impl::create_consoles(const ConsolePlan& plan) {
-  auto quit_from_terminal = [this] { request_quit(0, ShutdownCause::kHostUi); };
-  // Creates one backend; stdio and mon: backends get a multiplexer (the
-  // Ctrl-A escapes live there). Returns the frontends' attachment points.
-  auto make = [&](const SerialSpec& spec, const std::string& label,
-                  bool with_monitor_port) -> Expected<std::pair<CharBackend*, CharBackend*>> {
-    Expected<std::unique_ptr<CharBackend>> backend = create_char_backend(spec, *loop, label);
-    if (!backend) return backend.error();
-    if (*backend == nullptr) return std::pair<CharBackend*, CharBackend*>{nullptr, nullptr};
-    if (auto* channel = dynamic_cast<ChannelCharBackend*>(backend->get())) {
-      buffered.push_back(channel);
-    }
-    if (spec.kind == SerialSpec::Kind::kTcp || spec.kind == SerialSpec::Kind::kUnix) {
-      sockets.push_back(static_cast<SocketCharBackend*>(backend->get()));
-    }
-    if (spec.kind != SerialSpec::Kind::kStdio && !spec.mux_monitor) {
-      CharBackend* plain = backend->get();
-      backends.push_back(std::move(*backend));
-      return std::pair<CharBackend*, CharBackend*>{plain, nullptr};
-    }
-    auto mux = std::make_unique<MuxCharDevice>(std::move(*backend), quit_from_terminal);
-    CharBackend* first = mux->add_port();
-    CharBackend* second = with_monitor_port ? mux->add_port() : nullptr;
-    muxes.push_back(std::move(mux));
-    return std::pair<CharBackend*, CharBackend*>{first, second};
-  };
-  for (size_t i = 0; i < plan.serial.size(); ++i) {
-    const SerialSpec& spec = plan.serial[i];
-    auto ports = make(spec, "serial" + std::to_string(i), spec.mux_monitor);
-    if (!ports) return ports.error();
-    serial_ports.push_back(ports->first);
-    if (ports->second) monitor_backends.push_back(ports->second);
-  }
-  if (plan.monitor) {
-    auto ports = make(*plan.monitor, "monitor", false);
-    if (!ports) return ports.error().with_context("-monitor");
-    if (ports->first) monitor_backends.push_back(ports->first);
-  }
   return {};
 }
 
@@ -295,7 +253,9 @@ void Machine::Impl::install_signals() {
 
 bool Machine::Impl::waiting_for_clients() const {
   return std::any_of(sockets.begin(), sockets.end(),
-                     [](SocketCharBackend* socket) { return socket->waiting_for_client(); });
+                     [](SocketCharBackend* socket) { return socket->waiting_for_client(); }) ||
+         std::any_of(qmp_servers.begin(), qmp_servers.end(),
+                     [](const auto& server) { return server->waiting_for_client(); });
 }
 
 void Machine::Impl::request_quit(int code, ShutdownCause cause) {
@@ -455,9 +415,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
-  for (CharBackend* backend : impl->monitor_backends) {
-    impl->monitors.push_back(std::make_unique<monitor::HmpSession>(*impl, *backend));
-  }
+  impl->start_monitors();
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }
 

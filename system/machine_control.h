@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "hw/board.h"
 #include "system/run_state.h"
 #include "util/error.h"
 
@@ -60,6 +61,14 @@ struct RegisterValue {
   std::string name;  // "r0", "pc", "psr"
   uint64_t value = 0;
   unsigned bits = 32;  // significant bits (for formatting)
+};
+
+/// A character device as query-chardev and `info chardev` report it.
+struct CharDeviceInfo {
+  std::string label;           // "serial0", "monitor", "compat_monitor0", a -chardev id
+  std::string filename;        // the backend as QEMU spells it: "stdio", "unix:/p,server=on",
+                               // "disconnected:tcp:127.0.0.1:4444,server=on", ...
+  bool frontend_open = false;  // a device or monitor is attached to it
 };
 
 /// What every front end calls. All methods run on the machine thread (front
@@ -142,6 +151,27 @@ class MachineControl {
   /// for run-state changes, SHUTDOWN, RESET, POWERDOWN and GUEST_PANICKED
   /// with QEMU's members, plus whatever the other services emit.
   virtual monitor::EventBus& events() = 0;
+
+  // ---- What monitors report (query-name, query-chardev, query-cpus-fast,
+  // info mtree/qtree/irq/cpus) and inject-nmi. The defaults describe a
+  // machine with nothing to show.
+  /// The VM's name (-name); empty when none was given.
+  virtual std::string vm_name() const { return {}; }
+  /// Every character device: the serial ports' backends, the monitors',
+  /// each -chardev.
+  virtual std::vector<CharDeviceInfo> char_devices() const { return {}; }
+  /// The guest memory map in mapping order (info mtree).
+  virtual std::vector<RegionInfo> memory_regions() const { return {}; }
+  /// The board's devices and their register windows (info qtree).
+  virtual std::vector<BoardDevice> devices() const { return {}; }
+  /// The CPU's and every device's state section (cpu.0, icu.0, ...), for
+  /// read-only dumps (info qtree, info irq). The objects belong to the board.
+  virtual std::vector<StateSection> state_sections() { return {}; }
+  /// The id of the host thread that runs the vCPU (query-cpus-fast).
+  virtual int64_t cpu_thread_id() const { return 0; }
+  /// Latches an NMI on the CPU (inject-nmi): taken at the next instruction
+  /// boundary once the VM runs, whatever the interrupt masks say.
+  virtual Error inject_nmi() { return Error("this feature or command is not currently supported"); }
 
   // ---- Other services (nullptr when this machine has none)
   virtual MigrationControl* migration() { return nullptr; }

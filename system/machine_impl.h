@@ -20,6 +20,7 @@
 #include "system/machine.h"
 #include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
+#include "system/monitor/qmp_server.h"
 #include "system/run_state.h"
 #include "system/semihosting.h"
 
@@ -43,6 +44,29 @@ struct Machine::Impl final : public MachineControl {
   std::vector<CharBackend*> serial_ports;     // what each UART attaches to
   std::vector<CharBackend*> monitor_backends;
   std::vector<std::unique_ptr<monitor::HmpSession>> monitors;
+  // -chardev, -mon and -qmp (machine_consoles.cpp).
+  struct NamedChardev {
+    std::string id;
+    std::vector<CharBackend*> ports;  // one attachment point per user, handed out in order
+    size_t next = 0;
+  };
+  struct ChardevRecord {  // what query-chardev reports
+    std::string label;
+    SerialSpec spec;
+    CharBackend* backend = nullptr;
+    monitor::QmpServer* qmp_server = nullptr;
+    bool has_frontend = false;
+  };
+  struct ControlMonitor {  // QMP on a backend, started with the HMP sessions
+    CharBackend* backend = nullptr;
+    std::string label;
+    bool pretty = false;
+  };
+  std::vector<NamedChardev> chardevs;
+  std::vector<ChardevRecord> chardev_records;
+  std::vector<ControlMonitor> qmp_backends;
+  std::vector<std::unique_ptr<monitor::QmpServer>> qmp_servers;
+  std::vector<std::unique_ptr<monitor::QmpCharFrontend>> qmp_frontends;
 
   std::unique_ptr<Board> board;
   std::unique_ptr<Semihosting> semihosting;
@@ -74,6 +98,14 @@ struct Machine::Impl final : public MachineControl {
   // ---- Building (machine.cpp)
   Error prepare_images();
   Error create_consoles(const ConsolePlan& plan);
+  // machine_consoles.cpp
+  Expected<CharBackend*> open_backend(const SerialSpec& spec, const std::string& label,
+                                      unsigned ports, bool multiplex,
+                                      std::vector<CharBackend*>* attach_points);
+  Error create_chardevs();
+  CharBackend* chardev_port(const std::string& id);
+  void start_monitors();
+  void stop_monitors();
   Error load_kernel();
   void install_signals();
   Error install_handlers();
@@ -111,6 +143,14 @@ struct Machine::Impl final : public MachineControl {
   ListenerId add_event_listener(EventListener listener) override;
   void remove_listener(ListenerId id) override;
   monitor::EventBus& events() override { return event_bus; }
+  // machine_consoles.cpp
+  std::string vm_name() const override;
+  std::vector<CharDeviceInfo> char_devices() const override;
+  std::vector<RegionInfo> memory_regions() const override;
+  std::vector<BoardDevice> devices() const override;
+  std::vector<StateSection> state_sections() override;
+  int64_t cpu_thread_id() const override;
+  Error inject_nmi() override;
 };
 
 }  // namespace cr16::system

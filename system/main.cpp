@@ -2,6 +2,7 @@
 // ones (-h, -version, -M help, -cpu help, -d help), then builds and runs the
 // machine. Any error is one line on stderr and exit status 1.
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <cstdio>
 
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
       return fail(error.with_context("-D"));
   }
   signal(SIGPIPE, SIG_IGN);  // a peer that leaves is an io error, not a death
+  if (!options->process_name.empty()) {
+    prctl(PR_SET_NAME, options->process_name.c_str());  // -name ...,process=: what ps shows
+  }
   cr16::Expected<std::unique_ptr<Machine>> machine = Machine::create(*options);
   if (!machine) return fail(machine.error());
   int status = (*machine)->run();

@@ -1,9 +1,11 @@
 #include "system/options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
 #include "hw/board.h"
+#include "system/options_detail.h"
 #include "util/log.h"
 
 #ifndef CR16_VERSION
@@ -12,7 +14,15 @@
 
 namespace cr16::system {
 
+std::optional<bool> detail::parse_switch(std::string_view value) {
+  if (value == "on" || value == "yes" || value == "true") return true;
+  if (value == "off" || value == "no" || value == "false") return false;
+  return std::nullopt;
+}
+
 namespace {
+
+using detail::parse_switch;
 
 bool parse_unsigned(std::string_view text, uint64_t* value, int base = 10) {
   if (text.empty()) return false;
@@ -75,13 +85,6 @@ Expected<std::vector<std::pair<std::string, std::string>>> split_key_values(
   return pairs;
 }
 
-// Parses "on"/"off" (also "yes"/"no", "true"/"false") for key=value options.
-std::optional<bool> parse_switch(std::string_view value) {
-  if (value == "on" || value == "yes" || value == "true") return true;
-  if (value == "off" || value == "no" || value == "false") return false;
-  return std::nullopt;
-}
-
 // Applies the ",server=on,wait=off" style flags of tcp: and unix: specs.
 Error apply_socket_flags(std::span<const std::string_view> flags, SerialSpec* spec) {
   for (std::string_view flag : flags) {
@@ -135,6 +138,11 @@ constexpr OptionInfo kOptionTable[] = {
     {"drive", true},
     {"serial", true},
     {"monitor", true},
+    {"chardev", true},
+    {"mon", true},
+    {"qmp", true},
+    {"qmp-pretty", true},
+    {"name", true},
     {"S", false},
     {"nographic", false},
     {"no-reboot", false},
@@ -238,6 +246,14 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     state->cpu = *model;
   } else if (name == "monitor") {
     return apply_monitor(value, options);
+  } else if (name == "chardev") {
+    return parse_chardev(value, options);
+  } else if (name == "mon") {
+    return parse_mon(value, options);
+  } else if (name == "qmp" || name == "qmp-pretty") {
+    return add_qmp(value, name == "qmp-pretty", options);
+  } else if (name == "name") {
+    return parse_name(value, options);
   } else if (name == "S") {
     options->start_paused = true;
   } else if (name == "bios") {
@@ -416,9 +432,10 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
     Expected<SerialSpec> inner = parse_serial_spec(text.substr(4));
     if (!inner) return inner.error();
     if (inner->mux_monitor || inner->kind == SerialSpec::Kind::kNone ||
-        inner->kind == SerialSpec::Kind::kNull) {
+        inner->kind == SerialSpec::Kind::kNull || inner->kind == SerialSpec::Kind::kChardev) {
       return Error("-serial: bad specification '" + std::string(text) +
-                   "': mon: needs a terminal, file or socket backend");
+                   "': mon: needs a terminal, file or socket backend (share a -chardev with "
+                   "mux=on instead)");
     }
     inner->mux_monitor = true;
     inner->text = text;
@@ -435,6 +452,10 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
     spec.kind = SerialSpec::Kind::kNone;
   } else if (text == "pty") {
     spec.kind = SerialSpec::Kind::kPty;
+  } else if (text.starts_with("chardev:")) {
+    spec.kind = SerialSpec::Kind::kChardev;
+    spec.chardev = text.substr(8);
+    if (spec.chardev.empty()) return Error(bad + ": chardev: needs an id");
   } else if (text.starts_with("file:")) {
     spec.kind = SerialSpec::Kind::kFile;
     spec.path = text.substr(5);
@@ -480,7 +501,7 @@ Expected<SerialSpec> parse_serial_spec(std::string_view text) {
   } else {
     return Error(bad +
                  " (stdio, null, none, file:PATH, pty, tcp:HOST:PORT[,server=on][,wait=off], "
-                 "unix:PATH[,server=on][,wait=off])");
+                 "unix:PATH[,server=on][,wait=off], chardev:ID)");
   }
   return spec;
 }
@@ -544,6 +565,9 @@ Expected<Options> parse_options(std::span<const std::string_view> args) {
       !options.kernel_path.empty()) {
     return Error("-bios and -kernel cannot be used together");
   }
+  if (options.action == Action::kRun) {
+    if (Error error = check_chardev_references(options); !error.ok()) return error;
+  }
   return options;
 }
 
@@ -559,9 +583,13 @@ ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool pr
   plan.serial = options.serial;
   const bool monitor_given = options.monitor.has_value();
   const bool monitor_none = monitor_given && options.monitor->kind == SerialSpec::Kind::kNone;
+  // A -chardev (or -qmp) on stdio owns the terminal: no default uses it.
+  const bool chardev_on_stdio =
+      std::any_of(options.chardevs.begin(), options.chardevs.end(),
+                  [](const ChardevSpec& c) { return c.backend.kind == SerialSpec::Kind::kStdio; });
   if (monitor_given && !monitor_none) plan.monitor = options.monitor;
   if (options.serial.empty() && serial_ports > 0) {
-    if (program_owns_stdio) {
+    if (program_owns_stdio || chardev_on_stdio) {
       plan.serial.push_back(spec_of("null"));
     } else if (!monitor_given) {
       plan.serial.push_back(spec_of("mon:stdio"));
@@ -579,7 +607,7 @@ ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool pr
       stdio_used = stdio_used || serial.kind == SerialSpec::Kind::kStdio;
       has_monitor = has_monitor || serial.mux_monitor;
     }
-    if (!stdio_used && !has_monitor) plan.monitor = spec_of("stdio");
+    if (!stdio_used && !has_monitor && !chardev_on_stdio) plan.monitor = spec_of("stdio");
   }
   while (plan.serial.size() < serial_ports) plan.serial.push_back(spec_of("null"));
   return plan;
@@ -634,7 +662,20 @@ std::string usage_text() {
          "                           unix:PATH[,server=on][,wait=off], or mon:SPEC (shared\n"
          "                           with the monitor; default mon:stdio on UART0)\n"
          "  -monitor SPEC            human monitor on stdio, pty, file:PATH, tcp:..., unix:...,\n"
-         "                           or none (default: muxed with the serial console on stdio)\n"
+         "                           chardev:ID, or none (default: muxed with the serial\n"
+         "                           console on stdio)\n"
+         "  -qmp SPEC                QMP (the JSON machine protocol) on SPEC:\n"
+         "                           unix:PATH,server=on[,wait=off] or\n"
+         "                           tcp:HOST:PORT,server=on[,wait=off] (several clients at\n"
+         "                           once), stdio, pty, or chardev:ID; may be repeated\n"
+         "  -qmp-pretty SPEC         the same, with indented JSON\n"
+         "  -chardev BACKEND,id=ID[,mux=on][,...]\n"
+         "                           a named character device: socket,path=P|host=H,port=N\n"
+         "                           [,server=on][,wait=off], stdio, pty, file,path=P, null;\n"
+         "                           used by -mon, -serial chardev:ID, -monitor chardev:ID\n"
+         "  -mon [chardev=]ID[,mode=readline|control][,pretty=on]\n"
+         "                           a monitor on a -chardev: readline (human, the default)\n"
+         "                           or control (QMP)\n"
          "  -nographic               no display; serial console and monitor on stdio\n"
          "                           (Ctrl-A c switches, Ctrl-A x quits, Ctrl-A h helps)\n"
          "  -semihosting             serve newlib host calls (excp svc), host files included.\n"
@@ -644,6 +685,8 @@ std::string usage_text() {
          "                           enable=off: no semihosting at all (excp svc traps);\n"
          "                           root=DIR: guest file paths stay inside DIR\n"
          "Lifecycle:\n"
+         "  -name [guest=]NAME[,process=PNAME]\n"
+         "                           the VM's name (query-name); process= renames the process\n"
          "  -S                       do not start the CPU (prelaunch) until 'cont'\n"
          "  -no-reboot               exit instead of resetting the machine\n"
          "  -no-shutdown             stay alive (paused) when the guest powers off or panics\n"

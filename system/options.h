@@ -17,9 +17,11 @@
 
 namespace cr16::system {
 
-/// One character-device backend specification (-serial, -monitor).
+/// One character-device backend specification (-serial, -monitor, -qmp,
+/// -chardev).
 struct SerialSpec {
-  enum class Kind : uint8_t { kNone, kNull, kStdio, kFile, kPty, kTcp, kUnix };
+  /// kChardev: "chardev:ID", the -chardev named ID.
+  enum class Kind : uint8_t { kNone, kNull, kStdio, kFile, kPty, kTcp, kUnix, kChardev };
   Kind kind = Kind::kNull;
   std::string path;   // file:PATH and unix:PATH
   std::string host;   // tcp:HOST:PORT (empty host means all addresses for a server)
@@ -29,7 +31,27 @@ struct SerialSpec {
   /// "mon:SPEC": the backend is shared by the serial port and the human
   /// monitor through a multiplexer (Ctrl-A c switches).
   bool mux_monitor = false;
-  std::string text;  // the spec as written, for messages
+  std::string chardev;  // kChardev: the -chardev id
+  std::string text;     // the spec as written, for messages
+};
+
+/// -chardev BACKEND,id=ID[,...]: a character device with a name, used by
+/// -mon chardev=ID, -serial chardev:ID, -monitor chardev:ID and -qmp
+/// chardev:ID (-qmp SPEC makes one named compat_monitorN).
+struct ChardevSpec {
+  std::string id;
+  SerialSpec backend;  // kNull, kStdio, kFile, kPty, kTcp or kUnix
+  /// mux=on: several frontends share it (Ctrl-A c switches the input).
+  bool mux = false;
+  std::string text;  // the option as written, for messages
+};
+
+/// -mon [chardev=]ID[,mode=readline|control][,pretty=on|off]: a monitor on
+/// a -chardev. -qmp SPEC is a -chardev plus a control -mon on it.
+struct MonitorSpec {
+  std::string chardev;
+  bool control = false;  // QMP; false: the human monitor (readline)
+  bool pretty = false;   // QMP only: indented JSON
 };
 
 /// Semihosting: kOn with -semihosting or -semihosting-config enable=on
@@ -81,6 +103,14 @@ struct Options {
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
+  /// -chardev, in order; -qmp SPEC adds one too.
+  std::vector<ChardevSpec> chardevs;
+  /// -mon and -qmp, in order.
+  std::vector<MonitorSpec> monitors;
+  /// -name [guest=]NAME[,process=PNAME][,debug-threads=on|off]: query-name's
+  /// answer, and the process name (prctl) when process= is given.
+  std::string name;
+  std::string process_name;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an
@@ -122,6 +152,25 @@ ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool pr
 /// `options` (pflash_path, pflash_create). Keys may appear once; ",," in a
 /// value is a literal comma, as in QEMU.
 Error parse_drive(std::string_view text, Options* options);
+
+/// Parses a -chardev value ("socket,id=ID,path=P,server=on,wait=off",
+/// "socket,id=ID,host=H,port=N,...", "stdio,id=ID[,mux=on]", "pty,id=ID",
+/// "file,id=ID,path=P", "null,id=ID") into options->chardevs.
+Error parse_chardev(std::string_view text, Options* options);
+/// Parses a -mon value into options->monitors.
+Error parse_mon(std::string_view text, Options* options);
+/// -qmp SPEC / -qmp-pretty SPEC: SPEC as for -serial (unix:, tcp:, stdio,
+/// pty, ...) or chardev:ID; adds the chardev compat_monitorN and the
+/// control monitor on it.
+Error add_qmp(std::string_view spec, bool pretty, Options* options);
+/// Parses a -name value into options->name and options->process_name.
+Error parse_name(std::string_view text, Options* options);
+/// Checks what -chardev, -mon, -qmp, -serial chardev:ID and -monitor
+/// chardev:ID refer to, once every option was seen: every id exists, a
+/// chardev without mux=on has one user at most, stdio is used once.
+Error check_chardev_references(const Options& options);
+/// The users of chardev `id` in `options` (serial ports, -monitor, -mon).
+unsigned chardev_user_count(const Options& options, std::string_view id);
 
 /// Parses a -semihosting-config value ("enable=on|off[,root=DIR]") into
 /// `options`. Given without enable=, it enables semihosting (as in QEMU).

@@ -32,6 +32,8 @@ Expected<std::unique_ptr<CharBackend>> create_char_backend(const SerialSpec& spe
     case SerialSpec::Kind::kTcp:
     case SerialSpec::Kind::kUnix:
       return upcast(SocketCharBackend::open(loop, spec, label));
+    case SerialSpec::Kind::kChardev:
+      break;  // a reference to a -chardev: the machine resolves it before
   }
   return Error("-serial " + spec.text + ": unsupported");
 }

@@ -1,13 +1,19 @@
 #include "system/monitor/commands.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "cpu/disas.h"
+#include "system/monitor/hmp.h"
 
 #ifndef CR16_VERSION
 #define CR16_VERSION "0.1.0"
@@ -60,10 +66,11 @@ std::string format_help(const Value& result, const Value&) {
 
 Expected<Value> do_query_status(CommandContext& context, const Value&) {
   RunState state = context.control.run_state();
+  // QEMU's member order.
   return Value::dict()
-      .set("running", Value::boolean(state == RunState::kRunning))
+      .set("status", Value::string(run_state_name(state)))
       .set("singlestep", Value::boolean(false))
-      .set("status", Value::string(run_state_name(state)));
+      .set("running", Value::boolean(state == RunState::kRunning));
 }
 
 std::string format_status(const Value& result, const Value&) {
@@ -77,13 +84,7 @@ std::string format_status(const Value& result, const Value&) {
 // ---- query-version / info version
 
 Expected<Value> do_query_version(CommandContext&, const Value&) {
-  VersionNumbers version = emulator_version();
-  return Value::dict()
-      .set("qemu", Value::dict()
-                       .set("micro", Value::integer(version.micro))
-                       .set("minor", Value::integer(version.minor))
-                       .set("major", Value::integer(version.major)))
-      .set("package", Value::string("cr16-system"));
+  return version_info();
 }
 
 std::string format_version(const Value& result, const Value&) {
@@ -264,7 +265,130 @@ std::string format_memory_dump(const Value& result, const Value&) {
   return text;
 }
 
+// ---- print / p: an expression's value
+
+Expected<Value> do_print(CommandContext&, const Value& arguments) {
+  const std::string format = arguments.string_or("format", "x");
+  if (format.size() != 1 || std::string_view("xduoc").find(format[0]) == std::string::npos) {
+    return Error("invalid format '" + format + "' for print (x, d, u, o or c)");
+  }
+  return Value::dict()
+      .set("value", Value::integer(arguments.int_or("expression", 0)))
+      .set("format", Value::string(format));
+}
+
+std::string format_print(const Value& result, const Value&) {
+  const auto value = static_cast<uint64_t>(result.int_or("value", 0));
+  char text[40];
+  switch (result.string_or("format", "x")[0]) {
+    case 'd':
+      std::snprintf(text, sizeof text, "%" PRId64, static_cast<int64_t>(value));
+      break;
+    case 'u':
+      std::snprintf(text, sizeof text, "%" PRIu64, value);
+      break;
+    case 'o':
+      std::snprintf(text, sizeof text, "%#" PRIo64, value);
+      break;
+    case 'c':
+      return format_unit(value & 0xff, 1, 'c') + "\n";
+    default:
+      std::snprintf(text, sizeof text, "%#" PRIx64, value);
+      break;
+  }
+  return std::string(text) + "\n";
+}
+
+// ---- memsave / pmemsave: guest memory into a host file
+
+// The only CPU is number 0 (QMP's optional "cpu-index").
+Error check_cpu_index(const Value& arguments) {
+  const Value* index = arguments.find("cpu-index");
+  if (index == nullptr || index->as_int() == 0) return Error();
+  return Error("cpu-index " + std::to_string(index->as_int()) +
+               " does not exist (this machine has CPU 0 only)");
+}
+
+Expected<Value> do_memory_save(CommandContext& context, const Value& arguments) {
+  if (Error error = check_cpu_index(arguments); !error.ok()) return error;
+  const int64_t address = arguments.int_or("val", -1);
+  const int64_t size = arguments.int_or("size", -1);
+  const std::string filename = arguments.string_or("filename", "");
+  if (address < 0 || static_cast<uint64_t>(address) >= kAddressLimit) {
+    return Error("address " + std::to_string(address) + " is outside the 24-bit address space");
+  }
+  if (size < 0 || static_cast<uint64_t>(address) + static_cast<uint64_t>(size) > kAddressLimit) {
+    return Error("size " + std::to_string(size) + " at 0x" +
+                 hex(static_cast<uint64_t>(address), 6) + " runs past the 24-bit address space");
+  }
+  if (filename.empty()) return Error("empty filename");
+  // Read everything first: a hole in the range leaves no file behind.
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (Error error = context.control.read_memory(static_cast<uint32_t>(address), bytes);
+      !error.ok()) {
+    return error;
+  }
+  // Non-blocking: a FIFO without a reader (or a full one) fails instead of
+  // stalling the machine thread.
+  const int fd = open(filename.c_str(),
+                      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+  if (fd < 0) return Error("Could not open '" + filename + "': " + std::strerror(errno), errno);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t put = write(fd, bytes.data() + done, bytes.size() - done);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) {
+      const int saved = put < 0 ? errno : EIO;
+      close(fd);
+      return Error("Error writing to '" + filename + "': " + std::strerror(saved), saved);
+    }
+    done += static_cast<size_t>(put);
+  }
+  if (close(fd) != 0) {
+    return Error("Error writing to '" + filename + "': " + std::strerror(errno), errno);
+  }
+  return Value();
+}
+
+// ---- inject-nmi / nmi
+
+Expected<Value> do_inject_nmi(CommandContext& context, const Value& arguments) {
+  if (Error error = check_cpu_index(arguments); !error.ok()) return error;
+  if (Error error = context.control.inject_nmi(); !error.ok()) return error;
+  return Value();
+}
+
+// ---- human-monitor-command: an HMP line from QMP
+
+Expected<Value> do_human_monitor_command(CommandContext& context, const Value& arguments) {
+  if (Error error = check_cpu_index(arguments); !error.ok()) return error;
+  const std::string output =
+      execute_hmp_line(arguments.string_or("command-line", ""), context.control);
+  std::string text;  // QEMU's monitor ends its lines with CR LF
+  text.reserve(output.size() + 16);
+  for (char c : output) {
+    if (c == '\n') text.push_back('\r');
+    text.push_back(c);
+  }
+  return Value::string(std::move(text));
+}
+
 constexpr Parameter kHelpParameters[] = {{"command", ParameterType::kString, true}};
+constexpr Parameter kPrintParameters[] = {
+    {"fmt", ParameterType::kFormat, true},
+    {"expression", ParameterType::kInt, false},
+};
+constexpr Parameter kMemorySaveParameters[] = {
+    {"val", ParameterType::kInt, false},
+    {"size", ParameterType::kInt, false},
+    {"filename", ParameterType::kString, false},
+    {"cpu-index", ParameterType::kInt, true},
+};
+constexpr Parameter kCpuIndexParameters[] = {{"cpu-index", ParameterType::kInt, true}};
+constexpr Parameter kHumanMonitorParameters[] = {
+    {"command-line", ParameterType::kString, false},
+    {"cpu-index", ParameterType::kInt, true},
+};
 constexpr Parameter kDumpParameters[] = {
     {"fmt", ParameterType::kFormat, true},
     {"address", ParameterType::kInt, false},
@@ -322,6 +446,20 @@ constexpr Command kCommands[] = {
     {"xp", "xp", false, kDumpParameters, "/fmt addr",
      "dump physical memory at addr (the same as x: CR16 has no MMU)", do_memory_dump,
      format_memory_dump},
+    {"print", "print", false, kPrintParameters, "/fmt expr",
+     "print an expression's value (fmt: x, d, u, o, c; $reg reads a register)", do_print,
+     format_print},
+    {"p", "p", false, kPrintParameters, "/fmt expr", "the same as print", do_print, format_print},
+    {"memsave", "memsave", true, kMemorySaveParameters, "addr size file",
+     "save size bytes of memory at addr to file (device registers are peeked)", do_memory_save,
+     nullptr},
+    {"pmemsave", "pmemsave", true, kMemorySaveParameters, "addr size file",
+     "save size bytes of physical memory at addr to file (the same as memsave: no MMU)",
+     do_memory_save, nullptr},
+    {"inject-nmi", "nmi", true, kCpuIndexParameters, "", "inject a non-maskable interrupt",
+     do_inject_nmi, nullptr},
+    {"human-monitor-command", nullptr, true, kHumanMonitorParameters, "",
+     "run a human monitor command line and return its output", do_human_monitor_command, nullptr},
 };
 
 }  // namespace
@@ -335,7 +473,7 @@ std::span<const Command> commands() {
   // commands (migration, snapshots, the debugger) adds its table here.
   static const std::vector<Command> all = [] {
     std::vector<Command> list;
-    for (std::span<const Command> area : {machine_commands()}) {
+    for (std::span<const Command> area : {machine_commands(), info_commands()}) {
       list.insert(list.end(), area.begin(), area.end());
     }
     return list;
@@ -343,51 +481,74 @@ std::span<const Command> commands() {
   return all;
 }
 
-Error validate_arguments(const Command& command, const Value& arguments) {
+Error validate_arguments(const Command& command, const Value& arguments, ArgumentErrors wording) {
+  const bool qmp = wording == ArgumentErrors::kQmp;
+  const std::string prefix = std::string(command.name) + ": ";
   if (arguments.type() != Value::Type::kDict) {
-    return Error(std::string(command.name) + ": arguments must be a dictionary");
+    return Error(qmp ? "QMP input member 'arguments' must be an object"
+                     : prefix + "arguments must be a dictionary");
   }
-  auto type_name = [](Value::Type type) {
+  // QEMU's names for the types (QMP) and ours (HMP).
+  auto type_name = [qmp](ParameterType type) -> std::string {
     switch (type) {
-      case Value::Type::kInt:
-        return "an integer";
-      case Value::Type::kString:
-        return "a string";
-      case Value::Type::kBool:
-        return "a boolean";
+      case ParameterType::kInt:
+        return qmp ? "integer" : "an integer";
+      case ParameterType::kString:
+        return qmp ? "string" : "a string";
+      case ParameterType::kBool:
+        return qmp ? "boolean" : "a boolean";
+      case ParameterType::kNumber:
+        return qmp ? "number" : "a number";
+      case ParameterType::kList:
+        return qmp ? "array" : "a list";
+      case ParameterType::kDict:
+        return qmp ? "object" : "a dictionary";
       default:
-        return "a value";
+        return qmp ? "value" : "a value";
     }
   };
-  auto expect = [&](const char* name, Value::Type type, bool optional) -> Error {
+  auto matches = [](ParameterType type, const Value& value) {
+    switch (type) {
+      case ParameterType::kString:
+        return value.type() == Value::Type::kString;
+      case ParameterType::kInt:
+        return value.type() == Value::Type::kInt;
+      case ParameterType::kBool:
+        return value.type() == Value::Type::kBool;
+      case ParameterType::kNumber:
+        return value.type() == Value::Type::kInt || value.type() == Value::Type::kDouble;
+      case ParameterType::kList:
+        return value.type() == Value::Type::kList;
+      case ParameterType::kDict:
+        return value.type() == Value::Type::kDict;
+      case ParameterType::kAny:
+      case ParameterType::kFormat:
+        return true;
+    }
+    return false;
+  };
+  auto expect = [&](const char* name, ParameterType type, bool optional) -> Error {
     const Value* value = arguments.find(name);
     if (value == nullptr) {
-      return optional ? Error()
-                      : Error(std::string(command.name) + ": missing argument '" + name + "'");
+      if (optional) return Error();
+      return Error(qmp ? std::string("Parameter '") + name + "' is missing"
+                       : prefix + "missing argument '" + name + "'");
     }
-    if (value->type() != type) {
-      return Error(std::string(command.name) + ": argument '" + name + "' must be " +
-                   type_name(type));
+    if (!matches(type, *value)) {
+      return Error(qmp ? std::string("Invalid parameter type for '") + name +
+                             "', expected: " + type_name(type)
+                       : prefix + "argument '" + name + "' must be " + type_name(type));
     }
     return Error();
   };
   for (const Parameter& parameter : command.parameters) {
     Error error;
-    switch (parameter.type) {
-      case ParameterType::kString:
-        error = expect(parameter.name, Value::Type::kString, parameter.optional);
-        break;
-      case ParameterType::kInt:
-        error = expect(parameter.name, Value::Type::kInt, parameter.optional);
-        break;
-      case ParameterType::kBool:
-        error = expect(parameter.name, Value::Type::kBool, parameter.optional);
-        break;
-      case ParameterType::kFormat:
-        error = expect("count", Value::Type::kInt, true);
-        if (error.ok()) error = expect("format", Value::Type::kString, true);
-        if (error.ok()) error = expect("size", Value::Type::kInt, true);
-        break;
+    if (parameter.type == ParameterType::kFormat) {
+      error = expect("count", ParameterType::kInt, true);
+      if (error.ok()) error = expect("format", ParameterType::kString, true);
+      if (error.ok()) error = expect("size", ParameterType::kInt, true);
+    } else {
+      error = expect(parameter.name, parameter.type, parameter.optional);
     }
     if (!error.ok()) return error;
   }
@@ -399,7 +560,8 @@ Error validate_arguments(const Command& command, const Value& arguments) {
                (key == "count" || key == "format" || key == "size"));
     }
     if (!known) {
-      return Error(std::string(command.name) + ": unknown argument '" + key + "'");
+      return Error(qmp ? "Parameter '" + key + "' is unexpected"
+                       : prefix + "unknown argument '" + key + "'");
     }
   }
   return Error();
@@ -410,6 +572,16 @@ const Command* find_command(std::string_view name) {
     if (name == command.name) return &command;
   }
   return nullptr;
+}
+
+Value version_info() {
+  const VersionNumbers version = emulator_version();
+  return Value::dict()
+      .set("qemu", Value::dict()
+                       .set("micro", Value::integer(version.micro))
+                       .set("minor", Value::integer(version.minor))
+                       .set("major", Value::integer(version.major)))
+      .set("package", Value::string("cr16-system"));
 }
 
 VersionNumbers emulator_version() {

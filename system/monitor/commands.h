@@ -19,10 +19,15 @@ namespace cr16::system::monitor {
 /// The type of one argument.
 enum class ParameterType : uint8_t {
   kString,
-  kInt,     // HMP: a number (decimal, 0x hex, 0 octal) or $register
+  kInt,     // HMP: an expression of numbers (decimal, 0x hex, 0 octal), $registers,
+            // + - * / % & | ^ ~ and parentheses
   kBool,    // HMP: on/off, true/false, yes/no
   kFormat,  // HMP only: "/NFU" (count, format letter, unit size) of x/xp;
             // parsed into the int "count", the string "format" and the int "size"
+  kNumber,  // an integer or a floating-point number (QMP's "number"); HMP: an integer
+  kList,    // QMP only: a JSON array (its items are the handler's to check)
+  kDict,    // QMP only: a JSON object (its members are the handler's to check)
+  kAny,     // QMP only: any JSON value
 };
 
 struct Parameter {
@@ -37,7 +42,8 @@ struct CommandContext {
 };
 
 /// A command's work: arguments in, a Value (null when there is nothing to
-/// return) or an Error out.
+/// return; QMP answers {}) or an Error out (QMP: class GenericError, the
+/// message as "desc").
 using CommandHandler = Expected<Value> (*)(CommandContext& context, const Value& arguments);
 /// HMP's text for a result (may be empty); `arguments` are the call's.
 using HmpFormatter = std::string (*)(const Value& result, const Value& arguments);
@@ -65,12 +71,24 @@ std::span<const Command> commands();
 /// file). Other areas (migration, snapshots, the debugger) declare theirs
 /// beside their handlers, and commands() joins them.
 std::span<const Command> machine_commands();
+/// The area of what the monitors report about the machine and themselves:
+/// query-name/-target/-machines/-cpus-fast/-chardev/-events/-commands,
+/// qmp_capabilities, info mtree/qtree/chardev/cpus/irq
+/// (commands_info.cpp).
+std::span<const Command> info_commands();
+/// How validate_arguments words its errors.
+enum class ArgumentErrors : uint8_t {
+  kHmp,  // "x: missing argument 'address'", "x: argument 'address' must be an integer"
+  kQmp,  // QEMU's: "Parameter 'val' is missing", "Invalid parameter type for 'val',
+         // expected: integer", "Parameter 'foo' is unexpected"
+};
 /// Checks `arguments` (a dictionary) against the command's parameters, as a
 /// front end that receives them ready-made (QMP) must: every required one
 /// present, each of its type, nothing unknown. A kFormat parameter stands
 /// for the optional "count" (int), "format" (string) and "size" (int).
-/// The error names the argument.
-Error validate_arguments(const Command& command, const Value& arguments);
+/// The error names the argument. Ranges are the handler's to check.
+Error validate_arguments(const Command& command, const Value& arguments,
+                         ArgumentErrors wording = ArgumentErrors::kHmp);
 /// The command whose `name` is `name`, or nullptr.
 const Command* find_command(std::string_view name);
 
@@ -81,5 +99,8 @@ struct VersionNumbers {
   int micro = 0;
 };
 VersionNumbers emulator_version();
+/// What query-version returns and the QMP greeting carries:
+/// {"qemu": {"micro", "minor", "major"}, "package": "cr16-system"}.
+Value version_info();
 
 }  // namespace cr16::system::monitor

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "system/monitor/hmp_expression.h"
+
 namespace cr16::system::monitor {
 
 namespace {
@@ -32,34 +34,6 @@ Expected<int64_t> parse_number(std::string_view text) {
     return Error("bad number '" + copy + "'");
   }
   return static_cast<int64_t>(value);
-}
-
-// An integer argument: terms (numbers or $register) joined by + and -.
-Expected<int64_t> parse_integer(std::string_view text, MachineControl& control) {
-  int64_t total = 0;
-  int sign = 1;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find_first_of("+-", start);
-    const std::string_view term =
-        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    int64_t value = 0;
-    if (term.starts_with("$")) {
-      Expected<uint64_t> reg = control.read_register(term.substr(1));
-      if (!reg) return reg.error();
-      value = static_cast<int64_t>(*reg);
-    } else {
-      Expected<int64_t> number = parse_number(term);
-      if (!number) return number.error();
-      value = *number;
-    }
-    if (__builtin_add_overflow(total, sign * value, &total)) {
-      return Error("number too large: '" + std::string(text) + "'");
-    }
-    if (end == std::string_view::npos) return total;
-    sign = text[end] == '-' ? -1 : 1;
-    start = end + 1;
-  }
 }
 
 // "/NFU": count, then format and unit letters in any order.
@@ -165,13 +139,21 @@ Expected<ParsedLine> parse_hmp_line(std::string_view line, MachineControl& contr
         parsed.arguments.set(parameter.name, Value::string(text));
         break;
       }
-      case ParameterType::kInt: {
-        Expected<int64_t> value = parse_integer(word, control);
+      case ParameterType::kInt:
+      case ParameterType::kNumber: {
+        // The last argument's expression may contain spaces ("print 1 + 2").
+        std::string text = word;
+        ++next;
+        while (last && next < words.size()) text += " " + words[next++];
+        Expected<int64_t> value = evaluate_hmp_expression(text, control);
         if (!value) return value.error().with_context(name + ": " + parameter.name);
         parsed.arguments.set(parameter.name, Value::integer(*value));
-        ++next;
         break;
       }
+      case ParameterType::kList:
+      case ParameterType::kDict:
+      case ParameterType::kAny:
+        return Error(name + ": " + parameter.name + " cannot be given in the human monitor");
       case ParameterType::kBool: {
         bool value;
         if (word == "on" || word == "true" || word == "yes") {
@@ -223,51 +205,15 @@ size_t HmpSession::can_receive() {
 }
 
 void HmpSession::receive(std::span<const uint8_t> bytes) {
+  std::string echo;
   for (uint8_t byte : bytes) {
-    const bool was_cr = last_was_cr_;
-    last_was_cr_ = false;
-    if (escape_ == 1) {
-      escape_ = byte == '[' ? 2 : 0;
-      continue;
-    }
-    if (escape_ == 2) {
-      if (byte >= 0x40 && byte <= 0x7e) escape_ = 0;
-      continue;
-    }
-    switch (byte) {
-      case 0x1b:
-        escape_ = 1;
-        break;
-      case '\r':
-        last_was_cr_ = true;
-        run_line();
-        break;
-      case '\n':
-        if (!was_cr) run_line();
-        break;
-      case 0x7f:
-      case 0x08:
-        if (!line_.empty()) {
-          line_.pop_back();
-          print("\b \b");
-        }
-        break;
-      case 0x15:  // Ctrl-U: forget the line
-        line_.clear();
-        print("\n");
-        print(kHmpPrompt);
-        break;
-      default:
-        if (byte < 0x20) break;  // other control characters are ignored
-        if (line_.size() >= kMaxLine) {
-          overflow_ = true;
-          break;
-        }
-        line_.push_back(static_cast<char>(byte));
-        print(std::string_view(reinterpret_cast<const char*>(&byte), 1));
-        break;
-    }
+    std::optional<LineEditor::Line> line = editor_.feed(byte, &echo);
+    if (!line) continue;
+    print(echo);
+    echo.clear();
+    run_line(*line);
   }
+  print(echo);
 }
 
 void HmpSession::char_event(CharEvent event) {
@@ -282,7 +228,7 @@ void HmpSession::char_event(CharEvent event) {
       break;
     case CharEvent::kClosed:
       open_ = false;
-      line_.clear();
+      editor_.clear();
       break;
     case CharEvent::kFocusIn:
       focused_ = true;
@@ -290,7 +236,8 @@ void HmpSession::char_event(CharEvent event) {
         print("\n");
         if (!banner_shown_) show_banner();
         print(kHmpPrompt);
-        print(line_);
+        print(editor_.text());
+        print(std::string(editor_.text().size() - editor_.cursor(), '\b'));
       }
       break;
     case CharEvent::kFocusOut:
@@ -306,20 +253,18 @@ void HmpSession::show_banner() {
   banner_shown_ = true;
 }
 
-void HmpSession::run_line() {
+void HmpSession::run_line(const LineEditor::Line& line) {
   print("\n");
-  std::string line = std::move(line_);
-  line_.clear();
-  if (overflow_) {
-    overflow_ = false;
+  if (line.overflow) {
     print("line too long (at most " + std::to_string(kMaxLine) + " characters)\n");
   } else {
-    print(execute_hmp_line(line, control_));
+    print(execute_hmp_line(line.text, control_));
   }
   print(kHmpPrompt);
 }
 
 void HmpSession::print(std::string_view text) {
+  if (text.empty()) return;
   std::string out;
   out.reserve(text.size() + 8);
   for (char c : text) {

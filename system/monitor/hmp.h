@@ -13,6 +13,7 @@
 #include "hw/chardev.h"
 #include "system/machine_control.h"
 #include "system/monitor/commands.h"
+#include "system/monitor/line_editor.h"
 #include "system/monitor/value.h"
 
 namespace cr16::system::monitor {
@@ -36,9 +37,9 @@ std::string execute_hmp_line(std::string_view line, MachineControl& control);
 
 /// One interactive monitor on a backend. Prints a banner and the prompt when
 /// the peer is there (at once on stdio; when a socket client connects; on
-/// the first Ctrl-A c of a shared terminal), echoes what is typed, runs
-/// each line on Enter. Output uses \r\n line ends (raw terminals).
-/// Machine thread only.
+/// the first Ctrl-A c of a shared terminal), echoes what is typed with line
+/// editing and history (line_editor.h), runs each line on Enter. Output
+/// uses \r\n line ends (raw terminals). Machine thread only.
 class HmpSession : public CharFrontend {
  public:
   /// Attaches to `backend` (not owned; must outlive the session).
@@ -53,22 +54,22 @@ class HmpSession : public CharFrontend {
   void char_event(CharEvent event) override;
 
   /// Longest line kept; longer input is cut (and the line refused).
-  static constexpr size_t kMaxLine = 4096;
+  static constexpr size_t kMaxLine = LineEditor::kMaxLine;
+
+  /// The editor (its history, for tests).
+  const LineEditor& editor() const { return editor_; }
 
  private:
   void print(std::string_view text);
   void show_banner();
-  void run_line();
+  void run_line(const LineEditor::Line& line);
 
   MachineControl& control_;
   CharBackend& backend_;
-  std::string line_;
-  bool overflow_ = false;
+  LineEditor editor_;
   bool focused_ = true;  // false while a shared terminal shows another frontend
   bool open_ = false;
   bool banner_shown_ = false;
-  bool last_was_cr_ = false;
-  uint8_t escape_ = 0;  // 1 after ESC, 2 inside an ESC [ sequence (cursor keys: ignored)
 };
 
 }  // namespace cr16::system::monitor

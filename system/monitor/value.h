@@ -1,7 +1,7 @@
 // The values monitor commands take and return: null, bool, integer, string,
-// list and dictionary (ordered), i.e. the JSON subset QMP speaks. Command
-// handlers build them; each front end formats them its own way (HMP text
-// here, QMP JSON next).
+// list, dictionary (ordered) and floating-point number, i.e. what QMP's JSON
+// carries. Command handlers build them; each front end formats them its own
+// way (HMP text, QMP JSON through json.h).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,8 @@ namespace cr16::system::monitor {
 
 class Value {
  public:
-  enum class Type : uint8_t { kNull, kBool, kInt, kString, kList, kDict };
+  // The order follows Storage's alternatives (kDouble came last).
+  enum class Type : uint8_t { kNull, kBool, kInt, kString, kList, kDict, kDouble };
   using List = std::vector<Value>;
   using Dict = std::vector<std::pair<std::string, Value>>;  // members in insertion order
 
@@ -25,6 +26,12 @@ class Value {
   static Value string(std::string value) { return Value(Storage(std::move(value))); }
   static Value list() { return Value(Storage(List{})); }
   static Value dict() { return Value(Storage(Dict{})); }
+  /// Ready-made contents (the JSON parser; keys are not checked for duplicates).
+  static Value list(List items) { return Value(Storage(std::move(items))); }
+  static Value dict(Dict members) { return Value(Storage(std::move(members))); }
+  /// A JSON number with a fraction or an exponent, or an integer literal
+  /// too large for int64 (QMP parses those as doubles, as QEMU does).
+  static Value number(double value) { return Value(Storage(value)); }
 
   Type type() const { return static_cast<Type>(storage_.index()); }
   bool is_null() const { return type() == Type::kNull; }
@@ -36,6 +43,7 @@ class Value {
   const std::string& as_string() const { return std::get<std::string>(storage_); }
   const List& as_list() const { return std::get<List>(storage_); }
   const Dict& as_dict() const { return std::get<Dict>(storage_); }
+  double as_double() const { return std::get<double>(storage_); }
 
   /// Dictionary member `key`, or nullptr (also when this is not a dict).
   const Value* find(std::string_view key) const;
@@ -52,7 +60,7 @@ class Value {
   bool operator==(const Value& other) const { return storage_ == other.storage_; }
 
  private:
-  using Storage = std::variant<std::monostate, bool, int64_t, std::string, List, Dict>;
+  using Storage = std::variant<std::monostate, bool, int64_t, std::string, List, Dict, double>;
   explicit Value(Storage storage) : storage_(std::move(storage)) {}
   Storage storage_;
 };
