@@ -97,6 +97,7 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
+  gdb.reset();  // the debugger's breakpoints go while the CPU is there
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   monitors.clear();  // front ends detach first
   if (block_watch) loop->remove_watch(block_watch);
@@ -391,11 +392,14 @@ void Machine::Impl::idle_until_io_or_deadline() {
 void Machine::Impl::run_guest_slice() {
   Cpu& cpu = board->cpu();
   clock.begin_slice();
-  const uint64_t budget = clock.slice_budget(kSliceInstructions);
+  uint64_t budget = clock.slice_budget(kSliceInstructions);
+  if (gdb) budget = gdb->slice_budget(budget);  // 1 while a debugger single-steps
   const uint64_t before = cpu.instruction_count();
   const StopReason reason = board->run_slice(budget);
   clock.end_slice();
   clock.run_due_timers();
+  // A breakpoint, watchpoint or finished step stops the VM for the debugger.
+  if (gdb && !quit_requested) gdb->cpu_stopped(reason, cpu.instruction_count() - before);
   const bool sleeping = reason == StopReason::kHalted && cpu.instruction_count() == before;
   if (sleeping && state_machine.running() && !quit_requested) {
     // The guest sleeps: let time pass until a timer or io wakes it.
@@ -420,6 +424,7 @@ int Machine::Impl::run() {
       run_guest_slice();
     }
   }
+  if (gdb) gdb->machine_exiting(exit_code);  // the debugger hears W or X
   return exit_code;
 }
 
@@ -457,6 +462,11 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   impl->board->reset();
   for (CharBackend* backend : impl->monitor_backends) {
     impl->monitors.push_back(std::make_unique<monitor::HmpSession>(*impl, *backend));
+  }
+  impl->gdb = std::make_unique<gdbstub::GdbServer>(*impl->loop, *impl, impl->board->cpu());
+  if (options.gdb) {
+    if (Error error = impl->gdb->start(*options.gdb); !error.ok())
+      return error.with_context("-gdb");
   }
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }

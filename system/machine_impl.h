@@ -17,6 +17,7 @@
 #include "system/chardev/mux.h"
 #include "system/chardev/socket.h"
 #include "system/elf_loader.h"
+#include "system/gdbstub/server.h"
 #include "system/machine.h"
 #include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
@@ -68,6 +69,8 @@ struct Machine::Impl final : public MachineControl {
   ListenerList<const MachineEvent&> event_listeners;
   monitor::EventBus event_bus;  // QMP's view of the above, and of other services
 
+  std::unique_ptr<gdbstub::GdbServer> gdb;  // the gdbstub (listening with -gdb/-s or gdbserver)
+
   Impl();
   ~Impl() override;
 
@@ -111,6 +114,7 @@ struct Machine::Impl final : public MachineControl {
   ListenerId add_event_listener(EventListener listener) override;
   void remove_listener(ListenerId id) override;
   monitor::EventBus& events() override { return event_bus; }
+  GdbServerControl* gdb_server() override { return gdb.get(); }
 };
 
 }  // namespace cr16::system

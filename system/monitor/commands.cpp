@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/disas.h"
+#include "system/gdbstub/commands.h"
 
 #ifndef CR16_VERSION
 #define CR16_VERSION "0.1.0"
@@ -335,7 +336,7 @@ std::span<const Command> commands() {
   // commands (migration, snapshots, the debugger) adds its table here.
   static const std::vector<Command> all = [] {
     std::vector<Command> list;
-    for (std::span<const Command> area : {machine_commands()}) {
+    for (std::span<const Command> area : {machine_commands(), gdb_commands()}) {
       list.insert(list.end(), area.begin(), area.end());
     }
     return list;
