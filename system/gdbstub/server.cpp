@@ -24,6 +24,7 @@ GdbServer::~GdbServer() {
   alive_.reset();
   // The machine is going away: the debugger's points go, nothing resumes.
   if (client_) {
+    if (client_->linger_timer) loop_.cancel_timer(client_->linger_timer);
     if (client_->watch) loop_.remove_watch(client_->watch);
     client_.reset();
   }
@@ -128,6 +129,7 @@ void GdbServer::machine_exiting(int status) {
 // The connection
 
 void GdbServer::on_client(std::unique_ptr<io::SocketChannel> channel) {
+  if (client_ && (client_->closing || client_->lingering)) drop_client();  // it is leaving
   if (client_) {
     (void)channel->close();  // one debugger at a time
     return;
@@ -147,8 +149,9 @@ void GdbServer::on_client(std::unique_ptr<io::SocketChannel> channel) {
   hooks.close = [this, raw] {
     if (raw->retired) return;
     raw->closing = true;
+    raw->session->release();  // its breakpoints go and the guest runs from now on
     if (raw->pending() == 0) {
-      drop_client();
+      linger(*raw);
     } else {
       update_watch(*raw);
     }
@@ -194,6 +197,16 @@ void GdbServer::flush(Client& client) {
 
 bool GdbServer::on_ready(Client& client, uint32_t revents) {
   if (client.retired) return false;
+  if (client.lingering) {
+    // Whatever the peer still sends is not looked at; its close ends it.
+    uint8_t buffer[4096];
+    io::IoResult result = client.channel->read(buffer, sizeof buffer);
+    if (!result.is_would_block() && (!result.is_bytes() || result.count() == 0)) {
+      drop_client();
+      return false;
+    }
+    return true;
+  }
   if (revents & io::kOut) {
     flush(client);
     if (client.retired) return false;
@@ -223,17 +236,37 @@ bool GdbServer::on_ready(Client& client, uint32_t revents) {
   }
   if (client.session->closed()) client.closing = true;
   if (client.closing && client.pending() == 0) {
-    drop_client();
-    return false;
+    linger(client);
+    return !client.retired;
   }
   update_watch(client);
   return true;
 }
 
+void GdbServer::linger(Client& client) {
+  // A graceful end: shut our side so the peer reads end of file after our
+  // last reply, and wait (briefly) for it to close. Closing at once could
+  // reset a connection whose acknowledgement is still in flight.
+  if (client.lingering || client.retired) return;
+  client.lingering = true;
+  if (!client.channel->shutdown(io::ShutdownDirection::kWrite).ok()) {
+    drop_client();
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  client.linger_timer =
+      loop_.add_timer(io::ClockType::kRealtime, loop_.now() + kLingerNs, [this, alive] {
+        if (!alive.lock() || !client_ || !client_->lingering) return;
+        client_->linger_timer = 0;
+        drop_client();
+      });
+  update_watch(client);
+}
+
 void GdbServer::update_watch(Client& client) {
   uint32_t want = 0;
   if (client.pending() > 0) want |= io::kOut;
-  if (!client.closing && client.pending() < kPauseInput) want |= io::kIn;
+  if ((!client.closing && client.pending() < kPauseInput) || client.lingering) want |= io::kIn;
   if (client.watch != 0 && want == client.watch_conditions) return;
   if (client.watch != 0) loop_.remove_watch(client.watch);
   client.watch_conditions = want;
@@ -247,6 +280,7 @@ void GdbServer::drop_client() {
   if (!client_) return;
   std::unique_ptr<Client> client = std::move(client_);
   client->retired = true;
+  if (client->linger_timer != 0) loop_.cancel_timer(client->linger_timer);
   if (client->watch != 0) loop_.remove_watch(client->watch);
   client->watch = 0;
   client->session->release();  // breakpoints go; a VM it held runs again

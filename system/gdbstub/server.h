@@ -33,6 +33,8 @@ class GdbServer final : public GdbServerControl {
   static constexpr size_t kPauseInput = 64 * 1024;
   /// Output backlog at which a debugger that does not read is dropped.
   static constexpr size_t kMaxOutput = 1024 * 1024;
+  /// How long a closed session waits for its peer to close (after `D`).
+  static constexpr int64_t kLingerNs = 1'000'000'000;
 
   /// A server on `loop` for the machine behind `control` and its `cpu`
   /// (all must outlive it). Not listening until start().
@@ -72,7 +74,9 @@ class GdbServer final : public GdbServerControl {
     uint32_t watch_conditions = 0;
     std::string output;
     size_t output_start = 0;
-    bool closing = false;  // flush, then drop
+    bool closing = false;    // flush, then linger
+    bool lingering = false;  // our side is shut: reading until the peer closes too
+    io::Loop::TimerId linger_timer = 0;
     bool retired = false;  // dropped; destroyed from a bottom half
     std::string peer;
     size_t pending() const { return output.size() - output_start; }
@@ -83,6 +87,7 @@ class GdbServer final : public GdbServerControl {
   bool on_ready(Client& client, uint32_t revents);
   void flush(Client& client);
   void update_watch(Client& client);
+  void linger(Client& client);
   void drop_client();
 
   io::Loop& loop_;
