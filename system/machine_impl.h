@@ -91,6 +91,7 @@ struct Machine::Impl final : public MachineControl {
   void block_vcpu(int fd, short poll_events);
   void unblock_vcpu();
   void enter_guest_panicked(const std::string& why);
+  StopReason debug_step();
   void emit(const MachineEvent& event);
 
   // ---- MachineControl (machine_control.cpp)

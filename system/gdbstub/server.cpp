@@ -17,8 +17,9 @@ io::SocketAddress address_of(const SerialSpec& spec) {
 
 }  // namespace
 
-GdbServer::GdbServer(io::Loop& loop, MachineControl& control, Cpu& cpu)
-    : loop_(loop), control_(control), cpu_(cpu) {}
+GdbServer::GdbServer(io::Loop& loop, MachineControl& control, Cpu& cpu,
+                     std::function<StopReason()> step)
+    : loop_(loop), control_(control), cpu_(cpu), step_(std::move(step)) {}
 
 GdbServer::~GdbServer() {
   alive_.reset();
@@ -157,6 +158,7 @@ void GdbServer::on_client(std::unique_ptr<io::SocketChannel> channel) {
     }
   };
   hooks.kill = [this] { control_.quit(ShutdownCause::kHostQmpQuit); };
+  hooks.step = step_;
   hooks.monitor = [this](std::string_view line) {
     return monitor::execute_hmp_line(line, control_);
   };
@@ -212,7 +214,9 @@ bool GdbServer::on_ready(Client& client, uint32_t revents) {
     if (client.retired) return false;
   }
   const bool hung_up = (revents & (io::kHup | io::kErr)) != 0;
-  if ((revents & io::kIn) || hung_up) {
+  process_held(client, hung_up);  // what waited for the replies to drain
+  if (client.retired) return false;
+  if (((revents & io::kIn) && client.held.empty()) || hung_up) {
     // A bounded amount per loop iteration, so a flooding peer cannot keep
     // the guest from running; after a hang-up, what it sent before leaving.
     uint8_t buffer[kReadChunk];
@@ -225,7 +229,8 @@ bool GdbServer::on_ready(Client& client, uint32_t revents) {
         return false;
       }
       budget -= result.count();
-      client.session->receive(std::span<const uint8_t>(buffer, result.count()));
+      client.held.append(reinterpret_cast<const char*>(buffer), result.count());
+      process_held(client, hung_up);
       if (!hung_up) break;
     }
     if (client.retired) return false;
@@ -241,6 +246,24 @@ bool GdbServer::on_ready(Client& client, uint32_t revents) {
   }
   update_watch(client);
   return true;
+}
+
+void GdbServer::process_held(Client& client, bool regardless) {
+  // Small pieces, so that requests with large replies stop being taken as
+  // soon as the replies pile up: a peer that sends and never reads is
+  // paused, not served without bound.
+  constexpr size_t kPiece = 512;
+  size_t done = 0;
+  while (done < client.held.size() && !client.retired && !client.closing &&
+         (regardless || client.pending() < kPauseInput)) {
+    const size_t piece = std::min(kPiece, client.held.size() - done);
+    client.session->receive(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(client.held.data() + done), piece));
+    done += piece;
+  }
+  if (client.retired) return;
+  client.held.erase(0, done);
+  if (client.closing) client.held.clear();
 }
 
 void GdbServer::linger(Client& client) {
@@ -266,7 +289,11 @@ void GdbServer::linger(Client& client) {
 void GdbServer::update_watch(Client& client) {
   uint32_t want = 0;
   if (client.pending() > 0) want |= io::kOut;
-  if ((!client.closing && client.pending() < kPauseInput) || client.lingering) want |= io::kIn;
+  const bool taking_input = !client.closing && client.pending() < kPauseInput;
+  if ((taking_input && client.held.empty()) || client.lingering) want |= io::kIn;
+  // Input held back while replies piled up is taken again once they drain
+  // (the kOut event); when they drained at once, the loop comes back now.
+  if (taking_input && !client.held.empty()) want |= io::kOut;
   if (client.watch != 0 && want == client.watch_conditions) return;
   if (client.watch != 0) loop_.remove_watch(client.watch);
   client.watch_conditions = want;
@@ -284,6 +311,10 @@ void GdbServer::drop_client() {
   if (client->watch != 0) loop_.remove_watch(client->watch);
   client->watch = 0;
   client->session->release();  // breakpoints go; a VM it held runs again
+  // Shut the socket before closing it: the peer sees the end at once even
+  // if something else still holds the file (the io_uring backend can keep a
+  // poll on it, see the report in system/gdbstub/README.md).
+  (void)client->channel->shutdown(io::ShutdownDirection::kBoth);
   (void)client->channel->close();
   // We may be inside this client's callbacks: destroy it later.
   retired_.push_back(std::move(client));

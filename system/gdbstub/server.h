@@ -37,8 +37,11 @@ class GdbServer final : public GdbServerControl {
   static constexpr int64_t kLingerNs = 1'000'000'000;
 
   /// A server on `loop` for the machine behind `control` and its `cpu`
-  /// (all must outlive it). Not listening until start().
-  GdbServer(io::Loop& loop, MachineControl& control, Cpu& cpu);
+  /// (all must outlive it). `step` executes one instruction of the stopped
+  /// VM with pending interrupts held (the machine's debug step; unset: the
+  /// CPU's own). Not listening until start().
+  GdbServer(io::Loop& loop, MachineControl& control, Cpu& cpu,
+            std::function<StopReason()> step = nullptr);
   ~GdbServer() override;
   GdbServer(const GdbServer&) = delete;
   GdbServer& operator=(const GdbServer&) = delete;
@@ -79,6 +82,7 @@ class GdbServer final : public GdbServerControl {
     io::Loop::TimerId linger_timer = 0;
     bool retired = false;  // dropped; destroyed from a bottom half
     std::string peer;
+    std::string held;  // input not handed to the session yet (replies piled up)
     size_t pending() const { return output.size() - output_start; }
   };
 
@@ -87,12 +91,14 @@ class GdbServer final : public GdbServerControl {
   bool on_ready(Client& client, uint32_t revents);
   void flush(Client& client);
   void update_watch(Client& client);
+  void process_held(Client& client, bool regardless);
   void linger(Client& client);
   void drop_client();
 
   io::Loop& loop_;
   MachineControl& control_;
   Cpu& cpu_;
+  std::function<StopReason()> step_;
   std::unique_ptr<io::NetListener> listener_;
   std::string device_;
   std::unique_ptr<Client> client_;

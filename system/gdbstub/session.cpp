@@ -155,26 +155,75 @@ uint64_t GdbSession::slice_budget(uint64_t budget) const {
   return budget;
 }
 
+std::optional<StopInfo> GdbSession::step_held() {
+  const uint32_t at = cpu_.state().pc;
+  const bool lifted = breakpoints_.contains(at) && cpu_.breakpoint_at(at);
+  if (lifted) cpu_.clear_breakpoint(at);
+  const StopReason reason = hooks_.step ? hooks_.step() : cpu_.step(StepEvents::kHold);
+  if (lifted && breakpoints_.contains(at)) (void)cpu_.set_breakpoint(at);
+  StopInfo stop;
+  switch (reason) {
+    case StopReason::kWatchpoint:
+      return watch_stop(cpu_.last_stop());
+    case StopReason::kGuestPanic:
+      stop.signal = signal_number::kAbort;
+      return stop;
+    case StopReason::kHalted:
+    case StopReason::kBlocked:
+      return std::nullopt;  // nothing executed: it waits for an interrupt or the host
+    default:
+      return stop;
+  }
+}
+
 std::optional<std::string> GdbSession::resume(Resume how, std::optional<uint32_t> pc) {
   if (pc) {
     if (Error error = control_.write_register("pc", *pc); !error.ok()) return "E16";
   }
   const RunState state = control_.run_state();
   if (state != RunState::kRunning) {
+    // The VM cannot run (powered off, crashed, an incoming migration): say
+    // where it stands.
+    const bool refused = state == RunState::kShutdown || state == RunState::kInternalError ||
+                         state == RunState::kInMigrate || cpu_.panicked() ||
+                         !run_state_transition_allowed(state, RunState::kRunning);
+    if (refused) {
+      last_stop_ = stop_for_state(state);
+      return stop_reply(last_stop_);
+    }
+    // One instruction with pending interrupts held, on a stopped VM: a
+    // single step (which then never wanders into an interrupt handler), or
+    // the step off a breakpoint at PC before a continue (which an interrupt
+    // taken first would bring straight back to the breakpoint).
+    const uint32_t at = cpu_.state().pc;
+    if (!cpu_.halted() && (how == Resume::kStep || breakpoints_.contains(at))) {
+      std::optional<StopInfo> stepped = step_held();
+      if (stepped && (how == Resume::kStep || stepped->cause != StopInfo::Cause::kNone ||
+                      stepped->signal != signal_number::kTrap)) {
+        last_stop_ = *stepped;
+        return stop_reply(last_stop_);
+      }
+      if (!stepped && how == Resume::kStep && !cpu_.halted()) {
+        // Blocked on the host (semihosting): nothing ran, say so as a stop.
+        last_stop_ = StopInfo{};
+        return stop_reply(last_stop_);
+      }
+    }
     if (Error error = control_.cont(); !error.ok()) {
-      // The VM cannot run (powered off, crashed, an incoming migration):
-      // say where it stands.
       last_stop_ = stop_for_state(state);
       return stop_reply(last_stop_);
     }
   }
   resume_ = how;
-  // Leave a breakpoint at PC by one instruction first: the debugger asked
-  // to go on from here, not to stop here again.
-  const uint32_t at = cpu_.state().pc;
-  if (!step_over_ && breakpoints_.contains(at) && cpu_.breakpoint_at(at)) {
-    cpu_.clear_breakpoint(at);
-    step_over_ = at;
+  if (how == Resume::kStep) {
+    // A sleeping CPU (or one running already): the machine runs one
+    // instruction per slice until one executes. A breakpoint at PC is
+    // lifted for it.
+    const uint32_t at = cpu_.state().pc;
+    if (!step_over_ && breakpoints_.contains(at) && cpu_.breakpoint_at(at)) {
+      cpu_.clear_breakpoint(at);
+      step_over_ = at;
+    }
   }
   return std::nullopt;  // the stop reply comes when the VM stops
 }
@@ -205,20 +254,23 @@ void GdbSession::cpu_stopped(StopReason reason, uint64_t executed) {
       report(stop);
       return;
     }
-    case StopReason::kWatchpoint: {
-      const DebugStop& hit = cpu_.last_stop();
-      if (watchpoints_.empty()) return;
-      stop.watch_address = hit.address;
-      stop.cause = hit.watch_kind == WatchKind::kWrite  ? StopInfo::Cause::kWatch
-                   : hit.watch_kind == WatchKind::kRead ? StopInfo::Cause::kReadWatch
-                                                        : StopInfo::Cause::kAccessWatch;
-      report(stop);
+    case StopReason::kWatchpoint:
+      if (watchpoints_.empty()) return;  // not ours
+      report(watch_stop(cpu_.last_stop()));
       return;
-    }
     default:
       if (resume_ == Resume::kStep && executed > 0) report(stop);
       return;
   }
+}
+
+StopInfo GdbSession::watch_stop(const DebugStop& hit) {
+  StopInfo stop;
+  stop.watch_address = hit.address;
+  stop.cause = hit.watch_kind == WatchKind::kWrite  ? StopInfo::Cause::kWatch
+               : hit.watch_kind == WatchKind::kRead ? StopInfo::Cause::kReadWatch
+                                                    : StopInfo::Cause::kAccessWatch;
+  return stop;
 }
 
 void GdbSession::report(const StopInfo& stop) {

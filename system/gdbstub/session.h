@@ -54,6 +54,10 @@ class GdbSession {
     std::function<void()> kill;
     /// qRcmd: runs one monitor line and returns its output.
     std::function<std::string(std::string_view line)> monitor;
+    /// Executes one instruction of the stopped VM with pending interrupts
+    /// held (virtual time and board events as a slice would have them).
+    /// Unset: Cpu::step(StepEvents::kHold) directly.
+    std::function<StopReason()> step;
   };
 
   /// Counters for tests and `info` style reports.
@@ -84,7 +88,8 @@ class GdbSession {
   /// watchpoints are removed and a VM it held in `debug` runs again.
   void release();
   /// The instructions the machine may run in its next slice: 1 while a
-  /// single step (or stepping over a breakpoint) is in progress.
+  /// single step of a sleeping CPU (or of a VM another front end runs) is
+  /// in progress.
   uint64_t slice_budget(uint64_t budget) const;
   /// After every CPU slice of a running VM: a breakpoint, watchpoint or
   /// finished step stops the VM in `debug` and is reported.
@@ -140,6 +145,8 @@ class GdbSession {
 
   // Run control
   std::optional<std::string> resume(Resume how, std::optional<uint32_t> pc);
+  std::optional<StopInfo> step_held();
+  StopInfo watch_stop(const DebugStop& hit);
   void interrupt();
   void report(const StopInfo& stop);
   void restore_step_over();

@@ -140,7 +140,9 @@ class RspClient:
                 self._fill(deadline)
         except EOFError:
             return True
-        except (RspError, ConnectionResetError):
+        except ConnectionResetError:
+            return True
+        except RspError:
             return False
 
     # ---- packets
