@@ -30,9 +30,10 @@ using cr16::system::gdbstub::kPacketSize;
 using cr16::system::gdbstub::PacketReader;
 using cr16::system::gdbstub::RspEvent;
 
-// movw $0, r4 / loop: addw $1, r4 / storw r4, 0x100 / loadw 0x102, r5 / br loop
+// movw $0, r4 / loop: addw $1, r4 / storw r4, 0x2000 / loadw 0x2002, r5 / br loop
+// (data on another page than the code: stores there do not drop translations)
 const uint8_t kProgram[] = {0x04, 0x5a, 0x14, 0x32, 0x40, 0xc9, 0x00,
-                            0x01, 0x50, 0x89, 0x02, 0x01, 0xeb, 0x1f};
+                            0x20, 0x50, 0x89, 0x02, 0x20, 0xeb, 0x1f};
 
 cr16::system::Machine& machine() {
   static std::unique_ptr<cr16::system::Machine> instance = [] {
