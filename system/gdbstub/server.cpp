@@ -30,6 +30,7 @@ GdbServer::~GdbServer() {
     client_.reset();
   }
   retired_.clear();
+  waiting_.reset();
   listener_.reset();
 }
 
@@ -77,6 +78,7 @@ Error GdbServer::start(const SerialSpec& spec) {
 }
 
 void GdbServer::stop() {
+  waiting_.reset();
   drop_client();
   listener_.reset();  // a unix listener unlinks its path
   device_.clear();
@@ -132,9 +134,20 @@ void GdbServer::machine_exiting(int status) {
 void GdbServer::on_client(std::unique_ptr<io::SocketChannel> channel) {
   if (client_ && (client_->closing || client_->lingering)) drop_client();  // it is leaving
   if (client_) {
-    (void)channel->close();  // one debugger at a time
+    // One debugger at a time. The next one waits (unread) until this one
+    // leaves: a debugger reconnecting before its old connection's end was
+    // seen gets served; any further one is turned away.
+    if (waiting_) {
+      (void)channel->close();
+    } else {
+      waiting_ = std::move(channel);
+    }
     return;
   }
+  serve(std::move(channel));
+}
+
+void GdbServer::serve(std::unique_ptr<io::SocketChannel> channel) {
   if (!channel->set_blocking(false).ok()) return;
   if (channel->family() != AF_UNIX) (void)channel->set_delay(false);
   auto client = std::make_unique<Client>();
@@ -316,11 +329,14 @@ void GdbServer::drop_client() {
   // poll on it, see the report in system/gdbstub/README.md).
   (void)client->channel->shutdown(io::ShutdownDirection::kBoth);
   (void)client->channel->close();
-  // We may be inside this client's callbacks: destroy it later.
+  // We may be inside this client's callbacks: destroy it later, and serve
+  // a debugger that waited meanwhile.
   retired_.push_back(std::move(client));
   std::weak_ptr<bool> alive = alive_;
   loop_.schedule([this, alive] {
-    if (alive.lock()) retired_.clear();
+    if (!alive.lock()) return;
+    retired_.clear();
+    if (!client_ && waiting_ && listener_) serve(std::move(waiting_));
   });
 }
 

@@ -87,6 +87,7 @@ class GdbServer final : public GdbServerControl {
   };
 
   void on_client(std::unique_ptr<io::SocketChannel> channel);
+  void serve(std::unique_ptr<io::SocketChannel> channel);
   void send(Client& client, std::string_view bytes);
   bool on_ready(Client& client, uint32_t revents);
   void flush(Client& client);
@@ -102,6 +103,7 @@ class GdbServer final : public GdbServerControl {
   std::unique_ptr<io::NetListener> listener_;
   std::string device_;
   std::unique_ptr<Client> client_;
+  std::unique_ptr<io::SocketChannel> waiting_;  // the next debugger, until client_ leaves
   std::vector<std::unique_ptr<Client>> retired_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards bottom halves
 };
