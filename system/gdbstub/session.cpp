@@ -45,7 +45,7 @@ GdbSession::~GdbSession() {
 // Framing
 
 void GdbSession::receive(std::span<const uint8_t> bytes) {
-  while (!closed_) {
+  while (!closed_ && !released_) {
     std::optional<RspEvent> event = reader_.next(&bytes);
     if (!event) return;
     on_event(*event);
@@ -125,6 +125,7 @@ void GdbSession::attach() {
 }
 
 void GdbSession::release() {
+  released_ = true;  // nothing more from this peer is acted upon
   restore_step_over();
   remove_all_points();
   resume_ = Resume::kNone;
@@ -242,7 +243,7 @@ void GdbSession::interrupt() {
 }
 
 void GdbSession::cpu_stopped(StopReason reason, uint64_t executed) {
-  if (!control_.running()) return;  // stopped meanwhile (power-off, panic): reported there
+  if (released_ || !control_.running()) return;  // stopped meanwhile: reported there
   if (step_over_ && (executed > 0 || reason == StopReason::kWatchpoint)) restore_step_over();
   StopInfo stop;
   switch (reason) {
@@ -288,7 +289,7 @@ void GdbSession::report(const StopInfo& stop) {
 }
 
 void GdbSession::state_changed(RunState from, RunState to) {
-  if (stopping_ || closed_) return;
+  if (stopping_ || closed_ || released_) return;
   if (!stopped_state(to) || !(from == RunState::kRunning || transient(from))) return;
   // Stopped by someone else: a monitor's stop, a power-off kept by
   // -no-shutdown, a guest panic, a finished migration.
@@ -320,7 +321,7 @@ StopInfo GdbSession::stop_for_state(RunState state) const {
 }
 
 void GdbSession::machine_exiting(int status) {
-  if (closed_) return;
+  if (closed_ || released_) return;
   StopInfo stop;
   if (guest_panicked_) {
     stop.kind = StopInfo::Kind::kTerminated;

@@ -85,7 +85,8 @@ class GdbSession {
   /// A debugger connected: a running VM stops in `debug`.
   void attach();
   /// The debugger is gone (detached or disconnected): its breakpoints and
-  /// watchpoints are removed and a VM it held in `debug` runs again.
+  /// watchpoints are removed, a VM it held in `debug` runs again, and
+  /// nothing it still sends is acted upon.
   void release();
   /// The instructions the machine may run in its next slice: 1 while a
   /// single step of a sleeping CPU (or of a VM another front end runs) is
@@ -164,8 +165,10 @@ class GdbSession {
   PacketReader reader_;
   bool no_ack_ = false;
   bool closed_ = false;
-  bool close_after_reply_ = false;  // `D`: the OK goes out, then the connection closes
-  std::string last_packet_;         // framed, for a NAK
+  bool close_after_reply_ = false;
+  bool released_ = false;  // release() ran: the debugger is gone  // `D`: the OK goes out, then the
+                           // connection closes
+  std::string last_packet_;  // framed, for a NAK
   unsigned retransmits_ = 0;
   unsigned bad_in_row_ = 0;
   bool peer_swbreak_ = false;  // the peer said swbreak+ / hwbreak+ in qSupported

@@ -287,6 +287,35 @@ TEST_F(GdbServerTest, DetachAndDisconnectLeaveTheGuestRunningWithoutBreakpoints)
   EXPECT_EQ(resumed, 2);  // after D, after the disconnect
 }
 
+TEST_F(GdbServerTest, ADebuggerStoppingItsOwnServerIsDroppedCleanly) {
+  Machine& machine = start(kCounterProgram);
+  MachineControl& control = machine.control();
+  RunState after = RunState::kPrelaunch;
+  bool breakpoint_left = true;
+  std::string end;
+  at(1500, [&] {
+    after = control.run_state();
+    breakpoint_left = machine.board().cpu().breakpoint_at(2);
+    control.quit();
+  });
+  const int status = run_with([&](Debugger& gdb) {
+    EXPECT_EQ(gdb.ask("Z0,2,2"), "OK");
+    // The monitor command drops this very connection; what follows it in
+    // the same write is not acted upon.
+    gdb.raw(frame_packet("qRcmd," + hex_encode(std::string_view("gdbserver none"))) +
+            frame_packet("Z0,4,2"));
+    do {
+      end = gdb.receive();
+    } while (end != "<eof>" && end != "<timeout>");
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(end, "<eof>");
+  EXPECT_EQ(after, RunState::kRunning);  // the debugger held it; it is gone
+  EXPECT_FALSE(breakpoint_left);
+  EXPECT_FALSE(machine.board().cpu().breakpoint_at(4));
+  EXPECT_FALSE(control.gdb_server()->status().listening);
+}
+
 TEST_F(GdbServerTest, MonitorGdbserverStartsAndStopsTheServer) {
   Machine& machine = make(kCounterProgram, {"-S"});
   MachineControl& control = machine.control();
