@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "system/gdbstub/target.h"
+#include "system/monitor/events.h"
 
 namespace cr16::system::gdbstub {
 
@@ -33,11 +34,19 @@ GdbSession::GdbSession(MachineControl& control, Cpu& cpu, Hooks hooks)
     if (event.kind == MachineEvent::Kind::kGuestPanicked) guest_panicked_ = true;
     if (event.kind == MachineEvent::Kind::kReset) guest_panicked_ = false;
   });
+  // A panic that ends the process (no -no-shutdown) is told as X when it
+  // ends, not as a stop just before.
+  bus_listener_ = control_.events().add([this](const monitor::Event& event) {
+    if (event.name == "GUEST_PANICKED" && event.data.string_or("action", "") == "poweroff") {
+      process_ending_ = true;
+    }
+  });
 }
 
 GdbSession::~GdbSession() {
   control_.remove_listener(state_listener_);
   control_.remove_listener(event_listener_);
+  control_.events().remove(bus_listener_);
   remove_all_points();
 }
 
@@ -289,7 +298,7 @@ void GdbSession::report(const StopInfo& stop) {
 }
 
 void GdbSession::state_changed(RunState from, RunState to) {
-  if (stopping_ || closed_ || released_) return;
+  if (stopping_ || closed_ || released_ || process_ending_) return;
   if (!stopped_state(to) || !(from == RunState::kRunning || transient(from))) return;
   // Stopped by someone else: a monitor's stop, a power-off kept by
   // -no-shutdown, a guest panic, a finished migration.

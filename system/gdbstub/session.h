@@ -161,6 +161,7 @@ class GdbSession {
   Hooks hooks_;
   MachineControl::ListenerId state_listener_ = 0;
   MachineControl::ListenerId event_listener_ = 0;
+  uint64_t bus_listener_ = 0;
 
   PacketReader reader_;
   bool no_ack_ = false;
@@ -178,6 +179,7 @@ class GdbSession {
   std::optional<uint32_t> step_over_;  // breakpoint lifted to step off it
   bool stopping_ = false;              // inside our own vm_stop()
   bool guest_panicked_ = false;
+  bool process_ending_ = false;  // a panic ends the process: X, not a stop
   StopInfo last_stop_;
   std::map<uint32_t, BreakpointUse> breakpoints_;
   std::vector<Watch> watchpoints_;

@@ -307,6 +307,25 @@ class Gdb(unittest.TestCase):
         gdb.send_packet("k")
         self.assertEqual(console.wait(), 0)
 
+    def test_guest_panic_is_reported(self):
+        # A guest whose breakpoint trap cannot push its frame (control/programs).
+        panic = os.path.join(HERE, "..", "control", "programs", "panic.elf")
+        console = self.start("-S", "-kernel", panic, prompt=False)
+        gdb = self.attach()
+        gdb.send_packet("c")
+        self.assertEqual(gdb.reply(), "X06")  # the process ends with status 134
+        self.assertEqual(console.wait(), 134)
+        self.clients.remove(gdb)
+        gdb.close()
+        kept = self.start("-S", "-kernel", panic, "-no-shutdown", prompt=False)
+        gdb = self.attach()
+        gdb.send_packet("c")
+        signal, _ = parse_stop(gdb.reply())
+        self.assertEqual(signal, 6)
+        self.assertEqual(gdb.monitor("info status"), "VM status: paused (guest-panicked)\n")
+        gdb.send_packet("k")
+        self.assertEqual(kept.wait(), 0)
+
     # ---- the server
 
     def test_tcp_device_and_gdbserver_from_the_monitor(self):
