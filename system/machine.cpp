@@ -96,6 +96,7 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
+  gdb.reset();  // the debugger's breakpoints go while the CPU is there
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   stop_monitors();  // front ends detach first (QMP clients get what is queued)
   if (block_watch) loop->remove_watch(block_watch);
@@ -311,6 +312,24 @@ void Machine::Impl::enter_guest_panicked(const std::string& why) {
   if (!keep) request_quit(kGuestPanicExitStatus, ShutdownCause::kGuestPanic);
 }
 
+StopReason Machine::Impl::debug_step() {
+  // The debugger's single step: one instruction of the stopped VM with
+  // pending interrupts held, so a step never wanders into a handler and
+  // stepping off a breakpoint is not taken over by one. Virtual time runs
+  // for it as for a slice; a power-off or reset it asked for is taken by
+  // the next slice (the CPU returns from it at once).
+  if (vcpu_blocked || quit_requested) return StopReason::kBlocked;
+  Cpu& cpu = board->cpu();
+  clock.resume();
+  clock.begin_slice();
+  const StopReason reason = cpu.step(StepEvents::kHold);
+  clock.end_slice();
+  clock.run_due_timers();
+  clock.pause();
+  if (reason == StopReason::kGuestPanic) enter_guest_panicked(cpu.panic_message());
+  return reason;
+}
+
 void Machine::Impl::emit(const MachineEvent& event) {
   event_listeners.notify(event);
   // The same event with QEMU's name and members, for QMP.
@@ -351,11 +370,14 @@ void Machine::Impl::idle_until_io_or_deadline() {
 void Machine::Impl::run_guest_slice() {
   Cpu& cpu = board->cpu();
   clock.begin_slice();
-  const uint64_t budget = clock.slice_budget(kSliceInstructions);
+  uint64_t budget = clock.slice_budget(kSliceInstructions);
+  if (gdb) budget = gdb->slice_budget(budget);  // 1 while a debugger single-steps
   const uint64_t before = cpu.instruction_count();
   const StopReason reason = board->run_slice(budget);
   clock.end_slice();
   clock.run_due_timers();
+  // A breakpoint, watchpoint or finished step stops the VM for the debugger.
+  if (gdb && !quit_requested) gdb->cpu_stopped(reason, cpu.instruction_count() - before);
   const bool sleeping = reason == StopReason::kHalted && cpu.instruction_count() == before;
   if (sleeping && state_machine.running() && !quit_requested) {
     // The guest sleeps: let time pass until a timer or io wakes it.
@@ -380,6 +402,7 @@ int Machine::Impl::run() {
       run_guest_slice();
     }
   }
+  if (gdb) gdb->machine_exiting(exit_code);  // the debugger hears W or X
   return exit_code;
 }
 
@@ -416,6 +439,13 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
   impl->start_monitors();
+  Impl* raw = impl.get();
+  impl->gdb = std::make_unique<gdbstub::GdbServer>(*impl->loop, *impl, impl->board->cpu(),
+                                                   [raw] { return raw->debug_step(); });
+  if (options.gdb) {
+    if (Error error = impl->gdb->start(*options.gdb); !error.ok())
+      return error.with_context("-gdb");
+  }
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }
 

@@ -17,6 +17,7 @@
 #include "system/chardev/mux.h"
 #include "system/chardev/socket.h"
 #include "system/elf_loader.h"
+#include "system/gdbstub/server.h"
 #include "system/machine.h"
 #include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
@@ -92,6 +93,8 @@ struct Machine::Impl final : public MachineControl {
   ListenerList<const MachineEvent&> event_listeners;
   monitor::EventBus event_bus;  // QMP's view of the above, and of other services
 
+  std::unique_ptr<gdbstub::GdbServer> gdb;  // the gdbstub (listening with -gdb/-s or gdbserver)
+
   Impl();
   ~Impl() override;
 
@@ -120,6 +123,7 @@ struct Machine::Impl final : public MachineControl {
   void block_vcpu(int fd, short poll_events);
   void unblock_vcpu();
   void enter_guest_panicked(const std::string& why);
+  StopReason debug_step();
   void emit(const MachineEvent& event);
 
   // ---- MachineControl (machine_control.cpp)
@@ -151,6 +155,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<StateSection> state_sections() override;
   int64_t cpu_thread_id() const override;
   Error inject_nmi() override;
+  GdbServerControl* gdb_server() override { return gdb.get(); }
 };
 
 }  // namespace cr16::system

@@ -154,6 +154,8 @@ constexpr OptionInfo kOptionTable[] = {
     {"L", true},
     {"loop", true},
     {"icount", true},
+    {"gdb", true},
+    {"s", false},
     {"version", false},
     {"h", false},
     {"help", false},
@@ -316,6 +318,10 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
       return Error("-icount: bad shift '" + value_text + "' (a number from 0 to 16)");
     }
     options->icount_shift = static_cast<unsigned>(number);
+  } else if (name == "gdb" || name == "s") {
+    Expected<std::optional<SerialSpec>> spec = parse_gdb_device(name == "s" ? "tcp::1234" : value);
+    if (!spec) return spec.error().with_context("-gdb");
+    options->gdb = std::move(*spec);
   } else if (name == "version") {
     options->action = Action::kVersion;
   } else if (name == "h" || name == "help") {
@@ -425,6 +431,55 @@ Expected<uint64_t> parse_ram_size(std::string_view text) {
     return Error("-m " + original + ": RAM size too large");
   }
   return number * multiplier;
+}
+
+Expected<std::optional<SerialSpec>> parse_gdb_device(std::string_view text) {
+  const std::string device(text);
+  const std::string usage = " (tcp::PORT, tcp:HOST:PORT, unix:PATH[,server=on] or none)";
+  if (text == "none") return std::optional<SerialSpec>();
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    return parse_gdb_device("tcp::" + device);  // a bare port, as QEMU allows
+  }
+  if (!text.starts_with("tcp:") && !text.starts_with("unix:")) {
+    return Error("unsupported device '" + device + "'" + usage);
+  }
+  // The debugger connects to us: always a server, and one that does not
+  // hold the start (-S does that). nodelay is what we do anyway.
+  std::vector<std::string_view> parts = split(text, ',');
+  std::string spec_text(parts[0]);
+  for (std::string_view flag : std::span(parts).subspan(1)) {
+    std::string_view key = flag.substr(0, flag.find('='));
+    std::string_view value =
+        flag.find('=') == std::string_view::npos ? "on" : flag.substr(flag.find('=') + 1);
+    std::optional<bool> on = parse_switch(value);
+    if (!on) {
+      return Error("'" + device + "': bad value '" + std::string(value) + "' for '" +
+                   std::string(key) + "' (use on or off)");
+    }
+    if (key == "server" && !*on) {
+      return Error("'" + device +
+                   "': the debugger connects to the emulator (server=off is not "
+                   "supported)");
+    }
+    if (key == "wait" && *on) {
+      return Error("'" + device + "': wait=on is not supported (use -S to start paused)");
+    }
+    if (key != "server" && key != "wait" && key != "nodelay") {
+      return Error("'" + device + "': unknown flag '" + std::string(key) + "'" + usage);
+    }
+  }
+  Expected<SerialSpec> spec = parse_serial_spec(spec_text + ",server=on,wait=off");
+  if (!spec) {
+    std::string message = spec.error().message();
+    if (message.starts_with("-serial: ")) message.erase(0, 9);
+    const std::string generated = spec_text + ",server=on,wait=off";
+    if (size_t at = message.find(generated); at != std::string::npos) {
+      message.replace(at, generated.size(), device);
+    }
+    return Error(message);
+  }
+  spec->text = device;
+  return std::optional<SerialSpec>(std::move(*spec));
 }
 
 Expected<SerialSpec> parse_serial_spec(std::string_view text) {
@@ -687,10 +742,14 @@ std::string usage_text() {
          "Lifecycle:\n"
          "  -name [guest=]NAME[,process=PNAME]\n"
          "                           the VM's name (query-name); process= renames the process\n"
-         "  -S                       do not start the CPU (prelaunch) until 'cont'\n"
+         "  -S                       do not start the CPU (prelaunch) until 'cont' (from the\n"
+         "                           monitor, QMP or a debugger's continue)\n"
          "  -no-reboot               exit instead of resetting the machine\n"
          "  -no-shutdown             stay alive (paused) when the guest powers off or panics\n"
          "Debugging:\n"
+         "  -gdb DEV                 gdbstub (GDB Remote Serial Protocol) on DEV: tcp::PORT,\n"
+         "                           tcp:HOST:PORT, unix:PATH[,server=on] or none\n"
+         "  -s                       shorthand for -gdb tcp::1234\n"
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"
          "  -icount N                deterministic time: virtual ns = instructions << N\n"

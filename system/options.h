@@ -111,6 +111,9 @@ struct Options {
   /// answer, and the process name (prctl) when process= is given.
   std::string name;
   std::string process_name;
+  /// -gdb DEV / -s: where the gdbstub listens (a tcp or unix server that
+  /// never holds the start; -S does that); nullopt: no gdbstub at start.
+  std::optional<SerialSpec> gdb;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an
@@ -122,6 +125,12 @@ Expected<Options> parse_options(int argc, const char* const* argv);
 
 /// Parses a -serial specification such as "tcp:localhost:4444,server=on,wait=off".
 Expected<SerialSpec> parse_serial_spec(std::string_view text);
+
+/// Parses a -gdb device (also what HMP `gdbserver` takes): `tcp::PORT`
+/// (all addresses), `tcp:HOST:PORT`, `unix:PATH[,server=on]`, a bare PORT
+/// (= tcp::PORT), or `none` (nullopt). The result is a listening server
+/// that does not wait for its client. Errors name the device.
+Expected<std::optional<SerialSpec>> parse_gdb_device(std::string_view text);
 
 /// Parses a -m size: a number with an optional K/M/G/B suffix (no suffix:
 /// MiB), also accepted as "size=N". The board's limits are checked by

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu/disas.h"
+#include "system/gdbstub/commands.h"
 #include "system/monitor/hmp.h"
 
 #ifndef CR16_VERSION
@@ -473,7 +474,7 @@ std::span<const Command> commands() {
   // commands (migration, snapshots, the debugger) adds its table here.
   static const std::vector<Command> all = [] {
     std::vector<Command> list;
-    for (std::span<const Command> area : {machine_commands(), info_commands()}) {
+    for (std::span<const Command> area : {machine_commands(), info_commands(), gdb_commands()}) {
       list.insert(list.end(), area.begin(), area.end());
     }
     return list;

@@ -5,9 +5,9 @@
 //     to a negotiated session on one real machine (built once); every
 //     answer must be one JSON object ending in CR LF — a reply, an error or
 //     an event — and there is one reply per request.
-// Requests that would run memsave/pmemsave (also through
+// Requests that would run memsave/pmemsave or gdbserver (also through
 // human-monitor-command) are not dispatched: the fuzzer must not write
-// files wherever its input says.
+// files or open sockets wherever its input says.
 #include <unistd.h>
 
 #include <cstdint>
@@ -95,7 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cr16::Expected<Value> pretty_again = parse_json(pretty);
     check(pretty_again.ok() && *pretty_again == *message);
     check(to_json(*again) == compact);
-    writes_files = writes_files || compact.find("memsave") != std::string::npos;
+    writes_files = writes_files || compact.find("memsave") != std::string::npos ||
+                   compact.find("gdbserver") != std::string::npos;
   });
   if (writes_files) return 0;
 
