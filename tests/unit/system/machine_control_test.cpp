@@ -38,10 +38,11 @@ TEST_F(ControlTest, DashSStartsInPrelaunchAndContStartsTheGuest) {
     before_cont = machine.instruction_count();
     EXPECT_EQ(machine.clock().now_ns(), 0);  // guest time has not started
     EXPECT_TRUE(control.cont().ok());
-  });
-  at(60, [&] {
-    after_cont = machine.instruction_count();
-    control.quit();
+    when([&] { return machine.instruction_count() > 1000; },
+         [&] {
+           after_cont = machine.instruction_count();
+           control.quit();
+         });
   });
   EXPECT_EQ(run_with_limit(), 0);
   EXPECT_EQ(before_cont, 0u);
@@ -57,24 +58,27 @@ TEST_F(ControlTest, StopFreezesTheGuestAndItsTimeAndContResumes) {
   control.add_state_listener([&](RunState from, RunState to) { changes.emplace_back(from, to); });
   uint64_t stopped_count = 0;
   int64_t stopped_time = 0;
-  at(20, [&] {
-    EXPECT_EQ(control.run_state(), RunState::kRunning);
-    EXPECT_TRUE(control.stop().ok());
-    EXPECT_EQ(control.run_state(), RunState::kPaused);
-    EXPECT_TRUE(control.stop().ok());  // stopping a stopped VM changes nothing
-    stopped_count = machine.instruction_count();
-    stopped_time = machine.clock().now_ns();
-  });
-  at(60, [&] {
-    EXPECT_EQ(machine.instruction_count(), stopped_count);  // the guest did nothing
-    EXPECT_EQ(machine.clock().now_ns(), stopped_time);      // and its time stood still
-    EXPECT_TRUE(control.cont().ok());
-  });
-  at(90, [&] {
-    EXPECT_GT(machine.instruction_count(), stopped_count);
-    EXPECT_GT(machine.clock().now_ns(), stopped_time);
-    control.quit();
-  });
+  // Each step waits for what it needs (the guest running, then having run
+  // again), never for a guessed time: slices are slow under a sanitizer.
+  when([&] { return machine.instruction_count() > 0; },
+       [&] {
+         EXPECT_EQ(control.run_state(), RunState::kRunning);
+         EXPECT_TRUE(control.stop().ok());
+         EXPECT_EQ(control.run_state(), RunState::kPaused);
+         EXPECT_TRUE(control.stop().ok());  // stopping a stopped VM changes nothing
+         stopped_count = machine.instruction_count();
+         stopped_time = machine.clock().now_ns();
+         at(40, [&] {  // 40 ms of loop iterations while stopped
+           EXPECT_EQ(machine.instruction_count(), stopped_count);  // the guest did nothing
+           EXPECT_EQ(machine.clock().now_ns(), stopped_time);      // and its time stood still
+           EXPECT_TRUE(control.cont().ok());
+           when([&] { return machine.instruction_count() > stopped_count; },
+                [&] {
+                  EXPECT_GT(machine.clock().now_ns(), stopped_time);
+                  control.quit();
+                });
+         });
+       });
   EXPECT_EQ(run_with_limit(), 0);
   EXPECT_EQ(changes,
             (std::vector<std::pair<RunState, RunState>>{{RunState::kPrelaunch, RunState::kRunning},
@@ -327,21 +331,23 @@ TEST_F(ControlTest, BlockedHostCallWaitsForItsFdWhileTheVmStaysControllable) {
     control.quit();
     return Machine::HostCall::handled();
   });
-  at(30, [&] {
-    EXPECT_EQ(calls, 1);
-    EXPECT_TRUE(machine.vcpu_blocked());
-    EXPECT_EQ(control.run_state(), RunState::kRunning);  // blocked, not stopped
-    EXPECT_TRUE(control.stop().ok());
-    EXPECT_EQ(control.run_state(), RunState::kPaused);
-    std::vector<RegisterValue> registers = control.registers();  // served meanwhile
-    EXPECT_FALSE(registers.empty());
-  });
-  at(50, [&] { EXPECT_TRUE(control.cont().ok()); });
-  at(80, [&] {
-    EXPECT_EQ(calls, 1);  // still waiting: nothing to read yet
-    EXPECT_TRUE(machine.vcpu_blocked());
-    EXPECT_EQ(write(pipe_fds[1], "A", 1), 1);
-  });
+  when([&] { return machine.vcpu_blocked(); },
+       [&] {
+         EXPECT_EQ(calls, 1);
+         EXPECT_EQ(control.run_state(), RunState::kRunning);  // blocked, not stopped
+         EXPECT_TRUE(control.stop().ok());
+         EXPECT_EQ(control.run_state(), RunState::kPaused);
+         std::vector<RegisterValue> registers = control.registers();  // served meanwhile
+         EXPECT_FALSE(registers.empty());
+         at(20, [&] {
+           EXPECT_TRUE(control.cont().ok());
+           at(30, [&] {
+             EXPECT_EQ(calls, 1);  // still waiting: nothing to read yet
+             EXPECT_TRUE(machine.vcpu_blocked());
+             EXPECT_EQ(write(pipe_fds[1], "A", 1), 1);
+           });
+         });
+       });
   EXPECT_EQ(run_with_limit(), 0);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
@@ -362,16 +368,18 @@ TEST_F(ControlTest, QuitAndResetEndAWaitForHostInput) {
     ++calls;
     return Machine::HostCall::wait(pipe_fds[0], POLLIN);
   });
-  at(20, [&] {
-    EXPECT_TRUE(machine.vcpu_blocked());
-    EXPECT_TRUE(control.reset().ok());  // the call is dropped with the CPU state
-    EXPECT_FALSE(machine.vcpu_blocked());
-  });
-  at(40, [&] {
-    EXPECT_EQ(calls, 2);  // the program started again and waits again
-    EXPECT_TRUE(machine.vcpu_blocked());
-    control.quit();  // nothing to read: quitting must not wait for it
-  });
+  when([&] { return machine.vcpu_blocked(); },
+       [&] {
+         EXPECT_EQ(calls, 1);
+         EXPECT_TRUE(control.reset().ok());  // the call is dropped with the CPU state
+         EXPECT_FALSE(machine.vcpu_blocked());
+         // The program starts again and waits again.
+         when([&] { return machine.vcpu_blocked(); },
+              [&] {
+                EXPECT_EQ(calls, 2);
+                control.quit();  // nothing to read: quitting must not wait for it
+              });
+       });
   EXPECT_EQ(run_with_limit(2000), 0);
   close(pipe_fds[0]);
   close(pipe_fds[1]);

@@ -72,6 +72,20 @@ class MachineFixture : public ::testing::Test {
                    std::move(action));
   }
 
+  /// Runs `then` on the machine thread as soon as `condition` holds, checking
+  /// every millisecond: for waiting on what the guest or the machine does
+  /// rather than on a guessed time (a loaded machine or a sanitizer build
+  /// runs slices slowly). run_with_limit() ends a wait that never comes true.
+  void when(std::function<bool()> condition, std::function<void()> then) {
+    if (condition()) {
+      then();
+      return;
+    }
+    at(1, [this, condition = std::move(condition), then = std::move(then)]() mutable {
+      when(std::move(condition), std::move(then));
+    });
+  }
+
   /// run() with a safety net: a test that forgets to end the machine fails
   /// after `limit_ms` instead of hanging.
   int run_with_limit(int limit_ms = 10'000) {
