@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -42,6 +43,7 @@ TEST(LoopIoUring, RemovedWatchesReleaseTheirSocketsEvenWhenAWakeupRaces) {
   ASSERT_TRUE(listener.open(SocketAddress::unix_path(path)).ok());
   std::map<int, std::pair<std::unique_ptr<SocketChannel>, Loop::WatchId>> clients;
   uint64_t accepted = 0;
+  std::atomic<int> released{0};  // server-side sockets closed
   listener.set_client_callback([&](std::unique_ptr<SocketChannel> client) {
     ++accepted;
     ASSERT_TRUE(client->set_blocking(false).ok());
@@ -54,7 +56,10 @@ TEST(LoopIoUring, RemovedWatchesReleaseTheirSocketsEvenWhenAWakeupRaces) {
       // The end: drop the client the way a server does, removing the watch
       // from inside its callback and closing later.
       loop.remove_watch(clients[fd].second);
-      loop.schedule([&clients, fd] { clients.erase(fd); });
+      loop.schedule([&clients, &released, fd] {
+        clients.erase(fd);
+        released.fetch_add(1);
+      });
       return false;
     });
     clients[fd] = {std::move(client), id};
@@ -65,13 +70,24 @@ TEST(LoopIoUring, RemovedWatchesReleaseTheirSocketsEvenWhenAWakeupRaces) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     path.copy(address.sun_path, sizeof address.sun_path - 1);
-    for (int i = 0; i < kConnections; ++i) {
-      const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-        (void)!write(fd, "x", 1);  // data and the close race on the server's side
-        connected.fetch_add(1);
+    for (int i = 0; i < kConnections;) {
+      // The server holds each accepted socket until its scheduled close:
+      // keep a bounded number in flight so a slow run (ASan, a loaded
+      // machine) never runs the process out of descriptors, and retry a
+      // refused connect rather than count a connection never made.
+      while (connected.load() - released.load() > 256) {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
       }
+      const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        if (fd >= 0) close(fd);
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        continue;
+      }
+      (void)!write(fd, "x", 1);  // data and the close race on the server's side
+      connected.fetch_add(1);
       close(fd);
+      ++i;
     }
   });
   // Serve until every connection was accepted and dropped (with a safety
