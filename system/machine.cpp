@@ -97,6 +97,7 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
+  migration_control.reset();  // its threads read guest memory: they end first
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   monitors.clear();  // front ends detach first
   if (block_watch) loop->remove_watch(block_watch);
@@ -393,9 +394,19 @@ void Machine::Impl::run_guest_slice() {
   clock.begin_slice();
   const uint64_t budget = clock.slice_budget(kSliceInstructions);
   const uint64_t before = cpu.instruction_count();
+  const int64_t slice_start = cpu_throttle_percent ? loop->now() : 0;
   const StopReason reason = board->run_slice(budget);
   clock.end_slice();
   clock.run_due_timers();
+  if (cpu_throttle_percent && state_machine.running() && !quit_requested) {
+    // auto-converge: the guest gets (100 - p)% of the time; io runs meanwhile.
+    const int64_t ran = loop->now() - slice_start;
+    const int64_t until = loop->now() + ran * cpu_throttle_percent / (100 - cpu_throttle_percent);
+    while (!quit_requested && state_machine.running() && cpu_throttle_percent &&
+           loop->now() < until) {
+      loop->run_once(until - loop->now());
+    }
+  }
   const bool sleeping = reason == StopReason::kHalted && cpu.instruction_count() == before;
   if (sleeping && state_machine.running() && !quit_requested) {
     // The guest sleeps: let time pass until a timer or io wakes it.
@@ -455,6 +466,14 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
+  impl->migration_machine = impl->make_migration_machine();
+  impl->migration_control =
+      std::make_unique<MigrationControl>(*impl, *impl->migration_machine, options.tls_creds);
+  if (!options.incoming.empty()) {
+    if (Error error = impl->migration_control->start_incoming(options.incoming); !error.ok()) {
+      return error;
+    }
+  }
   for (CharBackend* backend : impl->monitor_backends) {
     impl->monitors.push_back(std::make_unique<monitor::HmpSession>(*impl, *backend));
   }

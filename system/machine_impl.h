@@ -18,6 +18,7 @@
 #include "system/chardev/socket.h"
 #include "system/elf_loader.h"
 #include "system/machine.h"
+#include "system/migration_control.h"
 #include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
 #include "system/run_state.h"
@@ -68,6 +69,12 @@ struct Machine::Impl final : public MachineControl {
   ListenerList<const MachineEvent&> event_listeners;
   monitor::EventBus event_bus;  // QMP's view of the above, and of other services
 
+  // Live migration (system/migration_control.h): the service and the
+  // machine as it sees it; the guest CPU throttle of auto-converge.
+  std::unique_ptr<MigrationMachine> migration_machine;
+  std::unique_ptr<MigrationControl> migration_control;
+  unsigned cpu_throttle_percent = 0;  // the run loop sleeps this share of the time
+
   Impl();
   ~Impl() override;
 
@@ -111,6 +118,12 @@ struct Machine::Impl final : public MachineControl {
   ListenerId add_event_listener(EventListener listener) override;
   void remove_listener(ListenerId id) override;
   monitor::EventBus& events() override { return event_bus; }
+  MigrationControl* migration() override { return migration_control.get(); }
+
+  // ---- Migration (migration_machine.cpp)
+  /// The machine as migration sees it (MigrationMachine).
+  struct MigrationAdapter;
+  std::unique_ptr<MigrationMachine> make_migration_machine();
 };
 
 }  // namespace cr16::system

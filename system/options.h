@@ -38,6 +38,16 @@ struct SerialSpec {
 /// -kernel ELF linked with the cr16-elf-gcc simulator BSP.
 enum class SemihostingMode : uint8_t { kAuto, kOn, kOff };
 
+/// -object tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off:
+/// x509 credentials (QEMU's file names in DIR) that migration's tls-creds
+/// parameter names.
+struct TlsCredsSpec {
+  std::string id;
+  std::string dir;
+  bool server = false;      // endpoint=server (default client, as QEMU)
+  bool verify_peer = true;  // verify-peer (default on, as QEMU)
+};
+
 /// What the program should do once the options are parsed.
 enum class Action : uint8_t {
   kRun,
@@ -81,6 +91,10 @@ struct Options {
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
+  /// -incoming URI (tcp:, unix:, exec:, file:, fd:) or "defer"; empty: none.
+  std::string incoming;
+  /// -object tls-creds-x509,... in the order given (ids unique).
+  std::vector<TlsCredsSpec> tls_creds;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an
@@ -122,6 +136,11 @@ ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool pr
 /// `options` (pflash_path, pflash_create). Keys may appear once; ",," in a
 /// value is a literal comma, as in QEMU.
 Error parse_drive(std::string_view text, Options* options);
+
+/// Parses a -object value. Only tls-creds-x509 is known
+/// ("tls-creds-x509,id=tls0,dir=DIR,endpoint=server,verify-peer=on");
+/// errors name the key or the type.
+Error parse_object(std::string_view text, Options* options);
 
 /// Parses a -semihosting-config value ("enable=on|off[,root=DIR]") into
 /// `options`. Given without enable=, it enables semihosting (as in QEMU).

@@ -150,6 +150,8 @@ Expected<ParsedLine> parse_hmp_line(std::string_view line, MachineControl& contr
     }
     const std::string& word = words[next];
     switch (parameter.type) {
+      case ParameterType::kList:
+        return Error(name + ": " + parameter.name + ": a list is given through QMP only");
       case ParameterType::kFormat:
         if (!word.starts_with("/"))
           continue;  // optional, absent: the next word is the next argument
