@@ -28,7 +28,7 @@ struct IncomingMigration::Connection {
 };
 
 IncomingMigration::IncomingMigration(io::Loop& loop, LoadTarget target, MigrationUri uri,
-                                     TlsSettings tls, FdLookup fd_lookup, Listeners listeners)
+                                     TlsProvider tls, FdLookup fd_lookup, Listeners listeners)
     : loop_(loop),
       loader_(std::make_unique<IncomingLoader>(std::move(target))),
       uri_(std::move(uri)),
@@ -123,9 +123,14 @@ void IncomingMigration::accepted(std::unique_ptr<io::Channel> channel) {
     (void)channel->close();
     return;
   }
-  if (!tls_.credentials) return add_channel(std::move(channel));
+  Expected<TlsSettings> settings = tls_ ? tls_() : Expected<TlsSettings>(TlsSettings());
+  if (!settings) return fail(settings.error());
+  if (!settings->credentials) return add_channel(std::move(channel));
+  if (uri_.kind == MigrationUri::Kind::kFile) {
+    return fail(Error("TLS is not available for file: migration"));
+  }
   Expected<std::unique_ptr<io::TlsChannel>> tls =
-      io::TlsChannel::create_server(std::move(channel), tls_.credentials);
+      io::TlsChannel::create_server(std::move(channel), settings->credentials);
   if (!tls) return fail(tls.error().with_context("TLS"));
   io::TlsChannel* raw = tls->get();
   handshaking_.push_back(std::move(*tls));

@@ -34,7 +34,11 @@ class IncomingMigration {
     std::function<void(Error error)> finished;
   };
 
-  IncomingMigration(io::Loop& loop, LoadTarget target, MigrationUri uri, TlsSettings tls,
+  /// Asked for the TLS settings when a connection arrives (so that
+  /// tls-creds may be set after -incoming, before the source connects).
+  using TlsProvider = std::function<Expected<TlsSettings>()>;
+
+  IncomingMigration(io::Loop& loop, LoadTarget target, MigrationUri uri, TlsProvider tls,
                     FdLookup fd_lookup, Listeners listeners);
   /// Stops listening and reading; closes every connection.
   ~IncomingMigration();
@@ -66,7 +70,7 @@ class IncomingMigration {
   io::Loop& loop_;
   std::unique_ptr<IncomingLoader> loader_;
   MigrationUri uri_;
-  TlsSettings tls_;
+  TlsProvider tls_;
   FdLookup fd_lookup_;
   Listeners listeners_;
   std::unique_ptr<io::NetListener> listener_;

@@ -149,11 +149,6 @@ Error MigrationControl::migrate_incoming(std::string_view uri) {
 Error MigrationControl::begin_incoming(std::string_view text) {
   Expected<migration::MigrationUri> uri = migration::parse_migration_uri(text);
   if (!uri) return uri.error().with_context("-incoming");
-  Expected<migration::TlsSettings> tls = tls_settings(true);
-  if (!tls) return tls.error();
-  if (tls->credentials && uri->kind == migration::MigrationUri::Kind::kFile) {
-    return Error("TLS is not available for file: migration");
-  }
   migration::LoadTarget target;
   target.memory = &machine_.memory();
   target.blocks = migration::ram_blocks(machine_.memory());
@@ -164,7 +159,7 @@ Error MigrationControl::begin_incoming(std::string_view text) {
   listeners.status = [this](MigrationStatus status) { emit_status(status); };
   listeners.finished = [this](Error error) { incoming_finished(std::move(error)); };
   auto incoming = std::make_unique<migration::IncomingMigration>(
-      machine_.loop(), std::move(target), std::move(*uri), std::move(*tls),
+      machine_.loop(), std::move(target), std::move(*uri), [this] { return tls_settings(true); },
       [this](const std::string& name) { return lookup_fd(name); }, std::move(listeners));
   incoming_ = std::move(incoming);
   if (Error error = incoming_->start(); !error.ok()) {
