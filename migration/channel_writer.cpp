@@ -31,8 +31,7 @@ Error ChannelWriter::write_with_data(std::span<const iovec> data, bool zero_copy
       }
       count(pending.size());
     }
-    if (Error error = io::write_all(channel_, data, nullptr, {}, io::kWriteZeroCopy);
-        !error.ok()) {
+    if (Error error = io::write_all(channel_, data, nullptr, {}, io::kWriteZeroCopy); !error.ok()) {
       return record(error);
     }
     count(data_bytes);

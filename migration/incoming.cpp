@@ -87,11 +87,9 @@ Error IncomingMigration::start() {
       return Error();
     }
     case MigrationUri::Kind::kFile: {
-      Expected<std::unique_ptr<io::FileChannel>> file =
-          io::FileChannel::open(uri_.path, O_RDONLY);
+      Expected<std::unique_ptr<io::FileChannel>> file = io::FileChannel::open(uri_.path, O_RDONLY);
       if (!file) return file.error().with_context("-incoming file:" + uri_.path);
-      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET);
-          !at) {
+      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET); !at) {
         return at.error().with_context("-incoming file:" + uri_.path);
       }
       accepted(std::move(*file));
@@ -202,13 +200,14 @@ void IncomingMigration::update_watches() {
     const bool want = !connection.eof && loader_->wants_input(connection.id);
     if (want && connection.watch == 0) {
       Connection* raw = &connection;
-      connection.watch = connection.channel->create_watch(loop_, io::kIn, [this, alive, raw](uint32_t) {
-        if (auto held = alive.lock(); !held || !*held) return false;
-        if (!read_some(*raw)) return false;  // failed: fail() removed everything
-        update_watches();
-        check_complete();
-        return true;
-      });
+      connection.watch =
+          connection.channel->create_watch(loop_, io::kIn, [this, alive, raw](uint32_t) {
+            if (auto held = alive.lock(); !held || !*held) return false;
+            if (!read_some(*raw)) return false;  // failed: fail() removed everything
+            update_watches();
+            check_complete();
+            return true;
+          });
     } else if (!want && connection.watch != 0) {
       loop_.remove_watch(connection.watch);
       connection.watch = 0;
@@ -217,7 +216,23 @@ void IncomingMigration::update_watches() {
 }
 
 void IncomingMigration::check_complete() {
-  if (done_ || !loader_->complete() || !loader_->all_at_end_of_input()) return;
+  if (done_ || !loader_->complete()) return;
+  if (!acknowledged_) {
+    // Everything arrived and checked out: tell a source that waits for it.
+    acknowledged_ = true;
+    const StreamConfig* config = loader_->config();
+    std::optional<unsigned> main = loader_->main_connection();
+    if (config && (config->flags & kConfigFlagAcknowledge) && main) {
+      for (auto& connection : connections_) {
+        if (connection->id != *main) continue;
+        const uint8_t answer = kStreamAcknowledgement;
+        if (Error error = io::write_all(*connection->channel, &answer, 1); !error.ok()) {
+          return fail(error.with_context("acknowledging the stream"));
+        }
+      }
+    }
+  }
+  if (!loader_->all_at_end_of_input()) return;
   done_ = true;
   end_us_ = now_us();
   for (auto& connection : connections_) {

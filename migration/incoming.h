@@ -82,6 +82,7 @@ class IncomingMigration {
   int64_t end_us_ = 0;
   size_t accepted_ = 0;
   bool done_ = false;
+  bool acknowledged_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

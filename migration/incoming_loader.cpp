@@ -76,9 +76,9 @@ IncomingLoader::IncomingLoader(LoadTarget target)
     : target_(std::move(target)), state_(target_.sections) {
   for (const StateSection& section : target_.sections) {
     if (section.object == nullptr) continue;
-    max_section_bytes_ =
-        std::max(max_section_bytes_, state_body_bound(section.object->state_description(),
-                                                      section.object->state_data()));
+    max_section_bytes_ = std::max(
+        max_section_bytes_,
+        state_body_bound(section.object->state_description(), section.object->state_data()));
   }
   touched_.resize(target_.blocks.size());
   for (size_t i = 0; i < target_.blocks.size(); ++i) {
@@ -96,6 +96,11 @@ Error IncomingLoader::fail(Error error) {
 
 const StreamConfig* IncomingLoader::config() const {
   return config_.get();
+}
+
+std::optional<unsigned> IncomingLoader::main_connection() const {
+  if (main_ == nullptr) return std::nullopt;
+  return main_->id;
 }
 
 unsigned IncomingLoader::add_connection() {
@@ -227,7 +232,7 @@ Expected<size_t> IncomingLoader::record_size(const Connection& connection,
         }
         at += 1 + length;
       }
-      const size_t total = at + 1 + kSessionIdBytes;
+      const size_t total = at + 1 + 1 + kSessionIdBytes;
       return have >= total ? total : kNeedMore;
     }
     case kRecordBlocks: {
@@ -432,11 +437,18 @@ Error IncomingLoader::process_config(Connection& connection, StreamReader& reade
   config->board = reader.get_short_string("board name", kMaxIdentityName);
   config->cpu = reader.get_short_string("CPU name", kMaxIdentityName);
   config->multifd_channels = reader.get_u8();
+  config->flags = reader.get_u8();
   reader.get_bytes(config->session);
   if (!reader.ok()) return reader.error().with_context(where(connection));
+  if (config->flags & ~kKnownConfigFlags) {
+    char text[96];
+    std::snprintf(text, sizeof text, ": configuration flags 0x%02x unknown to this build",
+                  config->flags);
+    return Error(where(connection) + text);
+  }
   if (config->board != target_.board) {
-    return Error("the stream is for the '" + printable(config->board) +
-                 "' machine; this one is '" + target_.board + "'");
+    return Error("the stream is for the '" + printable(config->board) + "' machine; this one is '" +
+                 target_.board + "'");
   }
   if (config->cpu != target_.cpu) {
     return Error("the stream is for a " + printable(config->cpu) + " CPU; this machine has a " +

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,11 +41,11 @@ namespace cr16::migration {
 
 /// The machine a stream is loaded into.
 struct LoadTarget {
-  AddressSpace* memory = nullptr;    // where pages go (must outlive the loader)
-  std::vector<RamBlock> blocks;      // ram_blocks(*memory)
+  AddressSpace* memory = nullptr;      // where pages go (must outlive the loader)
+  std::vector<RamBlock> blocks;        // ram_blocks(*memory)
   std::vector<StateSection> sections;  // the clock first, then the board's sections
-  std::string board;                 // must equal the stream's board name
-  std::string cpu;                   // must equal the stream's CPU model name
+  std::string board;                   // must equal the stream's board name
+  std::string cpu;                     // must equal the stream's CPU model name
 };
 
 /// What was loaded so far.
@@ -105,6 +106,8 @@ class IncomingLoader {
   const Error& error() const { return error_; }
   /// The configuration record, once the main channel sent it.
   const StreamConfig* config() const;
+  /// The connection that turned out to be the main channel.
+  std::optional<unsigned> main_connection() const;
   const LoadCounters& counters() const { return counters_; }
   /// Indexes (into LoadTarget::blocks) of the blocks loaded pages touched,
   /// as a bitmap over each block's pages: for a flash backing file.

@@ -63,17 +63,17 @@ bool capability_value(const MigrationCapabilities& capabilities, std::string_vie
 /// gives QEMU's milliseconds beside them.
 struct MigrationStats {
   MigrationStatus status = MigrationStatus::kNone;
-  bool incoming = false;     // this is the destination
-  std::string error;         // why it failed
-  int64_t setup_us = 0;      // channels opened and the first bytes out
-  int64_t total_us = 0;      // from the command to the end (or now)
-  int64_t downtime_us = 0;   // VM stopped until everything was sent
+  bool incoming = false;    // this is the destination
+  std::string error;        // why it failed
+  int64_t setup_us = 0;     // channels opened and the first bytes out
+  int64_t total_us = 0;     // from the command to the end (or now)
+  int64_t downtime_us = 0;  // VM stopped until everything was sent
   int64_t expected_downtime_us = 0;
-  uint64_t ram_total = 0;        // bytes of every RAM block
-  uint64_t ram_transferred = 0;  // stream bytes so far
-  uint64_t ram_remaining = 0;    // dirty bytes not sent yet
-  uint64_t normal_pages = 0;     // pages sent with data
-  uint64_t zero_pages = 0;       // pages sent as zero records
+  uint64_t ram_total = 0;         // bytes of every RAM block
+  uint64_t ram_transferred = 0;   // stream bytes so far
+  uint64_t ram_remaining = 0;     // dirty bytes not sent yet
+  uint64_t normal_pages = 0;      // pages sent with data
+  uint64_t zero_pages = 0;        // pages sent as zero records
   uint64_t dirty_pages_rate = 0;  // pages per second the guest dirtied in the last pass
   uint32_t passes = 0;            // passes done (QEMU's dirty-sync-count)
   double mbps = 0;                // throughput of the last pass, megabits per second

@@ -99,6 +99,10 @@ void OutgoingMigration::channels_ready(Expected<std::vector<SenderChannel>> chan
   host_.loop().schedule([holder = std::shared_ptr<OutgoingConnector>(std::move(connector_))] {});
   std::vector<SenderChannel> all = std::move(*channels);
   SenderChannel main = std::move(all.front());
+  // Over a socket the destination confirms the whole stream: the source
+  // completes (and its VM stays stopped) only then.
+  const bool acknowledge = is_socket_channel(*main.channel);
+  if (acknowledge) main.finish = wait_for_acknowledgement(std::move(main.finish));
   std::vector<SenderChannel> multifd(std::make_move_iterator(all.begin() + 1),
                                      std::make_move_iterator(all.end()));
 
@@ -107,6 +111,7 @@ void OutgoingMigration::channels_ready(Expected<std::vector<SenderChannel>> chan
   config.board = host_.board_name();
   config.cpu = host_.cpu_name();
   config.multifd_channels = static_cast<uint32_t>(multifd.size());
+  config.flags = acknowledge ? kConfigFlagAcknowledge : 0;
   config.session = random_session();
   StreamWriter prologue;
   write_stream_header(prologue);
@@ -128,8 +133,8 @@ void OutgoingMigration::channels_ready(Expected<std::vector<SenderChannel>> chan
   PageSender::Options options;
   options.zero_copy = capabilities_.zero_copy_send && !multifd.empty();
   options.max_bandwidth = parameters_.max_bandwidth;
-  sender_ = std::make_unique<PageSender>(host_.loop(), blocks_, std::move(main),
-                                         std::move(multifd), options);
+  sender_ = std::make_unique<PageSender>(host_.loop(), blocks_, std::move(main), std::move(multifd),
+                                         options);
   sender_->start(prologue.take(), std::move(channel_prologues));
   setup_us_ = now_us() - start_us_;
   set_status(MigrationStatus::kActive);
@@ -179,7 +184,8 @@ void OutgoingMigration::pass_done(PassResult result) {
     return end_with(cancel_requested_ ? Error("migration cancelled", ECANCELED) : result.error);
   }
   if (result.duration_ns > 0) {
-    mbps_ = static_cast<double>(result.bytes) * 8.0 / (static_cast<double>(result.duration_ns) / 1e3);
+    mbps_ =
+        static_cast<double>(result.bytes) * 8.0 / (static_cast<double>(result.duration_ns) / 1e3);
   }
   if (vm_stopped_) return complete();
   if (cancel_requested_) return end_with(Error("migration cancelled", ECANCELED));

@@ -53,8 +53,7 @@ struct PageSender::Worker {
   uint32_t synced_pass = 0;  // guarded by mutex_
   bool finished = false;     // final sync done (guarded by mutex_)
   // Zero-copy counters of this channel, copied after each flush.
-  std::atomic<uint64_t> zc_sends{0}, zc_completed{0}, zc_copied{0}, zc_enobufs{0},
-      zc_recovered{0};
+  std::atomic<uint64_t> zc_sends{0}, zc_completed{0}, zc_copied{0}, zc_enobufs{0}, zc_recovered{0};
 };
 
 PageSender::PageSender(io::Loop& loop, std::vector<RamBlock> blocks, SenderChannel main,
@@ -191,8 +190,8 @@ void PageSender::throttle(uint64_t bytes, int64_t* transfer_ns) {
   }
   rate_window_bytes_ += bytes;
   const int64_t due =
-      rate_window_start_ns_ +
-      static_cast<int64_t>(static_cast<double>(rate_window_bytes_) * 1e9 / static_cast<double>(limit));
+      rate_window_start_ns_ + static_cast<int64_t>(static_cast<double>(rate_window_bytes_) * 1e9 /
+                                                   static_cast<double>(limit));
   if (due <= now) return;
   lock.unlock();
   // Sleep in small steps so that cancel() is noticed quickly.
@@ -249,7 +248,8 @@ Error PageSender::send_pages(ChannelWriter& writer, const PageRef* begin, const 
       if (zero.size() == kMaxZeroPagesPerRecord) emit_zero();
     } else {
       // Neighbouring pages of a block are neighbours in host memory: one iovec.
-      if (!data.empty() && static_cast<uint8_t*>(data.back().iov_base) + data.back().iov_len == page) {
+      if (!data.empty() &&
+          static_cast<uint8_t*>(data.back().iov_base) + data.back().iov_len == page) {
         data.back().iov_len += kPageSize;
       } else {
         data.push_back({page, kPageSize});
@@ -295,8 +295,7 @@ void PageSender::worker_main(Worker& worker) {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     progress_.wait(lock, [&] {
-      return stopping_ || !first_error_.ok() || !chunks_.empty() ||
-             sync_pass_ > worker.synced_pass;
+      return stopping_ || !first_error_.ok() || !chunks_.empty() || sync_pass_ > worker.synced_pass;
     });
     if (stopping_ || !first_error_.ok()) return;
     if (!chunks_.empty()) {
@@ -367,6 +366,11 @@ void PageSender::coordinator_main() {
     const uint64_t zero_before = zero_pages_;
     if (job->final) max_bandwidth_ = 0;  // the VM is stopped: no rate limit (downtime)
     {
+      // A pass gets no credit from idle time before it: its rate is its own.
+      std::lock_guard<std::mutex> lock(rate_mutex_);
+      rate_window_start_ns_ = 0;
+    }
+    {
       std::lock_guard<std::mutex> lock(mutex_);
       error = first_error_;
     }
@@ -386,9 +390,8 @@ void PageSender::coordinator_main() {
         at = stop;
       }
       progress_.notify_all();
-      progress_.wait(lock, [&] {
-        return stopping_ || !first_error_.ok() || chunks_outstanding_ == 0;
-      });
+      progress_.wait(lock,
+                     [&] { return stopping_ || !first_error_.ok() || chunks_outstanding_ == 0; });
       if (first_error_.ok() && !stopping_) {
         sync_pass_ = job->pass;
         sync_final_ = job->final;

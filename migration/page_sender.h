@@ -48,21 +48,21 @@ struct PageRef {
 
 /// What a pass sends.
 struct PassJob {
-  uint32_t pass = 0;            // 1 for the first
-  std::vector<PageRef> pages;   // each at most once, in block/page order
-  bool final = false;           // the VM is stopped: then the epilogue and the end
+  uint32_t pass = 0;              // 1 for the first
+  std::vector<PageRef> pages;     // each at most once, in block/page order
+  bool final = false;             // the VM is stopped: then the epilogue and the end
   std::vector<uint8_t> epilogue;  // final only: the state sections and the end record
 };
 
 /// How a pass went.
 struct PassResult {
   uint32_t pass = 0;
-  uint64_t bytes = 0;         // written on every channel during the pass
+  uint64_t bytes = 0;  // written on every channel during the pass
   uint64_t normal_pages = 0;
   uint64_t zero_pages = 0;
-  int64_t duration_ns = 0;    // from the job's start to its end
-  int64_t transfer_ns = 0;    // of that, spent writing (or waiting for the rate limit)
-  Error error;                // ok, or why the pass failed (cancelled included)
+  int64_t duration_ns = 0;  // from the job's start to its end
+  int64_t transfer_ns = 0;  // of that, spent writing (or waiting for the rate limit)
+  Error error;              // ok, or why the pass failed (cancelled included)
 };
 
 /// Zero-copy counters of every page channel together.
@@ -114,7 +114,8 @@ class PageSender {
   /// Starts the threads; `main_prologue` (header, configuration, block
   /// list) goes first on the main channel, `multifd_prologues[i]` (header,
   /// hello) on page channel i.
-  void start(std::vector<uint8_t> main_prologue, std::vector<std::vector<uint8_t>> multifd_prologues);
+  void start(std::vector<uint8_t> main_prologue,
+             std::vector<std::vector<uint8_t>> multifd_prologues);
   /// Sends one pass; `done` runs on the loop once it is out (or failed).
   /// One pass at a time.
   void send(PassJob job, std::function<void(PassResult)> done);
@@ -140,8 +141,8 @@ class PageSender {
   void worker_main(Worker& worker);
   /// Sends `pages` on `writer`: zero page records and page records with
   /// data, in batches. Counts into the progress.
-  Error send_pages(ChannelWriter& writer, const PageRef* begin, const PageRef* end,
-                   bool zero_copy, int64_t* transfer_ns);
+  Error send_pages(ChannelWriter& writer, const PageRef* begin, const PageRef* end, bool zero_copy,
+                   int64_t* transfer_ns);
   /// Waits as long as the rate limit asks for after `bytes` more.
   void throttle(uint64_t bytes, int64_t* transfer_ns);
   Error finish_channel(ChannelWriter& writer, SenderChannel& channel);
@@ -168,10 +169,10 @@ class PageSender {
 
   // Multifd.
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::deque<Chunk> chunks_;  // guarded by mutex_
+  std::deque<Chunk> chunks_;       // guarded by mutex_
   size_t chunks_outstanding_ = 0;  // of the current pass, not finished yet
   size_t chunks_in_flight_ = 0;    // taken by a worker, being sent
-  uint32_t sync_pass_ = 0;    // workers write the end of this pass
+  uint32_t sync_pass_ = 0;         // workers write the end of this pass
   bool sync_final_ = false;
   std::condition_variable progress_;  // chunk done, worker synced, error
 

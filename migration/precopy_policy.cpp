@@ -34,9 +34,9 @@ PrecopyDecision PrecopyPolicy::after_pass(const PassMeasurement& pass) {
     if (pass.dirty_bytes * 2 > pass.bytes_sent) {
       if (++dirty_high_count_ >= 2) {
         dirty_high_count_ = 0;
-        throttle_ = throttle_ == 0 ? limits_.throttle_initial
-                                   : std::min(throttle_ + limits_.throttle_increment,
-                                              limits_.throttle_max);
+        throttle_ = throttle_ == 0
+                        ? limits_.throttle_initial
+                        : std::min(throttle_ + limits_.throttle_increment, limits_.throttle_max);
         throttle_ = std::min(throttle_, limits_.throttle_max);
       }
     }

@@ -21,10 +21,10 @@ struct PrecopyLimits {
 
 /// What one pass measured.
 struct PassMeasurement {
-  uint64_t bytes_sent = 0;     // written during the pass
-  int64_t transfer_ns = 0;     // time spent writing (and waiting for the rate limit)
-  int64_t duration_ns = 0;     // the whole pass
-  uint64_t dirty_bytes = 0;    // dirty at the end of the pass (pages x page size)
+  uint64_t bytes_sent = 0;   // written during the pass
+  int64_t transfer_ns = 0;   // time spent writing (and waiting for the rate limit)
+  int64_t duration_ns = 0;   // the whole pass
+  uint64_t dirty_bytes = 0;  // dirty at the end of the pass (pages x page size)
 };
 
 /// What to do after a pass.

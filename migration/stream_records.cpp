@@ -21,6 +21,7 @@ void write_config_record(const StreamConfig& config, StreamWriter& writer) {
   writer.put_short_string(config.board, kMaxIdentityName);
   writer.put_short_string(config.cpu, kMaxIdentityName);
   writer.put_u8(static_cast<uint8_t>(config.multifd_channels));
+  writer.put_u8(config.flags);
   writer.put_bytes(config.session);
 }
 

@@ -30,11 +30,11 @@ inline constexpr size_t kStreamHeaderBytes = kStreamMagic.size() + 4;
 
 // Record types beyond kRecordEnd (0x00) and kRecordSection (0x01), which
 // state_sections.h defines.
-inline constexpr uint8_t kRecordConfig = 0x10;      // main channel, first record
-inline constexpr uint8_t kRecordBlocks = 0x11;      // main channel, second record
-inline constexpr uint8_t kRecordPages = 0x12;       // a batch of normal pages
-inline constexpr uint8_t kRecordZeroPages = 0x13;   // a batch of zero pages
-inline constexpr uint8_t kRecordEndOfPass = 0x14;   // end of a pass (main) / its sync (multifd)
+inline constexpr uint8_t kRecordConfig = 0x10;        // main channel, first record
+inline constexpr uint8_t kRecordBlocks = 0x11;        // main channel, second record
+inline constexpr uint8_t kRecordPages = 0x12;         // a batch of normal pages
+inline constexpr uint8_t kRecordZeroPages = 0x13;     // a batch of zero pages
+inline constexpr uint8_t kRecordEndOfPass = 0x14;     // end of a pass (main) / its sync (multifd)
 inline constexpr uint8_t kRecordChannelHello = 0x15;  // multifd channel, first record
 
 /// Most pages one kRecordPages record carries (1 MiB of data).
@@ -56,11 +56,22 @@ using SessionId = std::array<uint8_t, kSessionIdBytes>;
 /// (the destination must be the same kind of machine) and the shape of the
 /// stream.
 struct StreamConfig {
-  std::string board;               // board type name, "virt"
-  std::string cpu;                 // CPU model name, "cr16cplus"
-  uint32_t multifd_channels = 0;   // 0: every page comes on the main channel
-  SessionId session{};             // random; multifd channels repeat it
+  std::string board;              // board type name, "virt"
+  std::string cpu;                // CPU model name, "cr16cplus"
+  uint32_t multifd_channels = 0;  // 0: every page comes on the main channel
+  uint8_t flags = 0;              // kConfigFlag* bits
+  SessionId session{};            // random; multifd channels repeat it
 };
+
+/// Configuration flag: the source waits, after the end record, for the
+/// destination's acknowledgement on the main channel (one byte,
+/// kStreamAcknowledgement) saying that the whole stream arrived and
+/// checked out. Set when the main channel is a socket.
+inline constexpr uint8_t kConfigFlagAcknowledge = 0x01;
+/// The flags a loader knows.
+inline constexpr uint8_t kKnownConfigFlags = kConfigFlagAcknowledge;
+/// The destination's acknowledgement byte.
+inline constexpr uint8_t kStreamAcknowledgement = 0x01;
 
 /// One entry of the RAM block list.
 struct BlockDescriptor {

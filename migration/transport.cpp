@@ -12,6 +12,7 @@
 #include "io/channel_file.h"
 #include "io/channel_socket.h"
 #include "io/channel_tls.h"
+#include "migration/stream_records.h"
 
 namespace cr16::migration {
 namespace {
@@ -81,7 +82,8 @@ Expected<int> inherited_fd(const std::string& name) {
   int number = -1;
   auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), number);
   if (name.empty() || error != std::errc() || end != name.data() + name.size() || number < 0) {
-    return Error("fd:" + name + ": no file descriptor of that name (give a number, or pass one "
+    return Error("fd:" + name +
+                 ": no file descriptor of that name (give a number, or pass one "
                  "to the monitor with getfd)");
   }
   if (fcntl(number, F_GETFD) < 0) return Error::from_errno("fd:" + name, errno);
@@ -130,6 +132,29 @@ Error finish_any_channel(io::Channel& channel) {
 
 ChannelFinisher channel_finisher(MigrationUri::Kind, bool) {
   return finish_any_channel;
+}
+
+bool is_socket_channel(io::Channel& channel) {
+  if (auto* tls = dynamic_cast<io::TlsChannel*>(&channel)) return is_socket_channel(tls->master());
+  return dynamic_cast<io::SocketChannel*>(&channel) != nullptr;
+}
+
+ChannelFinisher wait_for_acknowledgement(ChannelFinisher then) {
+  return [then = std::move(then)](io::Channel& channel) -> Error {
+    uint8_t answer = 0;
+    iovec entry{&answer, 1};
+    Expected<bool> got = io::read_all_or_eof(channel, {&entry, 1});
+    if (!got || !*got) {
+      const std::string why = got ? "closed the connection" : got.error().message();
+      return Error("the destination did not confirm the stream (" + why +
+                   "): it could not load it; its own error says why");
+    }
+    if (answer != kStreamAcknowledgement) {
+      return Error("the destination answered " + std::to_string(answer) +
+                   " instead of confirming the stream");
+    }
+    return then ? then(channel) : Error();
+  };
 }
 
 // ---- OutgoingConnector
@@ -200,8 +225,7 @@ void OutgoingConnector::connect_next() {
       Expected<std::unique_ptr<io::FileChannel>> file =
           io::FileChannel::open(uri_.path, O_WRONLY | O_CREAT, 0600);
       if (!file) return connected(file.error().with_context("file:" + uri_.path));
-      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET);
-          !at) {
+      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET); !at) {
         return connected(at.error().with_context("file:" + uri_.path));
       }
       return connected(std::unique_ptr<io::Channel>(std::move(*file)));
@@ -233,7 +257,7 @@ void OutgoingConnector::connected(Expected<std::unique_ptr<io::Channel>> channel
   (*channel)->set_name("migration" + (which.empty() ? "" : " " + which));
   if (page_channel && zero_copy_ && !(*channel)->has_feature(io::kFeatureWriteZeroCopy)) {
     return finish(Error("zero-copy-send: the kernel refused SO_ZEROCOPY on " + which +
-                        " (needs Linux 4.14+ and a TCP connection)",
+                            " (needs Linux 4.14+ and a TCP connection)",
                         ENOTSUP));
   }
   if (!tls_.credentials) {

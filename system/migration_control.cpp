@@ -21,9 +21,9 @@ MigrationControl::~MigrationControl() {
 }
 
 void MigrationControl::emit_status(MigrationStatus status) {
-  control_.events().emit("MIGRATION",
-                         monitor::Value::dict().set(
-                             "status", monitor::Value::string(migration_status_name(status))));
+  control_.events().emit(
+      "MIGRATION",
+      monitor::Value::dict().set("status", monitor::Value::string(migration_status_name(status))));
 }
 
 void MigrationControl::add_fd(const std::string& name, int fd) {
@@ -60,9 +60,9 @@ Expected<migration::TlsSettings> MigrationControl::tls_settings(bool server) {
     return Error("tls-creds '" + parameters_.tls_creds + "': no tls-creds-x509 object of that id");
   }
   if (spec->server != server) {
-    return Error("tls-creds '" + spec->id + "' has endpoint=" +
-                 (spec->server ? "server" : "client") + "; this side needs endpoint=" +
-                 (server ? "server" : "client"));
+    return Error("tls-creds '" + spec->id +
+                 "' has endpoint=" + (spec->server ? "server" : "client") +
+                 "; this side needs endpoint=" + (server ? "server" : "client"));
   }
   Expected<std::shared_ptr<const io::TlsCredentials>> credentials = io::TlsCredentials::load_x509(
       spec->dir, server ? io::TlsEndpoint::kServer : io::TlsEndpoint::kClient, spec->verify_peer);
@@ -108,8 +108,8 @@ Error MigrationControl::migrate(std::string_view text) {
   migration::OutgoingMigration::Listeners listeners;
   listeners.status = [this](MigrationStatus status) { emit_status(status); };
   listeners.pass = [this](uint32_t pass) {
-    control_.events().emit("MIGRATION_PASS", monitor::Value::dict().set(
-                                                 "pass", monitor::Value::integer(pass)));
+    control_.events().emit("MIGRATION_PASS",
+                           monitor::Value::dict().set("pass", monitor::Value::integer(pass)));
   };
   outgoing_.reset();
   outgoing_ = std::make_unique<migration::OutgoingMigration>(
@@ -247,7 +247,8 @@ Error MigrationControl::set_parameters(const MigrationParameterChanges& changes)
   if (changes.tls_creds) {
     if (!changes.tls_creds->empty()) {
       bool known = false;
-      for (const TlsCredsSpec& object : tls_objects_) known = known || object.id == *changes.tls_creds;
+      for (const TlsCredsSpec& object : tls_objects_)
+        known = known || object.id == *changes.tls_creds;
       if (!known) {
         return Error("Parameter 'tls-creds': no tls-creds-x509 object with id '" +
                      *changes.tls_creds + "'");
@@ -256,9 +257,9 @@ Error MigrationControl::set_parameters(const MigrationParameterChanges& changes)
     next.tls_creds = *changes.tls_creds;
   }
   if (changes.tls_hostname) next.tls_hostname = *changes.tls_hostname;
-  if (active && (next.multifd_channels != parameters_.multifd_channels ||
-                 next.tls_creds != parameters_.tls_creds ||
-                 next.tls_hostname != parameters_.tls_hostname)) {
+  if (active &&
+      (next.multifd_channels != parameters_.multifd_channels ||
+       next.tls_creds != parameters_.tls_creds || next.tls_hostname != parameters_.tls_hostname)) {
     return Error("multifd-channels, tls-creds and tls-hostname cannot change during a migration");
   }
   parameters_ = std::move(next);

@@ -90,8 +90,7 @@ Value stats_value(const MigrationStats& stats) {
     result.set("total-time", Value::integer(ms(stats.total_us)));
     result.set("total-time-us", Value::integer(stats.total_us));
     if (!stats.socket_address.empty()) {
-      result.set("socket-address",
-                 Value::list().push(Value::string(stats.socket_address)));
+      result.set("socket-address", Value::list().push(Value::string(stats.socket_address)));
     }
   } else if (stats.status != MigrationStatus::kSetup) {
     result.set("setup-time", Value::integer(ms(stats.setup_us)));
@@ -111,29 +110,27 @@ Value stats_value(const MigrationStats& stats) {
     }
   }
   const int64_t page_size = 4096;
-  Value ram = Value::dict()
-                  .set("transferred", Value::integer(static_cast<int64_t>(stats.ram_transferred)))
-                  .set("remaining", Value::integer(static_cast<int64_t>(stats.ram_remaining)))
-                  .set("total", Value::integer(static_cast<int64_t>(stats.ram_total)))
-                  .set("duplicate", Value::integer(static_cast<int64_t>(stats.zero_pages)))
-                  .set("skipped", Value::integer(0))
-                  .set("normal", Value::integer(static_cast<int64_t>(stats.normal_pages)))
-                  .set("normal-bytes",
-                       Value::integer(static_cast<int64_t>(stats.normal_pages) * page_size))
-                  .set("dirty-pages-rate",
-                       Value::integer(static_cast<int64_t>(stats.dirty_pages_rate)))
-                  .set("mbps", Value::integer(static_cast<int64_t>(stats.mbps + 0.5)))
-                  .set("dirty-sync-count", Value::integer(stats.passes))
-                  .set("postcopy-requests", Value::integer(0))
-                  .set("page-size", Value::integer(page_size))
-                  .set("multifd-bytes", Value::integer(static_cast<int64_t>(stats.multifd_bytes)))
-                  .set("precopy-bytes", Value::integer(static_cast<int64_t>(
-                                            stats.ram_transferred - stats.downtime_bytes)))
-                  .set("downtime-bytes",
-                       Value::integer(static_cast<int64_t>(stats.downtime_bytes)))
-                  .set("postcopy-bytes", Value::integer(0))
-                  .set("dirty-sync-missed-zero-copy",
-                       Value::integer(static_cast<int64_t>(stats.zero_copy_copied_syncs)));
+  Value ram =
+      Value::dict()
+          .set("transferred", Value::integer(static_cast<int64_t>(stats.ram_transferred)))
+          .set("remaining", Value::integer(static_cast<int64_t>(stats.ram_remaining)))
+          .set("total", Value::integer(static_cast<int64_t>(stats.ram_total)))
+          .set("duplicate", Value::integer(static_cast<int64_t>(stats.zero_pages)))
+          .set("skipped", Value::integer(0))
+          .set("normal", Value::integer(static_cast<int64_t>(stats.normal_pages)))
+          .set("normal-bytes", Value::integer(static_cast<int64_t>(stats.normal_pages) * page_size))
+          .set("dirty-pages-rate", Value::integer(static_cast<int64_t>(stats.dirty_pages_rate)))
+          .set("mbps", Value::integer(static_cast<int64_t>(stats.mbps + 0.5)))
+          .set("dirty-sync-count", Value::integer(stats.passes))
+          .set("postcopy-requests", Value::integer(0))
+          .set("page-size", Value::integer(page_size))
+          .set("multifd-bytes", Value::integer(static_cast<int64_t>(stats.multifd_bytes)))
+          .set("precopy-bytes",
+               Value::integer(static_cast<int64_t>(stats.ram_transferred - stats.downtime_bytes)))
+          .set("downtime-bytes", Value::integer(static_cast<int64_t>(stats.downtime_bytes)))
+          .set("postcopy-bytes", Value::integer(0))
+          .set("dirty-sync-missed-zero-copy",
+               Value::integer(static_cast<int64_t>(stats.zero_copy_copied_syncs)));
   if (stats.status != MigrationStatus::kSetup || stats.incoming) result.set("ram", std::move(ram));
   if (stats.cpu_throttle_percent > 0) {
     result.set("cpu-throttle-percentage", Value::integer(stats.cpu_throttle_percent));
@@ -212,8 +209,8 @@ std::string format_query_migrate(const Value& result, const Value&) {
     text += "dirty sync count: " + std::to_string(ram->int_or("dirty-sync-count", 0)) + "\n";
     text += "page size: " + kbytes(ram->int_or("page-size", 0)) + "\n";
     text += "multifd bytes: " + kbytes(ram->int_or("multifd-bytes", 0)) + "\n";
-    text += "dirty pages rate: " + std::to_string(ram->int_or("dirty-pages-rate", 0)) +
-            " pages/s\n";
+    text +=
+        "dirty pages rate: " + std::to_string(ram->int_or("dirty-pages-rate", 0)) + " pages/s\n";
     text += "precopy ram: " + kbytes(ram->int_or("precopy-bytes", 0)) + "\n";
     text += "downtime ram: " + kbytes(ram->int_or("downtime-bytes", 0)) + "\n";
   }
@@ -223,8 +220,8 @@ std::string format_query_migrate(const Value& result, const Value&) {
   if (const Value* zero_copy = result.find("zero-copy")) {
     text += "zero-copy sends: " + std::to_string(zero_copy->int_or("sends", 0)) + "\n";
     text += "zero-copy completed: " + std::to_string(zero_copy->int_or("completed", 0)) + "\n";
-    text += "zero-copy copied syncs: " + std::to_string(zero_copy->int_or("copied-syncs", 0)) +
-            "\n";
+    text +=
+        "zero-copy copied syncs: " + std::to_string(zero_copy->int_or("copied-syncs", 0)) + "\n";
     text += "zero-copy enobufs: " + std::to_string(zero_copy->int_or("enobufs", 0)) + "\n";
     text += "zero-copy enobufs recovered: " +
             std::to_string(zero_copy->int_or("enobufs-recovered", 0)) + "\n";
@@ -452,8 +449,8 @@ Expected<Value> do_hmp_set_parameter(CommandContext& context, const Value& argum
 // ---- the table
 
 constexpr Parameter kMigrateParameters[] = {
-    {"uri", ParameterType::kString, false},   {"detach", ParameterType::kBool, true},
-    {"blk", ParameterType::kBool, true},      {"inc", ParameterType::kBool, true},
+    {"uri", ParameterType::kString, false}, {"detach", ParameterType::kBool, true},
+    {"blk", ParameterType::kBool, true},    {"inc", ParameterType::kBool, true},
     {"resume", ParameterType::kBool, true},
 };
 constexpr Parameter kUriParameter[] = {{"uri", ParameterType::kString, false}};
@@ -485,26 +482,49 @@ constexpr Command kMigrationCommands[] = {
      "migrate the VM to tcp:HOST:PORT, unix:PATH, exec:CMD, file:PATH[,offset=N] or fd:NAME",
      do_hmp_migrate, format_hmp_migrate},
     {"migrate-incoming", "migrate_incoming", true, kUriParameter, "uri",
-     "receive the migration announced by -incoming defer from a URI", do_migrate_incoming,
+     "receive the migration announced by -incoming defer from a URI", do_migrate_incoming, nullptr},
+    {"migrate_cancel",
+     "migrate_cancel",
+     true,
+     {},
+     "",
+     "cancel the current migration",
+     do_migrate_cancel,
      nullptr},
-    {"migrate_cancel", "migrate_cancel", true, {}, "", "cancel the current migration",
-     do_migrate_cancel, nullptr},
-    {"query-migrate", "info migrate", true, {}, "", "show the migration status",
-     do_query_migrate, format_query_migrate},
+    {"query-migrate",
+     "info migrate",
+     true,
+     {},
+     "",
+     "show the migration status",
+     do_query_migrate,
+     format_query_migrate},
     {"migrate-set-capabilities", nullptr, true, kCapabilitiesParameter, "",
      "enable or disable migration capabilities", do_set_capabilities, nullptr},
     {"migrate_set_capability", "migrate_set_capability", false, kHmpSetCapability,
      "capability on|off", "enable or disable a migration capability", do_hmp_set_capability,
      nullptr},
-    {"query-migrate-capabilities", "info migrate_capabilities", true, {}, "",
-     "show the migration capabilities", do_query_capabilities, format_capabilities},
+    {"query-migrate-capabilities",
+     "info migrate_capabilities",
+     true,
+     {},
+     "",
+     "show the migration capabilities",
+     do_query_capabilities,
+     format_capabilities},
     {"migrate-set-parameters", nullptr, true, kSetParameters, "", "set migration parameters",
      do_set_parameters, nullptr},
-    {"migrate_set_parameter", "migrate_set_parameter", false, kHmpSetParameter,
-     "parameter value", "set a migration parameter (max-bandwidth: a bare number is MiB/s)",
-     do_hmp_set_parameter, nullptr},
-    {"query-migrate-parameters", "info migrate_parameters", true, {}, "",
-     "show the migration parameters", do_query_parameters, format_parameters},
+    {"migrate_set_parameter", "migrate_set_parameter", false, kHmpSetParameter, "parameter value",
+     "set a migration parameter (max-bandwidth: a bare number is MiB/s)", do_hmp_set_parameter,
+     nullptr},
+    {"query-migrate-parameters",
+     "info migrate_parameters",
+     true,
+     {},
+     "",
+     "show the migration parameters",
+     do_query_parameters,
+     format_parameters},
 };
 
 }  // namespace

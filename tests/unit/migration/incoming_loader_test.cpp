@@ -17,10 +17,10 @@
 namespace cr16::migration {
 namespace {
 
+using test::kStreamRamBytes;
 using test::sample_stream;
 using test::StreamBuilder;
 using test::StreamMachine;
-using test::kStreamRamBytes;
 
 // Feeds `bytes` on a single connection, then end of input. Returns the
 // first error (ok when the stream was complete).
@@ -57,11 +57,11 @@ TEST(IncomingLoader, LoadsPagesZeroPagesAndStateOfAValidStream) {
   ASSERT_TRUE(loader.commit());
   EXPECT_EQ(sysctl_state(destination).scratch, 0xC0FFEEu);
   const uint8_t* ram = destination.ram();
-  EXPECT_EQ(ram[0], 0x40);                 // page 0, pass 1
-  EXPECT_EQ(ram[1 * kPageSize], 0x81);     // page 1, rewritten in pass 2
-  EXPECT_EQ(ram[2 * kPageSize], 0);        // zero page
-  EXPECT_EQ(ram[5 * kPageSize + 7], 0);    // sent in pass 1, zero in pass 2
-  EXPECT_EQ(ram[4 * kPageSize], 0x77);     // never sent: untouched
+  EXPECT_EQ(ram[0], 0x40);               // page 0, pass 1
+  EXPECT_EQ(ram[1 * kPageSize], 0x81);   // page 1, rewritten in pass 2
+  EXPECT_EQ(ram[2 * kPageSize], 0);      // zero page
+  EXPECT_EQ(ram[5 * kPageSize + 7], 0);  // sent in pass 1, zero in pass 2
+  EXPECT_EQ(ram[4 * kPageSize], 0x77);   // never sent: untouched
   EXPECT_EQ(loader.counters().normal_pages, 4u);
   EXPECT_EQ(loader.counters().zero_pages, 3u);
   EXPECT_EQ(loader.counters().passes, 2u);
@@ -154,8 +154,7 @@ TEST(IncomingLoader, RefusesBlockListsThatDoNotMatchTheMachine) {
   expect_refused(destination, StreamBuilder().header().config().blocks(writable).bytes(),
                  "RAM block 'flash' is writable in the stream, not here");
 
-  expect_refused(destination,
-                 StreamBuilder().header().config().raw({kRecordBlocks, 0}).bytes(),
+  expect_refused(destination, StreamBuilder().header().config().raw({kRecordBlocks, 0}).bytes(),
                  "RAM block list of 0 blocks");
 }
 
@@ -166,8 +165,7 @@ TEST(IncomingLoader, RefusesRecordsOutOfPlace) {
                  "expected a configuration or channel hello record");
   expect_refused(destination, StreamBuilder().header().config().pages(ram, {0}, 1).bytes(),
                  "expected the RAM block list after the configuration");
-  expect_refused(destination,
-                 StreamBuilder().header().config().blocks(source).config().bytes(),
+  expect_refused(destination, StreamBuilder().header().config().blocks(source).config().bytes(),
                  "a second configuration record");
   expect_refused(destination,
                  StreamBuilder().header().config().blocks(source).blocks(source).bytes(),
@@ -182,8 +180,7 @@ TEST(IncomingLoader, RefusesPageRecordsOutsideTheBlocks) {
   auto start = [&] { return StreamBuilder().header().config().blocks(source); };
   expect_refused(destination, start().pages(7, {0}, 1).bytes(),
                  "page record for block index 7; the stream listed 2 blocks");
-  expect_refused(destination, start().zero(2, {0}).bytes(),
-                 "zero page record for block index 2");
+  expect_refused(destination, start().zero(2, {0}).bytes(), "zero page record for block index 2");
   expect_refused(destination, start().pages(ram, {16}, 1).bytes(),
                  "block 'ram': page 16 is past its end (16 pages)");
   expect_refused(destination, start().zero(ram, {0xFFFFFFFF}).bytes(),
@@ -208,10 +205,10 @@ TEST(IncomingLoader, APageRecordWithOneBadIndexWritesNothing) {
 
 TEST(IncomingLoader, RefusesPassesOutOfOrder) {
   StreamMachine source, destination;
-  expect_refused(destination,
-                 StreamBuilder().header().config().blocks(source).end_of_pass(1).end_of_pass(3)
-                     .bytes(),
-                 "end of pass 3 after pass 1 (expected 2)");
+  expect_refused(
+      destination,
+      StreamBuilder().header().config().blocks(source).end_of_pass(1).end_of_pass(3).bytes(),
+      "end of pass 3 after pass 1 (expected 2)");
   expect_refused(destination,
                  StreamBuilder().header().config().blocks(source).end_of_pass(0).bytes(),
                  "end of pass 0 after pass 0 (expected 1)");

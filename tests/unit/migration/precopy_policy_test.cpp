@@ -61,7 +61,7 @@ TEST(PrecopyPolicy, BandwidthIsCappedByMaxBandwidth) {
 TEST(PrecopyPolicy, APassOfZeroPagesKeepsThePreviousEstimate) {
   PrecopyPolicy policy(limits(10));
   EXPECT_DOUBLE_EQ(policy.bandwidth_bytes_per_ms(), PrecopyPolicy::kDefaultBytesPerMs);
-  policy.after_pass(pass(50'000'000, 100, 0));  // 500 kB/ms
+  policy.after_pass(pass(50'000'000, 100, 0));                     // 500 kB/ms
   PrecopyDecision decision = policy.after_pass(pass(1000, 1, 0));  // too little to measure
   EXPECT_DOUBLE_EQ(decision.bandwidth_bytes_per_ms, 500'000.0);
 }
