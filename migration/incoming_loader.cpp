@@ -114,7 +114,7 @@ std::string IncomingLoader::where(const Connection& connection) const {
   std::string channel;
   switch (connection.role) {
     case Connection::Role::kMain:
-      channel = "main channel";
+      channel = config_ && config_->multifd_channels == 0 ? "stream" : "main channel";
       break;
     case Connection::Role::kMultifd:
       channel = "multifd channel " + std::to_string(connection.multifd_index);
@@ -359,10 +359,15 @@ Error IncomingLoader::pump() {
     const Connection& connection = *owned;
     if (!connection.eof || connection.ended || paused(connection)) continue;
     const size_t left = connection.end - connection.start;
-    return fail(Error("truncated: the " + where(connection) + " ends " +
-                      (left > 0 ? "inside a record (" + std::to_string(left) + " bytes of it)"
-                                : std::string("before its end record")) +
-                      (connection.header_seen ? "" : " (no stream header)")));
+    std::string channel = where(connection);
+    channel = channel.substr(0, channel.find(", offset"));
+    return fail(Error("truncated: the " + channel + " ends " +
+                      (!connection.header_seen
+                           ? "before its stream header (" + std::to_string(left) + " bytes came)"
+                       : left > 0 ? "inside a record at offset " + std::to_string(connection.offset) +
+                                        " (" + std::to_string(left) + " bytes of it came)"
+                                  : "before its end record (after " +
+                                        std::to_string(connection.offset) + " bytes)")));
   }
   // A paused connection at end of file whose peers all ended cannot go on.
   if (complete()) return Error();

@@ -125,7 +125,6 @@ class OutgoingMigration {
   double mbps_ = 0;
   SendProgress final_progress_;
   ZeroCopyCounters final_zero_copy_;
-  uint64_t multifd_bytes_ = 0;
   unsigned throttle_ = 0;
 };
 

@@ -195,6 +195,14 @@ class LiveMigration : public ::testing::Test {
   std::string dir;
 };
 
+/// An FdLookup that knows one name.
+FdLookup named_fd(std::string known, int fd) {
+  return [known = std::move(known), fd](const std::string& name) -> Expected<int> {
+    if (name != known) return Error("unknown fd name " + name);
+    return fd;
+  };
+}
+
 MigrationParameters unlimited(uint64_t downtime_ms = 300) {
   MigrationParameters parameters;
   parameters.max_bandwidth = 0;
@@ -337,14 +345,10 @@ TEST_F(LiveMigration, AFailingExecCommandFailsTheMigration) {
 TEST_F(LiveMigration, OverFileDescriptors) {
   int pair[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-  auto give = [](int fd) {
-    return [fd](const std::string& name) -> Expected<int> {
-      if (name != "migfd") return Error("unknown fd name " + name);
-      return fd;
-    };
-  };
-  ASSERT_TRUE(start_incoming("fd:migfd", {}, give(pair[1])).ok());
-  start_outgoing("fd:migfd", unlimited(), {}, {}, give(pair[0]));
+  Error started = start_incoming("fd:migfd", TlsSettings(), named_fd("migfd", pair[1]));
+  ASSERT_TRUE(started.ok()) << started.message();
+  start_outgoing("fd:migfd", unlimited(), MigrationCapabilities(), TlsSettings(),
+                 named_fd("migfd", pair[0]));
   run_until([&] { return source_finished() && incoming_done; });
   ASSERT_EQ(outgoing->status(), MigrationStatus::kCompleted) << outgoing->stats().error;
   ASSERT_TRUE(incoming_error.ok()) << incoming_error.message();
