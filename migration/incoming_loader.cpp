@@ -361,13 +361,14 @@ Error IncomingLoader::pump() {
     const size_t left = connection.end - connection.start;
     std::string channel = where(connection);
     channel = channel.substr(0, channel.find(", offset"));
-    return fail(Error("truncated: the " + channel + " ends " +
-                      (!connection.header_seen
-                           ? "before its stream header (" + std::to_string(left) + " bytes came)"
-                       : left > 0 ? "inside a record at offset " + std::to_string(connection.offset) +
-                                        " (" + std::to_string(left) + " bytes of it came)"
-                                  : "before its end record (after " +
-                                        std::to_string(connection.offset) + " bytes)")));
+    return fail(Error(
+        "truncated: the " + channel + " ends " +
+        (!connection.header_seen
+             ? "before its stream header (" + std::to_string(left) + " bytes came)"
+         : left > 0
+             ? "inside a record at offset " + std::to_string(connection.offset) + " (" +
+                   std::to_string(left) + " bytes of it came)"
+             : "before its end record (after " + std::to_string(connection.offset) + " bytes)")));
   }
   // A paused connection at end of file whose peers all ended cannot go on.
   if (complete()) return Error();

@@ -3,6 +3,9 @@
 // 64 KiB of RAM beside the flash array, over one connection or several
 // (multifd), fed whole or in pieces.
 //
+// One destination serves every input; after a load that committed, its
+// devices are put back to their reset state.
+//
 // Checks, for every input:
 //   - no crash, no out-of-bounds access (ASan), no endless loop;
 //   - a stream the loader did not declare complete changed no device (state
@@ -89,9 +92,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   --size;
 
   static StreamMachine source;  // the stream's origin: never loaded into
+  static const std::vector<uint8_t> single = cr16::test::sample_stream(source);
+  static const std::vector<std::vector<uint8_t>> multifd = multifd_streams(source);
+  // One destination for every input (building the flash array each time
+  // would cost most of the run); after a load that committed, its devices
+  // go back to their reset state, so each input starts from the same place.
+  static StreamMachine destination;
+  static const std::vector<uint8_t> reset_state =
+      cr16::migration::save_state_sections(destination.devices.sections()).value();
   std::vector<std::vector<uint8_t>> inputs;
   if (mode == 0) {
-    std::vector<uint8_t> stream = cr16::test::sample_stream(source);
+    std::vector<uint8_t> stream = single;
     const uint16_t cut = take_u16(data, size);
     if (cut < stream.size()) stream.resize(cut);
     while (size >= 3) {
@@ -103,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     inputs.push_back(std::move(stream));
   } else if (mode == 1) {
-    inputs = multifd_streams(source);
+    inputs = multifd;
     const size_t rotate = size > 0 ? data[0] % 3 : 0;
     while (size >= 4) {
       std::vector<uint8_t>& stream = inputs[data[0] % 3];
@@ -127,7 +138,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     inputs.emplace_back(rest.begin(), rest.end());
   }
 
-  StreamMachine destination;
   const std::vector<uint8_t> before = destination.devices.fingerprint();
   IncomingLoader loader(destination.target());
   std::vector<unsigned> connections;
@@ -154,6 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The loaded devices save again (a load never makes a state its own
     // description cannot write).
     if (!cr16::migration::save_state_sections(destination.devices.sections()).ok()) {
+      __builtin_trap();
+    }
+    if (!cr16::migration::load_state_sections(destination.devices.sections(), reset_state).ok()) {
       __builtin_trap();
     }
   } else if (destination.devices.fingerprint() != before) {
