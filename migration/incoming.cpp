@@ -1,6 +1,7 @@
 #include "migration/incoming.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "hw/flash.h"
@@ -8,6 +9,7 @@
 #include "io/channel_file.h"
 #include "io/channel_socket.h"
 #include "io/channel_tls.h"
+#include "util/log.h"
 
 namespace cr16::migration {
 namespace {
@@ -66,6 +68,15 @@ std::string IncomingMigration::listen_address() const {
 Error IncomingMigration::start() {
   start_us_ = now_us();
   set_status(MigrationStatus::kSetup);
+  // Fault the guest memory in now, while nothing arrives yet, rather than
+  // page by page while the stream is loaded (the contents stay as they are).
+#ifdef MADV_POPULATE_WRITE
+  if (const IncomingLoader* loader = loader_.get()) {
+    for (const RamBlock& block : loader->blocks()) {
+      (void)madvise(block.host, block.size, MADV_POPULATE_WRITE);
+    }
+  }
+#endif
   switch (uri_.kind) {
     case MigrationUri::Kind::kTcp:
     case MigrationUri::Kind::kUnix: {
@@ -152,10 +163,13 @@ void IncomingMigration::accepted(std::unique_ptr<io::Channel> channel) {
 void IncomingMigration::add_channel(std::unique_ptr<io::Channel> channel) {
   if (done_) return;
   if (Error error = channel->set_blocking(false); !error.ok()) return fail(error);
+  (void)channel->set_delay(false);  // the answers to the source go at once
   auto connection = std::make_unique<Connection>();
   connection->channel = std::move(channel);
   connection->id = loader_->add_connection();
   connections_.push_back(std::move(connection));
+  log_printf(LogCategory::kMigration, "incoming migration: connection %zu (%s)",
+             connections_.size(), connections_.back()->channel->name().c_str());
   set_status(MigrationStatus::kActive);
   update_watches();
 }
@@ -215,22 +229,33 @@ void IncomingMigration::update_watches() {
   }
 }
 
+Error IncomingMigration::answer(uint8_t byte) {
+  const StreamConfig* config = loader_->config();
+  std::optional<unsigned> main = loader_->main_connection();
+  if (!config || !(config->flags & kConfigFlagAcknowledge) || !main) return Error();
+  for (auto& connection : connections_) {
+    if (connection->id != *main) continue;
+    if (Error error = io::write_all(*connection->channel, &byte, 1); !error.ok()) {
+      return error.with_context("answering the source");
+    }
+  }
+  return Error();
+}
+
 void IncomingMigration::check_complete() {
-  if (done_ || !loader_->complete()) return;
+  if (done_) return;
+  // Every channel delivered a pass: the source may go on.
+  while (answered_passes_ < loader_->counters().passes) {
+    ++answered_passes_;
+    if (Error error = answer(kPassAcknowledgement); !error.ok()) return fail(error);
+  }
+  if (!loader_->complete()) return;
   if (!acknowledged_) {
+    log_printf(LogCategory::kMigration, "incoming migration: stream complete after %.3f ms",
+               static_cast<double>(now_us() - start_us_) / 1e3);
     // Everything arrived and checked out: tell a source that waits for it.
     acknowledged_ = true;
-    const StreamConfig* config = loader_->config();
-    std::optional<unsigned> main = loader_->main_connection();
-    if (config && (config->flags & kConfigFlagAcknowledge) && main) {
-      for (auto& connection : connections_) {
-        if (connection->id != *main) continue;
-        const uint8_t answer = kStreamAcknowledgement;
-        if (Error error = io::write_all(*connection->channel, &answer, 1); !error.ok()) {
-          return fail(error.with_context("acknowledging the stream"));
-        }
-      }
-    }
+    if (Error error = answer(kStreamAcknowledgement); !error.ok()) return fail(error);
   }
   if (!loader_->all_at_end_of_input()) return;
   done_ = true;
@@ -241,6 +266,12 @@ void IncomingMigration::check_complete() {
   }
   if (listener_) listener_->disconnect();
   loader_->commit();
+  const LoadCounters& counters = loader_->counters();
+  log_printf(LogCategory::kMigration,
+             "incoming migration: loaded %llu bytes, %llu pages, %llu zero pages, %u passes",
+             static_cast<unsigned long long>(counters.bytes),
+             static_cast<unsigned long long>(counters.normal_pages),
+             static_cast<unsigned long long>(counters.zero_pages), counters.passes);
   set_status(MigrationStatus::kCompleted);
   if (listeners_.finished) {
     auto finished = listeners_.finished;

@@ -63,6 +63,8 @@ class IncomingMigration {
   bool read_some(Connection& connection);
   void update_watches();
   void check_complete();
+  /// Writes one return-path byte to the source when it asked for answers.
+  Error answer(uint8_t byte);
   void fail(Error error);
   void set_status(MigrationStatus status);
   int64_t now_us() const;
@@ -83,6 +85,7 @@ class IncomingMigration {
   size_t accepted_ = 0;
   bool done_ = false;
   bool acknowledged_ = false;
+  uint32_t answered_passes_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

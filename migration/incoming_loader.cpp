@@ -61,6 +61,13 @@ struct IncomingLoader::Connection {
   uint32_t pass_done = 0;
   bool ended = false;
   bool eof = false;
+  // A page record whose header was checked: its data goes straight into
+  // guest memory, page by page, as it arrives.
+  bool in_pages = false;
+  size_t page_block = 0;  // index into the target's blocks
+  std::vector<uint32_t> page_list;
+  size_t page_next = 0;      // pages of the record already complete
+  uint32_t page_offset = 0;  // bytes of page_list[page_next] already in
 
   std::span<const uint8_t> pending() const {
     return std::span<const uint8_t>(buffer).subspan(start, end - start);
@@ -127,6 +134,7 @@ std::string IncomingLoader::where(const Connection& connection) const {
 }
 
 bool IncomingLoader::paused(const Connection& connection) const {
+  if (connection.in_pages) return false;  // a record is never cut at a barrier
   if (connection.ended) return true;
   if (connection.role == Connection::Role::kMultifd && !blocks_known_) return true;
   return connection.pass_done > released_pass_;
@@ -146,31 +154,75 @@ bool IncomingLoader::all_at_end_of_input() const {
   return true;
 }
 
-std::span<uint8_t> IncomingLoader::input_space(unsigned id, size_t min_bytes) {
-  if (id >= connections_.size()) return {};
+std::span<uint8_t> IncomingLoader::input_space(unsigned id, size_t max_bytes) {
+  if (id >= connections_.size() || max_bytes == 0) return {};
   Connection& connection = *connections_[id];
+  if (connection.in_pages && error_.ok()) {
+    // Straight into guest memory: the rest of this page and the pages of
+    // the record that follow it in host memory.
+    const RamBlock& block = target_.blocks[connection.page_block];
+    uint8_t* first = block.page(connection.page_list[connection.page_next]);
+    size_t length = kPageSize - connection.page_offset;
+    for (size_t next = connection.page_next + 1;
+         next < connection.page_list.size() && length < max_bytes &&
+         block.page(connection.page_list[next]) == first + connection.page_offset + length;
+         ++next) {
+      length += kPageSize;
+    }
+    return std::span<uint8_t>(first + connection.page_offset, std::min(length, max_bytes));
+  }
+  // Record headers, sections and small records go through the buffer, a
+  // bounded read at a time (page data that follows is read directly).
+  const size_t want = std::min(max_bytes, kBufferedReadBytes);
   if (connection.start > 0 && connection.start == connection.end) {
     connection.start = connection.end = 0;
   }
-  if (connection.buffer.size() - connection.end < min_bytes) {
-    // Move what is pending to the front before growing.
+  if (connection.buffer.size() - connection.end < want) {
     if (connection.start > 0) {
       std::memmove(connection.buffer.data(), connection.buffer.data() + connection.start,
                    connection.end - connection.start);
       connection.end -= connection.start;
       connection.start = 0;
     }
-    if (connection.buffer.size() - connection.end < min_bytes) {
-      connection.buffer.resize(connection.end + min_bytes);
+    if (connection.buffer.size() - connection.end < want) {
+      connection.buffer.resize(connection.end + want);
     }
   }
-  return std::span<uint8_t>(connection.buffer).subspan(connection.end);
+  return std::span<uint8_t>(connection.buffer).subspan(connection.end, want);
+}
+
+void IncomingLoader::pages_arrived(Connection& connection, size_t count) {
+  const RamBlock& block = target_.blocks[connection.page_block];
+  connection.offset += count;
+  counters_.bytes += count;
+  while (count > 0) {
+    const size_t take = std::min<size_t>(count, kPageSize - connection.page_offset);
+    connection.page_offset += static_cast<uint32_t>(take);
+    count -= take;
+    if (connection.page_offset < kPageSize) break;
+    // A whole page is in: the dirty log and the code-page tracking hear
+    // about it as they do for load_page().
+    const uint32_t page = connection.page_list[connection.page_next];
+    target_.memory->note_host_write(block.base + page * kPageSize, kPageSize);
+    touched_[connection.page_block][page] = true;
+    ++counters_.normal_pages;
+    connection.page_offset = 0;
+    if (++connection.page_next == connection.page_list.size()) {
+      connection.in_pages = false;
+      connection.page_list.clear();
+      ++connection.records;
+    }
+  }
 }
 
 Error IncomingLoader::commit_input(unsigned id, size_t count) {
   if (!error_.ok()) return error_;
   if (id >= connections_.size()) return fail(Error("internal: unknown connection"));
   Connection& connection = *connections_[id];
+  if (connection.in_pages) {
+    pages_arrived(connection, count);
+    return pump();
+  }
   if (count > connection.buffer.size() - connection.end) {
     return fail(Error("internal: more input committed than room was given"));
   }
@@ -188,10 +240,9 @@ Error IncomingLoader::commit_input(unsigned id, size_t count) {
 Error IncomingLoader::feed(unsigned id, std::span<const uint8_t> bytes) {
   if (!error_.ok()) return error_;
   if (id >= connections_.size()) return fail(Error("internal: unknown connection"));
-  // Bounded pieces: a record never needs more than kMaxBufferedBytes.
   while (!bytes.empty()) {
-    const size_t piece = std::min(bytes.size(), size_t{1} << 20);
-    std::span<uint8_t> room = input_space(id, piece);
+    std::span<uint8_t> room = input_space(id, std::min(bytes.size(), size_t{1} << 20));
+    const size_t piece = std::min(room.size(), bytes.size());
     std::memcpy(room.data(), bytes.data(), piece);
     if (Error error = commit_input(id, piece); !error.ok()) return error;
     bytes = bytes.subspan(piece);
@@ -265,7 +316,8 @@ Expected<size_t> IncomingLoader::record_size(const Connection& connection,
         return Error(where(connection) + ": " + (zero ? "zero page" : "page") + " record of " +
                      std::to_string(count) + " pages (1 to " + std::to_string(most) + ")");
       }
-      const size_t total = 4 + size_t{count} * 4 + (zero ? 0 : size_t{count} * kPageSize);
+      // A page record's data is not buffered: only its header is a "record" here.
+      const size_t total = 4 + size_t{count} * 4;
       return have >= total ? total : kNeedMore;
     }
     case kRecordSection: {
@@ -339,6 +391,19 @@ Error IncomingLoader::pump() {
           }
           break;
         }
+        if (connection.in_pages) {
+          // Page data that came with the header: copy it where it belongs.
+          const size_t buffered = connection.end - connection.start;
+          if (buffered == 0) break;
+          std::span<uint8_t> room = input_space(connection.id, buffered);
+          const size_t take = std::min(room.size(), buffered);
+          std::memcpy(room.data(), connection.buffer.data() + connection.start, take);
+          connection.start += take;
+          if (connection.start == connection.end) connection.start = connection.end = 0;
+          pages_arrived(connection, take);
+          progress = true;
+          continue;
+        }
         if (paused(connection)) break;
         std::span<const uint8_t> pending = connection.pending();
         Expected<size_t> size = record_size(connection, pending);
@@ -348,7 +413,7 @@ Error IncomingLoader::pump() {
           return fail(error);
         }
         counters_.bytes += *size;
-        ++connection.records;
+        if (!connection.in_pages) ++connection.records;
         connection.consume(*size);
         progress = true;
       }
@@ -357,7 +422,15 @@ Error IncomingLoader::pump() {
   // A connection at end of file that still needs bytes is a cut stream.
   for (const auto& owned : connections_) {
     const Connection& connection = *owned;
-    if (!connection.eof || connection.ended || paused(connection)) continue;
+    if (!connection.eof || connection.ended) continue;
+    if (connection.in_pages) {
+      return fail(Error(
+          "truncated: the " + where(connection).substr(0, where(connection).find(", offset")) +
+          " ends inside a page record at offset " + std::to_string(connection.offset) + " (page " +
+          std::to_string(connection.page_next + 1) + " of " +
+          std::to_string(connection.page_list.size()) + ")"));
+    }
+    if (paused(connection)) continue;
     const size_t left = connection.end - connection.start;
     std::string channel = where(connection);
     channel = channel.substr(0, channel.find(", offset"));
@@ -577,21 +650,28 @@ Error IncomingLoader::process_pages(Connection& connection, StreamReader& reader
   std::span<const uint8_t> indexes = reader.get_span(size_t{count} * 4);
   if (!reader.ok()) return reader.error();
   // Check every index before writing anything of this record.
+  std::vector<uint32_t> pages(count);
   for (uint32_t i = 0; i < count; ++i) {
-    const uint32_t page = peek_u32(indexes, size_t{i} * 4);
-    if (page >= block.page_count()) {
-      return Error("block '" + block.name + "': page " + std::to_string(page) +
+    pages[i] = peek_u32(indexes, size_t{i} * 4);
+    if (pages[i] >= block.page_count()) {
+      return Error("block '" + block.name + "': page " + std::to_string(pages[i]) +
                    " is past its end (" + std::to_string(block.page_count()) + " pages)");
     }
   }
-  for (uint32_t i = 0; i < count; ++i) {
-    const uint32_t page = peek_u32(indexes, size_t{i} * 4);
-    std::span<const uint8_t> data = zero ? std::span<const uint8_t>() : reader.get_span(kPageSize);
-    if (!reader.ok()) return reader.error();
-    if (Error error = load_page(*target_.memory, block, page, data); !error.ok()) return error;
+  if (!zero) {
+    // The data follows: it is written into these pages as it arrives.
+    connection.in_pages = true;
+    connection.page_block = local;
+    connection.page_list = std::move(pages);
+    connection.page_next = 0;
+    connection.page_offset = 0;
+    return Error();
+  }
+  for (uint32_t page : pages) {
+    if (Error error = load_page(*target_.memory, block, page, {}); !error.ok()) return error;
     touched_[local][page] = true;
   }
-  (zero ? counters_.zero_pages : counters_.normal_pages) += count;
+  counters_.zero_pages += count;
   return Error();
 }
 

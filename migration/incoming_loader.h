@@ -62,6 +62,8 @@ class IncomingLoader {
   /// Most bytes buffered for one connection (a record that does not fit is
   /// refused before it is buffered).
   static constexpr size_t kMaxBufferedBytes = 8u << 20;
+  /// Most bytes read into a buffer at a time (page data is read directly).
+  static constexpr size_t kBufferedReadBytes = 64u << 10;
 
   explicit IncomingLoader(LoadTarget target);
   ~IncomingLoader();
@@ -77,10 +79,12 @@ class IncomingLoader {
   /// every complete record it may (see wants_input()). The first error is
   /// kept and returned again by every later call.
   Error feed(unsigned connection, std::span<const uint8_t> bytes);
-  /// Room for at least `min_bytes` at the end of the connection's buffer,
-  /// to read into directly (saves a copy); then commit_input() with the
-  /// count actually read. The span is valid until the next call.
-  std::span<uint8_t> input_space(unsigned connection, size_t min_bytes);
+  /// Where the connection's next bytes go, at most `max_bytes`: inside a
+  /// page record straight into the guest pages it names (checked against
+  /// their block when its header came), otherwise into the connection's
+  /// buffer. Read into it, then commit_input() with the count actually
+  /// read. The span is valid until the next call.
+  std::span<uint8_t> input_space(unsigned connection, size_t max_bytes);
   Error commit_input(unsigned connection, size_t count);
   /// The connection reached end of file. Before its end record that is a
   /// truncated stream (an Error naming the channel and the offset).
@@ -109,6 +113,8 @@ class IncomingLoader {
   /// The connection that turned out to be the main channel.
   std::optional<unsigned> main_connection() const;
   const LoadCounters& counters() const { return counters_; }
+  /// The target's blocks.
+  const std::vector<RamBlock>& blocks() const { return target_.blocks; }
   /// Indexes (into LoadTarget::blocks) of the blocks loaded pages touched,
   /// as a bitmap over each block's pages: for a flash backing file.
   const std::vector<std::vector<bool>>& touched_pages() const { return touched_; }
@@ -127,6 +133,9 @@ class IncomingLoader {
   Error process_blocks(StreamReader& reader);
   Error process_hello(Connection& connection, StreamReader& reader);
   Error process_pages(Connection& connection, StreamReader& reader, bool zero);
+  /// `count` bytes of page data are in guest memory: advances the record,
+  /// noting each complete page (dirty log, code pages) like load_page().
+  void pages_arrived(Connection& connection, size_t count);
   Error process_end_of_pass(Connection& connection, StreamReader& reader);
   Error process_end(Connection& connection);
   Error check_multifd_channel(const Connection& connection) const;

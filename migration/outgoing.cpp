@@ -8,6 +8,7 @@
 
 #include "migration/state_sections.h"
 #include "migration/stream_records.h"
+#include "util/log.h"
 
 namespace cr16::migration {
 namespace {
@@ -102,7 +103,6 @@ void OutgoingMigration::channels_ready(Expected<std::vector<SenderChannel>> chan
   // Over a socket the destination confirms the whole stream: the source
   // completes (and its VM stays stopped) only then.
   const bool acknowledge = is_socket_channel(*main.channel);
-  if (acknowledge) main.finish = wait_for_acknowledgement(std::move(main.finish));
   std::vector<SenderChannel> multifd(std::make_move_iterator(all.begin() + 1),
                                      std::make_move_iterator(all.end()));
 
@@ -133,10 +133,13 @@ void OutgoingMigration::channels_ready(Expected<std::vector<SenderChannel>> chan
   PageSender::Options options;
   options.zero_copy = capabilities_.zero_copy_send && !multifd.empty();
   options.max_bandwidth = parameters_.max_bandwidth;
+  options.acknowledged = acknowledge;
   sender_ = std::make_unique<PageSender>(host_.loop(), blocks_, std::move(main), std::move(multifd),
                                          options);
   sender_->start(prologue.take(), std::move(channel_prologues));
   setup_us_ = now_us() - start_us_;
+  log_printf(LogCategory::kMigration, "migration: to %s, %u multifd channels, setup %.3f ms",
+             uri_.text.c_str(), config.multifd_channels, static_cast<double>(setup_us_) / 1e3);
   set_status(MigrationStatus::kActive);
   start_pass(all_pages(), false, {});
 }
@@ -204,6 +207,10 @@ void OutgoingMigration::pass_done(PassResult result) {
     throttle_ = decision.throttle_percent;
     host_.set_cpu_throttle(throttle_);
   }
+  log_printf(LogCategory::kMigration,
+             "migration: %zu pages dirty, %.0f bytes/ms: %.3f ms to send; %s (throttle %u%%)",
+             dirty.size(), decision.bandwidth_bytes_per_ms, decision.expected_downtime_ms,
+             decision.complete ? "stopping the VM" : "another pass", decision.throttle_percent);
   if (decision.complete) return begin_completion(std::move(dirty));
   start_pass(std::move(dirty), false, {});
 }
@@ -231,6 +238,7 @@ void OutgoingMigration::begin_completion(std::vector<PageRef> pending) {
                             return a.block == b.block && a.page == b.page;
                           }),
               pages.end());
+  log_printf(LogCategory::kMigration, "migration: VM stopped; %zu pages left", pages.size());
   // The clock first, then the CPU and every device; then the end.
   StreamWriter epilogue;
   std::vector<StateSection> sections = host_.state_sections();
@@ -259,6 +267,9 @@ void OutgoingMigration::complete() {
   sender_.reset();
   host_.vm_migrated();
   vm_stopped_ = false;
+  log_printf(LogCategory::kMigration, "migration: completed in %.3f ms, downtime %.3f ms",
+             static_cast<double>(end_us_ - start_us_) / 1e3,
+             static_cast<double>(downtime_us_) / 1e3);
   set_status(MigrationStatus::kCompleted);
 }
 

@@ -275,6 +275,24 @@ Error PageSender::finish_channel(ChannelWriter& writer, SenderChannel& channel) 
   return Error();
 }
 
+Error PageSender::read_acknowledgement(uint8_t expected, uint32_t pass) {
+  uint8_t answer = 0;
+  iovec entry{&answer, 1};
+  Expected<bool> got = io::read_all_or_eof(*main_.channel, {&entry, 1});
+  if (!got || !*got) {
+    const std::string why = got ? "it closed the connection" : got.error().message();
+    return Error("the destination did not confirm " +
+                 (expected == kStreamAcknowledgement ? std::string("the stream")
+                                                     : "pass " + std::to_string(pass)) +
+                 " (" + why + "); its own error says why");
+  }
+  if (answer != expected) {
+    return Error("the destination answered " + std::to_string(answer) + " instead of " +
+                 std::to_string(expected) + " after pass " + std::to_string(pass));
+  }
+  return Error();
+}
+
 void PageSender::read_zero_copy_stats(Worker& worker) {
   auto* socket = dynamic_cast<io::SocketChannel*>(worker.channel.channel.get());
   if (socket == nullptr) return;
@@ -417,10 +435,14 @@ void PageSender::coordinator_main() {
       write_end_of_pass_record(job->pass, writer.records());
       if (job->final) {
         error = writer.write_bytes(job->epilogue);  // the state sections and the end record
-        if (error.ok()) error = finish_channel(writer, main_);
       } else {
         error = writer.flush();
       }
+      if (error.ok() && options_.acknowledged) {
+        error = read_acknowledgement(kPassAcknowledgement, job->pass);
+        if (error.ok() && job->final) error = read_acknowledgement(kStreamAcknowledgement, 0);
+      }
+      if (error.ok() && job->final) error = finish_channel(writer, main_);
       if (workers_.empty()) result.transfer_ns += now_ns() - write_start;
       if (!error.ok()) error = error.with_context("main channel");
     }

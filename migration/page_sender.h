@@ -99,6 +99,10 @@ class PageSender {
   struct Options {
     bool zero_copy = false;      // page data with MSG_ZEROCOPY (multifd channels)
     uint64_t max_bandwidth = 0;  // bytes per second over all channels; 0 = no limit
+    /// The destination answers on the main channel (kConfigFlagAcknowledge):
+    /// a pass ends when it confirmed the pass, the last one when it
+    /// confirmed the whole stream.
+    bool acknowledged = false;
   };
 
   /// `main` carries the records; `multifd` (may be empty) the pages. The
@@ -146,6 +150,8 @@ class PageSender {
   /// Waits as long as the rate limit asks for after `bytes` more.
   void throttle(uint64_t bytes, int64_t* transfer_ns);
   Error finish_channel(ChannelWriter& writer, SenderChannel& channel);
+  /// Reads the destination's answer `expected` from the main channel.
+  Error read_acknowledgement(uint8_t expected, uint32_t pass);
   void fail(const Error& error);
   void read_zero_copy_stats(Worker& worker);
 

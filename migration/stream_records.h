@@ -63,15 +63,19 @@ struct StreamConfig {
   SessionId session{};            // random; multifd channels repeat it
 };
 
-/// Configuration flag: the source waits, after the end record, for the
-/// destination's acknowledgement on the main channel (one byte,
-/// kStreamAcknowledgement) saying that the whole stream arrived and
-/// checked out. Set when the main channel is a socket.
+/// Configuration flag: the destination answers on the main channel (the
+/// return path; set when the main channel is a socket): one byte
+/// kPassAcknowledgement each time every channel delivered a pass, and
+/// kStreamAcknowledgement once the whole stream arrived and checked out.
+/// The source waits for each before it goes on, so it stops the VM only
+/// when the destination caught up, and completes only when the destination
+/// has everything.
 inline constexpr uint8_t kConfigFlagAcknowledge = 0x01;
 /// The flags a loader knows.
 inline constexpr uint8_t kKnownConfigFlags = kConfigFlagAcknowledge;
-/// The destination's acknowledgement byte.
+/// The destination's answers on the return path.
 inline constexpr uint8_t kStreamAcknowledgement = 0x01;
+inline constexpr uint8_t kPassAcknowledgement = 0x02;
 
 /// One entry of the RAM block list.
 struct BlockDescriptor {

@@ -12,7 +12,6 @@
 #include "io/channel_file.h"
 #include "io/channel_socket.h"
 #include "io/channel_tls.h"
-#include "migration/stream_records.h"
 
 namespace cr16::migration {
 namespace {
@@ -139,24 +138,6 @@ bool is_socket_channel(io::Channel& channel) {
   return dynamic_cast<io::SocketChannel*>(&channel) != nullptr;
 }
 
-ChannelFinisher wait_for_acknowledgement(ChannelFinisher then) {
-  return [then = std::move(then)](io::Channel& channel) -> Error {
-    uint8_t answer = 0;
-    iovec entry{&answer, 1};
-    Expected<bool> got = io::read_all_or_eof(channel, {&entry, 1});
-    if (!got || !*got) {
-      const std::string why = got ? "closed the connection" : got.error().message();
-      return Error("the destination did not confirm the stream (" + why +
-                   "): it could not load it; its own error says why");
-    }
-    if (answer != kStreamAcknowledgement) {
-      return Error("the destination answered " + std::to_string(answer) +
-                   " instead of confirming the stream");
-    }
-    return then ? then(channel) : Error();
-  };
-}
-
 // ---- OutgoingConnector
 
 OutgoingConnector::OutgoingConnector(io::Loop& loop, MigrationUri uri, TlsSettings tls,
@@ -255,6 +236,9 @@ void OutgoingConnector::connected(Expected<std::unique_ptr<io::Channel>> channel
     return finish(which.empty() ? channel.error() : channel.error().with_context(which));
   }
   (*channel)->set_name("migration" + (which.empty() ? "" : " " + which));
+  // Small records (end of pass, the device state) and the destination's
+  // answers must not wait for Nagle's algorithm.
+  (void)(*channel)->set_delay(false);
   if (page_channel && zero_copy_ && !(*channel)->has_feature(io::kFeatureWriteZeroCopy)) {
     return finish(Error("zero-copy-send: the kernel refused SO_ZEROCOPY on " + which +
                             " (needs Linux 4.14+ and a TCP connection)",

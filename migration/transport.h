@@ -102,10 +102,4 @@ ChannelFinisher channel_finisher(MigrationUri::Kind kind, bool tls);
 /// answer on.
 bool is_socket_channel(io::Channel& channel);
 
-/// A finisher that first reads the destination's acknowledgement (one
-/// byte, after the end record), then runs `then`. A destination that
-/// closes instead, or answers anything else, fails the migration with a
-/// message saying so. Blocks until the answer (cancel() ends the wait).
-ChannelFinisher wait_for_acknowledgement(ChannelFinisher then);
-
 }  // namespace cr16::migration

@@ -85,9 +85,8 @@ TEST_F(MigrationControlTest, TwoMachinesInOneProcessMoveARunningGuest) {
   // The destination: the same program, waiting for the stream.
   const std::string socket_path = dir_ + "/mig.sock";
   const std::string program = dir_ + "/program.bin";
-  Expected<Options> options = options_of({"-kernel", program, "-serial", "none", "-monitor",
-                                          "none", "-loop", "epoll", "-incoming",
-                                          "unix:" + socket_path});
+  Expected<Options> options = options_of({"-kernel", program, "-serial", "none", "-monitor", "none",
+                                          "-loop", "epoll", "-incoming", "unix:" + socket_path});
   ASSERT_TRUE(options.ok()) << options.error().message();
   Expected<std::unique_ptr<Machine>> destination = Machine::create(*options);
   ASSERT_TRUE(destination.ok()) << destination.error().message();
@@ -109,8 +108,7 @@ TEST_F(MigrationControlTest, TwoMachinesInOneProcessMoveARunningGuest) {
   };
   at(31, pump);
   EXPECT_EQ(run_with_limit(), 0);
-  ASSERT_EQ(source.control().migration()->query().status,
-            migration::MigrationStatus::kCompleted);
+  ASSERT_EQ(source.control().migration()->query().status, migration::MigrationStatus::kCompleted);
   EXPECT_EQ(source.control().run_state(), RunState::kPostMigrate);
   // The destination holds the source's registers as they were at the stop.
   Expected<uint64_t> moved = (*destination)->control().read_register("r4");
@@ -180,15 +178,14 @@ TEST_F(MigrationControlTest, QmpArgumentsFollowQemusSchema) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->as_dict().empty()) << "QEMU answers {} before any migration";
 
-  Value capabilities =
-      Value::dict().set("capabilities", Value::list()
-                                            .push(Value::dict()
-                                                      .set("capability", Value::string("multifd"))
-                                                      .set("state", Value::boolean(true)))
-                                            .push(Value::dict()
-                                                      .set("capability",
-                                                           Value::string("auto-converge"))
-                                                      .set("state", Value::boolean(true))));
+  Value capabilities = Value::dict().set(
+      "capabilities", Value::list()
+                          .push(Value::dict()
+                                    .set("capability", Value::string("multifd"))
+                                    .set("state", Value::boolean(true)))
+                          .push(Value::dict()
+                                    .set("capability", Value::string("auto-converge"))
+                                    .set("state", Value::boolean(true))));
   ASSERT_TRUE(run_command(control, "migrate-set-capabilities", capabilities).ok());
   Expected<Value> listed = run_command(control, "query-migrate-capabilities", Value::dict());
   ASSERT_TRUE(listed.ok());
@@ -196,16 +193,15 @@ TEST_F(MigrationControlTest, QmpArgumentsFollowQemusSchema) {
   for (const Value& entry : listed->as_list()) on += entry.bool_or("state", false) ? 1 : 0;
   EXPECT_EQ(on, 2);
 
-  Value malformed = Value::dict().set(
-      "capabilities", Value::list().push(Value::dict().set("capability", Value::string("multifd"))));
+  Value malformed = Value::dict().set("capabilities", Value::list().push(Value::dict().set(
+                                                          "capability", Value::string("multifd"))));
   Expected<Value> refused = run_command(control, "migrate-set-capabilities", malformed);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message().find("\"capability\": NAME, \"state\": BOOL"),
             std::string::npos);
-  EXPECT_FALSE(
-      run_command(control, "migrate-set-capabilities", Value::dict().set("capabilities",
-                                                                         Value::string("multifd")))
-          .ok());
+  EXPECT_FALSE(run_command(control, "migrate-set-capabilities",
+                           Value::dict().set("capabilities", Value::string("multifd")))
+                   .ok());
 
   Value parameters = Value::dict()
                          .set("max-bandwidth", Value::integer(1'000'000))
@@ -314,8 +310,8 @@ TEST_F(MigrationControlTest, IncomingOnABusyAddressFailsAtStartUp) {
   ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&address), &length), 0);
   const std::string uri = "tcp:127.0.0.1:" + std::to_string(ntohs(address.sin_port));
   make(kCounterProgram);  // writes program.bin
-  Expected<Options> options = options_of({"-kernel", dir_ + "/program.bin", "-serial", "none",
-                                          "-monitor", "none", "-incoming", uri});
+  Expected<Options> options = options_of(
+      {"-kernel", dir_ + "/program.bin", "-serial", "none", "-monitor", "none", "-incoming", uri});
   ASSERT_TRUE(options.ok());
   Expected<std::unique_ptr<Machine>> machine = Machine::create(*options);
   ASSERT_FALSE(machine.ok());
