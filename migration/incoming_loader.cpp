@@ -306,6 +306,16 @@ Expected<size_t> IncomingLoader::record_size(const Connection& connection,
       }
       return have >= at ? at : kNeedMore;
     }
+    case kRecordFillPages: {
+      if (have < 5) return kNeedMore;
+      const uint32_t count = peek_u16(bytes, 3);
+      if (count == 0 || count > kMaxZeroPagesPerRecord) {
+        return Error(where(connection) + ": fill page record of " + std::to_string(count) +
+                     " pages (1 to " + std::to_string(kMaxZeroPagesPerRecord) + ")");
+      }
+      const size_t total = 5 + size_t{count} * 4;
+      return have >= total ? total : kNeedMore;
+    }
     case kRecordPages:
     case kRecordZeroPages: {
       if (have < 4) return kNeedMore;
@@ -485,7 +495,8 @@ Error IncomingLoader::process_record(Connection& connection, std::span<const uin
       break;
     case kRecordPages:
     case kRecordZeroPages:
-      error = process_pages(connection, reader, type == kRecordZeroPages);
+    case kRecordFillPages:
+      error = process_pages(connection, reader, type);
       break;
     case kRecordEndOfPass:
       error = process_end_of_pass(connection, reader);
@@ -635,15 +646,19 @@ Error IncomingLoader::process_blocks(StreamReader& reader) {
   return Error();
 }
 
-Error IncomingLoader::process_pages(Connection& connection, StreamReader& reader, bool zero) {
+Error IncomingLoader::process_pages(Connection& connection, StreamReader& reader, uint8_t type) {
+  const bool zero = type != kRecordPages;  // no data follows
   const uint8_t stream_block = reader.get_u8();
+  const uint8_t fill = type == kRecordFillPages ? reader.get_u8() : 0;
   const uint32_t count = reader.get_u16();
   if (!reader.ok()) return reader.error();
   if (!blocks_known_) return Error("pages before the RAM block list");
   if (stream_block >= block_map_.size()) {
-    return Error((zero ? "zero page" : "page") + std::string(" record for block index ") +
-                 std::to_string(stream_block) + "; the stream listed " +
-                 std::to_string(block_map_.size()) + " blocks");
+    const char* what = type == kRecordPages       ? "page"
+                       : type == kRecordZeroPages ? "zero page"
+                                                  : "fill page";
+    return Error(what + std::string(" record for block index ") + std::to_string(stream_block) +
+                 "; the stream listed " + std::to_string(block_map_.size()) + " blocks");
   }
   const size_t local = block_map_[stream_block];
   const RamBlock& block = target_.blocks[local];
@@ -667,8 +682,10 @@ Error IncomingLoader::process_pages(Connection& connection, StreamReader& reader
     connection.page_offset = 0;
     return Error();
   }
+  std::vector<uint8_t> filled;
+  if (fill != 0) filled.assign(kPageSize, fill);
   for (uint32_t page : pages) {
-    if (Error error = load_page(*target_.memory, block, page, {}); !error.ok()) return error;
+    if (Error error = load_page(*target_.memory, block, page, filled); !error.ok()) return error;
     touched_[local][page] = true;
   }
   counters_.zero_pages += count;

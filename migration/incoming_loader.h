@@ -52,7 +52,7 @@ struct LoadTarget {
 struct LoadCounters {
   uint64_t bytes = 0;         // stream bytes consumed, all connections
   uint64_t normal_pages = 0;  // pages loaded with data
-  uint64_t zero_pages = 0;    // pages loaded as zeros
+  uint64_t zero_pages = 0;    // pages loaded as zeros (or one repeated byte)
   uint32_t passes = 0;        // passes every channel completed
   uint32_t sections = 0;      // state sections staged
 };
@@ -132,7 +132,7 @@ class IncomingLoader {
   Error process_config(Connection& connection, StreamReader& reader);
   Error process_blocks(StreamReader& reader);
   Error process_hello(Connection& connection, StreamReader& reader);
-  Error process_pages(Connection& connection, StreamReader& reader, bool zero);
+  Error process_pages(Connection& connection, StreamReader& reader, uint8_t type);
   /// `count` bytes of page data are in guest memory: advances the record,
   /// noting each complete page (dirty log, code pages) like load_page().
   void pages_arrived(Connection& connection, size_t count);

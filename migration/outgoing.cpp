@@ -190,6 +190,14 @@ void OutgoingMigration::pass_done(PassResult result) {
     mbps_ =
         static_cast<double>(result.bytes) * 8.0 / (static_cast<double>(result.duration_ns) / 1e3);
   }
+  log_printf(LogCategory::kMigration,
+             "migration: pass %u%s: %llu pages, %llu zero, %llu bytes in %.3f ms (%.3f ms writing)",
+             result.pass, vm_stopped_ ? " (VM stopped)" : "",
+             static_cast<unsigned long long>(result.normal_pages),
+             static_cast<unsigned long long>(result.zero_pages),
+             static_cast<unsigned long long>(result.bytes),
+             static_cast<double>(result.duration_ns) / 1e6,
+             static_cast<double>(result.transfer_ns) / 1e6);
   if (vm_stopped_) return complete();
   if (cancel_requested_) return end_with(Error("migration cancelled", ECANCELED));
 

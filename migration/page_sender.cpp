@@ -19,21 +19,23 @@ int64_t now_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-/// Pages per chunk a multifd worker takes at a time.
-constexpr size_t kChunkPages = 128;
+/// Pages per chunk a multifd worker takes at a time (one page record).
+constexpr size_t kChunkPages = kMaxPagesPerRecord;
 
-/// True when the page is all zeros; stops at the first non-zero word (the
-/// common case for a page in use), so a busy page costs one cache line.
-bool page_is_all_zero(const uint8_t* page) {
+/// True when every byte of the page is `*value` (its first byte); stops at
+/// the first 64 bytes that differ (the common case for a page in use), so
+/// a busy page costs a cache line or two.
+bool page_is_uniform(const uint8_t* page, uint8_t* value) {
   // Guest memory is read while the guest runs: a torn view only decides
-  // whether this copy goes as zeros; the dirty log resends the page.
+  // how this copy goes; the dirty log resends the page.
+  *value = page[0];
+  const uint64_t pattern = uint64_t{*value} * 0x0101010101010101ull;
   for (size_t at = 0; at < kPageSize; at += 64) {
     uint64_t words[8];
     std::memcpy(words, page + at, sizeof words);
-    if ((words[0] | words[1] | words[2] | words[3] | words[4] | words[5] | words[6] | words[7]) !=
-        0) {
-      return false;
-    }
+    uint64_t differ = 0;
+    for (uint64_t word : words) differ |= word ^ pattern;
+    if (differ != 0) return false;
   }
   return true;
 }
@@ -207,7 +209,8 @@ void PageSender::throttle(uint64_t bytes, int64_t* transfer_ns) {
 Error PageSender::send_pages(ChannelWriter& writer, const PageRef* begin, const PageRef* end,
                              bool zero_copy, int64_t* transfer_ns) {
   std::vector<uint32_t> normal;
-  std::vector<uint32_t> zero;
+  std::vector<uint32_t> zero;  // uniform pages of the byte `fill` (0: zero pages)
+  uint8_t fill = 0;
   std::vector<iovec> data;
   normal.reserve(kMaxPagesPerRecord);
   data.reserve(kMaxPagesPerRecord);
@@ -215,7 +218,11 @@ Error PageSender::send_pages(ChannelWriter& writer, const PageRef* begin, const 
 
   auto emit_zero = [&]() {
     if (zero.empty()) return;
-    write_zero_pages_record(block_index, zero, writer.records());
+    if (fill == 0) {
+      write_zero_pages_record(block_index, zero, writer.records());
+    } else {
+      write_fill_pages_record(block_index, fill, zero, writer.records());
+    }
     zero_pages_ += zero.size();
     zero.clear();
   };
@@ -243,7 +250,11 @@ Error PageSender::send_pages(ChannelWriter& writer, const PageRef* begin, const 
     }
     const RamBlock& block = blocks_[ref->block];
     uint8_t* page = block.page(ref->page);
-    if (page_is_all_zero(page)) {
+    uint8_t value = 0;
+    if (page_is_uniform(page, &value)) {
+      // One byte over the whole page (zeros, erased flash): a few bytes.
+      if (value != fill) emit_zero();
+      fill = value;
       zero.push_back(ref->page);
       if (zero.size() == kMaxZeroPagesPerRecord) emit_zero();
     } else {

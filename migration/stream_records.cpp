@@ -63,6 +63,20 @@ void write_zero_pages_record(uint8_t block, std::span<const uint32_t> pages, Str
   for (uint32_t page : pages) writer.put_u32(page);
 }
 
+void write_fill_pages_record(uint8_t block, uint8_t value, std::span<const uint32_t> pages,
+                             StreamWriter& writer) {
+  if (pages.empty() || pages.size() > kMaxZeroPagesPerRecord) {
+    writer.fail(
+        Error("internal: a fill page record of " + std::to_string(pages.size()) + " pages"));
+    return;
+  }
+  writer.put_u8(kRecordFillPages);
+  writer.put_u8(block);
+  writer.put_u8(value);
+  writer.put_u16(static_cast<uint16_t>(pages.size()));
+  for (uint32_t page : pages) writer.put_u32(page);
+}
+
 void write_end_of_pass_record(uint32_t pass, StreamWriter& writer) {
   writer.put_u8(kRecordEndOfPass);
   writer.put_u32(pass);

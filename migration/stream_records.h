@@ -36,10 +36,11 @@ inline constexpr uint8_t kRecordPages = 0x12;         // a batch of normal pages
 inline constexpr uint8_t kRecordZeroPages = 0x13;     // a batch of zero pages
 inline constexpr uint8_t kRecordEndOfPass = 0x14;     // end of a pass (main) / its sync (multifd)
 inline constexpr uint8_t kRecordChannelHello = 0x15;  // multifd channel, first record
+inline constexpr uint8_t kRecordFillPages = 0x16;     // pages of one repeated byte (erased flash)
 
 /// Most pages one kRecordPages record carries (1 MiB of data).
 inline constexpr uint32_t kMaxPagesPerRecord = 256;
-/// Most pages one kRecordZeroPages record names.
+/// Most pages one kRecordZeroPages or kRecordFillPages record names.
 inline constexpr uint32_t kMaxZeroPagesPerRecord = 1024;
 /// Most RAM blocks a stream may list.
 inline constexpr uint32_t kMaxRamBlocks = 16;
@@ -101,6 +102,10 @@ void write_blocks_record(std::span<const BlockDescriptor> blocks, StreamWriter& 
 void write_pages_header(uint8_t block, std::span<const uint32_t> pages, StreamWriter& writer);
 /// A kRecordZeroPages record (at most kMaxZeroPagesPerRecord pages).
 void write_zero_pages_record(uint8_t block, std::span<const uint32_t> pages, StreamWriter& writer);
+/// A kRecordFillPages record: every byte of each page is `value` (at most
+/// kMaxZeroPagesPerRecord pages).
+void write_fill_pages_record(uint8_t block, uint8_t value, std::span<const uint32_t> pages,
+                             StreamWriter& writer);
 /// kRecordEndOfPass with the pass number (1 for the first pass).
 void write_end_of_pass_record(uint32_t pass, StreamWriter& writer);
 /// kRecordChannelHello of multifd channel `index` (0-based) of `count`.

@@ -306,6 +306,10 @@ def read_until_end_of_pass(connection, timeout=30):
             need(at + 4)
             count = data[at + 2] | (data[at + 3] << 8)
             at += 4 + 4 * count + (4096 * count if kind == 0x12 else 0)
+        elif kind == 0x16:  # fill pages
+            need(at + 5)
+            count = data[at + 3] | (data[at + 4] << 8)
+            at += 5 + 4 * count
         elif kind == 0x14:  # end of pass
             need(at + 5)
             return data[:at + 5]

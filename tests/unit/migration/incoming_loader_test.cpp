@@ -57,13 +57,14 @@ TEST(IncomingLoader, LoadsPagesZeroPagesAndStateOfAValidStream) {
   ASSERT_TRUE(loader.commit());
   EXPECT_EQ(sysctl_state(destination).scratch, 0xC0FFEEu);
   const uint8_t* ram = destination.ram();
-  EXPECT_EQ(ram[0], 0x40);               // page 0, pass 1
-  EXPECT_EQ(ram[1 * kPageSize], 0x81);   // page 1, rewritten in pass 2
-  EXPECT_EQ(ram[2 * kPageSize], 0);      // zero page
-  EXPECT_EQ(ram[5 * kPageSize + 7], 0);  // sent in pass 1, zero in pass 2
-  EXPECT_EQ(ram[4 * kPageSize], 0x77);   // never sent: untouched
+  EXPECT_EQ(ram[0], 0x40);                     // page 0, pass 1
+  EXPECT_EQ(ram[1 * kPageSize], 0x81);         // page 1, rewritten in pass 2
+  EXPECT_EQ(ram[2 * kPageSize], 0);            // zero page
+  EXPECT_EQ(ram[5 * kPageSize + 7], 0);        // sent in pass 1, zero in pass 2
+  EXPECT_EQ(ram[4 * kPageSize], 0x77);         // never sent: untouched
+  EXPECT_EQ(ram[6 * kPageSize + 4095], 0xFF);  // a page of one repeated byte
   EXPECT_EQ(loader.counters().normal_pages, 4u);
-  EXPECT_EQ(loader.counters().zero_pages, 3u);
+  EXPECT_EQ(loader.counters().zero_pages, 4u);
   EXPECT_EQ(loader.counters().passes, 2u);
   EXPECT_EQ(loader.counters().sections, source.devices.sections().size());
   const size_t ram_index = destination.ram_index();
@@ -191,6 +192,12 @@ TEST(IncomingLoader, RefusesPageRecordsOutsideTheBlocks) {
                  "page record of 257 pages (1 to 256)");
   expect_refused(destination, start().raw({kRecordZeroPages, ram, 0x01, 0x04}).bytes(),
                  "zero page record of 1025 pages (1 to 1024)");
+  expect_refused(destination, start().raw({kRecordFillPages, ram, 0xFF, 0, 0}).bytes(),
+                 "fill page record of 0 pages (1 to 1024)");
+  expect_refused(destination, start().fill(5, 0xFF, {0}).bytes(),
+                 "fill page record for block index 5");
+  expect_refused(destination, start().fill(ram, 0xFF, {3, 16}).bytes(),
+                 "block 'ram': page 16 is past its end (16 pages)");
 }
 
 TEST(IncomingLoader, APageRecordWithOneBadIndexWritesNothing) {

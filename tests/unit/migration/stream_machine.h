@@ -83,6 +83,10 @@ class StreamBuilder {
     migration::write_zero_pages_record(block, indexes, writer_);
     return *this;
   }
+  StreamBuilder& fill(uint8_t block, uint8_t value, std::vector<uint32_t> indexes) {
+    migration::write_fill_pages_record(block, value, indexes, writer_);
+    return *this;
+  }
   StreamBuilder& end_of_pass(uint32_t pass) {
     migration::write_end_of_pass_record(pass, writer_);
     return *this;
@@ -123,7 +127,7 @@ inline std::vector<uint8_t> sample_stream(StreamMachine& source) {
   const uint8_t ram = source.ram_index();
   builder.header().config().blocks(source);
   builder.pages(ram, {0, 1, 5}, 0x40).zero(ram, {2, 3}).end_of_pass(1);
-  builder.pages(ram, {1}, 0x80).zero(ram, {5}).end_of_pass(2);
+  builder.pages(ram, {1}, 0x80).zero(ram, {5}).fill(ram, 0xFF, {6}).end_of_pass(2);
   builder.sections(source).end();
   return builder.bytes();
 }
