@@ -159,6 +159,7 @@ void OutgoingConnector::cancel() {
   task_.cancel();
   handshaking_.reset();  // cancels a running handshake
   channels_.clear();
+  connected_sockets_.clear();
 }
 
 void OutgoingConnector::start(Done done) {
@@ -188,14 +189,40 @@ void OutgoingConnector::connect_next() {
   };
   switch (uri_.kind) {
     case MigrationUri::Kind::kTcp:
-    case MigrationUri::Kind::kUnix:
-      task_ = io::SocketChannel::connect_async(
-          loop_, uri_.address,
-          [deliver](Expected<std::unique_ptr<io::SocketChannel>> socket) mutable {
-            if (!socket) return deliver(socket.error());
-            deliver(std::unique_ptr<io::Channel>(std::move(*socket)));
+    case MigrationUri::Kind::kUnix: {
+      if (!connected_sockets_.empty()) {
+        std::unique_ptr<io::Channel> next = std::move(connected_sockets_.front());
+        connected_sockets_.pop_front();
+        return connected(std::move(next));
+      }
+      // Every channel in one trip to a worker thread (connect may block).
+      using Sockets = std::vector<std::unique_ptr<io::SocketChannel>>;
+      const io::SocketAddress address = uri_.address;
+      const size_t count = size_t{multifd_} + 1;
+      task_ = io::run_task<Sockets>(
+          loop_,
+          [address, count](const io::CancelToken& token) -> Expected<Sockets> {
+            Sockets sockets;
+            for (size_t i = 0; i < count && !token.cancelled(); ++i) {
+              Expected<std::unique_ptr<io::SocketChannel>> socket =
+                  io::SocketChannel::connect(address);
+              if (!socket) {
+                return i == 0 ? socket.error()
+                              : socket.error().with_context("multifd channel " +
+                                                            std::to_string(i - 1));
+              }
+              sockets.push_back(std::move(*socket));
+            }
+            return sockets;
+          },
+          [this, alive, deliver](Expected<Sockets> sockets) mutable {
+            if (auto held = alive.lock(); !held || !*held) return;
+            if (!sockets) return deliver(sockets.error());
+            for (auto& socket : *sockets) connected_sockets_.push_back(std::move(socket));
+            connect_next();
           });
       return;
+    }
     case MigrationUri::Kind::kExec: {
       Expected<std::unique_ptr<io::CommandChannel>> command =
           io::CommandChannel::spawn({"/bin/sh", "-c", uri_.command});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -89,6 +90,7 @@ class OutgoingConnector {
   FdLookup fd_lookup_;
   Done done_;
   std::vector<SenderChannel> channels_;
+  std::deque<std::unique_ptr<io::Channel>> connected_sockets_;  // not set up yet
   io::TaskHandle task_;
   std::unique_ptr<io::Channel> handshaking_;  // a TLS channel whose handshake runs
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

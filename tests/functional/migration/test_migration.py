@@ -160,6 +160,33 @@ class Migration(unittest.TestCase):
         self.assertGreater(int(info["zero-copy sends"]), 0)
         self.finish_counting(source, destination, crc, counted)
 
+    def test_flash_reaches_the_destinations_pflash_file_and_dash_s_waits(self):
+        # The source's flash: a pattern in its last sector (the firmware
+        # goes over the start); the destination's file starts erased.
+        pattern = bytes((i * 7 + 3) & 0xFF for i in range(4096))
+        source_image = self.path("src-flash.img")
+        with open(source_image, "wb") as f:
+            f.write(b"\xff" * (1024 * 1024 - 4096) + pattern)
+        destination_image = self.path("dst-flash.img")
+        stream = self.path("vm.mig")
+        source = self.vm("src", ["-drive", "if=pflash,file=%s" % source_image])
+        source.console.expect(m.PROMPT)
+        self.migrate(source, "file:" + stream)
+        destination = self.vm("dst", ["-drive", "if=pflash,file=%s,create=on" % destination_image,
+                                      "-S", "-incoming", "file:" + stream])
+        deadline = time.monotonic() + 20
+        while destination.monitor.status() == "inmigrate" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(destination.monitor.status(), "paused", "-S keeps it paused")
+        self.assertEqual(destination.hmp("cont"), "")
+        self.assertEqual(destination.shell("echo moved"), "moved\n")
+        destination.hmp("quit")
+        self.assertEqual(destination.wait(), 0)
+        with open(destination_image, "rb") as f:
+            contents = f.read()
+        self.assertEqual(len(contents), 1024 * 1024)
+        self.assertEqual(contents[-4096:], pattern, "the loaded flash reached the pflash file")
+
     # ---- refusals and failures leave the source running
 
     def assert_source_runs_on(self, source, crc):
