@@ -255,6 +255,7 @@ class Migration(unittest.TestCase):
         m.read_until_end_of_pass(connection)
         info = source.monitor.wait_migration(("device",))
         self.assertEqual(source.monitor.status(), "finish-migrate")
+        self.assertIn("last pass", source.hmp("cont"))
         time.sleep(0.2)
         self.assertEqual(source.monitor.migration()["Migration status"], "device")
         self.assertEqual(source.hmp("migrate_cancel"), "")
