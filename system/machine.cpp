@@ -96,7 +96,8 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
-  gdb.reset();  // the debugger's breakpoints go while the CPU is there
+  migration_control.reset();  // its threads read guest memory: they end first
+  gdb.reset();                // the debugger's breakpoints go while the CPU is there
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   stop_monitors();  // front ends detach first (QMP clients get what is queued)
   if (block_watch) loop->remove_watch(block_watch);
@@ -373,11 +374,21 @@ void Machine::Impl::run_guest_slice() {
   uint64_t budget = clock.slice_budget(kSliceInstructions);
   if (gdb) budget = gdb->slice_budget(budget);  // 1 while a debugger single-steps
   const uint64_t before = cpu.instruction_count();
+  const int64_t slice_start = cpu_throttle_percent ? loop->now() : 0;
   const StopReason reason = board->run_slice(budget);
   clock.end_slice();
   clock.run_due_timers();
   // A breakpoint, watchpoint or finished step stops the VM for the debugger.
   if (gdb && !quit_requested) gdb->cpu_stopped(reason, cpu.instruction_count() - before);
+  if (cpu_throttle_percent && state_machine.running() && !quit_requested) {
+    // auto-converge: the guest gets (100 - p)% of the time; io runs meanwhile.
+    const int64_t ran = loop->now() - slice_start;
+    const int64_t until = loop->now() + ran * cpu_throttle_percent / (100 - cpu_throttle_percent);
+    while (!quit_requested && state_machine.running() && cpu_throttle_percent &&
+           loop->now() < until) {
+      loop->run_once(until - loop->now());
+    }
+  }
   const bool sleeping = reason == StopReason::kHalted && cpu.instruction_count() == before;
   if (sleeping && state_machine.running() && !quit_requested) {
     // The guest sleeps: let time pass until a timer or io wakes it.
@@ -438,6 +449,9 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
+  impl->migration_machine = impl->make_migration_machine();
+  impl->migration_control =
+      std::make_unique<MigrationControl>(*impl, *impl->migration_machine, options.tls_creds);
   impl->start_monitors();
   Impl* raw = impl.get();
   impl->gdb = std::make_unique<gdbstub::GdbServer>(*impl->loop, *impl, impl->board->cpu(),
@@ -445,6 +459,11 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (options.gdb) {
     if (Error error = impl->gdb->start(*options.gdb); !error.ok())
       return error.with_context("-gdb");
+  }
+  if (!options.incoming.empty()) {
+    if (Error error = impl->migration_control->start_incoming(options.incoming); !error.ok()) {
+      return error;
+    }
   }
   return std::unique_ptr<Machine>(new Machine(std::move(impl)));
 }

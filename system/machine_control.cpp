@@ -90,6 +90,8 @@ Error Machine::Impl::cont() {
   switch (state_machine.state()) {
     case RunState::kInMigrate:
       return Error("the incoming migration has not finished");
+    case RunState::kFinishMigrate:
+      return Error("a migration is sending its last pass (migrate_cancel to run again)");
     case RunState::kShutdown:
     case RunState::kInternalError:
       return Error("Resetting the Virtual Machine is required");

@@ -19,6 +19,7 @@
 #include "system/elf_loader.h"
 #include "system/gdbstub/server.h"
 #include "system/machine.h"
+#include "system/migration_control.h"
 #include "system/monitor/events.h"
 #include "system/monitor/hmp.h"
 #include "system/monitor/qmp_server.h"
@@ -94,6 +95,11 @@ struct Machine::Impl final : public MachineControl {
   monitor::EventBus event_bus;  // QMP's view of the above, and of other services
 
   std::unique_ptr<gdbstub::GdbServer> gdb;  // the gdbstub (listening with -gdb/-s or gdbserver)
+  // Live migration (system/migration_control.h): the service and the
+  // machine as it sees it; the guest CPU throttle of auto-converge.
+  std::unique_ptr<MigrationMachine> migration_machine;
+  std::unique_ptr<MigrationControl> migration_control;
+  unsigned cpu_throttle_percent = 0;  // the run loop sleeps this share of the time
 
   Impl();
   ~Impl() override;
@@ -156,6 +162,12 @@ struct Machine::Impl final : public MachineControl {
   int64_t cpu_thread_id() const override;
   Error inject_nmi() override;
   GdbServerControl* gdb_server() override { return gdb.get(); }
+  MigrationControl* migration() override { return migration_control.get(); }
+
+  // ---- Migration (migration_machine.cpp)
+  /// The machine as migration sees it (MigrationMachine).
+  struct MigrationAdapter;
+  std::unique_ptr<MigrationMachine> make_migration_machine();
 };
 
 }  // namespace cr16::system

@@ -156,6 +156,8 @@ constexpr OptionInfo kOptionTable[] = {
     {"icount", true},
     {"gdb", true},
     {"s", false},
+    {"incoming", true},
+    {"object", true},
     {"version", false},
     {"h", false},
     {"help", false},
@@ -310,6 +312,13 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     Expected<io::LoopBackend> backend = io::parse_loop_backend(value);
     if (!backend) return Error("-loop: unknown backend '" + value_text + "' (epoll or io_uring)");
     options->loop = *backend;
+  } else if (name == "incoming") {
+    if (value.empty())
+      return Error("-incoming: empty URI (tcp:, unix:, exec:, file:, fd: or defer)");
+    if (!options->incoming.empty()) return Error("-incoming: given twice");
+    options->incoming = value_text;
+  } else if (name == "object") {
+    return parse_object(value, options);
   } else if (name == "icount") {
     std::string_view shift = value;
     if (shift.starts_with("shift=")) shift.remove_prefix(6);
@@ -365,6 +374,45 @@ Error parse_drive(std::string_view text, Options* options) {
   if (!options->pflash_path.empty()) return Error("-drive: only one pflash drive is supported");
   options->pflash_path = file;
   options->pflash_create = create;
+  return {};
+}
+
+Error parse_object(std::string_view text, Options* options) {
+  const size_t comma = text.find(',');
+  const std::string type(text.substr(0, comma));
+  if (type != "tls-creds-x509") {
+    return Error("-object: unknown object type '" + type + "' (tls-creds-x509)");
+  }
+  if (comma == std::string_view::npos) return Error("-object tls-creds-x509: missing id=ID");
+  Expected<std::vector<std::pair<std::string, std::string>>> pairs =
+      split_key_values(text.substr(comma + 1), "-object tls-creds-x509");
+  if (!pairs) return pairs.error();
+  TlsCredsSpec spec;
+  for (const auto& [key, item] : *pairs) {
+    const std::string where = "-object tls-creds-x509: ";
+    if (key == "id") {
+      spec.id = item;
+    } else if (key == "dir") {
+      spec.dir = item;
+    } else if (key == "endpoint") {
+      if (item != "server" && item != "client") {
+        return Error(where + "bad endpoint '" + item + "' (server or client)");
+      }
+      spec.server = item == "server";
+    } else if (key == "verify-peer") {
+      std::optional<bool> on = parse_switch(item);
+      if (!on) return Error(where + "bad value '" + item + "' for 'verify-peer' (use on or off)");
+      spec.verify_peer = *on;
+    } else {
+      return Error(where + "unknown parameter '" + key + "' (id, dir, endpoint, verify-peer)");
+    }
+  }
+  if (spec.id.empty()) return Error("-object tls-creds-x509: missing id=ID");
+  if (spec.dir.empty()) return Error("-object tls-creds-x509,id=" + spec.id + ": missing dir=DIR");
+  for (const TlsCredsSpec& other : options->tls_creds) {
+    if (other.id == spec.id) return Error("-object: duplicate id '" + spec.id + "'");
+  }
+  options->tls_creds.push_back(std::move(spec));
   return {};
 }
 
@@ -753,6 +801,14 @@ std::string usage_text() {
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"
          "  -icount N                deterministic time: virtual ns = instructions << N\n"
+         "Migration:\n"
+         "  -incoming URI|defer      wait for a migration from tcp:HOST:PORT, unix:PATH,\n"
+         "                           exec:CMD, file:PATH[,offset=N] or fd:N (defer: the\n"
+         "                           URI comes later with migrate_incoming)\n"
+         "  -object tls-creds-x509,id=ID,dir=DIR[,endpoint=server|client][,verify-peer=on|off]\n"
+         "                           TLS credentials for migration (tls-creds parameter);\n"
+         "                           DIR holds ca-cert.pem, server-cert.pem, server-key.pem,\n"
+         "                           client-cert.pem, client-key.pem\n"
          "  -loop epoll|io_uring     main loop backend (default io_uring, epoll if refused)\n"
          "  -version                 print the version\n"
          "  -h, -help                print this help\n"

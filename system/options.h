@@ -60,6 +60,16 @@ struct MonitorSpec {
 /// -kernel ELF linked with the cr16-elf-gcc simulator BSP.
 enum class SemihostingMode : uint8_t { kAuto, kOn, kOff };
 
+/// -object tls-creds-x509,id=ID,dir=DIR,endpoint=server|client,verify-peer=on|off:
+/// x509 credentials (QEMU's file names in DIR) that migration's tls-creds
+/// parameter names.
+struct TlsCredsSpec {
+  std::string id;
+  std::string dir;
+  bool server = false;      // endpoint=server (default client, as QEMU)
+  bool verify_peer = true;  // verify-peer (default on, as QEMU)
+};
+
 /// What the program should do once the options are parsed.
 enum class Action : uint8_t {
   kRun,
@@ -114,6 +124,10 @@ struct Options {
   /// -gdb DEV / -s: where the gdbstub listens (a tcp or unix server that
   /// never holds the start; -S does that); nullopt: no gdbstub at start.
   std::optional<SerialSpec> gdb;
+  /// -incoming URI (tcp:, unix:, exec:, file:, fd:) or "defer"; empty: none.
+  std::string incoming;
+  /// -object tls-creds-x509,... in the order given (ids unique).
+  std::vector<TlsCredsSpec> tls_creds;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an
@@ -180,6 +194,10 @@ Error parse_name(std::string_view text, Options* options);
 Error check_chardev_references(const Options& options);
 /// The users of chardev `id` in `options` (serial ports, -monitor, -mon).
 unsigned chardev_user_count(const Options& options, std::string_view id);
+/// Parses a -object value. Only tls-creds-x509 is known
+/// ("tls-creds-x509,id=tls0,dir=DIR,endpoint=server,verify-peer=on");
+/// errors name the key or the type.
+Error parse_object(std::string_view text, Options* options);
 
 /// Parses a -semihosting-config value ("enable=on|off[,root=DIR]") into
 /// `options`. Given without enable=, it enables semihosting (as in QEMU).
