@@ -18,9 +18,9 @@ namespace cr16::migration {
 
 /// One block of guest memory.
 struct RamBlock {
-  std::string name;       // the region's name ("ram", "flash"); unique in a machine
-  uint32_t base = 0;      // guest address of the first byte
-  uint32_t size = 0;      // bytes, a multiple of kPageSize
+  std::string name;         // the region's name ("ram", "flash"); unique in a machine
+  uint32_t base = 0;        // guest address of the first byte
+  uint32_t size = 0;        // bytes, a multiple of kPageSize
   uint8_t* host = nullptr;  // the region's host memory (owned by the address space)
   bool read_only = false;   // ROM or ROM device: the guest cannot store to it directly
 

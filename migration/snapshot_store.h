@@ -1,0 +1,135 @@
+// The snapshot store: a directory of content-addressed pages and one
+// manifest per snapshot (docs/snapshots.md).
+//
+//   DIR/lock                  flock: shared for readers, exclusive for writers
+//   DIR/manifests/NAME.snap   one per snapshot (migration/snapshot_format.h)
+//   DIR/packs/pack-*.pack     pages keyed by SHA-256, each stored once
+//
+// A page is stored once however many snapshots use it; zero pages are not
+// stored at all. Saving writes one new pack with the pages no pack holds
+// yet, then the manifest — each atomically (snapshot_file.h) — so a crash
+// at any point leaves every older snapshot intact and the new one either
+// complete or invisible. Deleting removes the manifest, then collects
+// garbage: packs whose pages no snapshot uses are removed, packs that
+// still hold some used pages are rewritten with those only. Loading checks
+// the manifest's SHA-256 and every page's before returning anything.
+//
+// Every method blocks on the disk (and hashes on up to `threads` threads):
+// call from worker threads or at start-up, never from the main loop.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "migration/snapshot_file.h"
+#include "migration/snapshot_format.h"
+#include "util/error.h"
+
+namespace cr16::migration {
+
+/// How far an operation is: `done` of `total` units (bytes of guest
+/// memory hashed, written or read), updated by the worker, read by anyone.
+struct SnapshotProgress {
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> total{0};
+};
+
+/// One block of guest memory, whole.
+struct SnapshotBlock {
+  std::string name;
+  uint32_t base = 0;
+  bool read_only = false;
+  std::vector<uint8_t> bytes;  // a multiple of kSnapshotPageSize
+};
+
+/// A machine as saved or loaded: the manifest's facts and full memory.
+struct SnapshotImage {
+  std::string name;
+  uint32_t id = 0;  // assigned by save()
+  int64_t date_seconds = 0;
+  uint32_t date_nanoseconds = 0;
+  int64_t vm_clock_ns = 0;
+  std::string machine;
+  std::vector<uint8_t> state;  // the state sections, clock first
+  std::vector<SnapshotBlock> blocks;
+};
+
+/// A line of "info snapshots".
+struct SnapshotSummary {
+  std::string name;
+  uint32_t id = 0;
+  int64_t date_seconds = 0;
+  uint32_t date_nanoseconds = 0;
+  int64_t vm_clock_ns = 0;
+  uint64_t vm_size = 0;
+  /// Not ok when the manifest cannot be used (damaged, truncated): the
+  /// snapshot is listed by its file name with the reason.
+  Error damage;
+};
+
+/// What the store occupies on disk.
+struct StoreUsage {
+  uint64_t manifests = 0;
+  uint64_t manifest_bytes = 0;
+  uint64_t packs = 0;
+  uint64_t pack_bytes = 0;
+  uint64_t stored_pages = 0;  // page slots in undamaged packs
+  uint64_t total_bytes() const { return manifest_bytes + pack_bytes; }
+};
+
+class SnapshotStore {
+ public:
+  /// Opens the store in `path`. With `create` the directories are made as
+  /// needed (the parent of `path` must exist); without, a missing store is
+  /// an Error with errno ENOENT.
+  static Expected<SnapshotStore> open(const std::string& path, bool create,
+                                      unsigned threads = 2);
+
+  const std::string& path() const { return root_.path(); }
+
+  /// Saves `image` under image.name, replacing a snapshot of that name
+  /// (atomically: the old one stays complete until the new one is). Sets
+  /// image.id. Then collects garbage.
+  Error save(SnapshotImage& image, SnapshotProgress* progress = nullptr);
+  /// Loads the snapshot named `name` (or, when no name matches, whose id is
+  /// `name`), with every checksum verified. Errors: not found, a damaged
+  /// or truncated manifest, a missing, truncated or damaged page.
+  Expected<SnapshotImage> load(const std::string& name, SnapshotProgress* progress = nullptr);
+  /// Deletes the snapshot named `name` (or with that id), damaged or not,
+  /// then collects garbage. Error when there is none.
+  Error remove(const std::string& name);
+  /// Every snapshot, by id (damaged ones last, by file name).
+  Expected<std::vector<SnapshotSummary>> list();
+  /// What the store occupies.
+  Expected<StoreUsage> usage();
+  /// Removes unused pages (see above). Does nothing while any manifest is
+  /// damaged: its pages cannot be told apart from unused ones. Takes the
+  /// exclusive lock.
+  Error collect_garbage();
+
+ private:
+  struct PackFile;
+  struct ManifestFile;
+  SnapshotStore(Directory root, Directory manifests, Directory packs, unsigned threads)
+      : root_(std::move(root)),
+        manifests_(std::move(manifests)),
+        packs_(std::move(packs)),
+        threads_(threads) {}
+
+  Expected<std::vector<PackFile>> read_packs();
+  Expected<std::vector<ManifestFile>> read_manifests();
+  /// The manifest file of `name`: NAME.snap, or the one whose id is `name`.
+  Expected<std::string> find_manifest(const std::string& name,
+                                      const std::vector<ManifestFile>* known);
+  Error collect_garbage_locked(const std::vector<ManifestFile>& manifests);
+  Error compact_pack(const PackFile& pack, const std::vector<uint32_t>& keep);
+
+  Directory root_;
+  Directory manifests_;
+  Directory packs_;
+  unsigned threads_ = 2;
+};
+
+}  // namespace cr16::migration
