@@ -24,8 +24,8 @@ namespace {
 
 // Writes bytes [begin, end) of the concatenation of `parts`, many parts per
 // writev() call (pages of guest memory arrive as one part each).
-Error write_range(int fd, std::span<const std::span<const uint8_t>> parts, size_t begin,
-                  size_t end, const std::string& what) {
+Error write_range(int fd, std::span<const std::span<const uint8_t>> parts, size_t begin, size_t end,
+                  const std::string& what) {
   constexpr size_t kBatch = 512;  // below IOV_MAX (1024)
   size_t part = 0;
   size_t part_start = 0;  // offset of parts[part] in the concatenation

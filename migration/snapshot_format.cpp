@@ -79,7 +79,8 @@ Expected<std::vector<uint8_t>> encode_manifest(const Manifest& manifest) {
   writer.put_u32(static_cast<uint32_t>(manifest.blocks.size()));
   for (const ManifestBlock& block : manifest.blocks) {
     if (!printable_name(block.name) || block.size == 0 || block.size % kSnapshotPageSize != 0 ||
-        block.size > kMaxSnapshotBlockSize || block.pages.size() != block.size / kSnapshotPageSize) {
+        block.size > kMaxSnapshotBlockSize ||
+        block.pages.size() != block.size / kSnapshotPageSize) {
       return Error("manifest: bad block '" + block.name + "'");
     }
     writer.put_short_string(block.name, kMaxBlockNameBytes);
@@ -175,14 +176,14 @@ Expected<Manifest> decode_manifest(std::span<const uint8_t> bytes, const std::st
     if (flags > 1) return fail("block '" + block.name + "' has unknown flags");
     block.read_only = flags == 1;
     const uint32_t page_count = block.size / kSnapshotPageSize;
-    if (page_count > reader.remaining() / 4) return fail("truncated page map of '" + block.name + "'");
+    if (page_count > reader.remaining() / 4)
+      return fail("truncated page map of '" + block.name + "'");
     block.pages.resize(page_count);
     for (uint32_t p = 0; p < page_count; ++p) {
       const uint32_t reference = reader.get_u32();
       if (reference > digest_count) {
-        return fail("page " + std::to_string(p) + " of '" + block.name +
-                    "' refers to entry " + std::to_string(reference) + " of " +
-                    std::to_string(digest_count));
+        return fail("page " + std::to_string(p) + " of '" + block.name + "' refers to entry " +
+                    std::to_string(reference) + " of " + std::to_string(digest_count));
       }
       if (reference != 0) used[reference - 1] = true;
       block.pages[p] = reference;
@@ -233,8 +234,7 @@ Expected<uint32_t> decode_pack_preamble(std::span<const uint8_t> preamble, uint6
     return Error(what + ": a pack of " + std::to_string(count) + " pages (1 to " +
                  std::to_string(kMaxPackPages) + ")");
   }
-  const uint64_t expected =
-      uint64_t{pack_index_bytes(count)} + uint64_t{count} * kSnapshotPageSize;
+  const uint64_t expected = uint64_t{pack_index_bytes(count)} + uint64_t{count} * kSnapshotPageSize;
   if (file_size != expected) {
     return Error(what + ": pack of " + std::to_string(count) + " pages should be " +
                  std::to_string(expected) + " bytes, is " + std::to_string(file_size) +
@@ -244,8 +244,7 @@ Expected<uint32_t> decode_pack_preamble(std::span<const uint8_t> preamble, uint6
 }
 
 Expected<std::vector<Sha256Digest>> decode_pack_index(std::span<const uint8_t> index,
-                                                      uint64_t file_size,
-                                                      const std::string& what) {
+                                                      uint64_t file_size, const std::string& what) {
   Expected<uint32_t> count = decode_pack_preamble(index, file_size, what);
   if (!count) return count.error();
   const size_t length = pack_index_bytes(*count);

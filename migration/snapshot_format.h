@@ -55,12 +55,12 @@ struct ManifestBlock {
 /// One snapshot.
 struct Manifest {
   std::string name;
-  uint32_t id = 0;            // a number the store assigns ("info snapshots" ID)
-  int64_t date_seconds = 0;   // wall-clock time of the save (Unix time)
+  uint32_t id = 0;           // a number the store assigns ("info snapshots" ID)
+  int64_t date_seconds = 0;  // wall-clock time of the save (Unix time)
   uint32_t date_nanoseconds = 0;
-  int64_t vm_clock_ns = 0;    // the guest's virtual time at the save
-  std::string machine;        // the board type ("virt")
-  std::vector<uint8_t> state; // the state sections (save_state_sections), clock first
+  int64_t vm_clock_ns = 0;            // the guest's virtual time at the save
+  std::string machine;                // the board type ("virt")
+  std::vector<uint8_t> state;         // the state sections (save_state_sections), clock first
   std::vector<Sha256Digest> digests;  // the distinct non-zero pages it uses
   std::vector<ManifestBlock> blocks;
 

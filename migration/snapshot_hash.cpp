@@ -119,8 +119,8 @@ void hash_pages(const uint8_t* pages, size_t page_size, size_t count, Sha256Dige
   });
 }
 
-void hash_page_list(std::span<const uint8_t* const> pages, size_t page_size,
-                    Sha256Digest* digests, unsigned threads) {
+void hash_page_list(std::span<const uint8_t* const> pages, size_t page_size, Sha256Digest* digests,
+                    unsigned threads) {
   parallel_for(pages.size(), threads, kPagesPerThread, [=](size_t first, size_t end) {
     EVP_MD_CTX* context = thread_context();
     for (size_t i = first; i < end; ++i) {

@@ -47,8 +47,8 @@ void hash_pages(const uint8_t* pages, size_t page_size, size_t count, Sha256Dige
 
 /// The same for pages anywhere in memory: `digests[i]` = SHA-256 of the
 /// `page_size` bytes at `pages[i]`.
-void hash_page_list(std::span<const uint8_t* const> pages, size_t page_size,
-                    Sha256Digest* digests, unsigned threads);
+void hash_page_list(std::span<const uint8_t* const> pages, size_t page_size, Sha256Digest* digests,
+                    unsigned threads);
 
 /// Runs `work(first, end)` over [0, count) split into up to `threads`
 /// contiguous ranges, each at least `min_per_thread` long, on as many

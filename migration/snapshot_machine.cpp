@@ -42,8 +42,8 @@ Expected<std::unique_ptr<SnapshotRestore>> SnapshotRestore::prepare(
     }
     if (mine->size != block.bytes.size()) {
       return Error(what + ": memory block '" + block.name + "' is " +
-                   size_text(block.bytes.size()) + " in the snapshot but " +
-                   size_text(mine->size) + " in this machine" +
+                   size_text(block.bytes.size()) + " in the snapshot but " + size_text(mine->size) +
+                   " in this machine" +
                    (block.name == "ram" ? " (start it with the same -m)" : ""));
     }
     if (mine->base != block.base) {

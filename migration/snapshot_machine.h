@@ -13,8 +13,8 @@
 
 #include "hw/address_space.h"
 #include "migration/ram_blocks.h"
-#include "migration/state_sections.h"
 #include "migration/snapshot_store.h"
+#include "migration/state_sections.h"
 #include "util/error.h"
 #include "util/state.h"
 
@@ -37,9 +37,10 @@ class SnapshotRestore {
   /// Checks `image` against the machine: the same memory blocks (names,
   /// bases, sizes) and state sections that all parse and validate. Nothing
   /// changes. Errors name what does not fit, prefixed with `what`.
-  static Expected<std::unique_ptr<SnapshotRestore>> prepare(
-      std::span<const StateSection> sections, AddressSpace& memory, SnapshotImage image,
-      const std::string& what);
+  static Expected<std::unique_ptr<SnapshotRestore>> prepare(std::span<const StateSection> sections,
+                                                            AddressSpace& memory,
+                                                            SnapshotImage image,
+                                                            const std::string& what);
   ~SnapshotRestore();
 
   /// Writes the pages that differ from the machine's (through load_page:

@@ -110,8 +110,7 @@ Expected<SnapshotStore> SnapshotStore::open(const std::string& path, bool create
                                             unsigned threads) {
   Expected<Directory> root = Directory::open(path, create);
   if (!root) return root.error();
-  Expected<Directory> manifests =
-      Directory::open(root->child(kManifestDirectory), create);
+  Expected<Directory> manifests = Directory::open(root->child(kManifestDirectory), create);
   if (!manifests) return manifests.error();
   Expected<Directory> packs = Directory::open(root->child(kPackDirectory), create);
   if (!packs) return packs.error();
@@ -140,12 +139,12 @@ Expected<std::vector<SnapshotStore::PackFile>> SnapshotStore::read_packs() {
     } else {
       pack.size = static_cast<uint64_t>(info.st_size);
       uint8_t preamble[kPackPreambleBytes] = {};
-      Error error = read_exact(file.fd(), preamble, std::min<uint64_t>(sizeof preamble, pack.size),
-                               0, what);
+      Error error =
+          read_exact(file.fd(), preamble, std::min<uint64_t>(sizeof preamble, pack.size), 0, what);
       Expected<uint32_t> count =
-          error.ok() ? decode_pack_preamble(std::span(preamble, std::min<uint64_t>(
-                                                                    sizeof preamble, pack.size)),
-                                            pack.size, what)
+          error.ok() ? decode_pack_preamble(
+                           std::span(preamble, std::min<uint64_t>(sizeof preamble, pack.size)),
+                           pack.size, what)
                      : Expected<uint32_t>(error);
       if (!count) {
         pack.damage = count.error();

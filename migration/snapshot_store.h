@@ -84,8 +84,7 @@ class SnapshotStore {
   /// Opens the store in `path`. With `create` the directories are made as
   /// needed (the parent of `path` must exist); without, a missing store is
   /// an Error with errno ENOENT.
-  static Expected<SnapshotStore> open(const std::string& path, bool create,
-                                      unsigned threads = 2);
+  static Expected<SnapshotStore> open(const std::string& path, bool create, unsigned threads = 2);
 
   const std::string& path() const { return root_.path(); }
 

@@ -48,13 +48,12 @@ TEST(SnapshotHash, KnownAnswers) {
   const std::string abc = "abc";
   EXPECT_EQ(to_hex(sha256(std::span(reinterpret_cast<const uint8_t*>(abc.data()), abc.size()))),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(to_hex(sha256({})),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(to_hex(sha256({})), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   Sha256 incremental;
   incremental.update(std::span(reinterpret_cast<const uint8_t*>(abc.data()), 1));
   incremental.update(std::span(reinterpret_cast<const uint8_t*>(abc.data()) + 1, 2));
-  EXPECT_EQ(to_hex(incremental.finish()), to_hex(sha256(std::span(
-                                              reinterpret_cast<const uint8_t*>(abc.data()), 3))));
+  EXPECT_EQ(to_hex(incremental.finish()),
+            to_hex(sha256(std::span(reinterpret_cast<const uint8_t*>(abc.data()), 3))));
   auto parsed = digest_from_hex(to_hex(sha256({})));
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ(*parsed, sha256({}));

@@ -93,15 +93,15 @@ TEST_F(SnapshotStoreTest, TenSnapshotsThatDifferInAFewPagesCostLittleMoreThanOne
   const uint64_t one = store.usage()->total_bytes();
   for (uint32_t i = 1; i < 10; ++i) {
     image.name = "s" + std::to_string(i);
-    touch_page(image, i, 1);       // a page no snapshot had
+    touch_page(image, i, 1);        // a page no snapshot had
     touch_page(image, 100 + i, 1);  // and another one
     ASSERT_TRUE(store.save(image).ok());
   }
   Expected<StoreUsage> usage = store.usage();
   EXPECT_EQ(usage->manifests, 10u);
   EXPECT_EQ(usage->stored_pages, 256u + 1 + 18);  // RAM, the flash page, two new pages each
-  EXPECT_LT(usage->total_bytes(), one * 12 / 10) << "ten snapshots cost " << usage->total_bytes()
-                                                  << " bytes, one cost " << one;
+  EXPECT_LT(usage->total_bytes(), one * 12 / 10)
+      << "ten snapshots cost " << usage->total_bytes() << " bytes, one cost " << one;
   // Each still loads as it was saved: s9 has every change.
   expect_loads_as(store, image);
 }
