@@ -14,17 +14,29 @@ std::string size_text(uint64_t bytes) {
 }  // namespace
 
 Expected<SnapshotImage> capture_machine(std::span<const StateSection> sections,
-                                        const AddressSpace& memory) {
+                                        const AddressSpace& memory, SnapshotArena arena) {
   SnapshotImage image;
   Expected<std::vector<uint8_t>> state = save_state_sections(sections);
   if (!state) return state.error();
   image.state = std::move(*state);
-  for (const RamBlock& block : ram_blocks(memory)) {
+  const std::vector<RamBlock> blocks = ram_blocks(memory);
+  size_t total = 0;
+  for (const RamBlock& block : blocks) total += block.size;
+  if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
+  arena->resize(total);
+  image.storage = arena;
+  uint8_t* next = arena->data();
+  for (const RamBlock& block : blocks) {
+    std::memcpy(next, block.host, block.size);
     SnapshotBlock copy;
     copy.name = block.name;
     copy.base = block.base;
+    copy.size = block.size;
     copy.read_only = block.read_only;
-    copy.bytes.assign(block.host, block.host + block.size);
+    for (uint32_t page = 0; page < block.page_count(); ++page) {
+      copy.pages.push_back(next + size_t{page} * kPageSize);
+    }
+    next += block.size;
     image.blocks.push_back(std::move(copy));
   }
   return image;
@@ -40,10 +52,9 @@ Expected<std::unique_ptr<SnapshotRestore>> SnapshotRestore::prepare(
     if (mine == nullptr) {
       return Error(what + ": memory block '" + block.name + "' is not part of this machine");
     }
-    if (mine->size != block.bytes.size()) {
-      return Error(what + ": memory block '" + block.name + "' is " +
-                   size_text(block.bytes.size()) + " in the snapshot but " + size_text(mine->size) +
-                   " in this machine" +
+    if (mine->size != block.size || block.pages.size() != mine->page_count()) {
+      return Error(what + ": memory block '" + block.name + "' is " + size_text(block.size) +
+                   " in the snapshot but " + size_text(mine->size) + " in this machine" +
                    (block.name == "ram" ? " (start it with the same -m)" : ""));
     }
     if (mine->base != block.base) {
@@ -80,16 +91,23 @@ SnapshotRestore::~SnapshotRestore() = default;
 void SnapshotRestore::commit(const ChangedRange& changed) {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const RamBlock& block = blocks_[b];
-    const std::vector<uint8_t>& bytes = image_.blocks[b].bytes;
+    const std::vector<const uint8_t*>& pages = image_.blocks[b].pages;
     uint32_t run_start = 0;
     uint32_t run_length = 0;
+    const std::vector<bool>& current = image_.blocks[b].current;
     for (uint32_t page = 0; page < block.page_count(); ++page) {
-      const uint8_t* wanted = bytes.data() + size_t{page} * kPageSize;
+      if (page < current.size() && current[page]) continue;  // holds the snapshot's bytes
+      const uint8_t* wanted = pages[page];                   // nullptr: a zero page
       // Pages that already hold the snapshot's bytes stay untouched: their
       // predecoded code and dirty bits stay valid.
-      if (std::memcmp(block.page(page), wanted, kPageSize) == 0) continue;
+      if (wanted == nullptr ? page_is_zero(block.page(page))
+                            : std::memcmp(block.page(page), wanted, kPageSize) == 0) {
+        continue;
+      }
       // Index and size were checked by prepare(): this cannot fail.
-      (void)load_page(memory_, block, page, std::span(wanted, kPageSize));
+      (void)load_page(memory_, block, page,
+                      wanted == nullptr ? std::span<const uint8_t>()
+                                        : std::span<const uint8_t>(wanted, kPageSize));
       ++pages_written_;
       if (run_length > 0 && run_start + run_length == page * kPageSize) {
         run_length += kPageSize;

@@ -24,9 +24,9 @@ namespace cr16::migration {
 /// then the board's) and `memory` into an image: the state stream and every
 /// block of guest memory (RAM, the flash array). The caller fills in the
 /// name, dates, VM clock and machine type. Errors: a section that cannot
-/// be saved.
+/// be saved. The copy goes to `arena` (resized; a new one when null).
 Expected<SnapshotImage> capture_machine(std::span<const StateSection> sections,
-                                        const AddressSpace& memory);
+                                        const AddressSpace& memory, SnapshotArena arena = nullptr);
 
 /// A snapshot checked against a machine, ready to be applied.
 class SnapshotRestore {
@@ -50,6 +50,8 @@ class SnapshotRestore {
 
   /// Pages commit() wrote (after commit()).
   uint64_t pages_written() const { return pages_written_; }
+  /// The snapshot being applied.
+  const SnapshotImage& image() const { return image_; }
 
  private:
   SnapshotRestore(AddressSpace& memory, SnapshotImage image, std::unique_ptr<StateLoader> loader,

@@ -230,14 +230,29 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
   uint64_t total_bytes = 0;
   for (size_t b = 0; b < image.blocks.size(); ++b) {
     const SnapshotBlock& block = image.blocks[b];
-    if (block.bytes.empty() || block.bytes.size() % kPage != 0 ||
-        block.bytes.size() > kMaxSnapshotBlockSize) {
+    if (block.size == 0 || block.size % kPage != 0 || block.size > kMaxSnapshotBlockSize ||
+        block.pages.size() != block.size / kPage) {
       return Error(what + ": block '" + block.name + "' has a bad size");
     }
-    total_bytes += block.bytes.size();
-    for (uint32_t p = 0; p < block.bytes.size() / kPage; ++p) {
-      const uint8_t* page = block.bytes.data() + size_t{p} * kPage;
-      if (page_is_zero(page)) continue;
+    total_bytes += block.size;
+  }
+  // Digests the caller already knows are taken as they are (pages unchanged
+  // since an earlier save or load hashed them); the rest are computed.
+  std::vector<size_t> to_hash;  // indexes into pages
+  for (size_t b = 0; b < image.blocks.size(); ++b) {
+    SnapshotBlock& block = image.blocks[b];
+    const bool hinted = block.digests.state.size() == block.pages.size() &&
+                        block.digests.digests.size() == block.pages.size();
+    if (!hinted) block.digests.reset(block.pages.size());
+    for (uint32_t p = 0; p < block.pages.size(); ++p) {
+      const uint8_t* page = block.pages[p];
+      uint8_t& state = block.digests.state[p];
+      if (page == nullptr || state == PageDigests::kZero ||
+          (state == PageDigests::kUnknown && page_is_zero(page))) {
+        state = PageDigests::kZero;
+        continue;
+      }
+      if (state != PageDigests::kKnown) to_hash.push_back(pages.size());
       pages.push_back(page);
       page_home.emplace_back(b, p);
     }
@@ -246,8 +261,19 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
     progress->total = total_bytes + pages.size() * kPage;
     progress->done = 0;
   }
+  std::vector<const uint8_t*> hash_list;
+  for (size_t i : to_hash) hash_list.push_back(pages[i]);
+  std::vector<Sha256Digest> hashed(hash_list.size());
+  hash_page_list(hash_list, kPage, hashed.data(), threads_);
+  for (size_t k = 0; k < to_hash.size(); ++k) {
+    const auto [b, p] = page_home[to_hash[k]];
+    image.blocks[b].digests.state[p] = PageDigests::kKnown;
+    image.blocks[b].digests.digests[p] = hashed[k];
+  }
   std::vector<Sha256Digest> digests(pages.size());
-  hash_page_list(pages, kPage, digests.data(), threads_);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    digests[i] = image.blocks[page_home[i].first].digests.digests[page_home[i].second];
+  }
   if (progress) progress->done = total_bytes;
 
   Expected<StoreLock> lock = StoreLock::acquire(root_, kLockName, StoreLock::Mode::kExclusive);
@@ -273,7 +299,7 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
     ManifestBlock entry;
     entry.name = block.name;
     entry.base = block.base;
-    entry.size = static_cast<uint32_t>(block.bytes.size());
+    entry.size = block.size;
     entry.read_only = block.read_only;
     entry.pages.assign(entry.size / kPage, 0);
     manifest.blocks.push_back(std::move(entry));
@@ -336,7 +362,8 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
 
 // ---- Load
 
-Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotProgress* progress) {
+Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotProgress* progress,
+                                            SnapshotArena arena, const PageDigestMap* known) {
   Expected<StoreLock> lock = StoreLock::acquire(root_, kLockName, StoreLock::Mode::kShared);
   if (!lock) return lock.error();
   Expected<std::string> file = find_manifest(name, nullptr);
@@ -351,14 +378,92 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
     return Error(what + ": the manifest names snapshot '" + manifest->name +
                  "' (renamed by hand?)");
   }
+
+  SnapshotImage image;
+  image.name = manifest->name;
+  image.id = manifest->id;
+  image.date_seconds = manifest->date_seconds;
+  image.date_nanoseconds = manifest->date_nanoseconds;
+  image.vm_clock_ns = manifest->vm_clock_ns;
+  image.machine = manifest->machine;
+  image.state = std::move(manifest->state);
+
+  // Which pages must be read: those the caller does not hold already.
+  const size_t digest_count = manifest->digests.size();
+  constexpr uint32_t kNotRead = UINT32_MAX;
+  std::vector<uint32_t> slot_of(digest_count, kNotRead);  // digest -> arena slot
+  std::vector<uint32_t> needed;                           // arena slot -> digest
+  std::vector<std::string> first_use(digest_count);
+  for (const ManifestBlock& block : manifest->blocks) {
+    SnapshotBlock out;
+    out.name = block.name;
+    out.base = block.base;
+    out.size = block.size;
+    out.read_only = block.read_only;
+    out.pages.assign(block.pages.size(), nullptr);
+    out.current.assign(block.pages.size(), false);
+    out.digests.reset(block.pages.size());
+    const PageDigests* held = nullptr;
+    if (known != nullptr) {
+      auto it = known->find(block.name);
+      if (it != known->end() && it->second.state.size() == block.pages.size() &&
+          it->second.digests.size() == block.pages.size()) {
+        held = &it->second;
+      }
+    }
+    for (uint32_t p = 0; p < block.pages.size(); ++p) {
+      const uint32_t reference = block.pages[p];
+      if (reference == 0) {
+        out.digests.state[p] = PageDigests::kZero;
+        out.current[p] = held != nullptr && held->state[p] == PageDigests::kZero;
+        continue;
+      }
+      const Sha256Digest& digest = manifest->digests[reference - 1];
+      out.digests.state[p] = PageDigests::kKnown;
+      out.digests.digests[p] = digest;
+      if (held != nullptr && held->state[p] == PageDigests::kKnown && held->digests[p] == digest) {
+        out.current[p] = true;
+        continue;
+      }
+      if (slot_of[reference - 1] == kNotRead) {
+        slot_of[reference - 1] = static_cast<uint32_t>(needed.size());
+        needed.push_back(reference - 1);
+        first_use[reference - 1] = "page " + std::to_string(p) + " of block '" + block.name + "'";
+      }
+    }
+    image.blocks.push_back(std::move(out));
+  }
+  if (progress) {
+    progress->total = uint64_t{needed.size()} * kPage * 2;
+    progress->done = 0;
+  }
+  // Each page to read goes to its own slot of the arena, in the order the
+  // manifest lists them (the order a pack stores them in).
+  if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
+  arena->resize(needed.size() * kPage);
+  image.storage = arena;
+  std::vector<uint8_t*> target(needed.size());
+  for (size_t slot = 0; slot < needed.size(); ++slot) {
+    target[slot] = arena->data() + slot * kPage;
+  }
+  for (size_t b = 0; b < manifest->blocks.size(); ++b) {
+    const ManifestBlock& block = manifest->blocks[b];
+    SnapshotBlock& out = image.blocks[b];
+    for (uint32_t p = 0; p < block.pages.size(); ++p) {
+      if (block.pages[p] != 0 && !out.current[p])
+        out.pages[p] = target[slot_of[block.pages[p] - 1]];
+    }
+  }
+  if (needed.empty()) return image;
+
+  // Where each needed page is stored (every copy).
   Expected<std::vector<PackFile>> packs = read_packs();
   if (!packs) return packs.error().with_context(what);
-
-  // Where each page the snapshot needs is stored (every copy).
-  const size_t digest_count = manifest->digests.size();
   DigestMap<uint32_t> wanted;
-  for (uint32_t i = 0; i < digest_count; ++i) wanted.emplace(manifest->digests[i], i);
-  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> copies(digest_count);  // (pack, slot)
+  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
+    wanted.emplace(manifest->digests[needed[slot]], slot);
+  }
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> copies(needed.size());  // (pack, slot)
   size_t damaged_packs = 0;
   for (uint32_t p = 0; p < packs->size(); ++p) {
     const PackFile& pack = (*packs)[p];
@@ -371,58 +476,26 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
       if (it != wanted.end()) copies[it->second].emplace_back(p, slot);
     }
   }
-
-  SnapshotImage image;
-  image.name = manifest->name;
-  image.id = manifest->id;
-  image.date_seconds = manifest->date_seconds;
-  image.date_nanoseconds = manifest->date_nanoseconds;
-  image.vm_clock_ns = manifest->vm_clock_ns;
-  image.machine = manifest->machine;
-  image.state = std::move(manifest->state);
-  // Each distinct page is read once, into the first place that uses it.
-  std::vector<uint8_t*> target(digest_count, nullptr);
-  std::vector<std::string> first_use(digest_count);
-  for (const ManifestBlock& block : manifest->blocks) {
-    SnapshotBlock out;
-    out.name = block.name;
-    out.base = block.base;
-    out.read_only = block.read_only;
-    out.bytes.assign(block.size, 0);
-    image.blocks.push_back(std::move(out));
-  }
-  for (size_t b = 0; b < manifest->blocks.size(); ++b) {
-    const ManifestBlock& block = manifest->blocks[b];
-    for (uint32_t p = 0; p < block.pages.size(); ++p) {
-      const uint32_t reference = block.pages[p];
-      if (reference == 0 || target[reference - 1] != nullptr) continue;
-      target[reference - 1] = image.blocks[b].bytes.data() + size_t{p} * kPage;
-      first_use[reference - 1] = "page " + std::to_string(p) + " of block '" + block.name + "'";
-    }
-  }
-  for (uint32_t i = 0; i < digest_count; ++i) {
-    if (copies[i].empty()) {
+  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
+    if (copies[slot].empty()) {
       std::string note;
       if (damaged_packs > 0) {
         note = " (" + std::to_string(damaged_packs) + " damaged pack" +
                (damaged_packs > 1 ? "s" : "") + " in the store)";
       }
-      return Error(what + ": " + first_use[i] + " (" + short_digest(manifest->digests[i]) +
-                   ") is missing from the store" + note);
+      const uint32_t digest = needed[slot];
+      return Error(what + ": " + first_use[digest] + " (" +
+                   short_digest(manifest->digests[digest]) + ") is missing from the store" + note);
     }
-  }
-  if (progress) {
-    progress->total = uint64_t{digest_count} * kPage * 2;
-    progress->done = 0;
   }
 
   // Read the first copy of every page, pack by pack, in slot order; runs
-  // contiguous in both the pack and memory become one read.
+  // contiguous in both the pack and the arena become one read.
   auto read_copies = [&](const std::vector<uint32_t>& which, size_t copy_index) -> Error {
     std::vector<std::vector<std::pair<uint32_t, uint32_t>>> by_pack(packs->size());
-    for (uint32_t i : which) {
-      const auto [pack, slot] = copies[i][copy_index];
-      by_pack[pack].emplace_back(slot, i);
+    for (uint32_t slot : which) {
+      const auto [pack, pack_slot] = copies[slot][copy_index];
+      by_pack[pack].emplace_back(pack_slot, slot);
     }
     for (uint32_t p = 0; p < by_pack.size(); ++p) {
       auto& reads = by_pack[p];
@@ -451,37 +524,27 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
     }
     return Error();
   };
-  std::vector<uint32_t> all(digest_count);
-  for (uint32_t i = 0; i < digest_count; ++i) all[i] = i;
+  std::vector<uint32_t> all(needed.size());
+  for (uint32_t slot = 0; slot < needed.size(); ++slot) all[slot] = slot;
   if (Error error = read_copies(all, 0); !error.ok()) return error.with_context(what);
 
   // Every page must hash to its name; a damaged copy is replaced by another
   // copy when the store has one.
-  std::vector<Sha256Digest> actual(digest_count);
+  std::vector<Sha256Digest> actual(needed.size());
   hash_page_list(std::span<const uint8_t* const>(target.data(), target.size()), kPage,
                  actual.data(), threads_);
   if (progress) progress->done = progress->total.load();
-  for (uint32_t i = 0; i < digest_count; ++i) {
-    if (actual[i] == manifest->digests[i]) continue;
+  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
+    const Sha256Digest& digest = manifest->digests[needed[slot]];
+    if (actual[slot] == digest) continue;
     bool repaired = false;
-    for (size_t copy = 1; copy < copies[i].size() && !repaired; ++copy) {
-      if (!read_copies({i}, copy).ok()) continue;
-      repaired = sha256(std::span(target[i], kPage)) == manifest->digests[i];
+    for (size_t copy = 1; copy < copies[slot].size() && !repaired; ++copy) {
+      if (!read_copies({slot}, copy).ok()) continue;
+      repaired = sha256(std::span(target[slot], kPage)) == digest;
     }
     if (!repaired) {
-      return Error(what + ": " + first_use[i] + " is damaged in pack '" +
-                   (*packs)[copies[i][0].first].name + "' (SHA-256 mismatch)");
-    }
-  }
-  // Pages used more than once are copied from their first place.
-  for (size_t b = 0; b < manifest->blocks.size(); ++b) {
-    const ManifestBlock& block = manifest->blocks[b];
-    for (uint32_t p = 0; p < block.pages.size(); ++p) {
-      const uint32_t reference = block.pages[p];
-      uint8_t* here = image.blocks[b].bytes.data() + size_t{p} * kPage;
-      if (reference != 0 && target[reference - 1] != here) {
-        std::memcpy(here, target[reference - 1], kPage);
-      }
+      return Error(what + ": " + first_use[needed[slot]] + " is damaged in pack '" +
+                   (*packs)[copies[slot][0].first].name + "' (SHA-256 mismatch)");
     }
   }
   return image;

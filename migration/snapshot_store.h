@@ -20,6 +20,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,13 +38,44 @@ struct SnapshotProgress {
   std::atomic<uint64_t> total{0};
 };
 
-/// One block of guest memory, whole.
+/// What is known about the pages of one block: per page nothing, that it
+/// is a zero page, or its SHA-256.
+struct PageDigests {
+  static constexpr uint8_t kUnknown = 0;
+  static constexpr uint8_t kZero = 1;
+  static constexpr uint8_t kKnown = 2;
+  std::vector<uint8_t> state;         // one per page
+  std::vector<Sha256Digest> digests;  // one per page; meaningful where kKnown
+  void reset(size_t pages) {
+    state.assign(pages, kUnknown);
+    digests.assign(pages, Sha256Digest{});
+  }
+};
+/// PageDigests by block name.
+using PageDigestMap = std::map<std::string, PageDigests>;
+
+/// One block of guest memory, page by page.
 struct SnapshotBlock {
   std::string name;
   uint32_t base = 0;
+  uint32_t size = 0;  // a multiple of kSnapshotPageSize
   bool read_only = false;
-  std::vector<uint8_t> bytes;  // a multiple of kSnapshotPageSize
+  /// size / kSnapshotPageSize entries: the page's bytes, or nullptr for a
+  /// zero page. They point into SnapshotImage::storage (pages with equal
+  /// contents may share one).
+  std::vector<const uint8_t*> pages;
+  /// save(): digests the caller knows already (empty, or one state per
+  /// page; a kKnown digest must be the page's), completed by save().
+  /// load(): the digest of every page.
+  PageDigests digests;
+  /// load() only: true for pages the caller holds already (`known` said so);
+  /// they were not read (pages[] is nullptr) and need not be written.
+  std::vector<bool> current;
 };
+
+/// Page-sized buffers an image's pages live in. Reused from one operation
+/// to the next (a fresh 15 MiB buffer costs thousands of page faults).
+using SnapshotArena = std::shared_ptr<std::vector<uint8_t>>;
 
 /// A machine as saved or loaded: the manifest's facts and full memory.
 struct SnapshotImage {
@@ -54,6 +87,8 @@ struct SnapshotImage {
   std::string machine;
   std::vector<uint8_t> state;  // the state sections, clock first
   std::vector<SnapshotBlock> blocks;
+  /// Where the pages are (owned with the image).
+  SnapshotArena storage;
 };
 
 /// A line of "info snapshots".
@@ -95,7 +130,12 @@ class SnapshotStore {
   /// Loads the snapshot named `name` (or, when no name matches, whose id is
   /// `name`), with every checksum verified. Errors: not found, a damaged
   /// or truncated manifest, a missing, truncated or damaged page.
-  Expected<SnapshotImage> load(const std::string& name, SnapshotProgress* progress = nullptr);
+  /// The pages go to `arena` (resized as needed; a new one when null).
+  /// `known` (may be null): the digests of what the machine holds now;
+  /// pages whose digest matches are neither read nor checked again (they
+  /// are marked `current`).
+  Expected<SnapshotImage> load(const std::string& name, SnapshotProgress* progress = nullptr,
+                               SnapshotArena arena = nullptr, const PageDigestMap* known = nullptr);
   /// Deletes the snapshot named `name` (or with that id), damaged or not,
   /// then collects garbage. Error when there is none.
   Error remove(const std::string& name);

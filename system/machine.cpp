@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "hw/flash.h"
 #include "system/chardev/factory.h"
 #include "system/firmware_search.h"
 #include "system/machine_impl.h"
@@ -273,6 +274,38 @@ Error Machine::Impl::install_handlers() {
   return {};
 }
 
+std::vector<StateSection> Machine::Impl::state_sections() {
+  // The clock first: devices re-arm their deadlines against the restored time.
+  std::vector<StateSection> sections = {{"clock", 0, &clock}};
+  for (StateSection& section : board->state_sections()) sections.push_back(std::move(section));
+  return sections;
+}
+
+void Machine::Impl::create_snapshot_control() {
+  SnapshotMachine machine;
+  machine.control = this;
+  machine.loop = loop.get();
+  machine.memory = &board->memory();
+  machine.machine_type = board_type->name;
+  machine.sections = [this] { return state_sections(); };
+  machine.vm_clock_ns = [this] { return clock.now_ns(); };
+  machine.memory_loaded = [this](const migration::RamBlock& block, uint32_t offset,
+                                 uint32_t length) {
+    // A loaded flash array is the new truth: it goes to the pflash image.
+    for (const StateSection& section : board->state_sections()) {
+      auto* flash = dynamic_cast<FlashDevice*>(section.object);
+      if (flash != nullptr && block.base == flash->base()) flash->array_loaded(offset, length);
+    }
+  };
+  machine.state_loaded = [this] { unblock_vcpu(); };
+  std::vector<std::string> nodes;
+  if (!options.pflash_path.empty()) nodes.push_back("pflash0");
+  if (!options.snapshot_dir.empty()) nodes.push_back("snapshot-dir");
+  snapshot_control = std::make_unique<SnapshotControl>(
+      std::move(machine), snapshot_store_path(options.snapshot_dir, options.pflash_path),
+      std::move(nodes));
+}
+
 void Machine::Impl::install_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -445,6 +478,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.bios_image = std::move(impl->bios_image);
   config.pflash_path = options.pflash_path;
   config.pflash_create = options.pflash_create;
+  config.pflash_overlay = options.snapshot;
   config.serial = impl->serial_ports;
   config.properties = options.machine_properties;
   Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);
@@ -455,6 +489,12 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   if (Error error = impl->install_handlers(); !error.ok()) return error;
   impl->board->set_reset_pc(impl->entry_pc.value_or(limits.flash_base));
   impl->board->reset();
+  impl->create_snapshot_control();
+  if (!options.loadvm.empty()) {
+    if (Error error = impl->snapshot_control->load_at_startup(options.loadvm); !error.ok()) {
+      return error.with_context("-loadvm");
+    }
+  }
   for (CharBackend* backend : impl->monitor_backends) {
     impl->monitors.push_back(std::make_unique<monitor::HmpSession>(*impl, *backend));
   }

@@ -22,6 +22,7 @@
 #include "system/monitor/hmp.h"
 #include "system/run_state.h"
 #include "system/semihosting.h"
+#include "system/snapshot_control.h"
 
 namespace cr16::system {
 
@@ -45,6 +46,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<std::unique_ptr<monitor::HmpSession>> monitors;
 
   std::unique_ptr<Board> board;
+  std::unique_ptr<SnapshotControl> snapshot_control;  // savevm/loadvm (issue 10)
   std::unique_ptr<Semihosting> semihosting;
   std::optional<LoadImage> kernel;
   std::vector<uint8_t> bios_image;
@@ -77,6 +79,8 @@ struct Machine::Impl final : public MachineControl {
   Error load_kernel();
   void install_signals();
   Error install_handlers();
+  void create_snapshot_control();
+  std::vector<StateSection> state_sections();
 
   // ---- Running (machine.cpp)
   int run();
@@ -111,6 +115,7 @@ struct Machine::Impl final : public MachineControl {
   ListenerId add_event_listener(EventListener listener) override;
   void remove_listener(ListenerId id) override;
   monitor::EventBus& events() override { return event_bus; }
+  SnapshotControl* snapshots() override { return snapshot_control.get(); }
 };
 
 }  // namespace cr16::system

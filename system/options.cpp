@@ -146,6 +146,9 @@ constexpr OptionInfo kOptionTable[] = {
     {"L", true},
     {"loop", true},
     {"icount", true},
+    {"loadvm", true},
+    {"snapshot", false},
+    {"snapshot-dir", true},
     {"version", false},
     {"h", false},
     {"help", false},
@@ -300,6 +303,14 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
       return Error("-icount: bad shift '" + value_text + "' (a number from 0 to 16)");
     }
     options->icount_shift = static_cast<unsigned>(number);
+  } else if (name == "loadvm") {
+    if (value.empty()) return Error("-loadvm: empty snapshot name");
+    options->loadvm = value_text;
+  } else if (name == "snapshot") {
+    options->snapshot = true;
+  } else if (name == "snapshot-dir") {
+    if (value.empty()) return Error("-snapshot-dir: empty directory name");
+    options->snapshot_dir = value_text;
   } else if (name == "version") {
     options->action = Action::kVersion;
   } else if (name == "h" || name == "help") {
@@ -647,6 +658,12 @@ std::string usage_text() {
          "  -S                       do not start the CPU (prelaunch) until 'cont'\n"
          "  -no-reboot               exit instead of resetting the machine\n"
          "  -no-shutdown             stay alive (paused) when the guest powers off or panics\n"
+         "Snapshots (docs/snapshots.md):\n"
+         "  -snapshot                never write the pflash image: flash writes go to a\n"
+         "                           throw-away overlay in memory\n"
+         "  -snapshot-dir DIR        keep snapshots (savevm) in DIR; default: IMAGE.snapshots/\n"
+         "                           beside the -pflash IMAGE; without either, none\n"
+         "  -loadvm NAME             start from snapshot NAME (the VM runs unless -S)\n"
          "Debugging:\n"
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"

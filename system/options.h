@@ -81,6 +81,14 @@ struct Options {
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
+  /// -loadvm NAME: restore that snapshot before the machine starts.
+  std::string loadvm;
+  /// -snapshot: the pflash image is only read; flash writes go to a
+  /// throw-away overlay in memory.
+  bool snapshot = false;
+  /// -snapshot-dir DIR: where snapshots live (wins over IMAGE.snapshots
+  /// beside the pflash image).
+  std::string snapshot_dir;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu/disas.h"
+#include "system/monitor/commands_snapshot.h"
 
 #ifndef CR16_VERSION
 #define CR16_VERSION "0.1.0"
@@ -335,7 +336,7 @@ std::span<const Command> commands() {
   // commands (migration, snapshots, the debugger) adds its table here.
   static const std::vector<Command> all = [] {
     std::vector<Command> list;
-    for (std::span<const Command> area : {machine_commands()}) {
+    for (std::span<const Command> area : {machine_commands(), snapshot_commands()}) {
       list.insert(list.end(), area.begin(), area.end());
     }
     return list;
@@ -355,6 +356,8 @@ Error validate_arguments(const Command& command, const Value& arguments) {
         return "a string";
       case Value::Type::kBool:
         return "a boolean";
+      case Value::Type::kList:
+        return "a list";
       default:
         return "a value";
     }
@@ -382,6 +385,9 @@ Error validate_arguments(const Command& command, const Value& arguments) {
         break;
       case ParameterType::kBool:
         error = expect(parameter.name, Value::Type::kBool, parameter.optional);
+        break;
+      case ParameterType::kList:
+        error = expect(parameter.name, Value::Type::kList, parameter.optional);
         break;
       case ParameterType::kFormat:
         error = expect("count", Value::Type::kInt, true);

@@ -23,6 +23,7 @@ enum class ParameterType : uint8_t {
   kBool,    // HMP: on/off, true/false, yes/no
   kFormat,  // HMP only: "/NFU" (count, format letter, unit size) of x/xp;
             // parsed into the int "count", the string "format" and the int "size"
+  kList,    // QMP only: a JSON list (snapshot-save's "devices"); HMP cannot type one
 };
 
 struct Parameter {

@@ -37,7 +37,7 @@ void EventBus::emit(std::string name, Value data) {
 
 const std::vector<std::string>& known_events() {
   static const std::vector<std::string> names = {
-      "STOP", "RESUME", "RESET", "SHUTDOWN", "POWERDOWN", "GUEST_PANICKED",
+      "STOP", "RESUME", "RESET", "SHUTDOWN", "POWERDOWN", "GUEST_PANICKED", "JOB_STATUS_CHANGE",
   };
   return names;
 }

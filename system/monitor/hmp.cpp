@@ -172,6 +172,8 @@ Expected<ParsedLine> parse_hmp_line(std::string_view line, MachineControl& contr
         ++next;
         break;
       }
+      case ParameterType::kList:
+        return Error(name + ": " + parameter.name + " cannot be given in the human monitor");
       case ParameterType::kBool: {
         bool value;
         if (word == "on" || word == "true" || word == "yes") {

@@ -44,7 +44,8 @@ inline void fill_random(uint8_t* out, size_t length, uint32_t seed) {
 }
 
 /// An image with a RAM block of `ram_pages` random pages (`zero_pages` of
-/// them, at the end, zero) and a 16-page flash block of 0xFF.
+/// them, at the end, zero) and a 16-page flash block of 0xFF. Its pages
+/// live in one arena (RAM, then flash).
 inline SnapshotImage make_image(const std::string& name, uint32_t ram_pages, uint32_t seed,
                                 uint32_t zero_pages = 0) {
   SnapshotImage image;
@@ -53,23 +54,61 @@ inline SnapshotImage make_image(const std::string& name, uint32_t ram_pages, uin
   image.vm_clock_ns = 123'456'789;
   image.machine = "virt";
   image.state = {0x00};  // an empty state stream (just the end record)
+  const uint32_t flash_pages = 16;
+  image.storage = std::make_shared<std::vector<uint8_t>>(
+      size_t{ram_pages + flash_pages} * kSnapshotPageSize, 0);
+  uint8_t* bytes = image.storage->data();
+  fill_random(bytes, size_t{ram_pages - zero_pages} * kSnapshotPageSize, seed);
+  std::fill_n(bytes + size_t{ram_pages} * kSnapshotPageSize, flash_pages * kSnapshotPageSize, 0xFF);
   SnapshotBlock ram;
   ram.name = "ram";
-  ram.base = 0;
-  ram.bytes.resize(size_t{ram_pages} * kSnapshotPageSize);
-  fill_random(ram.bytes.data(), size_t{ram_pages - zero_pages} * kSnapshotPageSize, seed);
+  ram.size = ram_pages * kSnapshotPageSize;
+  for (uint32_t p = 0; p < ram_pages; ++p)
+    ram.pages.push_back(bytes + size_t{p} * kSnapshotPageSize);
   SnapshotBlock flash;
   flash.name = "flash";
   flash.base = 0xE00000;
+  flash.size = flash_pages * kSnapshotPageSize;
   flash.read_only = true;
-  flash.bytes.assign(16 * kSnapshotPageSize, 0xFF);
+  for (uint32_t p = 0; p < flash_pages; ++p) {
+    flash.pages.push_back(bytes + size_t{ram_pages + p} * kSnapshotPageSize);
+  }
   image.blocks = {std::move(ram), std::move(flash)};
   return image;
 }
 
-/// Changes one byte of page `page` of block 0.
+/// A deep copy (its own arena), for images that go on to differ.
+inline SnapshotImage copy_image(const SnapshotImage& image) {
+  SnapshotImage copy = image;
+  copy.storage = std::make_shared<std::vector<uint8_t>>(*image.storage);
+  for (SnapshotBlock& block : copy.blocks) {
+    for (const uint8_t*& page : block.pages) {
+      if (page != nullptr) page = copy.storage->data() + (page - image.storage->data());
+    }
+  }
+  return copy;
+}
+
+/// The bytes of block `block` (zero pages as zeros).
+inline std::vector<uint8_t> block_bytes(const SnapshotImage& image, size_t block) {
+  std::vector<uint8_t> bytes;
+  for (const uint8_t* page : image.blocks[block].pages) {
+    if (page == nullptr) {
+      bytes.insert(bytes.end(), kSnapshotPageSize, 0);
+    } else {
+      bytes.insert(bytes.end(), page, page + kSnapshotPageSize);
+    }
+  }
+  return bytes;
+}
+
+/// Changes one byte of page `page` of block 0 (and forgets its digest, as
+/// the dirty log makes the machine do).
 inline void touch_page(SnapshotImage& image, uint32_t page, uint8_t value) {
-  image.blocks[0].bytes[size_t{page} * kSnapshotPageSize + 7] ^= value;
+  const_cast<uint8_t*>(image.blocks[0].pages[page])[7] ^= value;
+  if (page < image.blocks[0].digests.state.size()) {
+    image.blocks[0].digests.state[page] = PageDigests::kUnknown;
+  }
 }
 
 inline std::vector<std::string> files_in(const std::string& directory) {
