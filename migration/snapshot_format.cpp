@@ -1,5 +1,6 @@
 #include "migration/snapshot_format.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -45,12 +46,23 @@ Error invalid_snapshot_name(std::string_view name) {
                "or '-'");
 }
 
-uint64_t Manifest::vm_size() const {
-  uint64_t pages = 0;
-  for (const ManifestBlock& block : blocks) {
-    for (uint32_t reference : block.pages) pages += reference != 0;
+void encode_map_page(std::span<const Sha256Digest> entries, uint8_t* out) {
+  std::memset(out, 0, kSnapshotPageSize);
+  const size_t count = std::min<size_t>(entries.size(), kPagesPerMap);
+  for (size_t i = 0; i < count; ++i) {
+    std::memcpy(out + i * kDigestBytes, entries[i].data(), kDigestBytes);
   }
-  return pages * kSnapshotPageSize + state.size();
+}
+
+Error decode_map_page(const uint8_t* page, uint32_t count, Sha256Digest* out,
+                      const std::string& what) {
+  if (count > kPagesPerMap) return Error(what + ": too many entries for a map page");
+  for (uint32_t i = 0; i < count; ++i)
+    std::memcpy(out[i].data(), page + i * kDigestBytes, kDigestBytes);
+  for (size_t i = size_t{count} * kDigestBytes; i < kSnapshotPageSize; ++i) {
+    if (page[i] != 0) return Error(what + ": entries past the end of its block");
+  }
+  return Error();
 }
 
 Expected<std::vector<uint8_t>> encode_manifest(const Manifest& manifest) {
@@ -72,6 +84,7 @@ Expected<std::vector<uint8_t>> encode_manifest(const Manifest& manifest) {
   writer.put_u32(manifest.date_nanoseconds);
   writer.put_u64(static_cast<uint64_t>(manifest.vm_clock_ns));
   writer.put_short_string(manifest.machine, kMaxBlockNameBytes);
+  writer.put_u64(manifest.vm_size);
   writer.put_u32(static_cast<uint32_t>(manifest.state.size()));
   writer.put_bytes(manifest.state);
   writer.put_u32(static_cast<uint32_t>(manifest.digests.size()));
@@ -80,16 +93,16 @@ Expected<std::vector<uint8_t>> encode_manifest(const Manifest& manifest) {
   for (const ManifestBlock& block : manifest.blocks) {
     if (!printable_name(block.name) || block.size == 0 || block.size % kSnapshotPageSize != 0 ||
         block.size > kMaxSnapshotBlockSize ||
-        block.pages.size() != block.size / kSnapshotPageSize) {
+        block.maps.size() != map_count(block.size / kSnapshotPageSize)) {
       return Error("manifest: bad block '" + block.name + "'");
     }
     writer.put_short_string(block.name, kMaxBlockNameBytes);
     writer.put_u32(block.base);
     writer.put_u32(block.size);
     writer.put_u8(block.read_only ? 1 : 0);
-    for (uint32_t reference : block.pages) {
+    for (uint32_t reference : block.maps) {
       if (reference > manifest.digests.size()) {
-        return Error("manifest: block '" + block.name + "' refers to a page it does not list");
+        return Error("manifest: block '" + block.name + "' refers to a map it does not list");
       }
       writer.put_u32(reference);
     }
@@ -131,6 +144,7 @@ Expected<Manifest> decode_manifest(std::span<const uint8_t> bytes, const std::st
   manifest.date_nanoseconds = reader.get_u32();
   manifest.vm_clock_ns = static_cast<int64_t>(reader.get_u64());
   manifest.machine = reader.get_short_string("machine name", kMaxBlockNameBytes);
+  manifest.vm_size = reader.get_u64();
   if (!reader.ok()) return fail(reader.error().message());
   if (!valid_snapshot_name(manifest.name)) return fail("invalid name '" + manifest.name + "'");
   if (!printable_name(manifest.machine)) return fail("bad machine name");
@@ -146,7 +160,7 @@ Expected<Manifest> decode_manifest(std::span<const uint8_t> bytes, const std::st
 
   const uint32_t digest_count = reader.get_u32();
   if (!reader.ok() || digest_count > reader.remaining() / kDigestBytes) {
-    return fail("page list of " + std::to_string(digest_count) + " entries does not fit");
+    return fail("map list of " + std::to_string(digest_count) + " entries does not fit");
   }
   manifest.digests.resize(digest_count);
   for (Sha256Digest& digest : manifest.digests) reader.get_bytes(digest);
@@ -175,18 +189,17 @@ Expected<Manifest> decode_manifest(std::span<const uint8_t> bytes, const std::st
     }
     if (flags > 1) return fail("block '" + block.name + "' has unknown flags");
     block.read_only = flags == 1;
-    const uint32_t page_count = block.size / kSnapshotPageSize;
-    if (page_count > reader.remaining() / 4)
-      return fail("truncated page map of '" + block.name + "'");
-    block.pages.resize(page_count);
-    for (uint32_t p = 0; p < page_count; ++p) {
+    const uint32_t maps = map_count(block.size / kSnapshotPageSize);
+    if (maps > reader.remaining() / 4) return fail("truncated page map of '" + block.name + "'");
+    block.maps.resize(maps);
+    for (uint32_t m = 0; m < maps; ++m) {
       const uint32_t reference = reader.get_u32();
       if (reference > digest_count) {
-        return fail("page " + std::to_string(p) + " of '" + block.name + "' refers to entry " +
+        return fail("map " + std::to_string(m) + " of '" + block.name + "' refers to entry " +
                     std::to_string(reference) + " of " + std::to_string(digest_count));
       }
       if (reference != 0) used[reference - 1] = true;
-      block.pages[p] = reference;
+      block.maps[m] = reference;
     }
     manifest.blocks.push_back(std::move(block));
   }
@@ -195,7 +208,7 @@ Expected<Manifest> decode_manifest(std::span<const uint8_t> bytes, const std::st
     return fail(std::to_string(reader.remaining()) + " bytes left over after the page maps");
   }
   for (uint32_t i = 0; i < digest_count; ++i) {
-    if (!used[i]) return fail("page list entry " + std::to_string(i + 1) + " is never used");
+    if (!used[i]) return fail("map list entry " + std::to_string(i + 1) + " is never used");
   }
   return manifest;
 }

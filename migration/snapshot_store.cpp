@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <unordered_map>
 #include <utility>
 
@@ -211,6 +212,139 @@ Expected<std::string> SnapshotStore::find_manifest(const std::string& name,
   return Error("snapshot '" + name + "' not found", ENOENT);
 }
 
+// ---- Reading pages
+
+Error SnapshotStore::read_pages(const std::vector<PackFile>& packs,
+                                std::span<const Sha256Digest> digests, uint8_t* out,
+                                const std::function<std::string(size_t)>& describe,
+                                SnapshotProgress* progress) {
+  if (digests.empty()) return Error();
+  // Where each page is stored (every copy).
+  DigestMap<uint32_t> wanted;
+  for (uint32_t i = 0; i < digests.size(); ++i) wanted.emplace(digests[i], i);
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> copies(digests.size());  // (pack, slot)
+  size_t damaged_packs = 0;
+  for (uint32_t p = 0; p < packs.size(); ++p) {
+    const PackFile& pack = packs[p];
+    if (!pack.damage.ok()) {
+      ++damaged_packs;
+      continue;
+    }
+    for (uint32_t slot = 0; slot < pack.digests.size(); ++slot) {
+      auto it = wanted.find(pack.digests[slot]);
+      if (it != wanted.end()) copies[it->second].emplace_back(p, slot);
+    }
+  }
+  for (uint32_t i = 0; i < digests.size(); ++i) {
+    if (!copies[i].empty()) continue;
+    std::string note;
+    if (damaged_packs > 0) {
+      note = " (" + std::to_string(damaged_packs) + " damaged pack" +
+             (damaged_packs > 1 ? "s" : "") + " in the store)";
+    }
+    return Error(describe(i) + " (" + short_digest(digests[i]) + ") is missing from the store" +
+                 note);
+  }
+  // Pack by pack, in slot order; runs contiguous in both the pack and `out`
+  // become one read.
+  auto page = [out](uint32_t i) { return out + size_t{i} * kPage; };
+  auto read_copies = [&](const std::vector<uint32_t>& which, size_t copy_index) -> Error {
+    std::vector<std::vector<std::pair<uint32_t, uint32_t>>> by_pack(packs.size());
+    for (uint32_t i : which) {
+      const auto [pack, slot] = copies[i][copy_index];
+      by_pack[pack].emplace_back(slot, i);
+    }
+    for (uint32_t p = 0; p < by_pack.size(); ++p) {
+      auto& reads = by_pack[p];
+      if (reads.empty()) continue;
+      std::sort(reads.begin(), reads.end());
+      const PackFile& pack = packs[p];
+      const std::string what = "pack '" + packs_.child(pack.name) + "'";
+      FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), O_RDONLY | O_CLOEXEC));
+      if (handle.fd() < 0) return Error::from_errno(what, errno);
+      size_t start = 0;
+      while (start < reads.size()) {
+        size_t end = start + 1;
+        while (end < reads.size() && reads[end].first == reads[end - 1].first + 1 &&
+               reads[end].second == reads[end - 1].second + 1) {
+          ++end;
+        }
+        const size_t length = (end - start) * kPage;
+        if (Error error = read_exact(handle.fd(), page(reads[start].second), length,
+                                     pack.page_offset(reads[start].first), what);
+            !error.ok()) {
+          return error;
+        }
+        if (progress) progress->done += length;
+        start = end;
+      }
+    }
+    return Error();
+  };
+  std::vector<uint32_t> all(digests.size());
+  for (uint32_t i = 0; i < digests.size(); ++i) all[i] = i;
+  if (Error error = read_copies(all, 0); !error.ok()) return error;
+
+  // Every page must hash to its name; a damaged copy is replaced by another
+  // copy when the store has one.
+  std::vector<Sha256Digest> actual(digests.size());
+  hash_pages(out, kPage, digests.size(), actual.data(), threads_);
+  if (progress) progress->done += digests.size() * kPage;
+  for (uint32_t i = 0; i < digests.size(); ++i) {
+    if (actual[i] == digests[i]) continue;
+    bool repaired = false;
+    for (size_t copy = 1; copy < copies[i].size() && !repaired; ++copy) {
+      if (!read_copies({i}, copy).ok()) continue;
+      repaired = sha256(std::span(page(i), kPage)) == digests[i];
+    }
+    if (!repaired) {
+      return Error(describe(i) + " is damaged in pack '" + packs[copies[i][0].first].name +
+                   "' (SHA-256 mismatch)");
+    }
+  }
+  return Error();
+}
+
+Expected<SnapshotStore::PageTables> SnapshotStore::read_page_tables(
+    const Manifest& manifest, const std::vector<PackFile>& packs, const std::string& what) {
+  std::vector<uint8_t> maps(manifest.digests.size() * kPage);
+  // Where each map is first used, for messages.
+  std::vector<std::string> first_use(manifest.digests.size());
+  for (const ManifestBlock& block : manifest.blocks) {
+    for (uint32_t m = 0; m < block.maps.size(); ++m) {
+      const uint32_t reference = block.maps[m];
+      if (reference != 0 && first_use[reference - 1].empty()) {
+        first_use[reference - 1] =
+            what + ": map " + std::to_string(m) + " of block '" + block.name + "'";
+      }
+    }
+  }
+  if (Error error = read_pages(
+          packs, manifest.digests, maps.data(), [&](size_t i) { return first_use[i]; }, nullptr);
+      !error.ok()) {
+    return error;
+  }
+  PageTables tables;
+  for (const ManifestBlock& block : manifest.blocks) {
+    const uint32_t page_count = block.size / kPage;
+    std::vector<Sha256Digest> pages(page_count, kZeroPageEntry);
+    for (uint32_t m = 0; m < block.maps.size(); ++m) {
+      const uint32_t reference = block.maps[m];
+      if (reference == 0) continue;
+      const uint32_t first = m * kPagesPerMap;
+      const uint32_t count = std::min(kPagesPerMap, page_count - first);
+      if (Error error = decode_map_page(
+              maps.data() + size_t{reference - 1} * kPage, count, pages.data() + first,
+              what + ": map " + std::to_string(m) + " of block '" + block.name + "'");
+          !error.ok()) {
+        return error;
+      }
+    }
+    tables.push_back(std::move(pages));
+  }
+  return tables;
+}
+
 // ---- Save
 
 Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
@@ -224,21 +358,24 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
   manifest.machine = image.machine;
   manifest.state = image.state;
 
-  // Every page: zero pages are left out, the others hashed.
-  std::vector<const uint8_t*> pages;
-  std::vector<std::pair<size_t, uint32_t>> page_home;  // (block, page) of pages[i]
   uint64_t total_bytes = 0;
-  for (size_t b = 0; b < image.blocks.size(); ++b) {
-    const SnapshotBlock& block = image.blocks[b];
+  for (const SnapshotBlock& block : image.blocks) {
     if (block.size == 0 || block.size % kPage != 0 || block.size > kMaxSnapshotBlockSize ||
         block.pages.size() != block.size / kPage) {
       return Error(what + ": block '" + block.name + "' has a bad size");
     }
     total_bytes += block.size;
   }
-  // Digests the caller already knows are taken as they are (pages unchanged
-  // since an earlier save or load hashed them); the rest are computed.
-  std::vector<size_t> to_hash;  // indexes into pages
+  if (progress) {
+    progress->total = total_bytes * 2;
+    progress->done = 0;
+  }
+  // The digest of every page: zero pages are found and left out; digests
+  // the caller knows already are taken as they are (pages unchanged since
+  // an earlier save or load hashed them); the rest are computed.
+  std::vector<const uint8_t*> to_hash;
+  std::vector<std::pair<size_t, uint32_t>> hashed_home;  // (block, page)
+  uint64_t data_pages = 0;
   for (size_t b = 0; b < image.blocks.size(); ++b) {
     SnapshotBlock& block = image.blocks[b];
     const bool hinted = block.digests.state.size() == block.pages.size() &&
@@ -252,29 +389,46 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
         state = PageDigests::kZero;
         continue;
       }
-      if (state != PageDigests::kKnown) to_hash.push_back(pages.size());
-      pages.push_back(page);
-      page_home.emplace_back(b, p);
+      ++data_pages;
+      if (state == PageDigests::kKnown) continue;
+      to_hash.push_back(page);
+      hashed_home.emplace_back(b, p);
     }
   }
-  if (progress) {
-    progress->total = total_bytes + pages.size() * kPage;
-    progress->done = 0;
-  }
-  std::vector<const uint8_t*> hash_list;
-  for (size_t i : to_hash) hash_list.push_back(pages[i]);
-  std::vector<Sha256Digest> hashed(hash_list.size());
-  hash_page_list(hash_list, kPage, hashed.data(), threads_);
+  std::vector<Sha256Digest> hashed(to_hash.size());
+  hash_page_list(to_hash, kPage, hashed.data(), threads_);
   for (size_t k = 0; k < to_hash.size(); ++k) {
-    const auto [b, p] = page_home[to_hash[k]];
+    const auto [b, p] = hashed_home[k];
     image.blocks[b].digests.state[p] = PageDigests::kKnown;
     image.blocks[b].digests.digests[p] = hashed[k];
   }
-  std::vector<Sha256Digest> digests(pages.size());
-  for (size_t i = 0; i < pages.size(); ++i) {
-    digests[i] = image.blocks[page_home[i].first].digests.digests[page_home[i].second];
-  }
+  manifest.vm_size = data_pages * kPage + image.state.size();
   if (progress) progress->done = total_bytes;
+
+  // The page maps: one map page per 128 pages, none where all are zero.
+  std::vector<uint8_t> map_bytes;
+  std::vector<std::pair<size_t, uint32_t>> map_home;  // (block, map) of each map page
+  for (size_t b = 0; b < image.blocks.size(); ++b) {
+    const SnapshotBlock& block = image.blocks[b];
+    const uint32_t page_count = block.size / kPage;
+    for (uint32_t m = 0; m < map_count(page_count); ++m) {
+      const uint32_t first = m * kPagesPerMap;
+      const uint32_t count = std::min(kPagesPerMap, page_count - first);
+      std::vector<Sha256Digest> entries(count, kZeroPageEntry);
+      bool any = false;
+      for (uint32_t i = 0; i < count; ++i) {
+        if (block.digests.state[first + i] != PageDigests::kKnown) continue;
+        entries[i] = block.digests.digests[first + i];
+        any = true;
+      }
+      if (!any) continue;
+      map_bytes.resize(map_bytes.size() + kPage);
+      encode_map_page(entries, map_bytes.data() + map_bytes.size() - kPage);
+      map_home.emplace_back(b, m);
+    }
+  }
+  std::vector<Sha256Digest> map_digests(map_home.size());
+  hash_pages(map_bytes.data(), kPage, map_home.size(), map_digests.data(), threads_);
 
   Expected<StoreLock> lock = StoreLock::acquire(root_, kLockName, StoreLock::Mode::kExclusive);
   if (!lock) return lock.error().with_context(what);
@@ -284,37 +438,46 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
   if (!manifests) return manifests.error().with_context(what);
   Expected<std::vector<PackFile>> packs = read_packs();
   if (!packs) return packs.error().with_context(what);
-
   DigestMap<bool> stored;
   for (const PackFile& pack : *packs) {
     if (!pack.damage.ok()) continue;
     for (const Sha256Digest& digest : pack.digests) stored.emplace(digest, true);
   }
-  // The manifest's page list (distinct pages, first use first) and the
-  // pages no pack holds yet.
-  DigestMap<uint32_t> reference;
+
+  // What goes into the new pack: every page (data or map) no pack holds.
   std::vector<const uint8_t*> new_pages;
   std::vector<Sha256Digest> new_digests;
+  auto add_if_new = [&](const Sha256Digest& digest, const uint8_t* page) {
+    if (stored.emplace(digest, true).second) {
+      new_pages.push_back(page);
+      new_digests.push_back(digest);
+    }
+  };
+  for (const SnapshotBlock& block : image.blocks) {
+    for (uint32_t p = 0; p < block.pages.size(); ++p) {
+      if (block.digests.state[p] == PageDigests::kKnown) {
+        add_if_new(block.digests.digests[p], block.pages[p]);
+      }
+    }
+  }
+  DigestMap<uint32_t> map_reference;
   for (const SnapshotBlock& block : image.blocks) {
     ManifestBlock entry;
     entry.name = block.name;
     entry.base = block.base;
     entry.size = block.size;
     entry.read_only = block.read_only;
-    entry.pages.assign(entry.size / kPage, 0);
+    entry.maps.assign(map_count(block.size / kPage), 0);
     manifest.blocks.push_back(std::move(entry));
   }
-  for (size_t i = 0; i < pages.size(); ++i) {
+  for (size_t k = 0; k < map_home.size(); ++k) {
     auto [it, added] =
-        reference.emplace(digests[i], static_cast<uint32_t>(manifest.digests.size() + 1));
+        map_reference.emplace(map_digests[k], static_cast<uint32_t>(manifest.digests.size() + 1));
     if (added) {
-      manifest.digests.push_back(digests[i]);
-      if (!stored.contains(digests[i])) {
-        new_pages.push_back(pages[i]);
-        new_digests.push_back(digests[i]);
-      }
+      manifest.digests.push_back(map_digests[k]);
+      add_if_new(map_digests[k], map_bytes.data() + k * kPage);
     }
-    manifest.blocks[page_home[i].first].pages[page_home[i].second] = it->second;
+    manifest.blocks[map_home[k].first].maps[map_home[k].second] = it->second;
   }
 
   if (!new_pages.empty()) {
@@ -378,6 +541,10 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
     return Error(what + ": the manifest names snapshot '" + manifest->name +
                  "' (renamed by hand?)");
   }
+  Expected<std::vector<PackFile>> packs = read_packs();
+  if (!packs) return packs.error().with_context(what);
+  Expected<PageTables> tables = read_page_tables(*manifest, *packs, what);
+  if (!tables) return tables.error();
 
   SnapshotImage image;
   image.name = manifest->name;
@@ -388,48 +555,53 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
   image.machine = manifest->machine;
   image.state = std::move(manifest->state);
 
-  // Which pages must be read: those the caller does not hold already.
-  const size_t digest_count = manifest->digests.size();
-  constexpr uint32_t kNotRead = UINT32_MAX;
-  std::vector<uint32_t> slot_of(digest_count, kNotRead);  // digest -> arena slot
-  std::vector<uint32_t> needed;                           // arena slot -> digest
-  std::vector<std::string> first_use(digest_count);
-  for (const ManifestBlock& block : manifest->blocks) {
+  // Which pages must be read: those the caller does not hold already, each
+  // distinct one once.
+  DigestMap<uint32_t> slot_of;
+  std::vector<Sha256Digest> needed;
+  std::vector<std::string> first_use;
+  std::vector<std::vector<uint32_t>> page_slot(manifest->blocks.size());
+  constexpr uint32_t kNoSlot = UINT32_MAX;
+  for (size_t b = 0; b < manifest->blocks.size(); ++b) {
+    const ManifestBlock& block = manifest->blocks[b];
+    const std::vector<Sha256Digest>& table = (*tables)[b];
     SnapshotBlock out;
     out.name = block.name;
     out.base = block.base;
     out.size = block.size;
     out.read_only = block.read_only;
-    out.pages.assign(block.pages.size(), nullptr);
-    out.current.assign(block.pages.size(), false);
-    out.digests.reset(block.pages.size());
+    out.pages.assign(table.size(), nullptr);
+    out.current.assign(table.size(), false);
+    out.digests.reset(table.size());
+    page_slot[b].assign(table.size(), kNoSlot);
     const PageDigests* held = nullptr;
     if (known != nullptr) {
       auto it = known->find(block.name);
-      if (it != known->end() && it->second.state.size() == block.pages.size() &&
-          it->second.digests.size() == block.pages.size()) {
+      if (it != known->end() && it->second.state.size() == table.size() &&
+          it->second.digests.size() == table.size()) {
         held = &it->second;
       }
     }
-    for (uint32_t p = 0; p < block.pages.size(); ++p) {
-      const uint32_t reference = block.pages[p];
-      if (reference == 0) {
+    for (uint32_t p = 0; p < table.size(); ++p) {
+      const Sha256Digest& digest = table[p];
+      if (digest == kZeroPageEntry) {
         out.digests.state[p] = PageDigests::kZero;
         out.current[p] = held != nullptr && held->state[p] == PageDigests::kZero;
         continue;
       }
-      const Sha256Digest& digest = manifest->digests[reference - 1];
       out.digests.state[p] = PageDigests::kKnown;
       out.digests.digests[p] = digest;
       if (held != nullptr && held->state[p] == PageDigests::kKnown && held->digests[p] == digest) {
         out.current[p] = true;
         continue;
       }
-      if (slot_of[reference - 1] == kNotRead) {
-        slot_of[reference - 1] = static_cast<uint32_t>(needed.size());
-        needed.push_back(reference - 1);
-        first_use[reference - 1] = "page " + std::to_string(p) + " of block '" + block.name + "'";
+      auto [it, added] = slot_of.emplace(digest, static_cast<uint32_t>(needed.size()));
+      if (added) {
+        needed.push_back(digest);
+        first_use.push_back(what + ": page " + std::to_string(p) + " of block '" + block.name +
+                            "'");
       }
+      page_slot[b][p] = it->second;
     }
     image.blocks.push_back(std::move(out));
   }
@@ -438,115 +610,23 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
     progress->done = 0;
   }
   // Each page to read goes to its own slot of the arena, in the order the
-  // manifest lists them (the order a pack stores them in).
+  // snapshot uses them (the order a pack stores them in).
   if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
   arena->resize(needed.size() * kPage);
   image.storage = arena;
-  std::vector<uint8_t*> target(needed.size());
-  for (size_t slot = 0; slot < needed.size(); ++slot) {
-    target[slot] = arena->data() + slot * kPage;
+  if (Error error = read_pages(
+          *packs, needed, arena->data(), [&](size_t i) { return first_use[i]; }, progress);
+      !error.ok()) {
+    return error;
   }
-  for (size_t b = 0; b < manifest->blocks.size(); ++b) {
-    const ManifestBlock& block = manifest->blocks[b];
+  for (size_t b = 0; b < image.blocks.size(); ++b) {
     SnapshotBlock& out = image.blocks[b];
-    for (uint32_t p = 0; p < block.pages.size(); ++p) {
-      if (block.pages[p] != 0 && !out.current[p])
-        out.pages[p] = target[slot_of[block.pages[p] - 1]];
+    for (uint32_t p = 0; p < out.pages.size(); ++p) {
+      if (page_slot[b][p] != kNoSlot)
+        out.pages[p] = arena->data() + size_t{page_slot[b][p]} * kPage;
     }
   }
-  if (needed.empty()) return image;
-
-  // Where each needed page is stored (every copy).
-  Expected<std::vector<PackFile>> packs = read_packs();
-  if (!packs) return packs.error().with_context(what);
-  DigestMap<uint32_t> wanted;
-  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
-    wanted.emplace(manifest->digests[needed[slot]], slot);
-  }
-  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> copies(needed.size());  // (pack, slot)
-  size_t damaged_packs = 0;
-  for (uint32_t p = 0; p < packs->size(); ++p) {
-    const PackFile& pack = (*packs)[p];
-    if (!pack.damage.ok()) {
-      ++damaged_packs;
-      continue;
-    }
-    for (uint32_t slot = 0; slot < pack.digests.size(); ++slot) {
-      auto it = wanted.find(pack.digests[slot]);
-      if (it != wanted.end()) copies[it->second].emplace_back(p, slot);
-    }
-  }
-  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
-    if (copies[slot].empty()) {
-      std::string note;
-      if (damaged_packs > 0) {
-        note = " (" + std::to_string(damaged_packs) + " damaged pack" +
-               (damaged_packs > 1 ? "s" : "") + " in the store)";
-      }
-      const uint32_t digest = needed[slot];
-      return Error(what + ": " + first_use[digest] + " (" +
-                   short_digest(manifest->digests[digest]) + ") is missing from the store" + note);
-    }
-  }
-
-  // Read the first copy of every page, pack by pack, in slot order; runs
-  // contiguous in both the pack and the arena become one read.
-  auto read_copies = [&](const std::vector<uint32_t>& which, size_t copy_index) -> Error {
-    std::vector<std::vector<std::pair<uint32_t, uint32_t>>> by_pack(packs->size());
-    for (uint32_t slot : which) {
-      const auto [pack, pack_slot] = copies[slot][copy_index];
-      by_pack[pack].emplace_back(pack_slot, slot);
-    }
-    for (uint32_t p = 0; p < by_pack.size(); ++p) {
-      auto& reads = by_pack[p];
-      if (reads.empty()) continue;
-      std::sort(reads.begin(), reads.end());
-      const PackFile& pack = (*packs)[p];
-      const std::string pack_what = "pack '" + packs_.child(pack.name) + "'";
-      FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), O_RDONLY | O_CLOEXEC));
-      if (handle.fd() < 0) return Error::from_errno(pack_what, errno);
-      size_t start = 0;
-      while (start < reads.size()) {
-        size_t end = start + 1;
-        while (end < reads.size() && reads[end].first == reads[end - 1].first + 1 &&
-               target[reads[end].second] == target[reads[end - 1].second] + kPage) {
-          ++end;
-        }
-        const size_t length = (end - start) * kPage;
-        if (Error error = read_exact(handle.fd(), target[reads[start].second], length,
-                                     pack.page_offset(reads[start].first), pack_what);
-            !error.ok()) {
-          return error;
-        }
-        if (progress) progress->done += length;
-        start = end;
-      }
-    }
-    return Error();
-  };
-  std::vector<uint32_t> all(needed.size());
-  for (uint32_t slot = 0; slot < needed.size(); ++slot) all[slot] = slot;
-  if (Error error = read_copies(all, 0); !error.ok()) return error.with_context(what);
-
-  // Every page must hash to its name; a damaged copy is replaced by another
-  // copy when the store has one.
-  std::vector<Sha256Digest> actual(needed.size());
-  hash_page_list(std::span<const uint8_t* const>(target.data(), target.size()), kPage,
-                 actual.data(), threads_);
   if (progress) progress->done = progress->total.load();
-  for (uint32_t slot = 0; slot < needed.size(); ++slot) {
-    const Sha256Digest& digest = manifest->digests[needed[slot]];
-    if (actual[slot] == digest) continue;
-    bool repaired = false;
-    for (size_t copy = 1; copy < copies[slot].size() && !repaired; ++copy) {
-      if (!read_copies({slot}, copy).ok()) continue;
-      repaired = sha256(std::span(target[slot], kPage)) == digest;
-    }
-    if (!repaired) {
-      return Error(what + ": " + first_use[needed[slot]] + " is damaged in pack '" +
-                   (*packs)[copies[slot][0].first].name + "' (SHA-256 mismatch)");
-    }
-  }
   return image;
 }
 
@@ -588,7 +668,7 @@ Expected<std::vector<SnapshotSummary>> SnapshotStore::list() {
     summary.date_seconds = manifest.date_seconds;
     summary.date_nanoseconds = manifest.date_nanoseconds;
     summary.vm_clock_ns = manifest.vm_clock_ns;
-    summary.vm_size = manifest.vm_size();
+    summary.vm_size = manifest.vm_size;
     good.push_back(std::move(summary));
   }
   std::sort(good.begin(), good.end(),
@@ -636,15 +716,23 @@ Error SnapshotStore::collect_garbage() {
 }
 
 Error SnapshotStore::collect_garbage_locked(const std::vector<ManifestFile>& manifests) {
-  DigestMap<bool> live;
-  for (const ManifestFile& entry : manifests) {
-    // A damaged manifest still names pages nobody can tell from unused
-    // ones: keep everything until it is deleted.
-    if (!entry.manifest) return Error();
-    for (const Sha256Digest& digest : entry.manifest->digests) live.emplace(digest, true);
-  }
   Expected<std::vector<PackFile>> packs = read_packs();
   if (!packs) return packs.error();
+  DigestMap<bool> live;
+  for (const ManifestFile& entry : manifests) {
+    // A damaged manifest, or one whose maps cannot be read, still names
+    // pages nobody can tell from unused ones: keep everything until it is
+    // deleted or repaired.
+    if (!entry.manifest) return Error();
+    Expected<PageTables> tables = read_page_tables(*entry.manifest, *packs, entry.file);
+    if (!tables) return Error();
+    for (const Sha256Digest& digest : entry.manifest->digests) live.emplace(digest, true);
+    for (const std::vector<Sha256Digest>& table : *tables) {
+      for (const Sha256Digest& digest : table) {
+        if (digest != kZeroPageEntry) live.emplace(digest, true);
+      }
+    }
+  }
   // Each used page is kept in one pack: the first (by name) that has it.
   DigestMap<bool> owned;
   Error first_error;

@@ -20,8 +20,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -163,6 +165,18 @@ class SnapshotStore {
   Expected<std::string> find_manifest(const std::string& name,
                                       const std::vector<ManifestFile>* known);
   Error collect_garbage_locked(const std::vector<ManifestFile>& manifests);
+  /// Reads the pages named by `digests` (distinct) into `out`
+  /// (digests.size() pages), each checked against its digest (another copy
+  /// replaces a damaged one); `describe(i)` names page i in errors.
+  Error read_pages(const std::vector<PackFile>& packs, std::span<const Sha256Digest> digests,
+                   uint8_t* out, const std::function<std::string(size_t)>& describe,
+                   SnapshotProgress* progress);
+  /// Every block's page digests (kZeroPageEntry for zero pages), from its
+  /// map pages.
+  using PageTables = std::vector<std::vector<Sha256Digest>>;
+  Expected<PageTables> read_page_tables(const Manifest& manifest,
+                                        const std::vector<PackFile>& packs,
+                                        const std::string& what);
   Error compact_pack(const PackFile& pack, const std::vector<uint32_t>& keep);
 
   Directory root_;

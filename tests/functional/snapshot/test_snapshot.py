@@ -355,7 +355,7 @@ class Snapshot(unittest.TestCase):
         ten = store_bytes(self.store)
         print("\nstore: one 14 MiB snapshot %.2f MiB, ten %.2f MiB (x%.3f)" %
               (one / 2**20, ten / 2**20, ten / one), file=sys.stderr)
-        self.assertLess(ten, one * 1.15)
+        self.assertLess(ten, one * 1.05)
         # Each still restores its own contents.
         self.assertEqual(vm.hmp("loadvm s4"), "")
         self.assertEqual(vm.crc(FREE_RAM + 4 * 0x40000, 3 * 4096),

@@ -22,16 +22,17 @@ Manifest sample_manifest() {
   manifest.machine = "virt";
   manifest.state = {1, 2, 3, 0};
   manifest.digests = {sha256(std::vector<uint8_t>{1}), sha256(std::vector<uint8_t>{2})};
+  manifest.vm_size = 12345;
   ManifestBlock ram;
   ram.name = "ram";
-  ram.size = 4 * kSnapshotPageSize;
-  ram.pages = {1, 0, 2, 1};
+  ram.size = 300 * kSnapshotPageSize;  // three map pages, the middle one all zero
+  ram.maps = {1, 0, 2};
   ManifestBlock flash;
   flash.name = "flash";
   flash.base = 0xE00000;
   flash.size = kSnapshotPageSize;
   flash.read_only = true;
-  flash.pages = {2};
+  flash.maps = {2};
   manifest.blocks = {ram, flash};
   return manifest;
 }
@@ -104,10 +105,10 @@ TEST(SnapshotManifest, RoundTrips) {
   EXPECT_EQ(decoded->state, expected.state);
   EXPECT_EQ(decoded->digests, expected.digests);
   ASSERT_EQ(decoded->blocks.size(), 2u);
-  EXPECT_EQ(decoded->blocks[0].pages, expected.blocks[0].pages);
+  EXPECT_EQ(decoded->blocks[0].maps, expected.blocks[0].maps);
   EXPECT_EQ(decoded->blocks[1].base, 0xE00000u);
   EXPECT_TRUE(decoded->blocks[1].read_only);
-  EXPECT_EQ(decoded->vm_size(), 4 * kSnapshotPageSize + 4);
+  EXPECT_EQ(decoded->vm_size, 12345u);
 }
 
 TEST(SnapshotManifest, EveryFlippedByteIsRefused) {
@@ -167,7 +168,7 @@ TEST(SnapshotManifest, WellSealedButInconsistentManifestsAreRefused) {
   manifest = sample_manifest();
   manifest.blocks[1].base = 0xFFF000;
   manifest.blocks[1].size = 2 * kSnapshotPageSize;
-  manifest.blocks[1].pages = {2, 2};
+  manifest.blocks[1].maps = {2};
   EXPECT_NE(decode_manifest(*encode_manifest(manifest), "m").error().message().find("bad base"),
             std::string::npos);
 }
@@ -177,11 +178,27 @@ TEST(SnapshotManifest, EncodingRefusesWhatDecodingWould) {
   manifest.name = "a/b";
   EXPECT_FALSE(encode_manifest(manifest).ok());
   manifest = sample_manifest();
-  manifest.blocks[0].pages[0] = 3;
+  manifest.blocks[0].maps[0] = 3;
   EXPECT_FALSE(encode_manifest(manifest).ok());
   manifest = sample_manifest();
   manifest.blocks[0].size = 100;
   EXPECT_FALSE(encode_manifest(manifest).ok());
+}
+
+TEST(SnapshotMapPage, HoldsOneDigestPerPageAndNothingAfterTheBlockEnds) {
+  std::vector<Sha256Digest> entries = {sha256(std::vector<uint8_t>{1}), kZeroPageEntry,
+                                       sha256(std::vector<uint8_t>{3})};
+  std::vector<uint8_t> page(kSnapshotPageSize, 0xAA);
+  encode_map_page(entries, page.data());
+  std::vector<Sha256Digest> decoded(3);
+  ASSERT_TRUE(decode_map_page(page.data(), 3, decoded.data(), "map").ok());
+  EXPECT_EQ(decoded, entries);
+  EXPECT_EQ(kPagesPerMap, 128u);
+  EXPECT_EQ(map_count(129), 2u);
+  // A block of two pages whose map has a third entry is refused.
+  Error error = decode_map_page(page.data(), 2, decoded.data(), "map 0 of block 'ram'");
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.message(), "map 0 of block 'ram': entries past the end of its block");
 }
 
 TEST(SnapshotPack, IndexRoundTripsAndChecksItsSize) {

@@ -83,8 +83,10 @@ TEST_F(SnapshotStoreTest, ZeroPagesAreStoredAsNothingAndEqualPagesOnce) {
   ASSERT_TRUE(store.save(image).ok());
   Expected<StoreUsage> usage = store.usage();
   ASSERT_TRUE(usage.ok());
-  EXPECT_EQ(usage->stored_pages, 1u);  // the one 0xFF page, for all 16 flash pages
-  EXPECT_EQ(usage->pack_bytes, pack_index_bytes(1) + kSnapshotPageSize);
+  // The one 0xFF page, for all 16 flash pages, and the flash's map page;
+  // all-zero RAM needs no map page either.
+  EXPECT_EQ(usage->stored_pages, 2u);
+  EXPECT_EQ(usage->pack_bytes, pack_index_bytes(2) + 2 * kSnapshotPageSize);
   expect_loads_as(store, image);
 }
 
@@ -101,7 +103,9 @@ TEST_F(SnapshotStoreTest, TenSnapshotsThatDifferInAFewPagesCostLittleMoreThanOne
   }
   Expected<StoreUsage> usage = store.usage();
   EXPECT_EQ(usage->manifests, 10u);
-  EXPECT_EQ(usage->stored_pages, 256u + 1 + 18);  // RAM, the flash page, two new pages each
+  // RAM, the flash page and three map pages, then two new pages and the
+  // map page that lists them for each later snapshot.
+  EXPECT_EQ(usage->stored_pages, 256u + 1 + 3 + 9 * 3);
   EXPECT_LT(usage->total_bytes(), one * 12 / 10)
       << "ten snapshots cost " << usage->total_bytes() << " bytes, one cost " << one;
   // Each still loads as it was saved: s9 has every change.
@@ -117,12 +121,13 @@ TEST_F(SnapshotStoreTest, DeletingFreesOnlyPagesNoOtherSnapshotUses) {
   touch_page(second, 3, 1);
   touch_page(second, 4, 1);
   ASSERT_TRUE(store.save(second).ok());
-  EXPECT_EQ(store.usage()->stored_pages, 64u + 1 + 2);
+  EXPECT_EQ(store.usage()->stored_pages, 64u + 1 + 2 + 2 + 1);  // data, two maps each
 
   ASSERT_TRUE(store.remove("first").ok());
-  // first's own versions of pages 3 and 4 are gone; everything second uses stays.
+  // first's own versions of pages 3 and 4 and its RAM map are gone;
+  // everything second uses stays.
   Expected<StoreUsage> usage = store.usage();
-  EXPECT_EQ(usage->stored_pages, 64u + 1);
+  EXPECT_EQ(usage->stored_pages, 64u + 1 + 2);
   EXPECT_EQ(usage->manifests, 1u);
   expect_loads_as(store, second);
   Expected<SnapshotImage> gone = store.load("first");
@@ -144,7 +149,7 @@ TEST_F(SnapshotStoreTest, SavingUnderAnExistingNameReplacesItAndFreesItsPages) {
   EXPECT_EQ(newer.id, 2u);
   Expected<StoreUsage> usage = store.usage();
   EXPECT_EQ(usage->manifests, 1u);
-  EXPECT_EQ(usage->stored_pages, 32u + 1);
+  EXPECT_EQ(usage->stored_pages, 32u + 1 + 2);
   expect_loads_as(store, newer);
   EXPECT_EQ(store.list()->size(), 1u);
 }
@@ -173,8 +178,9 @@ TEST_F(SnapshotStoreTest, ADamagedPageIsRefusedNamingThePage) {
   ASSERT_TRUE(store.save(image).ok());
   ASSERT_EQ(pack_files().size(), 1u);
   const std::string pack = packs() + "/" + pack_files()[0];
-  // Slot 5 holds RAM page 5 (pages are packed in order of first use).
-  flip_byte(pack, pack_index_bytes(9) + 5 * kSnapshotPageSize + 100);
+  // Slot 5 holds RAM page 5 (data pages are packed in order of first use,
+  // then the two map pages).
+  flip_byte(pack, pack_index_bytes(11) + 5 * kSnapshotPageSize + 100);
   Expected<SnapshotImage> loaded = store.load("boot");
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().message().find("snapshot 'boot': page 5 of block 'ram' is damaged"),
@@ -220,7 +226,7 @@ TEST_F(SnapshotStoreTest, ATruncatedOrMissingPackIsRefused) {
   std::filesystem::remove(pack);
   loaded = store.load("boot");
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.error().message().find("page 0 of block 'ram'"), std::string::npos)
+  EXPECT_NE(loaded.error().message().find("map 0 of block 'ram'"), std::string::npos)
       << loaded.error().message();
   EXPECT_NE(loaded.error().message().find("is missing from the store"), std::string::npos);
 }
@@ -232,7 +238,7 @@ TEST_F(SnapshotStoreTest, ADamagedCopyIsReplacedByAnotherCopyOfThePage) {
   const std::string first = packs() + "/" + pack_files()[0];
   // A second copy of the same pack under a later name, then damage the first.
   std::filesystem::copy_file(first, packs() + "/pack-zzzz.pack");
-  flip_byte(first, pack_index_bytes(5) + 2 * kSnapshotPageSize);
+  flip_byte(first, pack_index_bytes(7) + 2 * kSnapshotPageSize);
   expect_loads_as(store, image);
 }
 
@@ -273,7 +279,7 @@ TEST_F(SnapshotStoreTest, LeftoversOfACrashAreInvisibleAndCleanedUp) {
   ASSERT_TRUE(store.collect_garbage().ok());
   for (const std::string& name : files_in(manifests())) EXPECT_FALSE(name.starts_with(".tmp-"));
   for (const std::string& name : files_in(packs())) EXPECT_FALSE(name.starts_with(".tmp-"));
-  EXPECT_EQ(store.usage()->stored_pages, 8u + 1);
+  EXPECT_EQ(store.usage()->stored_pages, 8u + 1 + 2);
   expect_loads_as(store, a);
 }
 
@@ -374,16 +380,17 @@ TEST_F(SnapshotStoreKnownPages, LoadDoesNotReadPagesTheCallerHolds) {
   EXPECT_EQ(std::memcmp(ram.pages[3], image.blocks[0].pages[3], kSnapshotPageSize), 0);
   EXPECT_EQ(ram.digests.digests[3], image.blocks[0].digests.digests[3]);
 
-  // With every page held, no pack is needed at all; without, a missing pack
-  // is noticed.
+  // With every page held, no data page is read at all (only the maps): a
+  // damaged copy goes unread; without, it is noticed.
   known["ram"].state[3] = PageDigests::kKnown;
-  for (const std::string& name : test::files_in(dir_ / "store/packs")) {
-    std::filesystem::remove(dir_ / ("store/packs/" + name));
-  }
-  EXPECT_TRUE(store->load("a", nullptr, nullptr, &known).ok());
+  const std::string pack = dir_ / ("store/packs/" + test::files_in(dir_ / "store/packs")[0]);
+  test::flip_byte(pack, pack_index_bytes(9) + 3 * kSnapshotPageSize + 10);
+  Expected<SnapshotImage> held = store->load("a", &progress, nullptr, &known);
+  ASSERT_TRUE(held.ok()) << held.error().message();
+  EXPECT_EQ(progress.total.load(), 0u);
   EXPECT_FALSE(store->load("a").ok());
   // Digests that do not match what the snapshot has are not trusted.
-  known["ram"].digests[5][0] ^= 1;
+  known["ram"].digests[3][0] ^= 1;
   EXPECT_FALSE(store->load("a", nullptr, nullptr, &known).ok());
 }
 
