@@ -33,16 +33,22 @@ void digest_into(EVP_MD_CTX* context, std::span<const uint8_t> bytes, Sha256Dige
   }
 }
 
-// One context per thread, kept for the thread's life.
-EVP_MD_CTX* thread_context() {
-  struct Holder {
-    EVP_MD_CTX* context = EVP_MD_CTX_new();
-    ~Holder() { EVP_MD_CTX_free(context); }
-  };
-  thread_local Holder holder;
-  if (holder.context == nullptr) digest_failed();
-  return holder.context;
-}
+// A digest context for one batch of work. Not kept per thread: worker
+// pool threads outlive OpenSSL's clean-up at exit, and a context they held
+// would then leak.
+class ScopedContext {
+ public:
+  ScopedContext() : context_(EVP_MD_CTX_new()) {
+    if (context_ == nullptr) digest_failed();
+  }
+  ~ScopedContext() { EVP_MD_CTX_free(context_); }
+  ScopedContext(const ScopedContext&) = delete;
+  ScopedContext& operator=(const ScopedContext&) = delete;
+  EVP_MD_CTX* get() const { return context_; }
+
+ private:
+  EVP_MD_CTX* context_;
+};
 
 }  // namespace
 
@@ -81,7 +87,8 @@ Sha256Digest Sha256::finish() {
 
 Sha256Digest sha256(std::span<const uint8_t> bytes) {
   Sha256Digest digest{};
-  digest_into(thread_context(), bytes, &digest);
+  ScopedContext context;
+  digest_into(context.get(), bytes, &digest);
   return digest;
 }
 
@@ -111,10 +118,10 @@ constexpr size_t kPagesPerThread = 256;
 void hash_pages(const uint8_t* pages, size_t page_size, size_t count, Sha256Digest* digests,
                 unsigned threads, const bool* skip) {
   parallel_for(count, threads, kPagesPerThread, [=](size_t first, size_t end) {
-    EVP_MD_CTX* context = thread_context();
+    ScopedContext context;
     for (size_t i = first; i < end; ++i) {
       if (skip != nullptr && skip[i]) continue;
-      digest_into(context, std::span(pages + i * page_size, page_size), &digests[i]);
+      digest_into(context.get(), std::span(pages + i * page_size, page_size), &digests[i]);
     }
   });
 }
@@ -122,9 +129,9 @@ void hash_pages(const uint8_t* pages, size_t page_size, size_t count, Sha256Dige
 void hash_page_list(std::span<const uint8_t* const> pages, size_t page_size, Sha256Digest* digests,
                     unsigned threads) {
   parallel_for(pages.size(), threads, kPagesPerThread, [=](size_t first, size_t end) {
-    EVP_MD_CTX* context = thread_context();
+    ScopedContext context;
     for (size_t i = first; i < end; ++i) {
-      digest_into(context, std::span(pages[i], page_size), &digests[i]);
+      digest_into(context.get(), std::span(pages[i], page_size), &digests[i]);
     }
   });
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "io/task.h"
+#include "migration/snapshot_hash.h"
 #include "migration/snapshot_machine.h"
 
 namespace cr16::system {
@@ -56,7 +57,12 @@ SnapshotControl::SnapshotControl(SnapshotMachine machine, std::string store_path
     : machine_(std::move(machine)),
       store_path_(std::move(store_path)),
       node_names_(std::move(node_names)),
-      jobs_(machine_.control->events()) {}
+      jobs_(machine_.control->events()) {
+  // OpenSSL initialises itself, with per-thread state, in the first thread
+  // that uses it; that must be this one, not a worker of the pool, which
+  // outlives OpenSSL's clean-up at exit.
+  (void)migration::sha256({});
+}
 
 SnapshotControl::~SnapshotControl() {
   // Completions still in flight find the service gone and do nothing; a

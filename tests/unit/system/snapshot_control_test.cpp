@@ -294,3 +294,33 @@ TEST_F(SnapshotControlTest, LoadvmAtStartUpRestoresTheMachineBeforeItRuns) {
 
 }  // namespace
 }  // namespace cr16::system
+
+namespace cr16::system {
+namespace {
+
+Expected<Options> parse(std::vector<std::string_view> args) {
+  return parse_options(std::span<const std::string_view>(args));
+}
+
+TEST(SnapshotOptions, LoadvmSnapshotAndSnapshotDirAreParsed) {
+  Expected<Options> options =
+      parse({"-loadvm", "boot", "-snapshot", "-snapshot-dir", "/tmp/snaps"});
+  ASSERT_TRUE(options.ok()) << options.error().message();
+  EXPECT_EQ(options->loadvm, "boot");
+  EXPECT_TRUE(options->snapshot);
+  EXPECT_EQ(options->snapshot_dir, "/tmp/snaps");
+  EXPECT_FALSE(parse({}).value().snapshot);
+  EXPECT_EQ(parse({"-loadvm", ""}).error().message(), "-loadvm: empty snapshot name");
+  EXPECT_EQ(parse({"-snapshot-dir", ""}).error().message(), "-snapshot-dir: empty directory name");
+  EXPECT_EQ(parse({"-loadvm"}).error().message(), "option '-loadvm' needs a value");
+  EXPECT_NE(usage_text().find("-snapshot-dir DIR"), std::string::npos);
+}
+
+TEST(SnapshotOptions, TheStoreIsTheDirectoryElseBesideTheFlashImageElseNone) {
+  EXPECT_EQ(snapshot_store_path("/d", "/img/flash.img"), "/d");
+  EXPECT_EQ(snapshot_store_path("", "/img/flash.img"), "/img/flash.img.snapshots");
+  EXPECT_EQ(snapshot_store_path("", ""), "");
+}
+
+}  // namespace
+}  // namespace cr16::system
