@@ -154,40 +154,67 @@ Error Directory::sync() const {
 
 // ---- Files
 
-Error write_file_atomic(const Directory& directory, const std::string& name,
-                        std::span<const std::span<const uint8_t>> parts, const char* crash_tag) {
-  const std::string temporary = temporary_name(name);
-  const std::string what = "'" + directory.child(name) + "'";
+Expected<AtomicFile> AtomicFile::create(const Directory& directory, std::string name,
+                                        const char* crash_tag) {
+  std::string temporary = temporary_name(name);
   int fd = ::openat(directory.fd(), temporary.c_str(),
                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return Error::from_errno("creating a temporary file for " + what, errno);
-  auto fail = [&](Error error) {
-    ::close(fd);
-    ::unlinkat(directory.fd(), temporary.c_str(), 0);
-    return error;
-  };
+  if (fd < 0) {
+    return Error::from_errno("creating a temporary file for '" + directory.child(name) + "'",
+                             errno);
+  }
+  return AtomicFile(directory, std::move(name), std::move(temporary), fd, crash_tag);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : directory_(other.directory_),
+      name_(std::move(other.name_)),
+      temporary_(std::exchange(other.temporary_, std::string())),
+      fd_(std::exchange(other.fd_, -1)),
+      crash_tag_(other.crash_tag_) {}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlinkat(directory_->fd(), temporary_.c_str(), 0);
+}
+
+std::string AtomicFile::what() const {
+  return "'" + directory_->child(name_) + "'";
+}
+
+Error AtomicFile::write(std::span<const std::span<const uint8_t>> parts) {
   size_t total = 0;
   for (std::span<const uint8_t> part : parts) total += part.size();
-  if (Error error = write_range(fd, parts, 0, total / 2, what); !error.ok()) return fail(error);
-  crash_point(crash_tag, "half-written");
-  if (Error error = write_range(fd, parts, total / 2, total, what); !error.ok()) {
-    return fail(error);
+  if (Error error = write_range(fd_, parts, 0, total / 2, what()); !error.ok()) return error;
+  crash_point(crash_tag_, "half-written");
+  return write_range(fd_, parts, total / 2, total, what());
+}
+
+Error AtomicFile::sync() {
+  crash_point(crash_tag_, "before-sync");
+  if (::fsync(fd_) != 0) return Error::from_errno("syncing " + what(), errno);
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) return Error::from_errno("closing " + what(), errno);
+  return Error();
+}
+
+Error AtomicFile::commit() {
+  crash_point(crash_tag_, "before-rename");
+  if (::renameat(directory_->fd(), temporary_.c_str(), directory_->fd(), name_.c_str()) != 0) {
+    return Error::from_errno("renaming the new " + what() + " into place", errno);
   }
-  crash_point(crash_tag, "before-sync");
-  if (::fsync(fd) != 0) return fail(Error::from_errno("syncing " + what, errno));
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlinkat(directory.fd(), temporary.c_str(), 0);
-    return Error::from_errno("closing " + what, error);
-  }
-  crash_point(crash_tag, "before-rename");
-  if (::renameat(directory.fd(), temporary.c_str(), directory.fd(), name.c_str()) != 0) {
-    int error = errno;
-    ::unlinkat(directory.fd(), temporary.c_str(), 0);
-    return Error::from_errno("renaming the new " + what + " into place", error);
-  }
-  crash_point(crash_tag, "before-directory-sync");
-  return directory.sync();
+  temporary_.clear();
+  crash_point(crash_tag_, "before-directory-sync");
+  return directory_->sync();
+}
+
+Error write_file_atomic(const Directory& directory, const std::string& name,
+                        std::span<const std::span<const uint8_t>> parts, const char* crash_tag) {
+  Expected<AtomicFile> file = AtomicFile::create(directory, name, crash_tag);
+  if (!file) return file.error();
+  if (Error error = file->write(parts); !error.ok()) return error;
+  if (Error error = file->sync(); !error.ok()) return error;
+  return file->commit();
 }
 
 Expected<std::vector<uint8_t>> read_whole_file(const Directory& directory, const std::string& name,

@@ -55,6 +55,40 @@ class Directory {
 Error write_file_atomic(const Directory& directory, const std::string& name,
                         std::span<const std::span<const uint8_t>> parts, const char* crash_tag);
 
+/// write_file_atomic() in steps, so that two files' syncs can overlap:
+/// create() opens the temporary, write() fills it, sync() makes its contents
+/// durable and closes it, commit() renames it into place and syncs the
+/// directory. Destroyed before commit(), it removes the temporary. Movable;
+/// one thread at a time.
+class AtomicFile {
+ public:
+  static Expected<AtomicFile> create(const Directory& directory, std::string name,
+                                     const char* crash_tag);
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  ~AtomicFile();
+
+  Error write(std::span<const std::span<const uint8_t>> parts);
+  Error sync();
+  Error commit();
+
+ private:
+  AtomicFile(const Directory& directory, std::string name, std::string temporary, int fd,
+             const char* crash_tag)
+      : directory_(&directory),
+        name_(std::move(name)),
+        temporary_(std::move(temporary)),
+        fd_(fd),
+        crash_tag_(crash_tag) {}
+  std::string what() const;
+
+  const Directory* directory_;
+  std::string name_;
+  std::string temporary_;  // empty once committed (or moved from)
+  int fd_;
+  const char* crash_tag_;
+};
+
 /// Reads the whole file `name` in `directory`, refusing one larger than
 /// `limit` bytes. Blocking.
 Expected<std::vector<uint8_t>> read_whole_file(const Directory& directory, const std::string& name,

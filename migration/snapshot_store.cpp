@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -480,23 +481,6 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
     manifest.blocks[map_home[k].first].maps[map_home[k].second] = it->second;
   }
 
-  if (!new_pages.empty()) {
-    std::vector<uint8_t> index = encode_pack_index(new_digests);
-    std::vector<std::span<const uint8_t>> parts = {index};
-    for (const uint8_t* page : new_pages) {
-      // Neighbouring pages of a block go out as one piece.
-      if (parts.size() > 1 && parts.back().data() + parts.back().size() == page) {
-        parts.back() = std::span(parts.back().data(), parts.back().size() + kPage);
-      } else {
-        parts.emplace_back(page, kPage);
-      }
-    }
-    if (Error error = write_file_atomic(packs_, new_pack_name(), parts, "pack"); !error.ok()) {
-      return error.with_context(what);
-    }
-  }
-  if (progress) progress->done = progress->total.load();
-
   uint32_t id = 0;
   for (const ManifestFile& entry : *manifests) {
     if (entry.manifest) id = std::max(id, entry.manifest->id);
@@ -505,11 +489,46 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
   Expected<std::vector<uint8_t>> bytes = encode_manifest(manifest);
   if (!bytes) return bytes.error().with_context(what);
   const std::string file = manifest.name + std::string(kManifestSuffix);
-  const std::span<const uint8_t> part = *bytes;
-  if (Error error = write_file_atomic(manifests_, file, std::span(&part, 1), "manifest");
-      !error.ok()) {
-    return error.with_context(what);
+
+  // The pack must be in place (durably) before the manifest that needs it;
+  // the two files' contents are synced at the same time, on two threads,
+  // then the manifest is renamed into place last.
+  Error pack_error;
+  std::thread pack_writer;
+  std::vector<uint8_t> index;
+  std::vector<std::span<const uint8_t>> parts;
+  if (!new_pages.empty()) {
+    index = encode_pack_index(new_digests);
+    parts.push_back(index);
+    for (const uint8_t* page : new_pages) {
+      // Neighbouring pages of a block go out as one piece.
+      if (parts.size() > 1 && parts.back().data() + parts.back().size() == page) {
+        parts.back() = std::span(parts.back().data(), parts.back().size() + kPage);
+      } else {
+        parts.emplace_back(page, kPage);
+      }
+    }
+    pack_writer = std::thread([&] {
+      Expected<AtomicFile> pack = AtomicFile::create(packs_, new_pack_name(), "pack");
+      if (!pack) {
+        pack_error = pack.error();
+        return;
+      }
+      pack_error = pack->write(parts);
+      if (pack_error.ok()) pack_error = pack->sync();
+      if (pack_error.ok()) pack_error = pack->commit();
+    });
   }
+  Expected<AtomicFile> manifest_file = AtomicFile::create(manifests_, file, "manifest");
+  Error manifest_error = manifest_file.take_error();
+  const std::span<const uint8_t> part = *bytes;
+  if (manifest_error.ok()) manifest_error = manifest_file->write(std::span(&part, 1));
+  if (manifest_error.ok()) manifest_error = manifest_file->sync();
+  if (pack_writer.joinable()) pack_writer.join();
+  if (!pack_error.ok()) return pack_error.with_context(what);
+  if (progress) progress->done = progress->total.load();
+  if (manifest_error.ok()) manifest_error = manifest_file->commit();
+  if (!manifest_error.ok()) return manifest_error.with_context(what);
   image.id = manifest.id;
 
   // The snapshot is saved; what follows only reclaims space (a replaced
