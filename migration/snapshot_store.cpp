@@ -26,6 +26,7 @@ constexpr const char* kPackDirectory = "packs";
 constexpr std::string_view kManifestSuffix = ".snap";
 constexpr std::string_view kPackSuffix = ".pack";
 constexpr size_t kPage = kSnapshotPageSize;
+constexpr int kPackOpenFlags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
 struct DigestHash {
   size_t operator()(const Sha256Digest& digest) const {
@@ -132,7 +133,9 @@ Expected<std::vector<SnapshotStore::PackFile>> SnapshotStore::read_packs() {
     PackFile pack;
     pack.name = name;
     const std::string what = "pack '" + packs_.child(name) + "'";
-    FileHandle file(::openat(packs_.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    // O_NONBLOCK: a FIFO planted in the store must not make us wait (only
+    // regular files are accepted below).
+    FileHandle file(::openat(packs_.fd(), name.c_str(), kPackOpenFlags));
     struct stat info {};
     if (file.fd() < 0 || ::fstat(file.fd(), &info) != 0) {
       pack.damage = Error::from_errno(what, errno);
@@ -261,7 +264,7 @@ Error SnapshotStore::read_pages(const std::vector<PackFile>& packs,
       std::sort(reads.begin(), reads.end());
       const PackFile& pack = packs[p];
       const std::string what = "pack '" + packs_.child(pack.name) + "'";
-      FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), O_RDONLY | O_CLOEXEC));
+      FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), kPackOpenFlags));
       if (handle.fd() < 0) return Error::from_errno(what, errno);
       size_t start = 0;
       while (start < reads.size()) {
@@ -781,7 +784,7 @@ Error SnapshotStore::collect_garbage_locked(const std::vector<ManifestFile>& man
 
 Error SnapshotStore::compact_pack(const PackFile& pack, const std::vector<uint32_t>& keep) {
   const std::string what = "pack '" + packs_.child(pack.name) + "'";
-  FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), O_RDONLY | O_CLOEXEC));
+  FileHandle handle(::openat(packs_.fd(), pack.name.c_str(), kPackOpenFlags));
   if (handle.fd() < 0) return Error::from_errno(what, errno);
   std::vector<uint8_t> pages(keep.size() * kPage);
   std::vector<Sha256Digest> digests;

@@ -396,3 +396,29 @@ TEST_F(SnapshotStoreKnownPages, LoadDoesNotReadPagesTheCallerHolds) {
 
 }  // namespace
 }  // namespace cr16::migration
+
+namespace cr16::migration {
+namespace {
+
+TEST(SnapshotStoreHostile, FifosAndSymlinksInTheStoreAreRefusedWithoutWaiting) {
+  test::TempDir dir;
+  Expected<SnapshotStore> store = SnapshotStore::open(dir / "store", true);
+  ASSERT_TRUE(store.ok());
+  SnapshotImage image = test::make_image("a", 4, 1);
+  ASSERT_TRUE(store->save(image).ok());
+  ASSERT_EQ(mkfifo((dir / "store/packs/pack-fifo.pack").c_str(), 0644), 0);
+  ASSERT_EQ(mkfifo((dir / "store/manifests/f.snap").c_str(), 0644), 0);
+  std::filesystem::create_symlink("/etc/passwd", dir / "store/manifests/l.snap");
+  Expected<std::vector<SnapshotSummary>> list = store->list();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_TRUE((*list)[0].damage.ok());
+  EXPECT_FALSE((*list)[1].damage.ok());
+  EXPECT_FALSE((*list)[2].damage.ok());
+  EXPECT_TRUE(store->load("a").ok());  // the FIFO pack is skipped as damaged
+  EXPECT_FALSE(store->load("f").ok());
+  EXPECT_FALSE(store->load("l").ok());
+}
+
+}  // namespace
+}  // namespace cr16::migration
