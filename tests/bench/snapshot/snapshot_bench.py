@@ -34,6 +34,34 @@ FREE_RAM = 0x10000
 RAM = 14 << 20
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (all its threads, exited ones
+    included), in seconds; resolution one clock tick."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class Figure:
+    """Wall-clock times of a command, and the CPU time its process spent."""
+
+    def __init__(self):
+        self.wall = []
+        self.cpu = 0.0
+
+    def median_ms(self):
+        return statistics.median(self.wall) * 1000
+
+    def cpu_ms(self):
+        return self.cpu / len(self.wall) * 1000
+
+    def __str__(self):
+        return "%7.1f ms  (CPU %5.1f ms)" % (self.median_ms(), self.cpu_ms())
+
+
 class Monitor:
     """A human monitor on a unix socket: send a line, wait for the prompt."""
 
@@ -73,10 +101,14 @@ class Monitor:
         text = self.until_prompt()
         return time.perf_counter() - start, text
 
-    def timed(self, line):
+    def timed(self, line, figure=None):
+        cpu = cpu_seconds(self.process.pid)
         seconds, text = self.command(line)
         if "Error" in text or "error" in text:
             raise RuntimeError("%s: %s" % (line, text))
+        if figure is not None:
+            figure.cpu += cpu_seconds(self.process.pid) - cpu
+            figure.wall.append(seconds)
         return seconds
 
 
@@ -117,7 +149,7 @@ class Cr16:
             raise RuntimeError(text)
 
     def quit(self):
-        self.monitor.command("quit") if False else self.monitor.sock.sendall(b"quit\r")
+        self.monitor.sock.sendall(b"quit\r")
         self.process.wait(timeout=30)
 
 
@@ -136,37 +168,35 @@ def ms(values):
 
 
 def bench_cr16(binary, runs, work):
-    figures = {}
-    first, repeat, changed, full, cold = [], [], [], [], []
+    figures = {name: Figure() for name in ("first", "repeat", "changed", "full", "cold")}
     for run in range(runs):
         directory = tempfile.mkdtemp(dir=work)
         vm = Cr16(binary, directory)
         vm.wait_for_prompt()
         vm.fill(1)
-        first.append(vm.monitor.timed("savevm s0"))
+        vm.monitor.timed("savevm s0", figures["first"])
         if run == 0:
             one = store_bytes(vm.image + ".snapshots")
             for i in range(1, 10):
                 vm.fill(100 + i, 3 * 4096, FREE_RAM + i * 0x40000)
-                repeat.append(vm.monitor.timed("savevm s%d" % i))
+                vm.monitor.timed("savevm s%d" % i, figures["repeat"])
             ten = store_bytes(vm.image + ".snapshots")
             figures["store"] = (one, ten)
             vm.fill(2)
             vm.monitor.timed("savevm other")
             for i in range(runs):
-                full.append(vm.monitor.timed("loadvm s0"))
-                full.append(vm.monitor.timed("loadvm other"))
+                vm.monitor.timed("loadvm s0", figures["full"])
+                vm.monitor.timed("loadvm other", figures["full"])
         for i in range(3):
             vm.fill(50 + i, 3 * 4096, FREE_RAM + 0x100000)
-            changed.append(vm.monitor.timed("loadvm s0"))
+            vm.monitor.timed("loadvm s0", figures["changed"])
         vm.quit()
         # A fresh process knows nothing of its memory: loadvm reads everything.
         vm = Cr16(binary, directory)
         vm.wait_for_prompt()
-        cold.append(vm.monitor.timed("loadvm s0"))
+        vm.monitor.timed("loadvm s0", figures["cold"])
         vm.quit()
         shutil.rmtree(directory)
-    figures.update(first=first, repeat=repeat, changed=changed, full=full, cold=cold)
     return figures
 
 
@@ -189,11 +219,11 @@ def bench_qemu(runs, work):
          "-monitor", "unix:%s,server=on,wait=off" % sock],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     monitor = Monitor(sock, "(qemu) ", process)
-    save, load = [], []
+    save, load = Figure(), Figure()
     for i in range(10):
-        save.append(monitor.timed("savevm q%d" % i))
+        monitor.timed("savevm q%d" % i, save)
     for i in range(runs * 2):
-        load.append(monitor.timed("loadvm q%d" % (i % 10)))
+        monitor.timed("loadvm q%d" % (i % 10), load)
     size = os.path.getsize(disk)
     monitor.sock.sendall(b"quit\r")
     process.wait(timeout=30)
@@ -208,18 +238,23 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="cr16-snapshot-bench-")
+    with open("/proc/loadavg") as f:
+        load_before = f.read().split()[0]
     try:
         ours = bench_cr16(args.binary, args.runs, work)
         qemu = bench_qemu(args.runs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    with open("/proc/loadavg") as f:
+        load_after = f.read().split()[0]
     one, ten = ours["store"]
-    print("snapshot benchmark: 14 MiB guest (cr16-system), median of %d runs" % args.runs)
-    print("  cr16-system savevm (first: every page)      %s" % ms(ours["first"]))
-    print("  cr16-system savevm (3 pages changed)        %s" % ms(ours["repeat"]))
-    print("  cr16-system loadvm (3 pages changed)        %s" % ms(ours["changed"]))
-    print("  cr16-system loadvm (every RAM page differs) %s" % ms(ours["full"]))
-    print("  cr16-system loadvm (fresh process)          %s" % ms(ours["cold"]))
+    print("snapshot benchmark: 14 MiB guest, median wall time (mean CPU time of the process), "
+          "%d runs; load average %s before, %s after" % (args.runs, load_before, load_after))
+    print("  cr16-system savevm, first (every page)      %s" % ours["first"])
+    print("  cr16-system savevm, 3 pages changed         %s" % ours["repeat"])
+    print("  cr16-system loadvm, 3 pages changed         %s" % ours["changed"])
+    print("  cr16-system loadvm, every RAM page differs  %s" % ours["full"])
+    print("  cr16-system loadvm, fresh process           %s" % ours["cold"])
     print("  cr16-system store: one snapshot %.2f MiB, ten %.2f MiB (x%.3f)" %
           (one / 2**20, ten / 2**20, ten / one))
     if qemu is None:
@@ -227,15 +262,17 @@ def main():
               "scripts/install-bench-deps.sh)")
         return
     print("  %s, -M virt -m 16M, qcow2:" % qemu["version"])
-    print("  QEMU savevm                                 %s (first %s, tenth %s)" %
-          (ms(qemu["save"]), "%.1f ms" % (qemu["save"][0] * 1000),
-           "%.1f ms" % (qemu["save"][-1] * 1000)))
-    print("  QEMU loadvm                                 %s" % ms(qemu["load"]))
+    print("  QEMU savevm                                 %s (first %.1f ms, tenth %.1f ms)" %
+          (qemu["save"], qemu["save"].wall[0] * 1000, qemu["save"].wall[-1] * 1000))
+    print("  QEMU loadvm                                 %s" % qemu["load"])
     print("  QEMU qcow2 after ten snapshots              %.2f MiB" % (qemu["size"] / 2**20))
-    save_ratio = statistics.median(ours["first"]) / statistics.median(qemu["save"])
-    load_ratio = statistics.median(ours["full"]) / statistics.median(qemu["load"])
-    print("  ratio (goal <= 0.25): savevm first/QEMU %.3f, loadvm every-page/QEMU %.3f" %
-          (save_ratio, load_ratio))
+    print("  ours / QEMU (goal <= 0.25), wall (CPU):")
+    for label, mine, theirs in (("savevm first", "first", "save"), ("savevm repeat", "repeat", "save"),
+                                ("loadvm changed", "changed", "load"),
+                                ("loadvm every page", "full", "load"),
+                                ("loadvm fresh", "cold", "load")):
+        print("    %-18s %.3f (%.3f)" % (label, ours[mine].median_ms() / qemu[theirs].median_ms(),
+                                         ours[mine].cpu_ms() / max(qemu[theirs].cpu_ms(), 1e-9)))
 
 
 if __name__ == "__main__":
