@@ -14,20 +14,27 @@ std::string size_text(uint64_t bytes) {
 }  // namespace
 
 Expected<SnapshotImage> capture_machine(std::span<const StateSection> sections,
-                                        const AddressSpace& memory, SnapshotArena arena) {
+                                        const AddressSpace& memory, CaptureMemory how,
+                                        SnapshotArena arena) {
   SnapshotImage image;
   Expected<std::vector<uint8_t>> state = save_state_sections(sections);
   if (!state) return state.error();
   image.state = std::move(*state);
   const std::vector<RamBlock> blocks = ram_blocks(memory);
-  size_t total = 0;
-  for (const RamBlock& block : blocks) total += block.size;
-  if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
-  arena->resize(total);
-  image.storage = arena;
-  uint8_t* next = arena->data();
+  if (how == CaptureMemory::kCopy) {
+    size_t total = 0;
+    for (const RamBlock& block : blocks) total += block.size;
+    if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
+    arena->resize(total);
+    image.storage = arena;
+  }
+  uint8_t* next = how == CaptureMemory::kCopy ? image.storage->data() : nullptr;
   for (const RamBlock& block : blocks) {
-    std::memcpy(next, block.host, block.size);
+    if (how == CaptureMemory::kCopy) {
+      std::memcpy(next, block.host, block.size);
+    } else {
+      next = block.host;
+    }
     SnapshotBlock copy;
     copy.name = block.name;
     copy.base = block.base;

@@ -20,13 +20,26 @@
 
 namespace cr16::migration {
 
-/// Copies the machine described by `sections` (the virtual clock's first,
+/// How capture_machine() takes guest memory.
+enum class CaptureMemory : uint8_t {
+  /// Copies every block (into the arena): the image stays valid whatever
+  /// the machine does next.
+  kCopy,
+  /// Points at the machine's own memory: no copy, but the image is valid
+  /// only while the machine lives and nothing writes to its memory (the
+  /// caller checks the dirty log before the save becomes visible).
+  kReference,
+};
+
+/// Captures the machine described by `sections` (the virtual clock's first,
 /// then the board's) and `memory` into an image: the state stream and every
 /// block of guest memory (RAM, the flash array). The caller fills in the
 /// name, dates, VM clock and machine type. Errors: a section that cannot
-/// be saved. The copy goes to `arena` (resized; a new one when null).
+/// be saved. kCopy copies into `arena` (resized; a new one when null).
 Expected<SnapshotImage> capture_machine(std::span<const StateSection> sections,
-                                        const AddressSpace& memory, SnapshotArena arena = nullptr);
+                                        const AddressSpace& memory,
+                                        CaptureMemory how = CaptureMemory::kCopy,
+                                        SnapshotArena arena = nullptr);
 
 /// A snapshot checked against a machine, ready to be applied.
 class SnapshotRestore {

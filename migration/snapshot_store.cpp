@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -351,7 +352,8 @@ Expected<SnapshotStore::PageTables> SnapshotStore::read_page_tables(
 
 // ---- Save
 
-Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
+Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress,
+                          const std::function<Error()>& pages_read) {
   if (!valid_snapshot_name(image.name)) return invalid_snapshot_name(image.name);
   const std::string what = "saving snapshot '" + image.name + "'";
   Manifest manifest;
@@ -493,13 +495,11 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
   if (!bytes) return bytes.error().with_context(what);
   const std::string file = manifest.name + std::string(kManifestSuffix);
 
-  // The pack must be in place (durably) before the manifest that needs it;
-  // the two files' contents are synced at the same time, on two threads,
-  // then the manifest is renamed into place last.
-  Error pack_error;
-  std::thread pack_writer;
+  // The pages are read (hashed, then copied into the pack) for the last
+  // time here: `pages_read` may still refuse the save.
   std::vector<uint8_t> index;
   std::vector<std::span<const uint8_t>> parts;
+  std::optional<AtomicFile> pack;
   if (!new_pages.empty()) {
     index = encode_pack_index(new_digests);
     parts.push_back(index);
@@ -511,14 +511,23 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress) {
         parts.emplace_back(page, kPage);
       }
     }
+    Expected<AtomicFile> created = AtomicFile::create(packs_, new_pack_name(), "pack");
+    if (!created) return created.error().with_context(what);
+    pack.emplace(std::move(*created));
+    if (Error error = pack->write(parts); !error.ok()) return error.with_context(what);
+  }
+  if (pages_read) {
+    if (Error error = pages_read(); !error.ok()) return error;
+  }
+
+  // The pack must be in place (durably) before the manifest that needs it;
+  // the two files' contents are synced at the same time, on two threads,
+  // then the manifest is renamed into place last.
+  Error pack_error;
+  std::thread pack_writer;
+  if (pack) {
     pack_writer = std::thread([&] {
-      Expected<AtomicFile> pack = AtomicFile::create(packs_, new_pack_name(), "pack");
-      if (!pack) {
-        pack_error = pack.error();
-        return;
-      }
-      pack_error = pack->write(parts);
-      if (pack_error.ok()) pack_error = pack->sync();
+      pack_error = pack->sync();
       if (pack_error.ok()) pack_error = pack->commit();
     });
   }

@@ -127,8 +127,13 @@ class SnapshotStore {
 
   /// Saves `image` under image.name, replacing a snapshot of that name
   /// (atomically: the old one stays complete until the new one is). Sets
-  /// image.id. Then collects garbage.
-  Error save(SnapshotImage& image, SnapshotProgress* progress = nullptr);
+  /// image.id. Then collects garbage. `pages_read`, when given, is called
+  /// once the image's pages were read for the last time (hashed and copied
+  /// into the new pack) and before anything becomes visible; an error from
+  /// it abandons the save and is returned (for images whose pages are the
+  /// guest's own memory: the caller checks nothing wrote to them meanwhile).
+  Error save(SnapshotImage& image, SnapshotProgress* progress = nullptr,
+             const std::function<Error()>& pages_read = {});
   /// Loads the snapshot named `name` (or, when no name matches, whose id is
   /// `name`), with every checksum verified. Errors: not found, a damaged
   /// or truncated manifest, a missing, truncated or damaged page.

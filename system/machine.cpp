@@ -98,6 +98,7 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
+  snapshot_control.reset();  // a save may still read guest memory: before the board goes
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   monitors.clear();  // front ends detach first
   if (block_watch) loop->remove_watch(block_watch);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "io/task.h"
@@ -52,6 +54,24 @@ struct SnapshotControl::Operation {
   std::function<void(Error)> done;
 };
 
+// While a save reads guest memory from a worker, the machine must not go
+// away: the destructor waits for `reading` to drop, and `cancelled` tells
+// the worker not to wait for an answer that will never come.
+struct SnapshotControl::MemoryLease {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool reading = true;
+  bool cancelled = false;
+  bool answered = false;
+  Error answer;
+
+  void done_reading() {
+    std::lock_guard lock(mutex);
+    reading = false;
+    changed.notify_all();
+  }
+};
+
 SnapshotControl::SnapshotControl(SnapshotMachine machine, std::string store_path,
                                  std::vector<std::string> node_names)
     : machine_(std::move(machine)),
@@ -66,8 +86,15 @@ SnapshotControl::SnapshotControl(SnapshotMachine machine, std::string store_path
 
 SnapshotControl::~SnapshotControl() {
   // Completions still in flight find the service gone and do nothing; a
-  // save already on a worker still finishes writing (its data is its own).
+  // save reading guest memory is waited for (the memory is about to go)
+  // and then abandoned.
   *alive_ = false;
+  if (lease_) {
+    std::unique_lock lock(lease_->mutex);
+    lease_->cancelled = true;
+    lease_->changed.notify_all();
+    lease_->changed.wait(lock, [this] { return !lease_->reading; });
+  }
 }
 
 migration::SnapshotArena SnapshotControl::arena() {
@@ -158,50 +185,10 @@ Error SnapshotControl::begin(Kind kind, const std::string& tag, Job* job,
   const std::shared_ptr<SnapshotProgress> progress = operation_->progress;
   const std::weak_ptr<bool> alive = alive_;
   switch (kind) {
-    case Kind::kSave: {
+    case Kind::kSave:
       (void)machine_.control->vm_stop(RunState::kSaveVm);
-      // The copy is taken now, with the VM stopped; from here on the
-      // snapshot is what the machine was at this instant, whatever runs.
-      // Pages unchanged since the last save or load keep their digests.
-      refresh_known();
-      Expected<SnapshotImage> captured =
-          migration::capture_machine(machine_.sections(), *machine_.memory, arena());
-      if (!captured) {
-        finish(captured.error().with_context("saving snapshot '" + tag + "'"));
-        return Error();
-      }
-      auto image = std::make_shared<SnapshotImage>(std::move(*captured));
-      for (migration::SnapshotBlock& block : image->blocks) {
-        auto known = known_.find(block.name);
-        if (known != known_.end()) block.digests = known->second;
-      }
-      timespec now{};
-      clock_gettime(CLOCK_REALTIME, &now);
-      image->name = tag;
-      image->date_seconds = now.tv_sec;
-      image->date_nanoseconds = static_cast<uint32_t>(now.tv_nsec);
-      image->vm_clock_ns = machine_.vm_clock_ns();
-      image->machine = machine_.machine_type;
-      io::run_task(
-          *machine_.loop,
-          [path, image, progress](const io::CancelToken&) -> Error {
-            Expected<SnapshotStore> store = SnapshotStore::open(path, true, hashing_threads());
-            if (!store) return store.error().with_context("snapshot store");
-            return store->save(*image, progress.get());
-          },
-          [this, alive, image](Error result) {
-            if (!alive.lock()) return;
-            if (result.ok()) {
-              // Memory as captured has these digests; pages written since
-              // the capture are in the dirty log and drop out next time.
-              for (migration::SnapshotBlock& block : image->blocks) {
-                known_[block.name] = std::move(block.digests);
-              }
-            }
-            finish(std::move(result));
-          });
+      submit_save(false);
       return Error();
-    }
     case Kind::kLoad:
       (void)machine_.control->vm_stop(RunState::kRestoreVm);
       refresh_known();
@@ -221,6 +208,104 @@ Error SnapshotControl::begin(Kind kind, const std::string& tag, Job* job,
       return Error();
   }
   return Error();
+}
+
+void SnapshotControl::submit_save(bool copy) {
+  const std::string path = store_path_;
+  const std::string tag = operation_->tag;
+  const std::shared_ptr<SnapshotProgress> progress = operation_->progress;
+  const std::weak_ptr<bool> alive = alive_;
+  // The snapshot is the machine at this instant, with the VM stopped.
+  // Pages unchanged since the last save or load keep their digests.
+  (void)refresh_known();
+  Expected<SnapshotImage> captured = migration::capture_machine(
+      machine_.sections(), *machine_.memory,
+      copy ? migration::CaptureMemory::kCopy : migration::CaptureMemory::kReference,
+      copy ? arena() : nullptr);
+  if (!captured) {
+    finish(captured.error().with_context("saving snapshot '" + tag + "'"));
+    return;
+  }
+  auto image = std::make_shared<SnapshotImage>(std::move(*captured));
+  for (migration::SnapshotBlock& block : image->blocks) {
+    auto known = known_.find(block.name);
+    if (known != known_.end()) block.digests = known->second;
+  }
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  image->name = tag;
+  image->date_seconds = now.tv_sec;
+  image->date_nanoseconds = static_cast<uint32_t>(now.tv_nsec);
+  image->vm_clock_ns = machine_.vm_clock_ns();
+  image->machine = machine_.machine_type;
+  std::shared_ptr<MemoryLease> lease;
+  if (!copy) {
+    lease = std::make_shared<MemoryLease>();
+    lease_ = lease;
+  }
+  auto queue = machine_.loop->post_queue();
+  io::run_task(
+      *machine_.loop,
+      [this, path, image, progress, lease, queue, alive](const io::CancelToken&) -> Error {
+        // Whatever happens, the worker stops reading guest memory here.
+        struct Release {
+          MemoryLease* lease;
+          ~Release() {
+            if (lease) lease->done_reading();
+          }
+        } release{lease.get()};
+        Expected<SnapshotStore> store = SnapshotStore::open(path, true, hashing_threads());
+        if (!store) return store.error().with_context("snapshot store");
+        if (!lease) return store->save(*image, progress.get());
+        return store->save(*image, progress.get(), [&]() -> Error {
+          // The pages are read: ask the machine thread whether anything
+          // wrote to them since the capture (a `cont`, a debugger).
+          lease->done_reading();
+          io::detail::post_to_queue(queue, [this, lease, alive] {
+            Error answer = Error("the machine went away", ECANCELED);
+            if (alive.lock() && memory_changed()) {
+              answer = Error("the guest's memory changed while it was being saved", EAGAIN);
+            } else if (alive.lock()) {
+              answer = Error();
+            }
+            std::lock_guard lock(lease->mutex);
+            lease->answer = answer;
+            lease->answered = true;
+            lease->changed.notify_all();
+          });
+          std::unique_lock lock(lease->mutex);
+          lease->changed.wait(lock, [&] { return lease->answered || lease->cancelled; });
+          return lease->answered ? lease->answer : Error("cancelled", ECANCELED);
+        });
+      },
+      [this, alive, image, copy](Error result) {
+        if (!alive.lock()) return;
+        lease_.reset();
+        if (!copy && result.errno_value() == EAGAIN) {
+          // Written to while read: save again, from a copy taken now.
+          ++restarted_saves_;
+          operation_->was_running = operation_->was_running || machine_.control->running();
+          (void)machine_.control->vm_stop(RunState::kSaveVm);
+          submit_save(true);
+          return;
+        }
+        if (result.ok()) {
+          // Memory as captured has these digests; pages written since the
+          // capture are in the dirty log and drop out next time.
+          for (migration::SnapshotBlock& block : image->blocks) {
+            known_[block.name] = std::move(block.digests);
+          }
+        }
+        finish(std::move(result));
+      });
+}
+
+bool SnapshotControl::memory_changed() {
+  const std::vector<uint64_t> dirty = refresh_known();
+  for (uint64_t word : dirty) {
+    if (word != 0) return true;
+  }
+  return false;
 }
 
 void SnapshotControl::submit_load(bool use_known) {

@@ -111,6 +111,9 @@ class SnapshotControl {
 
   /// True while a snapshot operation runs.
   bool busy() const { return static_cast<bool>(operation_); }
+  /// Saves that started over from a copy because guest memory was written
+  /// while they read it (tests, diagnostics).
+  uint64_t restarted_saves() const { return restarted_saves_; }
 
  private:
   enum class Kind : uint8_t { kSave, kLoad, kDelete };
@@ -133,6 +136,16 @@ class SnapshotControl {
   std::vector<std::string> node_names_;
   JobRegistry jobs_;
   std::unique_ptr<Operation> operation_;
+  /// A save reading the guest's memory from a worker (see submit_save).
+  struct MemoryLease;
+  std::shared_ptr<MemoryLease> lease_;
+  /// Starts writing the snapshot of the current operation: straight from
+  /// guest memory (checked unchanged through the dirty log before it
+  /// becomes visible) or, when `copy`, from a copy taken now.
+  void submit_save(bool copy);
+  /// On the machine thread: true when a page was written since the last
+  /// refresh_known() (which this call is too).
+  bool memory_changed();
   /// The buffer images are copied and loaded into, kept between operations.
   migration::SnapshotArena arena_;
   migration::SnapshotArena arena();
@@ -142,8 +155,9 @@ class SnapshotControl {
   /// later save need not hash again, and a later load need not read again.
   migration::PageDigestMap known_;
   bool tracking_ = false;
+  uint64_t restarted_saves_ = 0;
   /// Forgets the known digests of pages written since the last call and
-  /// returns the dirty bitmap (starts the dirty log the first time).
+  /// returns the dirty bitmap, or an empty one when the log only starts now.
   std::vector<uint64_t> refresh_known();
   /// Starts reading snapshot `tag` on a worker (with the known digests,
   /// or without when `use_known` is false).

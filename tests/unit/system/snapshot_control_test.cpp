@@ -153,6 +153,7 @@ TEST_F(SnapshotControlTest, HumanMonitorCommandsReturnWhenTheWorkIsDone) {
     EXPECT_EQ(unnamed, "");
     EXPECT_NE(hmp("info snapshots").find(" vm-2"), std::string::npos);
     EXPECT_EQ(hmp("info jobs"), "No active jobs\n");  // HMP commands are not jobs
+    EXPECT_EQ(machine.control().snapshots()->restarted_saves(), 0u);
     machine.control().quit();
   });
   EXPECT_EQ(run_with_limit(), 0);
@@ -247,6 +248,44 @@ TEST_F(SnapshotControlTest, ADamagedSnapshotIsRefusedAndTheVmRunsOnUntouched) {
     });
   });
   EXPECT_EQ(run_with_limit(), 0);
+}
+
+TEST_F(SnapshotControlTest, MemoryWrittenWhileASaveReadsItMakesTheSaveStartOverFromACopy) {
+  make_with_store();
+  at(20, [&] {
+    poke(0xC000, {1, 1, 1, 1});
+    ASSERT_TRUE(call("snapshot-save", job_arguments("save", "s", true)).ok());
+    // The save reads guest memory from a worker; this write lands after the
+    // capture, so the dirty log makes the save start over from a copy.
+    poke(0xC000, {2, 2, 2, 2});
+    when([&] { return job_status("save") == "concluded"; },
+         [&] {
+           Expected<Value> jobs = call("query-jobs");
+           EXPECT_EQ(jobs->as_list()[0].find("error"), nullptr);
+           EXPECT_EQ(machine_->control().snapshots()->restarted_saves(), 1u);
+           poke(0xC000, {3, 3, 3, 3});
+           EXPECT_EQ(hmp("loadvm s"), "");  // every page checks out
+           EXPECT_EQ(memory_at(0xC000, 4), (std::vector<uint8_t>{2, 2, 2, 2}));
+           machine_->control().quit();
+         });
+  });
+  EXPECT_EQ(run_with_limit(), 0);
+}
+
+TEST_F(SnapshotControlTest, QuittingDuringASaveLeavesNoHalfSnapshot) {
+  make_with_store({"-m", "4M"});
+  at(20, [&] {
+    ASSERT_TRUE(call("snapshot-save", job_arguments("save", "s", true)).ok());
+    machine_->control().quit();
+  });
+  EXPECT_EQ(run_with_limit(), 0);
+  machine_.reset();  // waits for the worker to stop reading guest memory
+  // The snapshot is whole or absent.
+  const bool saved = std::filesystem::exists(store() + "/manifests/s.snap");
+  Expected<migration::SnapshotStore> snapshots = migration::SnapshotStore::open(store(), false);
+  if (snapshots.ok()) {
+    EXPECT_EQ(snapshots->load("s").ok(), saved);
+  }
 }
 
 TEST_F(SnapshotControlTest, LoadvmAtStartUpRestoresTheMachineBeforeItRuns) {
