@@ -24,7 +24,7 @@ Expected<SnapshotImage> capture_machine(std::span<const StateSection> sections,
   if (how == CaptureMemory::kCopy) {
     size_t total = 0;
     for (const RamBlock& block : blocks) total += block.size;
-    if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
+    if (!arena) arena = std::make_shared<ArenaBytes>();
     arena->resize(total);
     image.storage = arena;
   }

@@ -1,6 +1,7 @@
 #include "migration/snapshot_store.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <new>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -120,6 +122,32 @@ Expected<SnapshotStore> SnapshotStore::open(const std::string& path, bool create
   if (!packs) return packs.error();
   return SnapshotStore(std::move(*root), std::move(*manifests), std::move(*packs),
                        std::max(1u, threads));
+}
+
+// ---- Image buffers
+
+void* allocate_huge_pages(size_t bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  if (bytes == 0) bytes = 1;
+  // Room to align the start to a huge page; the slack is unmapped again.
+  const size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* mapped = ::mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  auto start = reinterpret_cast<uintptr_t>(mapped);
+  const uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+  if (aligned > start) ::munmap(mapped, aligned - start);
+  const uintptr_t end = start + length + kHugePage;
+  if (end > aligned + length)
+    ::munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+  ::madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(aligned);
+}
+
+void free_huge_pages(void* pointer, size_t bytes) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  if (bytes == 0) bytes = 1;
+  ::munmap(pointer, (bytes + kHugePage - 1) / kHugePage * kHugePage);
 }
 
 // ---- Reading what is there
@@ -642,7 +670,7 @@ Expected<SnapshotImage> SnapshotStore::load(const std::string& name, SnapshotPro
   }
   // Each page to read goes to its own slot of the arena, in the order the
   // snapshot uses them (the order a pack stores them in).
-  if (!arena) arena = std::make_shared<std::vector<uint8_t>>();
+  if (!arena) arena = std::make_shared<ArenaBytes>();
   arena->resize(needed.size() * kPage);
   image.storage = arena;
   if (Error error = read_pages(

@@ -99,7 +99,7 @@ SnapshotControl::~SnapshotControl() {
 
 migration::SnapshotArena SnapshotControl::arena() {
   // A buffer still held by a finished operation's leftovers is not reused.
-  if (!arena_ || arena_.use_count() > 1) arena_ = std::make_shared<std::vector<uint8_t>>();
+  if (!arena_ || arena_.use_count() > 1) arena_ = std::make_shared<migration::ArenaBytes>();
   return arena_;
 }
 

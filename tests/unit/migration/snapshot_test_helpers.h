@@ -55,8 +55,8 @@ inline SnapshotImage make_image(const std::string& name, uint32_t ram_pages, uin
   image.machine = "virt";
   image.state = {0x00};  // an empty state stream (just the end record)
   const uint32_t flash_pages = 16;
-  image.storage = std::make_shared<std::vector<uint8_t>>(
-      size_t{ram_pages + flash_pages} * kSnapshotPageSize, 0);
+  image.storage =
+      std::make_shared<ArenaBytes>(size_t{ram_pages + flash_pages} * kSnapshotPageSize, uint8_t{0});
   uint8_t* bytes = image.storage->data();
   fill_random(bytes, size_t{ram_pages - zero_pages} * kSnapshotPageSize, seed);
   std::fill_n(bytes + size_t{ram_pages} * kSnapshotPageSize, flash_pages * kSnapshotPageSize, 0xFF);
@@ -80,7 +80,7 @@ inline SnapshotImage make_image(const std::string& name, uint32_t ram_pages, uin
 /// A deep copy (its own arena), for images that go on to differ.
 inline SnapshotImage copy_image(const SnapshotImage& image) {
   SnapshotImage copy = image;
-  copy.storage = std::make_shared<std::vector<uint8_t>>(*image.storage);
+  copy.storage = std::make_shared<ArenaBytes>(*image.storage);
   for (SnapshotBlock& block : copy.blocks) {
     for (const uint8_t*& page : block.pages) {
       if (page != nullptr) page = copy.storage->data() + (page - image.storage->data());
