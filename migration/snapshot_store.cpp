@@ -381,7 +381,7 @@ Expected<SnapshotStore::PageTables> SnapshotStore::read_page_tables(
 // ---- Save
 
 Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress,
-                          const std::function<Error()>& pages_read) {
+                          const std::function<Error()>& pages_read, bool replace) {
   if (!valid_snapshot_name(image.name)) return invalid_snapshot_name(image.name);
   const std::string what = "saving snapshot '" + image.name + "'";
   Manifest manifest;
@@ -470,6 +470,12 @@ Error SnapshotStore::save(SnapshotImage& image, SnapshotProgress* progress,
   remove_temporaries(packs_);
   Expected<std::vector<ManifestFile>> manifests = read_manifests();
   if (!manifests) return manifests.error().with_context(what);
+  if (!replace) {
+    const std::string existing = image.name + std::string(kManifestSuffix);
+    for (const ManifestFile& entry : *manifests) {
+      if (entry.file == existing) return Error("snapshot '" + image.name + "' already exists");
+    }
+  }
   Expected<std::vector<PackFile>> packs = read_packs();
   if (!packs) return packs.error().with_context(what);
   DigestMap<bool> stored;

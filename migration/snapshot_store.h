@@ -166,8 +166,10 @@ class SnapshotStore {
   /// into the new pack) and before anything becomes visible; an error from
   /// it abandons the save and is returned (for images whose pages are the
   /// guest's own memory: the caller checks nothing wrote to them meanwhile).
+  /// With `replace` false, an existing snapshot of that name is an error
+  /// ("snapshot 'boot' already exists"), as QMP's snapshot-save has it.
   Error save(SnapshotImage& image, SnapshotProgress* progress = nullptr,
-             const std::function<Error()>& pages_read = {});
+             const std::function<Error()>& pages_read = {}, bool replace = true);
   /// Loads the snapshot named `name` (or, when no name matches, whose id is
   /// `name`), with every checksum verified. Errors: not found, a damaged
   /// or truncated manifest, a missing, truncated or damaged page.

@@ -49,6 +49,7 @@ struct SnapshotControl::Operation {
   Kind kind = Kind::kSave;
   std::string tag;
   Job* job = nullptr;
+  bool replace = true;  // false for QMP's snapshot-save: an existing tag is an error
   bool was_running = false;
   std::shared_ptr<SnapshotProgress> progress;
   std::function<void(Error)> done;
@@ -158,7 +159,7 @@ const char* SnapshotControl::job_type(Kind kind) {
 
 Error SnapshotControl::begin(Kind kind, const std::string& tag, Job* job,
                              std::function<void(Error)> done,
-                             std::shared_ptr<SnapshotProgress> progress_in) {
+                             std::shared_ptr<SnapshotProgress> progress_in, bool replace) {
   if (store_path_.empty()) return no_store();
   if (operation_) {
     return Error(std::string("a snapshot operation is already running") +
@@ -175,6 +176,7 @@ Error SnapshotControl::begin(Kind kind, const std::string& tag, Job* job,
   operation->kind = kind;
   operation->tag = tag;
   operation->job = job;
+  operation->replace = replace;
   operation->done = std::move(done);
   operation->progress = progress_in ? std::move(progress_in) : std::make_shared<SnapshotProgress>();
   operation->was_running = machine_.control->running();
@@ -213,6 +215,7 @@ Error SnapshotControl::begin(Kind kind, const std::string& tag, Job* job,
 void SnapshotControl::submit_save(bool copy) {
   const std::string path = store_path_;
   const std::string tag = operation_->tag;
+  const bool replace = operation_->replace;
   const std::shared_ptr<SnapshotProgress> progress = operation_->progress;
   const std::weak_ptr<bool> alive = alive_;
   // The snapshot is the machine at this instant, with the VM stopped.
@@ -246,7 +249,7 @@ void SnapshotControl::submit_save(bool copy) {
   auto queue = machine_.loop->post_queue();
   io::run_task(
       *machine_.loop,
-      [this, path, image, progress, lease, queue, alive](const io::CancelToken&) -> Error {
+      [this, path, image, progress, lease, queue, alive, replace](const io::CancelToken&) -> Error {
         // Whatever happens, the worker stops reading guest memory here.
         struct Release {
           MemoryLease* lease;
@@ -256,27 +259,30 @@ void SnapshotControl::submit_save(bool copy) {
         } release{lease.get()};
         Expected<SnapshotStore> store = SnapshotStore::open(path, true, hashing_threads());
         if (!store) return store.error().with_context("snapshot store");
-        if (!lease) return store->save(*image, progress.get());
-        return store->save(*image, progress.get(), [&]() -> Error {
-          // The pages are read: ask the machine thread whether anything
-          // wrote to them since the capture (a `cont`, a debugger).
-          lease->done_reading();
-          io::detail::post_to_queue(queue, [this, lease, alive] {
-            Error answer = Error("the machine went away", ECANCELED);
-            if (alive.lock() && memory_changed()) {
-              answer = Error("the guest's memory changed while it was being saved", EAGAIN);
-            } else if (alive.lock()) {
-              answer = Error();
-            }
-            std::lock_guard lock(lease->mutex);
-            lease->answer = answer;
-            lease->answered = true;
-            lease->changed.notify_all();
-          });
-          std::unique_lock lock(lease->mutex);
-          lease->changed.wait(lock, [&] { return lease->answered || lease->cancelled; });
-          return lease->answered ? lease->answer : Error("cancelled", ECANCELED);
-        });
+        if (!lease) return store->save(*image, progress.get(), {}, replace);
+        return store->save(
+            *image, progress.get(),
+            [&]() -> Error {
+              // The pages are read: ask the machine thread whether anything
+              // wrote to them since the capture (a `cont`, a debugger).
+              lease->done_reading();
+              io::detail::post_to_queue(queue, [this, lease, alive] {
+                Error answer = Error("the machine went away", ECANCELED);
+                if (alive.lock() && memory_changed()) {
+                  answer = Error("the guest's memory changed while it was being saved", EAGAIN);
+                } else if (alive.lock()) {
+                  answer = Error();
+                }
+                std::lock_guard lock(lease->mutex);
+                lease->answer = answer;
+                lease->answered = true;
+                lease->changed.notify_all();
+              });
+              std::unique_lock lock(lease->mutex);
+              lease->changed.wait(lock, [&] { return lease->answered || lease->cancelled; });
+              return lease->answered ? lease->answer : Error("cancelled", ECANCELED);
+            },
+            replace);
       },
       [this, alive, image, copy](Error result) {
         if (!alive.lock()) return;
@@ -436,7 +442,7 @@ Error SnapshotControl::start_job(Kind kind, const std::string& job_id, const std
   });
   if (!job) return job.error();
   Job* created = *job;
-  if (Error error = begin(kind, tag, created, nullptr, progress); !error.ok()) {
+  if (Error error = begin(kind, tag, created, nullptr, progress, false); !error.ok()) {
     // Refused before it started (a bad name, a migration): the job fails.
     jobs_.start(*created);
     jobs_.finish(*created, error);

@@ -87,8 +87,10 @@ class SnapshotControl {
   JobRegistry& jobs() { return jobs_; }
 
   // ---- QMP: jobs, started at once; query-jobs follows them. Errors (the
-  // job is not created then): a bad or used job id, no store, an invalid
-  // name, another snapshot operation running, a migration in progress.
+  // job is not created then): a bad or used job id, no store, another
+  // snapshot operation running. Failures of the job itself (an invalid or,
+  // for a save, existing tag; a missing or damaged snapshot; a migration in
+  // progress) end it in error, as in QEMU.
   Error start_save_job(const std::string& job_id, const std::string& tag);
   Error start_load_job(const std::string& job_id, const std::string& tag);
   Error start_delete_job(const std::string& job_id, const std::string& tag);
@@ -121,7 +123,7 @@ class SnapshotControl {
 
   static const char* job_type(Kind kind);
   Error begin(Kind kind, const std::string& tag, Job* job, std::function<void(Error)> done,
-              std::shared_ptr<migration::SnapshotProgress> progress = nullptr);
+              std::shared_ptr<migration::SnapshotProgress> progress = nullptr, bool replace = true);
   Error run_to_completion(Kind kind, const std::string& tag);
   Error start_job(Kind kind, const std::string& job_id, const std::string& tag);
   void apply_loaded(Expected<migration::SnapshotImage> image);

@@ -152,6 +152,13 @@ TEST_F(SnapshotStoreTest, SavingUnderAnExistingNameReplacesItAndFreesItsPages) {
   EXPECT_EQ(usage->stored_pages, 32u + 1 + 2);
   expect_loads_as(store, newer);
   EXPECT_EQ(store.list()->size(), 1u);
+  // Unless replacing is refused (QMP's snapshot-save): then nothing changes.
+  SnapshotImage third = make_image("same", 32, 3);
+  Error refused = store.save(third, nullptr, {}, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.message(), "snapshot 'same' already exists");
+  expect_loads_as(store, newer);
+  EXPECT_EQ(store.usage()->stored_pages, 32u + 1 + 2);
 }
 
 TEST_F(SnapshotStoreTest, ListGivesIdsNamesAndSizesAndFlagsDamagedManifests) {

@@ -200,18 +200,28 @@ TEST_F(SnapshotControlTest, OneOperationAtATimeAndBadArgumentsAreNamed) {
               std::string::npos);
     when([&] { return job_status("a") == "concluded"; },
          [&] {
-           // A bad tag makes a job that fails, as QEMU's do.
+           // A bad tag makes a job that fails, as QEMU's do; so does saving
+           // over an existing tag (HMP's savevm replaces it instead).
            ASSERT_TRUE(call("snapshot-load", job_arguments("d", "no/such", true)).ok());
-           ASSERT_TRUE(call("snapshot-load", job_arguments("e", "missing", true)).ok());
-           when([&] { return job_status("e") == "concluded"; },
+           ASSERT_TRUE(call("snapshot-save", job_arguments("f", "s", true)).ok());
+           when([&] { return job_status("f") == "concluded"; },
                 [&] {
-                  Expected<Value> jobs = call("query-jobs");
-                  ASSERT_EQ(jobs->as_list().size(), 3u);
-                  EXPECT_NE(jobs->as_list()[1].string_or("error", "").find("invalid snapshot name"),
+                  ASSERT_TRUE(call("snapshot-load", job_arguments("e", "missing", true)).ok());
+                  when(
+                      [&] { return job_status("e") == "concluded"; },
+                      [&] {
+                        Expected<Value> jobs = call("query-jobs");
+                        ASSERT_EQ(jobs->as_list().size(), 4u);
+                        EXPECT_NE(
+                            jobs->as_list()[1].string_or("error", "").find("invalid snapshot name"),
                             std::string::npos);
-                  EXPECT_EQ(jobs->as_list()[2].string_or("error", ""),
-                            "snapshot 'missing' not found");
-                  machine_->control().quit();
+                        EXPECT_EQ(jobs->as_list()[2].string_or("error", ""),
+                                  "snapshot 's' already exists");
+                        EXPECT_EQ(jobs->as_list()[3].string_or("error", ""),
+                                  "snapshot 'missing' not found");
+                        EXPECT_EQ(hmp("savevm s"), "");  // HMP replaces
+                        machine_->control().quit();
+                      });
                 });
          });
   });
