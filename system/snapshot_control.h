@@ -9,10 +9,11 @@
 // if=pflash,file=IMAGE); with neither there is no store and every command
 // says so.
 //
-// A save stops the VM (run state save-vm), copies its state and memory on
-// the machine thread (a few ms), hashes and writes them on worker threads
-// while the main loop keeps serving io, and lets the VM run again when the
-// snapshot is on disk. A load stops the VM (restore-vm), reads and verifies
+// A save stops the VM (run state save-vm), encodes the devices' state on
+// the machine thread, hashes and writes guest memory in place on worker
+// threads while the main loop keeps serving io (the dirty log shows whether
+// anything wrote to it meanwhile; then the save starts over from a copy),
+// and lets the VM run again when the snapshot is on disk. A load stops the VM (restore-vm), reads and verifies
 // the snapshot on worker threads, checks it against the machine, and only
 // then changes anything (memory, every device, the clock; flash contents
 // are written back to the pflash image): a snapshot that fails any check
