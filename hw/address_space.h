@@ -58,8 +58,10 @@ enum class RegionKind : uint8_t {
 };
 
 /// Which user of the dirty log is asking; each has its own bitmap.
-enum class DirtyLogClient : uint8_t { kMigration = 0, kDisplay = 1 };
-inline constexpr unsigned kDirtyLogClientCount = 2;
+/// kSnapshot: pages changed since the last savevm/loadvm, whose stored
+/// digests the snapshot service can then no longer reuse.
+enum class DirtyLogClient : uint8_t { kMigration = 0, kDisplay = 1, kSnapshot = 2 };
+inline constexpr unsigned kDirtyLogClientCount = 3;
 
 /// A mapped region as seen by enumerating users (migration, monitors).
 struct RegionInfo {

@@ -52,6 +52,7 @@ struct BoardConfig {
   std::vector<uint8_t> bios_image;  // flash contents from -bios, from the flash base; may be empty
   std::string pflash_path;          // persistent flash file (-pflash); empty = flash in memory only
   bool pflash_create = false;       // create a missing pflash file (erased) instead of failing
+  bool pflash_overlay = false;      // -snapshot: read the pflash file, never write it
   /// Backends of the serial ports in order (not owned; must outlive the
   /// board). Missing entries and nullptr leave a port unconnected.
   std::vector<CharBackend*> serial;

@@ -46,11 +46,12 @@ FlashDevice::~FlashDevice() = default;  // backing_ flushes its queued writes
 
 Expected<std::unique_ptr<FlashDevice>> FlashDevice::create(AddressSpace& memory, uint32_t base,
                                                            const std::string& backing_path,
-                                                           IrqLine done_line, bool create_missing) {
+                                                           IrqLine done_line, bool create_missing,
+                                                           FlashBackingMode mode) {
   std::unique_ptr<FlashDevice> flash(new FlashDevice(memory, base, done_line));
   if (!backing_path.empty()) {
     Expected<std::unique_ptr<FlashBacking>> backing =
-        FlashBacking::open(backing_path, virt::kFlashSize, create_missing);
+        FlashBacking::open(backing_path, virt::kFlashSize, create_missing, mode);
     if (!backing) return backing.error();
     flash->backing_ = std::move(*backing);
   }
@@ -84,6 +85,12 @@ Error FlashDevice::load_image(std::span<const uint8_t> image) {
     commit(offset, length);
   }
   return Error();
+}
+
+void FlashDevice::array_loaded(uint32_t offset, uint32_t length) {
+  if (offset >= virt::kFlashSize) return;
+  length = std::min(length, virt::kFlashSize - offset);
+  if (backing_ && length > 0) backing_->changed(array_, offset, length);
 }
 
 void FlashDevice::reset() {

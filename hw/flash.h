@@ -42,10 +42,12 @@ class FlashDevice : public RegisterDevice, public Stateful {
   /// process (FlashBacking::open); a missing file is an error unless
   /// `create_missing` (then an erased image is created). The file is never
   /// resized or padded. Without a path the array starts erased (0xFF).
-  static Expected<std::unique_ptr<FlashDevice>> create(AddressSpace& memory, uint32_t base,
-                                                       const std::string& backing_path,
-                                                       IrqLine done_line,
-                                                       bool create_missing = false);
+  /// With FlashBackingMode::kOverlay (-snapshot) the file is only read:
+  /// every change stays in memory and the file is left byte for byte as it
+  /// was.
+  static Expected<std::unique_ptr<FlashDevice>> create(
+      AddressSpace& memory, uint32_t base, const std::string& backing_path, IrqLine done_line,
+      bool create_missing = false, FlashBackingMode mode = FlashBackingMode::kWriteBack);
   /// Waits for the backing file's pending write-backs (nothing is lost).
   ~FlashDevice() override;
 
@@ -56,6 +58,13 @@ class FlashDevice : public RegisterDevice, public Stateful {
 
   /// The backing file, or nullptr (tests, flushing before exit).
   FlashBacking* backing() { return backing_.get(); }
+
+  /// A loader (loadvm, an incoming migration) replaced [offset,
+  /// offset+length) of the array through the address space (code
+  /// invalidation and the dirty log were told already): the new contents
+  /// are the truth and go to the backing file like a guest's program or
+  /// erase would (an overlay keeps them in memory).
+  void array_loaded(uint32_t offset, uint32_t length);
 
   /// Controller back to reset values (locked, status clear); contents kept.
   void reset();

@@ -26,19 +26,20 @@ Error write_all_at(int fd, const uint8_t* data, size_t length, off_t offset) {
   return Error();
 }
 
-// Takes an exclusive lock on the whole file without waiting: an open file
-// description lock (it belongs to this open, not the process, so a second
-// open elsewhere in this process conflicts too), or flock() where OFD locks
-// are not supported. Returns the errno of the failure, 0 on success.
-int lock_exclusive(int fd) {
+// Takes a lock on the whole file without waiting — exclusive for a writer,
+// shared for a -snapshot reader: an open file description lock (it belongs
+// to this open, not the process, so a second open elsewhere in this process
+// conflicts too), or flock() where OFD locks are not supported. Returns the
+// errno of the failure, 0 on success.
+int lock_file(int fd, bool exclusive) {
   struct flock lock {};
-  lock.l_type = F_WRLCK;
+  lock.l_type = exclusive ? F_WRLCK : F_RDLCK;
   lock.l_whence = SEEK_SET;
   lock.l_start = 0;
   lock.l_len = 0;  // the whole file, however it grows
   if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return 0;
   if (errno != EINVAL) return errno;
-  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+  if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) return 0;
   return errno;
 }
 
@@ -54,17 +55,25 @@ std::string size_text(uint64_t bytes) {
 
 }  // namespace
 
-FlashBacking::FlashBacking(int fd, std::string path, uint32_t size)
-    : fd_(fd), path_(std::move(path)), size_(size) {}
+FlashBacking::FlashBacking(int fd, std::string path, uint32_t size, FlashBackingMode mode)
+    : fd_(fd), path_(std::move(path)), size_(size), mode_(mode) {
+  if (mode_ == FlashBackingMode::kOverlay) overlay_blocks_.assign(size_ / kBlockSize + 1, false);
+}
 
 Expected<std::unique_ptr<FlashBacking>> FlashBacking::open(const std::string& path, uint32_t size,
-                                                           bool create_missing) {
+                                                           bool create_missing,
+                                                           FlashBackingMode mode) {
   const std::string what = "pflash '" + path + "'";
+  const bool overlay = mode == FlashBackingMode::kOverlay;
   // O_NONBLOCK: a FIFO or a device under that name must not make us wait;
   // only regular files are accepted below.
-  const int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  const int flags = (overlay ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   bool created = false;
   int fd = ::open(path.c_str(), flags);
+  if (fd < 0 && errno == ENOENT && create_missing && overlay) {
+    // Nothing to read and nothing will be written: an erased overlay.
+    return std::unique_ptr<FlashBacking>(new FlashBacking(-1, path, size, mode));
+  }
   if (fd < 0 && errno == ENOENT && create_missing) {
     fd = ::open(path.c_str(), flags | O_CREAT | O_EXCL, 0644);
     created = fd >= 0;
@@ -89,7 +98,7 @@ Expected<std::unique_ptr<FlashBacking>> FlashBacking::open(const std::string& pa
   if (int flags_now = fcntl(fd, F_GETFL); flags_now >= 0) {
     fcntl(fd, F_SETFL, flags_now & ~O_NONBLOCK);
   }
-  if (int error = lock_exclusive(fd); error != 0) {
+  if (int error = lock_file(fd, !overlay); error != 0) {
     if (error == EAGAIN || error == EACCES || error == EWOULDBLOCK) {
       return fail(Error(what + ": the image is in use by another process (it holds a lock on " +
                         "it); two machines cannot share one flash image"));
@@ -106,7 +115,7 @@ Expected<std::unique_ptr<FlashBacking>> FlashBacking::open(const std::string& pa
                       " but the flash needs exactly " + size_text(size) +
                       "; refusing to resize it"));
   }
-  return std::unique_ptr<FlashBacking>(new FlashBacking(fd, path, size));
+  return std::unique_ptr<FlashBacking>(new FlashBacking(fd, path, size, mode));
 }
 
 FlashBacking::~FlashBacking() {
@@ -118,10 +127,14 @@ FlashBacking::~FlashBacking() {
   }
   wake_writer_.notify_all();
   if (writer_.joinable()) writer_.join();
-  ::close(fd_);  // releases the lock
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 Error FlashBacking::read(std::span<uint8_t> out) {
+  if (fd_ < 0) {  // an overlay over a missing file: erased
+    std::fill(out.begin(), out.end(), 0xFF);
+    return Error();
+  }
   size_t have = 0;
   size_t want = std::min<size_t>(out.size(), size_);
   while (have < want) {
@@ -143,6 +156,14 @@ void FlashBacking::changed(const uint8_t* array, uint32_t offset, uint32_t lengt
   if (length == 0 || offset >= size_) return;
   uint64_t end = std::min<uint64_t>(uint64_t{offset} + length, size_);
   uint32_t first = offset / kBlockSize * kBlockSize;
+  if (overlay()) {
+    // The in-memory array is the overlay: only note which blocks it covers.
+    std::lock_guard lock(mutex_);
+    for (uint64_t block = first; block < end; block += kBlockSize) {
+      overlay_blocks_[block / kBlockSize] = true;
+    }
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     for (uint64_t block = first; block < end; block += kBlockSize) {
@@ -219,6 +240,13 @@ Error FlashBacking::flush() {
     }
   }
   return Error();
+}
+
+size_t FlashBacking::overlay_bytes() {
+  std::lock_guard lock(mutex_);
+  size_t blocks = 0;
+  for (bool changed : overlay_blocks_) blocks += changed;
+  return std::min<size_t>(blocks * kBlockSize, size_);
 }
 
 size_t FlashBacking::unsaved_bytes() {

@@ -7,6 +7,11 @@
 // reaches the guest: the array in memory stays the truth, the error is
 // reported once on stderr, and the writes are retried with the next change
 // and at the end.
+//
+// With -snapshot the file is an overlay's base instead (FlashBackingMode::
+// kOverlay): it is opened read-only under a shared lock, read once, and
+// never written; changes live only in the in-memory array (the throw-away
+// overlay) and vanish at exit.
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +28,12 @@
 
 namespace cr16 {
 
+/// How the image file behind the flash is used.
+enum class FlashBackingMode : uint8_t {
+  kWriteBack,  // changes are written back to the file (-pflash)
+  kOverlay,    // -snapshot: the file is only read; changes stay in memory
+};
+
 class FlashBacking {
  public:
   /// Write-back granularity: a change anywhere in a block rewrites the block.
@@ -35,8 +46,13 @@ class FlashBacking {
   /// named), or locked by another process (an OFD lock, or flock where OFD
   /// locks are missing; never waits). Blocks only for the open and, when
   /// creating, the initial write: call before the machine runs.
-  static Expected<std::unique_ptr<FlashBacking>> open(const std::string& path, uint32_t size,
-                                                      bool create_missing);
+  /// With kOverlay the file is opened read-only under a shared lock (a
+  /// process writing it conflicts; other -snapshot users do not), a missing
+  /// file with `create_missing` reads as erased and is not created, and
+  /// nothing is ever written.
+  static Expected<std::unique_ptr<FlashBacking>> open(
+      const std::string& path, uint32_t size, bool create_missing,
+      FlashBackingMode mode = FlashBackingMode::kWriteBack);
   /// Waits for every queued write (flush()), reports what could not be
   /// saved, then releases the lock and closes the file.
   ~FlashBacking();
@@ -48,7 +64,8 @@ class FlashBacking {
 
   /// Records that [offset, offset+length) of `array` (the whole flash, `size`
   /// bytes) changed: copies the touched blocks and wakes the writer. Never
-  /// waits for the disk. Machine thread.
+  /// waits for the disk. Machine thread. An overlay only counts the blocks
+  /// (overlay_bytes()); the file is not touched.
   void changed(const uint8_t* array, uint32_t offset, uint32_t length);
 
   /// Waits until every change so far is in the file (retrying writes that
@@ -60,17 +77,24 @@ class FlashBacking {
   size_t unsaved_bytes();
 
   const std::string& path() const { return path_; }
+  /// True for a -snapshot overlay (the file is never written).
+  bool overlay() const { return mode_ == FlashBackingMode::kOverlay; }
+  /// Overlay: bytes of the image that differ from the file by now (4 KiB
+  /// blocks touched since start-up). 0 when writing back.
+  size_t overlay_bytes();
 
  private:
-  FlashBacking(int fd, std::string path, uint32_t size);
+  FlashBacking(int fd, std::string path, uint32_t size, FlashBackingMode mode);
   void writer_main();
   using Blocks = std::map<uint32_t, std::vector<uint8_t>>;  // block offset -> contents
   /// Moves blocks that failed earlier back into the queue (newer copies win).
   void requeue_failed_locked();
 
-  const int fd_;
+  const int fd_;  // -1: an overlay over a file that does not exist (reads as erased)
   const std::string path_;
   const uint32_t size_;
+  const FlashBackingMode mode_;
+  std::vector<bool> overlay_blocks_;  // overlay: blocks changed in memory
 
   std::mutex mutex_;
   std::condition_variable wake_writer_;

@@ -166,8 +166,10 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
       std::array<IrqLine, 2>{IrqLine(&p.icu, virt::kIrqTimer0), IrqLine(&p.icu, virt::kIrqTimer1)});
   p.rtc = std::make_unique<RtcDevice>(clock, rtc_seconds, IrqLine(&p.icu, virt::kIrqRtc));
   p.watchdog = std::make_unique<WatchdogDevice>(clock);
-  auto flash = FlashDevice::create(p.memory, virt::kFlashBase, config.pflash_path,
-                                   IrqLine(&p.icu, virt::kIrqFlash), config.pflash_create);
+  auto flash = FlashDevice::create(
+      p.memory, virt::kFlashBase, config.pflash_path, IrqLine(&p.icu, virt::kIrqFlash),
+      config.pflash_create,
+      config.pflash_overlay ? FlashBackingMode::kOverlay : FlashBackingMode::kWriteBack);
   if (!flash) return flash.error();
   p.flash = std::move(*flash);
   if (Error error = p.flash->load_image(config.bios_image); !error.ok()) return error;

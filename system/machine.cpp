@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "hw/flash.h"
+#include "system/chardev/factory.h"
 #include "system/firmware_search.h"
 #include "system/machine_impl.h"
 #include "util/log.h"
@@ -96,6 +98,7 @@ Machine::Impl::Impl() {
 }
 
 Machine::Impl::~Impl() {
+  snapshot_control.reset();   // a save may still read guest memory: before the board goes
   migration_control.reset();  // its threads read guest memory: they end first
   gdb.reset();                // the debugger's breakpoints go while the CPU is there
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
@@ -231,6 +234,37 @@ Error Machine::Impl::install_handlers() {
     clock.use_instruction_count([cpu] { return cpu->instruction_count(); }, *options.icount_shift);
   }
   return {};
+}
+
+std::vector<StateSection> Machine::Impl::machine_sections() {
+  std::vector<StateSection> sections = {{"clock", 0, &clock}};
+  for (StateSection& section : board->state_sections()) sections.push_back(std::move(section));
+  return sections;
+}
+
+void Machine::Impl::create_snapshot_control() {
+  SnapshotMachine machine;
+  machine.control = this;
+  machine.loop = loop.get();
+  machine.memory = &board->memory();
+  machine.machine_type = board_type->name;
+  machine.sections = [this] { return machine_sections(); };
+  machine.vm_clock_ns = [this] { return clock.now_ns(); };
+  machine.memory_loaded = [this](const migration::RamBlock& block, uint32_t offset,
+                                 uint32_t length) {
+    // A loaded flash array is the new truth: it goes to the pflash image.
+    for (const StateSection& section : board->state_sections()) {
+      auto* flash = dynamic_cast<FlashDevice*>(section.object);
+      if (flash != nullptr && block.base == flash->base()) flash->array_loaded(offset, length);
+    }
+  };
+  machine.state_loaded = [this] { unblock_vcpu(); };
+  std::vector<std::string> nodes;
+  if (!options.pflash_path.empty()) nodes.push_back("pflash0");
+  if (!options.snapshot_dir.empty()) nodes.push_back("snapshot-dir");
+  snapshot_control = std::make_unique<SnapshotControl>(
+      std::move(machine), snapshot_store_path(options.snapshot_dir, options.pflash_path),
+      std::move(nodes));
 }
 
 void Machine::Impl::install_signals() {
@@ -439,6 +473,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.bios_image = std::move(impl->bios_image);
   config.pflash_path = options.pflash_path;
   config.pflash_create = options.pflash_create;
+  config.pflash_overlay = options.snapshot;
   config.serial = impl->serial_ports;
   config.properties = options.machine_properties;
   Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);
@@ -452,6 +487,12 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   impl->migration_machine = impl->make_migration_machine();
   impl->migration_control =
       std::make_unique<MigrationControl>(*impl, *impl->migration_machine, options.tls_creds);
+  impl->create_snapshot_control();
+  if (!options.loadvm.empty()) {
+    if (Error error = impl->snapshot_control->load_at_startup(options.loadvm); !error.ok()) {
+      return error.with_context("-loadvm");
+    }
+  }
   impl->start_monitors();
   Impl* raw = impl.get();
   impl->gdb = std::make_unique<gdbstub::GdbServer>(*impl->loop, *impl, impl->board->cpu(),

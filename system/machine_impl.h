@@ -25,6 +25,7 @@
 #include "system/monitor/qmp_server.h"
 #include "system/run_state.h"
 #include "system/semihosting.h"
+#include "system/snapshot_control.h"
 
 namespace cr16::system {
 
@@ -71,6 +72,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<std::unique_ptr<monitor::QmpCharFrontend>> qmp_frontends;
 
   std::unique_ptr<Board> board;
+  std::unique_ptr<SnapshotControl> snapshot_control;  // savevm/loadvm (issue 10)
   std::unique_ptr<Semihosting> semihosting;
   std::optional<LoadImage> kernel;
   std::vector<uint8_t> bios_image;
@@ -118,6 +120,11 @@ struct Machine::Impl final : public MachineControl {
   Error load_kernel();
   void install_signals();
   Error install_handlers();
+  void create_snapshot_control();
+  /// What migration and snapshots save: the clock's "clock" section first
+  /// (devices re-arm their deadlines against the restored time), then the
+  /// board's.
+  std::vector<StateSection> machine_sections();
 
   // ---- Running (machine.cpp)
   int run();
@@ -168,6 +175,7 @@ struct Machine::Impl final : public MachineControl {
   /// The machine as migration sees it (MigrationMachine).
   struct MigrationAdapter;
   std::unique_ptr<MigrationMachine> make_migration_machine();
+  SnapshotControl* snapshots() override { return snapshot_control.get(); }
 };
 
 }  // namespace cr16::system

@@ -5,6 +5,7 @@
 #include "io/tls_credentials.h"
 #include "migration/ram_blocks.h"
 #include "system/monitor/events.h"
+#include "system/snapshot_control.h"
 
 namespace cr16::system {
 
@@ -80,6 +81,10 @@ Error MigrationControl::migrate(std::string_view text) {
   }
   if (incoming_ || incoming_deferred_ || control_.run_state() == RunState::kInMigrate) {
     return Error("this VM waits for an incoming migration; it cannot migrate out");
+  }
+  if (SnapshotControl* snapshots = control_.snapshots();
+      snapshots != nullptr && snapshots->busy()) {
+    return Error("a snapshot operation is running: migrate when it ends");
   }
   Expected<migration::MigrationUri> uri = migration::parse_migration_uri(text);
   if (!uri) return uri.error();

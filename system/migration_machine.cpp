@@ -17,14 +17,7 @@ struct Machine::Impl::MigrationAdapter final : public MigrationMachine {
   io::Loop& loop() override { return *machine_.loop; }
   AddressSpace& memory() override { return machine_.board->memory(); }
 
-  std::vector<StateSection> state_sections() override {
-    std::vector<StateSection> sections;
-    sections.push_back({"clock", 0, &machine_.clock});  // devices re-arm against its "now"
-    for (const StateSection& section : machine_.board->state_sections()) {
-      sections.push_back(section);
-    }
-    return sections;
-  }
+  std::vector<StateSection> state_sections() override { return machine_.machine_sections(); }
 
   std::string board_name() const override { return machine_.board_type->name; }
   std::string cpu_name() const override { return cpu_model_name(machine_.board->cpu().model()); }

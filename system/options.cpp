@@ -158,6 +158,9 @@ constexpr OptionInfo kOptionTable[] = {
     {"s", false},
     {"incoming", true},
     {"object", true},
+    {"loadvm", true},
+    {"snapshot", false},
+    {"snapshot-dir", true},
     {"version", false},
     {"h", false},
     {"help", false},
@@ -331,6 +334,14 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     Expected<std::optional<SerialSpec>> spec = parse_gdb_device(name == "s" ? "tcp::1234" : value);
     if (!spec) return spec.error().with_context("-gdb");
     options->gdb = std::move(*spec);
+  } else if (name == "loadvm") {
+    if (value.empty()) return Error("-loadvm: empty snapshot name");
+    options->loadvm = value_text;
+  } else if (name == "snapshot") {
+    options->snapshot = true;
+  } else if (name == "snapshot-dir") {
+    if (value.empty()) return Error("-snapshot-dir: empty directory name");
+    options->snapshot_dir = value_text;
   } else if (name == "version") {
     options->action = Action::kVersion;
   } else if (name == "h" || name == "help") {
@@ -794,6 +805,12 @@ std::string usage_text() {
          "                           monitor, QMP or a debugger's continue)\n"
          "  -no-reboot               exit instead of resetting the machine\n"
          "  -no-shutdown             stay alive (paused) when the guest powers off or panics\n"
+         "Snapshots (docs/snapshots.md):\n"
+         "  -snapshot                never write the pflash image: flash writes go to a\n"
+         "                           throw-away overlay in memory\n"
+         "  -snapshot-dir DIR        keep snapshots (savevm) in DIR; default: IMAGE.snapshots/\n"
+         "                           beside the -pflash IMAGE; without either, none\n"
+         "  -loadvm NAME             start from snapshot NAME (the VM runs unless -S)\n"
          "Debugging:\n"
          "  -gdb DEV                 gdbstub (GDB Remote Serial Protocol) on DEV: tcp::PORT,\n"
          "                           tcp:HOST:PORT, unix:PATH[,server=on] or none\n"

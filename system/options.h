@@ -128,6 +128,14 @@ struct Options {
   std::string incoming;
   /// -object tls-creds-x509,... in the order given (ids unique).
   std::vector<TlsCredsSpec> tls_creds;
+  /// -loadvm NAME: restore that snapshot before the machine starts.
+  std::string loadvm;
+  /// -snapshot: the pflash image is only read; flash writes go to a
+  /// throw-away overlay in memory.
+  bool snapshot = false;
+  /// -snapshot-dir DIR: where snapshots live (wins over IMAGE.snapshots
+  /// beside the pflash image).
+  std::string snapshot_dir;
 };
 
 /// Parses the arguments after the program name. Returns the options, or an

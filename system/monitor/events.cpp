@@ -37,8 +37,8 @@ void EventBus::emit(std::string name, Value data) {
 
 const std::vector<std::string>& known_events() {
   static const std::vector<std::string> names = {
-      "STOP",      "RESUME",         "RESET",     "SHUTDOWN",
-      "POWERDOWN", "GUEST_PANICKED", "MIGRATION", "MIGRATION_PASS",
+      "STOP",           "RESUME",    "RESET",          "SHUTDOWN",          "POWERDOWN",
+      "GUEST_PANICKED", "MIGRATION", "MIGRATION_PASS", "JOB_STATUS_CHANGE",
   };
   return names;
 }

@@ -349,3 +349,80 @@ TEST(Flash, LoadImageWritesOnlyChangedBlocksAndRejectsOversizedImages) {
 
 }  // namespace
 }  // namespace cr16
+
+namespace cr16 {
+namespace {
+
+// -snapshot: the image is the base of a throw-away overlay.
+TEST(FlashOverlay, GuestProgramsAndErasesNeverReachTheImage) {
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  std::vector<uint8_t> image(virt::kFlashSize);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>(i * 7);
+  write_file(path, image);
+  {
+    AddressSpace memory;
+    auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine(), false,
+                                     FlashBackingMode::kOverlay);
+    ASSERT_TRUE(flash.has_value()) << flash.error().message();
+    EXPECT_EQ(word_at(memory, virt::kFlashBase + 2), 0x150e);  // read from the file
+    ASSERT_NE((*flash)->backing(), nullptr);
+    EXPECT_TRUE((*flash)->backing()->overlay());
+    unlock(**flash);
+    program(**flash, 0x10, 0x0000);
+    write32(**flash, virt::kFlashAddr, 0x8000);
+    write32(**flash, virt::kFlashCmd, virt::kFlashCmdEraseSector);
+    EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x10), 0x0000);  // the guest sees its writes
+    EXPECT_EQ(word_at(memory, virt::kFlashBase + 0x8000), 0xFFFF);
+    EXPECT_EQ((*flash)->backing()->overlay_bytes(), 4096u + virt::kFlashSectorSize);
+    EXPECT_EQ((*flash)->backing()->unsaved_bytes(), 0u);
+    // A writer elsewhere is refused while the overlay reads the file; a
+    // second -snapshot user is not.
+    AddressSpace other;
+    auto writer = FlashDevice::create(other, virt::kFlashBase, path, IrqLine());
+    ASSERT_FALSE(writer.has_value());
+    EXPECT_NE(writer.error().message().find("in use"), std::string::npos);
+    AddressSpace third;
+    auto reader = FlashDevice::create(third, virt::kFlashBase, path, IrqLine(), false,
+                                      FlashBackingMode::kOverlay);
+    EXPECT_TRUE(reader.has_value());
+    EXPECT_TRUE((*flash)->backing()->flush().ok());
+  }
+  EXPECT_EQ(read_file(path), image);
+}
+
+TEST(FlashOverlay, AMissingImageWithCreateIsErasedAndNotCreated) {
+  TempDir dir;
+  std::string path = dir.file("new.img");
+  AddressSpace memory;
+  auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine(), true,
+                                   FlashBackingMode::kOverlay);
+  ASSERT_TRUE(flash.has_value()) << flash.error().message();
+  EXPECT_EQ(word_at(memory, virt::kFlashBase), 0xFFFF);
+  unlock(**flash);
+  program(**flash, 0, 0x1234);
+  flash->reset();
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+}
+
+TEST(Flash, ContentsALoaderReplacedAreWrittenBack) {
+  TempDir dir;
+  std::string path = dir.file("flash.img");
+  write_file(path, erased_image());
+  {
+    AddressSpace memory;
+    auto flash = FlashDevice::create(memory, virt::kFlashBase, path, IrqLine());
+    ASSERT_TRUE(flash.has_value());
+    const std::vector<uint8_t> loaded(8192, 0x5A);
+    ASSERT_TRUE(
+        memory.write_bytes(virt::kFlashBase + 0x3000, loaded, LoaderWrite::kBypassRom).ok());
+    (*flash)->array_loaded(0x3000, 8192);
+    (*flash)->array_loaded(virt::kFlashSize, 10);  // past the end: ignored
+  }
+  std::vector<uint8_t> expected = erased_image();
+  std::fill_n(expected.begin() + 0x3000, 8192, 0x5A);
+  EXPECT_EQ(read_file(path), expected);
+}
+
+}  // namespace
+}  // namespace cr16
