@@ -679,6 +679,10 @@ Expected<Options> parse_options(std::span<const std::string_view> args) {
       !options.kernel_path.empty()) {
     return Error("-bios and -kernel cannot be used together");
   }
+  if (options.action == Action::kRun && !options.loadvm.empty() && !options.incoming.empty()) {
+    // Both would replace the machine's state: which one wins is not obvious.
+    return Error("-loadvm and -incoming cannot be used together");
+  }
   if (options.action == Action::kRun) {
     if (Error error = check_chardev_references(options); !error.ok()) return error;
   }

@@ -215,8 +215,10 @@ TEST(Options, BadValuesForEveryValueOption) {
   EXPECT_NE(error_of({"-L", ""}).find("-L"), std::string::npos);
 }
 
-TEST(Options, BiosAndKernelTogetherIsAnError) {
+TEST(Options, OptionsThatCannotGoTogetherAreErrors) {
   EXPECT_EQ(error_of({"-bios", "a", "-kernel", "b"}), "-bios and -kernel cannot be used together");
+  EXPECT_EQ(error_of({"-loadvm", "boot", "-incoming", "defer"}),
+            "-loadvm and -incoming cannot be used together");
 }
 
 TEST(Options, DrivePflash) {

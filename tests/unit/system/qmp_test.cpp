@@ -352,6 +352,13 @@ class QmpClient {
     fd_ = -1;
   }
   bool connected() const { return connected_; }
+  // Ends the write side and reads until the server closes the connection:
+  // once this returns, the server has dropped this client.
+  void leave() {
+    ::shutdown(fd_, SHUT_WR);
+    while (!line().empty()) {
+    }
+  }
   void send(std::string_view text) {
     while (!text.empty()) {
       const ssize_t put = ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
@@ -483,6 +490,7 @@ TEST_F(QmpServerTest, AClientLeavingMidRequestAndTooManyClientsLeaveTheServerSer
       QmpClient leaver(path_);
       leaver.line();
       leaver.send(R"({"execute": "qmp_capabilities"}{"execute": "query-sta)");  // half a request
+      leaver.leave();  // the server counts it no more
     }
     QmpClient first(path_);
     QmpClient second(path_);
