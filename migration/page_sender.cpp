@@ -114,8 +114,7 @@ void PageSender::send(PassJob job, std::function<void(PassResult)> done) {
   wake_.notify_all();
 }
 
-void PageSender::cancel() {
-  if (cancelled_.exchange(true)) return;
+void PageSender::shutdown_channels() {
   // shutdown() is thread-safe and never blocks: blocked writes return.
   if (main_.channel && main_.channel->has_feature(io::kFeatureShutdown)) {
     (void)main_.channel->shutdown(io::ShutdownDirection::kBoth);
@@ -126,6 +125,11 @@ void PageSender::cancel() {
       (void)channel.shutdown(io::ShutdownDirection::kBoth);
     }
   }
+}
+
+void PageSender::cancel() {
+  if (cancelled_.exchange(true)) return;
+  shutdown_channels();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (first_error_.ok()) first_error_ = cancelled_error();
@@ -167,15 +171,7 @@ void PageSender::fail(const Error& error) {
   }
   // Unblock everybody: the migration cannot go on.
   cancelled_ = true;
-  if (main_.channel && main_.channel->has_feature(io::kFeatureShutdown)) {
-    (void)main_.channel->shutdown(io::ShutdownDirection::kBoth);
-  }
-  for (auto& worker : workers_) {
-    io::Channel& channel = *worker->channel.channel;
-    if (channel.has_feature(io::kFeatureShutdown)) {
-      (void)channel.shutdown(io::ShutdownDirection::kBoth);
-    }
-  }
+  shutdown_channels();
   wake_.notify_all();
   progress_.notify_all();
 }

@@ -152,6 +152,8 @@ class PageSender {
   Error finish_channel(ChannelWriter& writer, SenderChannel& channel);
   /// Reads the destination's answer `expected` from the main channel.
   Error read_acknowledgement(uint8_t expected, uint32_t pass);
+  /// Shuts every channel down (blocked writes and reads return).
+  void shutdown_channels();
   void fail(const Error& error);
   void read_zero_copy_stats(Worker& worker);
 

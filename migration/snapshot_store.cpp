@@ -46,6 +46,17 @@ bool has_suffix(const std::string& name, std::string_view suffix) {
          !name.starts_with(kTemporaryPrefix);
 }
 
+// The store's files in `directory` that end in `suffix` (temporaries left
+// out), sorted by name.
+Expected<std::vector<std::string>> files_with_suffix(const Directory& directory,
+                                                     std::string_view suffix) {
+  Expected<std::vector<std::string>> names = directory.list();
+  if (!names) return names.error();
+  std::erase_if(*names, [suffix](const std::string& name) { return !has_suffix(name, suffix); });
+  std::sort(names->begin(), names->end());
+  return names;
+}
+
 std::string stem(const std::string& file, std::string_view suffix) {
   return file.substr(0, file.size() - suffix.size());
 }
@@ -153,12 +164,10 @@ void free_huge_pages(void* pointer, size_t bytes) {
 // ---- Reading what is there
 
 Expected<std::vector<SnapshotStore::PackFile>> SnapshotStore::read_packs() {
-  Expected<std::vector<std::string>> names = packs_.list();
+  Expected<std::vector<std::string>> names = files_with_suffix(packs_, kPackSuffix);
   if (!names) return names.error();
-  std::sort(names->begin(), names->end());
   std::vector<PackFile> packs;
   for (const std::string& name : *names) {
-    if (!has_suffix(name, kPackSuffix)) continue;
     PackFile pack;
     pack.name = name;
     const std::string what = "pack '" + packs_.child(name) + "'";
@@ -201,12 +210,10 @@ Expected<std::vector<SnapshotStore::PackFile>> SnapshotStore::read_packs() {
 }
 
 Expected<std::vector<SnapshotStore::ManifestFile>> SnapshotStore::read_manifests() {
-  Expected<std::vector<std::string>> names = manifests_.list();
+  Expected<std::vector<std::string>> names = files_with_suffix(manifests_, kManifestSuffix);
   if (!names) return names.error();
-  std::sort(names->begin(), names->end());
   std::vector<ManifestFile> manifests;
   for (const std::string& name : *names) {
-    if (!has_suffix(name, kManifestSuffix)) continue;
     ManifestFile entry;
     entry.file = name;
     const std::string tag = stem(name, kManifestSuffix);
@@ -747,12 +754,11 @@ Expected<StoreUsage> SnapshotStore::usage() {
   Expected<StoreLock> lock = StoreLock::acquire(root_, kLockName, StoreLock::Mode::kShared);
   if (!lock) return lock.error();
   StoreUsage usage;
-  Expected<std::vector<std::string>> names = manifests_.list();
+  Expected<std::vector<std::string>> names = files_with_suffix(manifests_, kManifestSuffix);
   if (!names) return names.error();
   for (const std::string& name : *names) {
     struct stat info {};
-    if (!has_suffix(name, kManifestSuffix) ||
-        ::fstatat(manifests_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(manifests_.fd(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
       continue;
     }
     ++usage.manifests;

@@ -20,6 +20,42 @@ std::optional<bool> detail::parse_switch(std::string_view value) {
   return std::nullopt;
 }
 
+Expected<std::vector<detail::KeyValue>> detail::split_option_parts(std::string_view text,
+                                                                   const std::string& option) {
+  std::vector<KeyValue> parts;
+  std::string part;
+  auto finish = [&]() -> Error {
+    KeyValue item;
+    const size_t equals = part.find('=');
+    if (equals == std::string::npos) {
+      item.key = part;
+      item.bare = true;
+    } else {
+      item.key = part.substr(0, equals);
+      item.value = part.substr(equals + 1);
+    }
+    if (item.key.empty()) return Error(option + ": empty parameter in '" + std::string(text) + "'");
+    for (const KeyValue& seen : parts) {
+      if (seen.key == item.key) return Error(option + ": '" + item.key + "' given twice");
+    }
+    parts.push_back(std::move(item));
+    part.clear();
+    return {};
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      part.push_back(',');
+      ++i;
+    } else if (text[i] == ',') {
+      if (Error error = finish(); !error.ok()) return error;
+    } else {
+      part.push_back(text[i]);
+    }
+  }
+  if (Error error = finish(); !error.ok()) return error;
+  return parts;
+}
+
 namespace {
 
 using detail::parse_switch;
@@ -56,32 +92,13 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 // value (QEMU's escape). Errors name `option`. Each key may appear once.
 Expected<std::vector<std::pair<std::string, std::string>>> split_key_values(
     std::string_view text, const std::string& option) {
+  Expected<std::vector<detail::KeyValue>> parts = detail::split_option_parts(text, option);
+  if (!parts) return parts.error();
   std::vector<std::pair<std::string, std::string>> pairs;
-  std::string part;
-  auto finish = [&]() -> Error {
-    size_t equals = part.find('=');
-    if (equals == std::string::npos) {
-      return Error(option + ": expected key=value, got '" + part + "'");
-    }
-    std::string key = part.substr(0, equals);
-    for (const auto& [seen, value] : pairs) {
-      if (seen == key) return Error(option + ": '" + key + "' given twice");
-    }
-    pairs.emplace_back(std::move(key), part.substr(equals + 1));
-    part.clear();
-    return {};
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
-      part.push_back(',');
-      ++i;
-    } else if (text[i] == ',') {
-      if (Error error = finish(); !error.ok()) return error;
-    } else {
-      part.push_back(text[i]);
-    }
+  for (detail::KeyValue& part : *parts) {
+    if (part.bare) return Error(option + ": expected key=value, got '" + part.key + "'");
+    pairs.emplace_back(std::move(part.key), std::move(part.value));
   }
-  if (Error error = finish(); !error.ok()) return error;
   return pairs;
 }
 

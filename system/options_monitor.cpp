@@ -13,50 +13,8 @@ namespace cr16::system {
 
 namespace {
 
+using detail::KeyValue;
 using detail::parse_switch;
-
-struct KeyValue {
-  std::string key;
-  std::string value;
-  bool bare = false;  // written without '=' ("server", "nowait", "mux")
-};
-
-// Splits "a=b,c,d=e" into parts; ",," is a literal comma (QEMU's escape).
-// Each key may appear once; errors name `option`.
-Expected<std::vector<KeyValue>> split_parts(std::string_view text, const std::string& option) {
-  std::vector<KeyValue> parts;
-  std::string part;
-  auto finish = [&]() -> Error {
-    KeyValue item;
-    const size_t equals = part.find('=');
-    if (equals == std::string::npos) {
-      item.key = part;
-      item.bare = true;
-    } else {
-      item.key = part.substr(0, equals);
-      item.value = part.substr(equals + 1);
-    }
-    if (item.key.empty()) return Error(option + ": empty parameter in '" + std::string(text) + "'");
-    for (const KeyValue& seen : parts) {
-      if (seen.key == item.key) return Error(option + ": '" + item.key + "' given twice");
-    }
-    parts.push_back(std::move(item));
-    part.clear();
-    return {};
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
-      part.push_back(',');
-      ++i;
-    } else if (text[i] == ',') {
-      if (Error error = finish(); !error.ok()) return error;
-    } else {
-      part.push_back(text[i]);
-    }
-  }
-  if (Error error = finish(); !error.ok()) return error;
-  return parts;
-}
 
 // A switch given as key=on|off or bare (on).
 Expected<bool> switch_value(const KeyValue& part, const std::string& option) {
@@ -101,7 +59,7 @@ bool uses_stdio(const SerialSpec& spec) {
 
 Error parse_chardev(std::string_view text, Options* options) {
   const std::string option = "-chardev " + std::string(text);
-  Expected<std::vector<KeyValue>> parts = split_parts(text, "-chardev");
+  Expected<std::vector<KeyValue>> parts = detail::split_option_parts(text, "-chardev");
   if (!parts) return parts.error();
   // The first part is the backend's name.
   const KeyValue backend = parts->front();
@@ -207,7 +165,7 @@ Error parse_chardev(std::string_view text, Options* options) {
 
 Error parse_mon(std::string_view text, Options* options) {
   const std::string option = "-mon " + std::string(text);
-  Expected<std::vector<KeyValue>> parts = split_parts(text, "-mon");
+  Expected<std::vector<KeyValue>> parts = detail::split_option_parts(text, "-mon");
   if (!parts) return parts.error();
   MonitorSpec monitor;
   bool pretty_given = false;
@@ -283,7 +241,7 @@ Error add_qmp(std::string_view text, bool pretty, Options* options) {
 
 Error parse_name(std::string_view text, Options* options) {
   const std::string option = "-name " + std::string(text);
-  Expected<std::vector<KeyValue>> parts = split_parts(text, "-name");
+  Expected<std::vector<KeyValue>> parts = detail::split_option_parts(text, "-name");
   if (!parts) return parts.error();
   std::string name;
   std::string process;

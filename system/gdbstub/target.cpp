@@ -125,29 +125,27 @@ std::optional<uint32_t> decode_register_value(std::string_view hex, unsigned byt
   return value;
 }
 
-Expected<uint32_t> read_gdb_register(MachineControl& control, unsigned number) {
+// The CpuState field behind GDB register `number` (the user stack pointer
+// is one of two fields, by the PSR's U bit).
+Expected<const char*> register_field(MachineControl& control, unsigned number) {
   if (number >= kGdbRegisterCount) return Error("no register " + std::to_string(number));
-  const char* field = kRegisters[number].field;
-  if (number == kUspNumber) {
-    Expected<const char*> where = usp_field(control);
-    if (!where) return where.error();
-    field = *where;
-  }
-  Expected<uint64_t> value = control.read_register(field);
+  if (number == kUspNumber) return usp_field(control);
+  return kRegisters[number].field;
+}
+
+Expected<uint32_t> read_gdb_register(MachineControl& control, unsigned number) {
+  Expected<const char*> field = register_field(control, number);
+  if (!field) return field.error();
+  Expected<uint64_t> value = control.read_register(*field);
   if (!value) return value.error();
   return static_cast<uint32_t>(*value);
 }
 
 Error write_gdb_register(MachineControl& control, unsigned number, uint32_t value) {
-  if (number >= kGdbRegisterCount) return Error("no register " + std::to_string(number));
-  const char* field = kRegisters[number].field;
-  if (number == kUspNumber) {
-    Expected<const char*> where = usp_field(control);
-    if (!where) return where.error();
-    field = *where;
-  }
-  if (Error error = check_value(field, value); !error.ok()) return error;
-  return control.write_register(field, value);
+  Expected<const char*> field = register_field(control, number);
+  if (!field) return field.error();
+  if (Error error = check_value(*field, value); !error.ok()) return error;
+  return control.write_register(*field, value);
 }
 
 std::string read_all_registers(MachineControl& control) {

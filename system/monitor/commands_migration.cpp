@@ -169,29 +169,17 @@ std::string format_query_migrate(const Value& result, const Value&) {
   if (const Value* error = result.find("error-desc")) {
     text += "Error: " + error->as_string() + "\n";
   }
-  if (const Value* total = result.find("total-time-us")) {
-    char line[64];
-    std::snprintf(line, sizeof line, "total time: %.3f ms\n",
-                  static_cast<double>(total->as_int()) / 1000.0);
-    text += line;
-  }
-  if (const Value* downtime = result.find("downtime-us")) {
-    char line[64];
-    std::snprintf(line, sizeof line, "downtime: %.3f ms\n",
-                  static_cast<double>(downtime->as_int()) / 1000.0);
-    text += line;
-  }
-  if (const Value* expected = result.find("expected-downtime-us")) {
-    char line[64];
-    std::snprintf(line, sizeof line, "expected downtime: %.3f ms\n",
-                  static_cast<double>(expected->as_int()) / 1000.0);
-    text += line;
-  }
-  if (const Value* setup = result.find("setup-time-us")) {
-    char line[64];
-    std::snprintf(line, sizeof line, "setup: %.3f ms\n",
-                  static_cast<double>(setup->as_int()) / 1000.0);
-    text += line;
+  // The times are kept in microseconds and shown in milliseconds.
+  for (const auto& [member, label] :
+       {std::pair{"total-time-us", "total time"}, std::pair{"downtime-us", "downtime"},
+        std::pair{"expected-downtime-us", "expected downtime"},
+        std::pair{"setup-time-us", "setup"}}) {
+    if (const Value* us = result.find(member)) {
+      char line[64];
+      std::snprintf(line, sizeof line, "%s: %.3f ms\n", label,
+                    static_cast<double>(us->as_int()) / 1000.0);
+      text += line;
+    }
   }
   if (const Value* addresses = result.find("socket-address")) {
     for (const Value& address : addresses->as_list()) {

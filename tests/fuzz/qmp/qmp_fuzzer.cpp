@@ -21,7 +21,7 @@
 #include "system/machine_control.h"
 #include "system/monitor/json.h"
 #include "system/monitor/qmp.h"
-#include "system/options.h"
+#include "tests/fuzz/common/fuzz_machine.h"
 
 namespace {
 
@@ -35,23 +35,7 @@ using cr16::system::monitor::Value;
 const uint8_t kProgram[] = {0x04, 0x5a, 0x14, 0x32, 0xef, 0x1f};
 
 cr16::system::Machine& machine() {
-  static std::unique_ptr<cr16::system::Machine> instance = [] {
-    char path[] = "/tmp/cr16-qmp-fuzzer-XXXXXX";
-    const int fd = mkstemp(path);
-    if (fd < 0) std::abort();
-    if (write(fd, kProgram, sizeof kProgram) != static_cast<ssize_t>(sizeof kProgram)) {
-      std::abort();
-    }
-    close(fd);
-    const std::string_view args[] = {"-kernel",  path,   "-serial", "none",
-                                     "-monitor", "none", "-loop",   "epoll"};
-    auto options = cr16::system::parse_options(args);
-    if (!options.ok()) std::abort();
-    auto created = cr16::system::Machine::create(*options);
-    unlink(path);
-    if (!created.ok()) std::abort();
-    return std::move(*created);
-  }();
+  static std::unique_ptr<cr16::system::Machine> instance = cr16::fuzz::make_fuzz_machine(kProgram);
   return *instance;
 }
 

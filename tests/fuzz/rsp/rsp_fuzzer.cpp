@@ -21,7 +21,7 @@
 #include "system/machine.h"
 #include "system/machine_control.h"
 #include "system/monitor/hmp.h"
-#include "system/options.h"
+#include "tests/fuzz/common/fuzz_machine.h"
 
 namespace {
 
@@ -36,23 +36,8 @@ const uint8_t kProgram[] = {0x04, 0x5a, 0x14, 0x32, 0x40, 0xc9, 0x00,
                             0x20, 0x50, 0x89, 0x02, 0x20, 0xeb, 0x1f};
 
 cr16::system::Machine& machine() {
-  static std::unique_ptr<cr16::system::Machine> instance = [] {
-    char path[] = "/tmp/cr16-rsp-fuzzer-XXXXXX";
-    const int fd = mkstemp(path);
-    if (fd < 0) std::abort();
-    if (write(fd, kProgram, sizeof kProgram) != static_cast<ssize_t>(sizeof kProgram)) {
-      std::abort();
-    }
-    close(fd);
-    const std::string_view args[] = {"-kernel", path,    "-serial", "none", "-monitor",
-                                     "none",    "-loop", "epoll",   "-S"};
-    auto options = cr16::system::parse_options(args);
-    if (!options.ok()) std::abort();
-    auto created = cr16::system::Machine::create(*options);
-    unlink(path);
-    if (!created.ok()) std::abort();
-    return std::move(*created);
-  }();
+  static std::unique_ptr<cr16::system::Machine> instance =
+      cr16::fuzz::make_fuzz_machine(kProgram, {"-S"});
   return *instance;
 }
 
