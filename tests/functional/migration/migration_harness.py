@@ -1,8 +1,8 @@
 """Helpers for the migration functional tests (Python stdlib only): a
-cr16-system VM with its serial console on pipes and the human monitor on a
-UNIX socket, firmware shell commands, waiting for a migration, parsing the
-count the firmware prints, x509 credentials made with the openssl CLI, and
-network namespaces joined by a veth pair."""
+cr16-system VM with its serial console on pipes and QMP (or the human
+monitor) on a UNIX socket, firmware shell commands, waiting for a migration
+(MIGRATION events), parsing the count the firmware prints, x509 credentials
+made with the openssl CLI, and network namespaces joined by a veth pair."""
 import os
 import re
 import select
@@ -13,7 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qmp"))
 import cr16_harness as h  # noqa: E402
+from qmp_client import QmpClient, QmpError  # noqa: E402
 
 PROMPT = "cr16> "
 MONITOR = "(cr16) "
@@ -90,19 +92,75 @@ class Monitor:
         self.socket.close()
 
 
+class Qmp(QmpClient):
+    """A negotiated QMP session with a VM, with the migration commands."""
+
+    def __init__(self, path, timeout=20):
+        super().__init__(path, timeout)
+        self.negotiate()
+
+    def status(self):
+        """The run state ("running", "postmigrate", ...) of query-status."""
+        return self.command("query-status")["status"]
+
+    def migration(self):
+        return self.command("query-migrate")
+
+    def error(self, command, arguments=None):
+        """The error of a command that must fail: {"class", "desc"}."""
+        reply = self.request(command, arguments)
+        if "error" not in reply:
+            raise QmpError("%s did not fail: %r" % (command, reply))
+        return reply["error"]
+
+    def set_parameters(self, **parameters):
+        """migrate-set-parameters; max_bandwidth=... for max-bandwidth."""
+        self.command("migrate-set-parameters",
+                     {key.replace("_", "-"): value for key, value in parameters.items()})
+
+    def set_capabilities(self, *names, state=True):
+        self.command("migrate-set-capabilities", {"capabilities": [
+            {"capability": name, "state": state} for name in names]})
+
+    def wait_migration(self, statuses=FINAL_STATUSES, timeout=60):
+        """Waits for a MIGRATION event with one of `statuses` (the events up
+        to it are consumed); returns query-migrate."""
+        self.events_until("MIGRATION", lambda data: data["status"] in statuses, timeout)
+        return self.migration()
+
+    def poll_migration(self, statuses=FINAL_STATUSES, timeout=60):
+        """Polls query-migrate until its status is one of `statuses` (for a
+        destination whose events may have gone before it was connected)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.migration()
+            if info.get("status") in statuses:
+                return info
+            if time.monotonic() > deadline:
+                raise AssertionError("migration still %s" % info)
+            time.sleep(0.01)
+
+
 class Vm:
-    """A cr16-system with its serial console on pipes and an HMP socket."""
+    """A cr16-system with its serial console on pipes and QMP on a UNIX
+    socket, or with `hmp` the human monitor instead."""
 
     def __init__(self, directory, name, args=(), ram="4M", wrapper=(), pass_fds=(),
-                 stderr=subprocess.PIPE):
+                 stderr=subprocess.PIPE, hmp=False):
+        self.uses_hmp = hmp
         self.monitor_path = os.path.join(directory, name + ".monitor")
-        command = list(wrapper) + [h.BINARY, "-m", ram, "-serial", "stdio", "-monitor",
-                                   "unix:%s,server=on,wait=off" % self.monitor_path] + list(args)
+        self.qmp_path = os.path.join(directory, name + ".qmp")
+        if hmp:
+            front = ["-monitor", "unix:%s,server=on,wait=off" % self.monitor_path]
+        else:
+            front = ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        command = list(wrapper) + [h.BINARY, "-m", ram, "-serial", "stdio"] + front + list(args)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=stderr, pass_fds=pass_fds)
         self.console = h.Console(self.process, self.process.stdout.fileno(),
                                  self.process.stdin.fileno())
         self._monitor = None
+        self._qmp = None
 
     @property
     def monitor(self):
@@ -110,8 +168,19 @@ class Vm:
             self._monitor = Monitor(self.monitor_path, self.process)
         return self._monitor
 
+    @property
+    def qmp(self):
+        """The QMP session (connected and negotiated on first use)."""
+        if self._qmp is None:
+            self._qmp = Qmp(self.qmp_path)
+        return self._qmp
+
     def hmp(self, line, timeout=20):
         return self.monitor.command(line, timeout)
+
+    def status(self):
+        """The run state, through whichever monitor the VM has."""
+        return self.monitor.status() if self.uses_hmp else self.qmp.status()
 
     def shell(self, line, timeout=30):
         """Runs a firmware shell command; returns its output (CR removed)."""
@@ -151,15 +220,20 @@ class Vm:
     def close(self):
         if self._monitor:
             self._monitor.close()
+        if self._qmp:
+            self._qmp.close()
         h.stop(self.process)
 
 
 def read_memory(vm, address, length):
-    """`length` bytes of guest memory at `address`, read with HMP xp."""
-    text = vm.hmp("xp /%dbx 0x%x" % (length, address))
+    """`length` bytes of guest memory at `address`, read with xp (QMP has
+    no command for it: human-monitor-command)."""
+    text = vm.qmp.command("human-monitor-command",
+                          {"command-line": "xp /%dbx 0x%x" % (length, address)})
     values = []
     for line in text.splitlines():
-        values += [int(word, 16) for word in re.findall(r"0x([0-9a-f]{2})\b", line.split(":", 1)[1])]
+        words = re.findall(r"0x([0-9a-f]{2})\b", line.split(":", 1)[1])
+        values += [int(word, 16) for word in words]
     return bytes(values)
 
 

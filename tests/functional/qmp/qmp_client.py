@@ -90,6 +90,37 @@ class QmpClient:
         self.greeting()
         self.command("qmp_capabilities")
 
+    def events_until(self, name, match=None, timeout=None):
+        """The events kept and arriving, in order, up to and including the
+        first `name` event whose data satisfies `match` (any without it);
+        these are no longer kept, the ones after it stay. A reply on the
+        way, or no such event within `timeout` seconds, fails."""
+        timeout = self.timeout if timeout is None else timeout
+
+        def found():
+            for index, event in enumerate(self.events):
+                if event["event"] == name and (match is None or match(event.get("data", {}))):
+                    taken, self.events = self.events[:index + 1], self.events[index + 1:]
+                    return taken
+            return None
+
+        deadline = time.monotonic() + timeout
+        try:
+            while (taken := found()) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise socket.timeout()
+                self.sock.settimeout(remaining)
+                message = self.read_message()
+                if "event" not in message:
+                    raise QmpError("a reply while waiting for %s: %r" % (name, message))
+                self.events.append(message)
+        except socket.timeout:
+            raise QmpError("no %s event within %s s; seen %r" % (name, timeout, self.events))
+        finally:
+            self.sock.settimeout(self.timeout)
+        return taken
+
     def wait_event(self, name):
         """The first event called `name` seen so far or arriving next."""
         for index, event in enumerate(self.events):

@@ -6,9 +6,11 @@ with the VM untouched; power cuts (kill -9) at every step of a savevm and
 at random moments, after which older snapshots still load and no
 half-written one is visible; pages shared between ten snapshots of a 14 MiB
 guest; loadvm writing the flash back to the pflash image; -snapshot leaving
-the image byte for byte as it was."""
+the image byte for byte as it was; QMP's snapshot jobs with their events,
+and migrate refused while one runs."""
 import glob
 import hashlib
+import json
 import os
 import random
 import re
@@ -24,7 +26,9 @@ import unittest
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qmp"))
 import cr16_harness as h  # noqa: E402
+from qmp_client import QmpClient  # noqa: E402
 
 PROMPT = "cr16> "
 MONITOR = "(cr16) "
@@ -469,6 +473,79 @@ class Snapshot(unittest.TestCase):
         self.assertEqual(vm.crc(FREE_RAM, 65536), saved)
         self.assertEqual(vm.quit(), 0)
         self.assertEqual(sha256_file(self.image), before)
+
+    # ---- QMP: snapshots as jobs
+
+    def start_job(self, qmp, command, job_id, tag):
+        arguments = {"job-id": job_id, "tag": tag, "devices": ["pflash0"]}
+        if command != "snapshot-delete":
+            arguments["vmstate"] = "pflash0"
+        self.assertEqual(qmp.command(command, arguments), {})
+
+    def finish_job(self, qmp, job_id, kind, error=None):
+        """Waits for a job to conclude (checking its JOB_STATUS_CHANGE
+        events and query-jobs), dismisses it; returns the names of the
+        other events meanwhile."""
+        events = qmp.events_until("JOB_STATUS_CHANGE", lambda data: data["id"] == job_id and
+                                  data["status"] == "concluded", timeout=60)
+        statuses = [e["data"]["status"] for e in events
+                    if e["event"] == "JOB_STATUS_CHANGE" and e["data"]["id"] == job_id]
+        self.assertEqual(statuses, ["created", "running", "waiting", "pending", "concluded"]
+                         if error is None else ["created", "running", "aborting", "concluded"])
+        [job] = [j for j in qmp.command("query-jobs") if j["id"] == job_id]
+        self.assertEqual((job["type"], job["status"], job.get("error")), (kind, "concluded", error))
+        self.assertEqual(qmp.command("job-dismiss", {"id": job_id}), {})
+        qmp.events_until("JOB_STATUS_CHANGE",
+                         lambda data: data["id"] == job_id and data["status"] == "null")
+        self.assertNotIn(job_id, [j["id"] for j in qmp.command("query-jobs")])
+        return [e["event"] for e in events if e["event"] != "JOB_STATUS_CHANGE"]
+
+    def run_job(self, qmp, command, job_id, tag, error=None):
+        self.start_job(qmp, command, job_id, tag)
+        return self.finish_job(qmp, job_id, command, error)
+
+    def test_snapshot_jobs_over_qmp_and_migrate_refused_while_one_runs(self):
+        qmp_path = os.path.join(self.directory, "qmp.sock")
+        vm = self.boot("-qmp", "unix:%s,server=on,wait=off" % qmp_path)
+        qmp = QmpClient(qmp_path)
+        self.addCleanup(qmp.close)
+        qmp.negotiate()
+        saved = self.fill(vm, 1)
+        other = self.run_job(qmp, "snapshot-save", "save0", "one")
+        self.assertEqual(other, ["STOP", "RESUME"], "the VM stops while it is captured")
+        changed = self.fill(vm, 2)
+        self.assertNotEqual(changed, saved)
+        self.run_job(qmp, "snapshot-load", "load0", "one")
+        self.assertEqual(vm.crc(FREE_RAM, 65536), saved)
+        self.assertEqual(qmp.command("query-status")["status"], "running")
+        # QMP refuses an existing tag (HMP's savevm replaces it).
+        self.run_job(qmp, "snapshot-save", "save1", "one", error="snapshot 'one' already exists")
+
+        # A snapshot-save and a migrate in one write: the migrate comes
+        # while the save runs, and is refused.
+        qmp.send_raw(json.dumps({"execute": "snapshot-save", "id": "save", "arguments": {
+            "job-id": "save2", "tag": "two", "vmstate": "pflash0", "devices": ["pflash0"]}}) +
+            "\r\n" + json.dumps({"execute": "migrate", "id": "migrate", "arguments": {
+                "uri": "file:" + os.path.join(self.directory, "vm.mig")}}) + "\r\n")
+        self.assertEqual(qmp.reply(), {"return": {}, "id": "save"})
+        self.assertEqual(qmp.reply(), {"id": "migrate", "error": {
+            "class": "GenericError",
+            "desc": "a snapshot operation is running: migrate when it ends"}})
+        self.finish_job(qmp, "save2", "snapshot-save")
+        self.assertEqual(qmp.command("query-migrate"), {}, "no migration started")
+
+        self.run_job(qmp, "snapshot-delete", "delete0", "one")
+        manifests = os.path.join(self.store, "manifests")
+        self.assertEqual(sorted(os.listdir(manifests)), ["two.snap"])
+        self.run_job(qmp, "snapshot-load", "load1", "one", error="snapshot 'one' not found")
+        self.assertEqual(vm.crc(FREE_RAM, 65536), saved, "a failed load changes nothing")
+        # Once no snapshot operation runs, migrate is accepted.
+        self.assertEqual(qmp.command("migrate", {"uri": "file:" + os.path.join(
+            self.directory, "vm.mig")}), {})
+        qmp.events_until("MIGRATION", lambda data: data["status"] == "completed")
+        self.assertEqual(qmp.command("query-status")["status"], "postmigrate")
+        self.assertEqual(qmp.command("quit"), {})
+        self.assertEqual(vm.process.wait(timeout=30), 0)
 
 
 if __name__ == "__main__":
