@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <numeric>
+
 #include "hw/flash.h"
 #include "io/channel_command.h"
 #include "io/channel_file.h"
@@ -32,6 +34,9 @@ struct IncomingMigration::Connection {
 IncomingMigration::IncomingMigration(io::Loop& loop, LoadTarget target, MigrationUri uri,
                                      TlsProvider tls, FdLookup fd_lookup, Listeners listeners)
     : loop_(loop),
+      ram_total_(
+          std::accumulate(target.blocks.begin(), target.blocks.end(), uint64_t{0},
+                          [](uint64_t sum, const RamBlock& block) { return sum + block.size; })),
       loader_(std::make_unique<IncomingLoader>(std::move(target))),
       uri_(std::move(uri)),
       tls_(std::move(tls)),
@@ -305,6 +310,7 @@ MigrationStats IncomingMigration::stats() const {
   stats.total_us = (done_ ? end_us_ : now_us()) - start_us_;
   const LoadCounters& counters = loader_->counters();
   stats.ram_transferred = counters.bytes;
+  stats.ram_total = ram_total_;
   stats.normal_pages = counters.normal_pages;
   stats.zero_pages = counters.zero_pages;
   stats.passes = counters.passes;

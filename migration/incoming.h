@@ -70,6 +70,7 @@ class IncomingMigration {
   int64_t now_us() const;
 
   io::Loop& loop_;
+  uint64_t ram_total_;  // bytes of RAM and flash the stream fills (query-migrate's ram.total)
   std::unique_ptr<IncomingLoader> loader_;
   MigrationUri uri_;
   TlsProvider tls_;

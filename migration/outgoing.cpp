@@ -224,11 +224,11 @@ void OutgoingMigration::pass_done(PassResult result) {
 }
 
 void OutgoingMigration::begin_completion(std::vector<PageRef> pending) {
-  set_status(MigrationStatus::kDevice);
   bytes_before_stop_ = sender_->progress().bytes;
   stop_us_ = now_us();
   if (Error error = host_.stop_vm(); !error.ok()) return end_with(error);
   vm_stopped_ = true;
+  set_status(MigrationStatus::kDevice);  // after the STOP event, as in QEMU
   if (throttle_ != 0) {
     throttle_ = 0;
     host_.set_cpu_throttle(0);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/socket_address.h"
 #include "migration/migration_types.h"
 #include "system/migration_control.h"
 
@@ -82,6 +83,30 @@ Expected<Value> do_migrate_cancel(CommandContext& context, const Value&) {
 
 // ---- query-migrate / info migrate
 
+// QEMU's SocketAddress: {"type": "inet", "host": H, "port": "P"} or
+// {"type": "unix", "path": P}, from our text form ("tcp:H:P", "unix:P").
+Value socket_address_value(const std::string& text) {
+  Expected<io::SocketAddress> address = io::SocketAddress::parse(text);
+  if (!address) return Value::dict().set("type", Value::string("unknown"));
+  if (address->kind == io::SocketAddress::Kind::kUnix) {
+    return Value::dict()
+        .set("type", Value::string("unix"))
+        .set("path", Value::string(address->abstract ? "@" + address->path : address->path));
+  }
+  return Value::dict()
+      .set("type", Value::string("inet"))
+      .set("host", Value::string(address->host))
+      .set("port", Value::string(std::to_string(address->port)));
+}
+
+// The human monitor's form of a SocketAddress value ("tcp:H:P", "unix:P").
+std::string socket_address_text(const Value& address) {
+  if (address.string_or("type", "") == "unix") return "unix:" + address.string_or("path", "");
+  const std::string host = address.string_or("host", "");
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return "tcp:" + (ipv6 ? "[" + host + "]" : host) + ":" + address.string_or("port", "");
+}
+
 Value stats_value(const MigrationStats& stats) {
   Value result = Value::dict();
   if (stats.status == MigrationStatus::kNone) return result;  // QEMU: {} before any migration
@@ -90,7 +115,7 @@ Value stats_value(const MigrationStats& stats) {
     result.set("total-time", Value::integer(ms(stats.total_us)));
     result.set("total-time-us", Value::integer(stats.total_us));
     if (!stats.socket_address.empty()) {
-      result.set("socket-address", Value::list().push(Value::string(stats.socket_address)));
+      result.set("socket-address", Value::list().push(socket_address_value(stats.socket_address)));
     }
   } else if (stats.status != MigrationStatus::kSetup) {
     result.set("setup-time", Value::integer(ms(stats.setup_us)));
@@ -183,7 +208,7 @@ std::string format_query_migrate(const Value& result, const Value&) {
   }
   if (const Value* addresses = result.find("socket-address")) {
     for (const Value& address : addresses->as_list()) {
-      text += "socket address: " + address.as_string() + "\n";
+      text += "socket address: " + socket_address_text(address) + "\n";
     }
   }
   if (const Value* ram = result.find("ram")) {

@@ -101,8 +101,9 @@ class Migration(unittest.TestCase):
     def listening_address(self, destination):
         info = destination.qmp.migration()
         self.assertEqual(info["status"], "setup", info)
-        [address] = info["socket-address"]
-        return address
+        [address] = info["socket-address"]  # QEMU's SocketAddress
+        self.assertEqual(address["type"], "inet", info)
+        return "tcp:%s:%s" % (address["host"], address["port"])
 
     # ---- every transport
 
@@ -231,6 +232,9 @@ class Migration(unittest.TestCase):
         events = destination.qmp.events_until("MIGRATION",
                                               lambda data: data["status"] == "completed")
         self.assertEqual(statuses(events), ["setup", "active", "completed"])
+        arrived = destination.qmp.migration()
+        self.assertEqual(arrived["status"], "completed", arrived)
+        self.assertEqual(arrived["ram"]["total"], info["ram"]["total"], arrived)
         if "RESUME" not in names(events):
             destination.qmp.wait_event("RESUME")
         self.finish_counting(source, destination, crc, counted)

@@ -72,10 +72,10 @@ TEST_F(MigrationControlTest, AMigrationToAFileStopsTheVmInPostmigrateWithItsEven
   EXPECT_EQ(migration_events[0], "MIGRATION setup");
   EXPECT_EQ(migration_events[1], "MIGRATION active");
   EXPECT_EQ(migration_events[2], "MIGRATION_PASS 1");
-  // The last pass runs with the VM stopped.
+  // The last pass runs with the VM stopped (STOP first, as QEMU orders them).
   const std::vector<std::string> tail(migration_events.end() - 4, migration_events.end());
-  EXPECT_EQ(tail[0], "MIGRATION device");
-  EXPECT_EQ(tail[1], "STOP");
+  EXPECT_EQ(tail[0], "STOP");
+  EXPECT_EQ(tail[1], "MIGRATION device");
   EXPECT_TRUE(tail[2].starts_with("MIGRATION_PASS ")) << tail[2];
   EXPECT_EQ(tail[3], "MIGRATION completed");
 }
