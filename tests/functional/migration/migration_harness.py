@@ -3,6 +3,7 @@ cr16-system VM with its serial console on pipes and QMP (or the human
 monitor) on a UNIX socket, firmware shell commands, waiting for a migration
 (MIGRATION events), parsing the count the firmware prints, x509 credentials
 made with the openssl CLI, and network namespaces joined by a veth pair."""
+import itertools
 import os
 import re
 import select
@@ -141,6 +142,9 @@ class Qmp(QmpClient):
             time.sleep(0.01)
 
 
+_vm_numbers = itertools.count()
+
+
 class Vm:
     """A cr16-system with its serial console on pipes and QMP on a UNIX
     socket, or with `hmp` the human monitor instead."""
@@ -148,8 +152,12 @@ class Vm:
     def __init__(self, directory, name, args=(), ram="4M", wrapper=(), pass_fds=(),
                  stderr=subprocess.PIPE, hmp=False):
         self.uses_hmp = hmp
-        self.monitor_path = os.path.join(directory, name + ".monitor")
-        self.qmp_path = os.path.join(directory, name + ".qmp")
+        # Paths never reused: a killed process's io_uring may hold its
+        # listening socket open for a moment after it was reaped, and a
+        # client would connect to that one and see it reset.
+        unique = "%s-%d" % (name, next(_vm_numbers))
+        self.monitor_path = os.path.join(directory, unique + ".monitor")
+        self.qmp_path = os.path.join(directory, unique + ".qmp")
         if hmp:
             front = ["-monitor", "unix:%s,server=on,wait=off" % self.monitor_path]
         else:
