@@ -116,6 +116,22 @@ Loop::WatchId Channel::create_watch(Loop& loop, uint32_t conditions, WatchCallba
   return loop.add_watch_pair(in_fd, out_fd, conditions, std::move(adapter));
 }
 
+bool Channel::ready_now(uint32_t conditions) const {
+  const int in_fd = (conditions & kIn) ? read_fd() : -1;
+  const int out_fd = (conditions & kOut) ? write_fd() : -1;
+  if (in_fd < 0 && out_fd < 0) return true;
+  pollfd fds[2];
+  nfds_t count = 0;
+  if (in_fd >= 0) fds[count++] = {in_fd, POLLIN, 0};
+  if (out_fd >= 0) fds[count++] = {out_fd, POLLOUT, 0};
+  if (::poll(fds, count, 0) <= 0) return false;
+  // An error or hang-up counts as ready: the read or write reports it.
+  for (nfds_t i = 0; i < count; ++i) {
+    if (fds[i].revents == 0) return false;
+  }
+  return true;
+}
+
 Error Channel::wait(uint32_t conditions, Loop* loop) {
   int in_fd = read_fd();
   int out_fd = write_fd();

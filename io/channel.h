@@ -162,6 +162,10 @@ class Channel {
   /// iterations meanwhile (other handlers keep running); without, poll(2)s
   /// the channel's fds. Returns an Error if the loop quits first.
   Error wait(uint32_t conditions, Loop* loop = nullptr);
+  /// Whether `conditions` (kIn, kOut) hold right now (poll() with no wait):
+  /// a blocking channel checks this before acting on a readiness report,
+  /// which may be stale. Channels without fds are always ready.
+  bool ready_now(uint32_t conditions) const;
 
  protected:
   Channel() = default;

@@ -135,6 +135,10 @@ void ChannelCharBackend::update_input_watch() {
 bool ChannelCharBackend::on_readable() {
   io::Loop::WatchId self = input_watch_;
   size_t room = frontend_ ? std::min(frontend_->can_receive(), kReadChunk) : 0;
+  // A blocking channel (stdin on a socket) is read only when poll() says so
+  // now: the loop's report may be stale, and a blocking read would hang the
+  // whole process (signals and quit included).
+  if (room > 0 && input_->is_blocking() && !input_->ready_now(io::kIn)) room = 0;
   if (room > 0) {
     uint8_t buffer[kReadChunk];
     io::IoResult got = input_->read(buffer, room);

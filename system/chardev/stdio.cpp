@@ -56,8 +56,23 @@ void TerminalMode::restore() {
 }
 
 Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop) {
-  auto input = io::FileChannel::from_dup(STDIN_FILENO);
-  if (!input) return input.error().with_context("-serial stdio");
+  // Reads must never block the loop (a readiness report can be stale by the
+  // time it is handled): read through a private, non-blocking open file
+  // description of stdin where there is one (a pipe, FIFO or terminal), so
+  // the shell's own stdin stays blocking. A socket cannot be reopened: it
+  // stays blocking and ChannelCharBackend checks it before each read.
+  std::unique_ptr<io::FileChannel> input;
+  struct stat in_info {};
+  if (fstat(STDIN_FILENO, &in_info) == 0 && !S_ISREG(in_info.st_mode) &&
+      !S_ISSOCK(in_info.st_mode)) {
+    auto reopened = io::FileChannel::open("/proc/self/fd/0", O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    if (reopened) input = std::move(*reopened);
+  }
+  if (!input) {
+    auto copy = io::FileChannel::from_dup(STDIN_FILENO);
+    if (!copy) return copy.error().with_context("-serial stdio");
+    input = std::move(*copy);
+  }
   std::unique_ptr<io::FileChannel> output;
   struct stat info {};
   if (fstat(STDOUT_FILENO, &info) == 0 && !S_ISREG(info.st_mode)) {
@@ -70,11 +85,11 @@ Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loo
     if (!copy) return copy.error().with_context("-serial stdio");
     output = std::move(*copy);
   }
-  (*input)->set_name("stdin");
+  input->set_name("stdin");
   output->set_name("stdout");
   TerminalMode::enter_raw_mode();
   return std::unique_ptr<StdioCharBackend>(
-      new StdioCharBackend(loop, std::move(*input), std::move(output)));
+      new StdioCharBackend(loop, std::move(input), std::move(output)));
 }
 
 StdioCharBackend::StdioCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> input,

@@ -161,6 +161,32 @@ class Control(unittest.TestCase):
         console.send("poweroff 2\r")
         self.assertEqual(console.wait(), 2)
 
+    def test_stdin_is_read_without_making_it_non_blocking(self):
+        # The console reads a private non-blocking description of stdin (a
+        # stale readiness report then costs nothing; a blocking read hung
+        # the process after `poweroff` under load): the description the
+        # parent shares stays blocking, and input still arrives.
+        read_end, write_end = os.pipe()
+        process = subprocess.Popen([h.BINARY, "-nographic"], stdin=read_end,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(read_end)
+        self.processes.append(process)
+        console = h.Console(process, process.stdout.fileno(), write_end)
+        console.expect(PROMPT)
+        def flags(fd):
+            with open("/proc/%d/fdinfo/%s" % (process.pid, fd)) as info:
+                return int(info.read().split("flags:")[1].split()[0], 8)
+        self.assertEqual(flags(0) & os.O_NONBLOCK, 0, "the shared stdin was made non-blocking")
+        pipe = os.readlink("/proc/%d/fd/0" % process.pid)
+        readers = [fd for fd in os.listdir("/proc/%d/fd" % process.pid)
+                   if fd != "0" and os.readlink("/proc/%d/fd/%s" % (process.pid, fd)) == pipe]
+        self.assertTrue(any(flags(fd) & os.O_NONBLOCK for fd in readers),
+                        "no non-blocking description of stdin is read")
+        self.assertEqual(self.shell(console, "echo through a pipe"), "through a pipe\n")
+        console.send("poweroff 5\r")
+        self.assertEqual(console.wait(), 5)
+        os.close(write_end)
+
     # ---- -monitor on sockets
 
     def connect_monitor(self, family, address):

@@ -171,6 +171,26 @@ TEST(FileChannel, PipeIsNotSeekableAndReportsEofAndWouldBlock) {
   EXPECT_TRUE((*reader)->read(&byte, 1).is_eof());
 }
 
+// A readiness report can be stale when it is handled; a blocking channel
+// asks ready_now() first instead of blocking in read().
+TEST(FileChannel, ReadyNowTellsWhetherABlockingReadWouldWait) {
+  TestPipe pipe_fds;
+  auto reader = FileChannel::from_dup(pipe_fds.read_end());
+  auto writer = FileChannel::from_dup(pipe_fds.write_end());
+  ASSERT_TRUE(reader && writer);
+  ASSERT_TRUE((*reader)->is_blocking());
+  EXPECT_FALSE((*reader)->ready_now(kIn));
+  EXPECT_TRUE((*writer)->ready_now(kOut));
+  ASSERT_TRUE((*writer)->write("x", 1).is_bytes());
+  EXPECT_TRUE((*reader)->ready_now(kIn));
+  char byte;
+  ASSERT_TRUE((*reader)->read(&byte, 1).is_bytes());
+  EXPECT_FALSE((*reader)->ready_now(kIn));  // consumed: a read now would block
+  writer->reset();
+  pipe_fds.close_write_end();
+  EXPECT_TRUE((*reader)->ready_now(kIn));  // end of file: the read reports it
+}
+
 TEST(BufferChannel, ReadWriteSeekAndGrow) {
   BufferChannel buffer;
   EXPECT_TRUE(buffer.has_feature(kFeatureSeekable));
