@@ -16,7 +16,6 @@ correctness: every migration completes and the destination runs.
 Usage: migration_bench.py [--runs N] [--dirty KIB] [--binary PATH]
 """
 import argparse
-import json
 import os
 import shutil
 import socket
@@ -76,36 +75,6 @@ def ours_once(directory, dirty_kib, multifd):
         destination.close()
 
 
-class Qmp:
-    def __init__(self, path, process):
-        self.socket = socket.socket(socket.AF_UNIX)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.socket.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("QEMU did not start its QMP server")
-                time.sleep(0.02)
-        self.file = self.socket.makefile("rw")
-        self.file.readline()
-        self.command("qmp_capabilities")
-
-    def command(self, name, **arguments):
-        self.file.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
-        self.file.flush()
-        while True:
-            reply = json.loads(self.file.readline())
-            if "return" in reply:
-                return reply["return"]
-            if "error" in reply:
-                raise AssertionError("%s: %s" % (name, reply["error"]))
-
-    def close(self):
-        self.socket.close()
-
-
 def qemu_once(directory, multifd):
     qemu = shutil.which("qemu-system-arm")
     image = os.path.join(directory, "ram.bin")
@@ -121,17 +90,15 @@ def qemu_once(directory, multifd):
                                            "unix:%s/qd.sock,server=on,wait=off" % directory],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        s = Qmp(directory + "/qs.sock", source)
-        d = Qmp(directory + "/qd.sock", destination)
+        # The harness's QMP client speaks to QEMU as well as to us.
+        s = m.Qmp(directory + "/qs.sock")
+        d = m.Qmp(directory + "/qd.sock")
         if multifd:
             for side in (s, d):
-                side.command("migrate-set-capabilities",
-                             capabilities=[{"capability": "multifd", "state": True}])
-            s.command("migrate-set-capabilities",
-                      capabilities=[{"capability": "zero-copy-send", "state": True}])
-        s.command("migrate-set-parameters", **{"max-bandwidth": BANDWIDTH_BYTES,
-                                               "downtime-limit": DOWNTIME_MS})
-        s.command("migrate", uri="tcp:127.0.0.1:%d" % port)
+                side.set_capabilities("multifd")
+            s.set_capabilities("zero-copy-send")
+        s.set_parameters(max_bandwidth=BANDWIDTH_BYTES, downtime_limit=DOWNTIME_MS)
+        s.command("migrate", {"uri": "tcp:127.0.0.1:%d" % port})
         deadline = time.monotonic() + 120
         while True:
             info = s.command("query-migrate")
