@@ -21,11 +21,14 @@ std::string shown(const std::string& name) {
   return text;
 }
 
-/// Checks the machine's own list (a programmer error when it fails).
-Error check_sections(std::span<const StateSection> sections) {
+}  // namespace
+
+Error check_state_sections(std::span<const StateSection> sections) {
   std::map<std::pair<std::string, uint32_t>, bool> seen;
   for (const StateSection& section : sections) {
-    if (section.object == nullptr) return Error("section " + section.label() + " has no object");
+    if (section.object == nullptr) {
+      return Error("device " + section.label() + " has no state description");
+    }
     if (!usable_name(section.name)) {
       return Error("section name '" + shown(section.name) +
                    "' is empty, unprintable or longer than 63 bytes");
@@ -36,8 +39,6 @@ Error check_sections(std::span<const StateSection> sections) {
   }
   return Error();
 }
-
-}  // namespace
 
 void write_state_section(const StateSection& section, StreamWriter& writer) {
   const StateDescription& description = section.object->state_description();
@@ -59,7 +60,7 @@ void write_state_section(const StateSection& section, StreamWriter& writer) {
 }
 
 Error save_state_sections(std::span<const StateSection> sections, StreamWriter& writer) {
-  if (Error error = check_sections(sections); !error.ok()) return error;
+  if (Error error = check_state_sections(sections); !error.ok()) return error;
   for (const StateSection& section : sections) {
     write_state_section(section, writer);
     if (!writer.ok()) return writer.error().with_context("saving section " + section.label());
@@ -82,7 +83,7 @@ struct StateLoader::Entry {
 };
 
 StateLoader::StateLoader(std::span<const StateSection> sections) {
-  error_ = check_sections(sections);
+  error_ = check_state_sections(sections);
   if (!error_.ok()) return;
   entries_.reserve(sections.size());
   for (const StateSection& section : sections) {

@@ -41,6 +41,11 @@ void write_state_section(const StateSection& section, StreamWriter& writer);
 /// Writes a record for every section, in list order, then the end record.
 /// Errors: a section without an object, two sections with one (name,
 /// instance id), a name that is empty, unprintable or longer than 63 bytes.
+/// Every section has an object with a state description (a device without
+/// one blocks migration and savevm, named in the error), a usable name, and
+/// appears once.
+Error check_state_sections(std::span<const StateSection> sections);
+
 Error save_state_sections(std::span<const StateSection> sections, StreamWriter& writer);
 /// The same into a new byte vector.
 Expected<std::vector<uint8_t>> save_state_sections(std::span<const StateSection> sections);

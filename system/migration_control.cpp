@@ -4,6 +4,7 @@
 
 #include "io/tls_credentials.h"
 #include "migration/ram_blocks.h"
+#include "migration/state_sections.h"
 #include "system/monitor/events.h"
 #include "system/snapshot_control.h"
 
@@ -103,10 +104,8 @@ Error MigrationControl::migrate(std::string_view text) {
   if (!parameters_.tls_creds.empty() && uri->kind == migration::MigrationUri::Kind::kFile) {
     return Error("TLS is not available for file: migration");
   }
-  for (const StateSection& section : machine_.state_sections()) {
-    if (section.object == nullptr) {
-      return Error("device " + section.label() + " has no state description: it blocks migration");
-    }
+  if (Error error = migration::check_state_sections(machine_.state_sections()); !error.ok()) {
+    return Error(error.message() + ": it blocks migration");
   }
   Expected<migration::TlsSettings> tls = tls_settings(false);
   if (!tls) return tls.error();

@@ -2,6 +2,7 @@
 // every device restored; an image that does not fit the machine (another
 // RAM size, a damaged state section) refused with the machine unchanged.
 #include "migration/snapshot_machine.h"
+#include "migration/state_sections.h"
 
 #include <gtest/gtest.h>
 
@@ -36,6 +37,20 @@ class SnapshotMachine : public ::testing::Test {
   }
   ManualDeviceClock clock;
 };
+
+// A device the board lists without a state description blocks savevm (and
+// migration, which checks the same list) with an error naming it.
+TEST_F(SnapshotMachine, ADeviceWithoutAStateDescriptionBlocksTheSave) {
+  auto board = make_board(virt::kRamMinSize);
+  std::vector<StateSection> sections = board->state_sections();
+  sections.push_back({"display", 0, nullptr});
+  Expected<SnapshotImage> image = capture_machine(sections, board->memory());
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.error().message(), "device display.0 has no state description");
+  EXPECT_EQ(check_state_sections(sections).message(), "device display.0 has no state description");
+  sections.pop_back();
+  EXPECT_TRUE(check_state_sections(sections).ok());
+}
 
 TEST_F(SnapshotMachine, RestoresMemoryCpuAndDevicesAndReportsChangedRanges) {
   auto board = make_board(virt::kRamMinSize);
