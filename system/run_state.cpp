@@ -77,6 +77,10 @@ constexpr Transition kTransitions[] = {
     {kDebug, kPrelaunch},
     {kDebug, kFinishMigrate},
     {kDebug, kSuspended},
+    // Beyond QEMU: a debugger's single step runs while the VM stays in
+    // debug, so the stepped instruction may crash or power off the guest.
+    {kDebug, kGuestPanicked},
+    {kDebug, kShutdown},
 
     {kInMigrate, kRunning},
     {kInMigrate, kPaused},

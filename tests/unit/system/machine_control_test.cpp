@@ -285,6 +285,22 @@ TEST_F(ControlTest, GuestPanicEndsTheRunWithStatus134AndOneLine) {
   EXPECT_EQ(events[1].cause, ShutdownCause::kGuestPanic);
 }
 
+// A debugger's single step runs while the VM is held in `debug`: a panic in
+// that instruction still makes the state guest-panicked (it stayed `debug`).
+TEST_F(ControlTest, GuestPanicWhileADebuggerHoldsTheVmIsGuestPanicked) {
+  Machine& machine = make(kCounterProgram, {"-no-shutdown"});
+  MachineControl& control = machine.control();
+  at(20, [&] {
+    ASSERT_TRUE(control.vm_stop(RunState::kDebug).ok());
+    testing::internal::CaptureStderr();
+    machine.guest_panicked("test");
+    (void)testing::internal::GetCapturedStderr();
+    EXPECT_EQ(control.run_state(), RunState::kGuestPanicked);
+    control.quit();
+  });
+  EXPECT_EQ(run_with_limit(), 0);
+}
+
 TEST_F(ControlTest, GuestPanicWithNoShutdownStaysPaused) {
   Machine& machine = make(kCounterProgram, {"-no-shutdown"});
   MachineControl& control = machine.control();
