@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace cr16::system {
 
@@ -55,41 +56,38 @@ void TerminalMode::restore() {
   }
 }
 
+namespace {
+
+// A channel on `fd` (0 or 1) that never blocks the loop: a private,
+// non-blocking open file description of it where there can be one (a pipe,
+// FIFO or terminal), so the description the shell shares keeps its flags;
+// otherwise (a regular file, a socket) a duplicate of the fd.
+Expected<std::unique_ptr<io::FileChannel>> private_channel(int fd, int access) {
+  struct stat info {};
+  if (fstat(fd, &info) == 0 && !S_ISREG(info.st_mode) && !S_ISSOCK(info.st_mode)) {
+    auto reopened = io::FileChannel::open("/proc/self/fd/" + std::to_string(fd),
+                                          access | O_NOCTTY | O_NONBLOCK);
+    if (reopened) return reopened;
+  }
+  return io::FileChannel::from_dup(fd);
+}
+
+}  // namespace
+
 Expected<std::unique_ptr<StdioCharBackend>> StdioCharBackend::open(io::Loop& loop) {
   // Reads must never block the loop (a readiness report can be stale by the
-  // time it is handled): read through a private, non-blocking open file
-  // description of stdin where there is one (a pipe, FIFO or terminal), so
-  // the shell's own stdin stays blocking. A socket cannot be reopened: it
-  // stays blocking and ChannelCharBackend checks it before each read.
-  std::unique_ptr<io::FileChannel> input;
-  struct stat in_info {};
-  if (fstat(STDIN_FILENO, &in_info) == 0 && !S_ISREG(in_info.st_mode) &&
-      !S_ISSOCK(in_info.st_mode)) {
-    auto reopened = io::FileChannel::open("/proc/self/fd/0", O_RDONLY | O_NOCTTY | O_NONBLOCK);
-    if (reopened) input = std::move(*reopened);
-  }
-  if (!input) {
-    auto copy = io::FileChannel::from_dup(STDIN_FILENO);
-    if (!copy) return copy.error().with_context("-serial stdio");
-    input = std::move(*copy);
-  }
-  std::unique_ptr<io::FileChannel> output;
-  struct stat info {};
-  if (fstat(STDOUT_FILENO, &info) == 0 && !S_ISREG(info.st_mode)) {
-    // A private open file description: O_NONBLOCK on it leaves fd 1 alone.
-    auto reopened = io::FileChannel::open("/proc/self/fd/1", O_WRONLY | O_NOCTTY | O_NONBLOCK);
-    if (reopened) output = std::move(*reopened);
-  }
-  if (!output) {
-    auto copy = io::FileChannel::from_dup(STDOUT_FILENO);
-    if (!copy) return copy.error().with_context("-serial stdio");
-    output = std::move(*copy);
-  }
-  input->set_name("stdin");
-  output->set_name("stdout");
+  // time it is handled) and writes never wait for a slow terminal. A stdin
+  // that stays blocking (a socket) is checked by ChannelCharBackend before
+  // each read.
+  auto input = private_channel(STDIN_FILENO, O_RDONLY);
+  if (!input) return input.error().with_context("-serial stdio");
+  auto output = private_channel(STDOUT_FILENO, O_WRONLY);
+  if (!output) return output.error().with_context("-serial stdio");
+  (*input)->set_name("stdin");
+  (*output)->set_name("stdout");
   TerminalMode::enter_raw_mode();
   return std::unique_ptr<StdioCharBackend>(
-      new StdioCharBackend(loop, std::move(input), std::move(output)));
+      new StdioCharBackend(loop, std::move(*input), std::move(*output)));
 }
 
 StdioCharBackend::StdioCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> input,
