@@ -40,9 +40,7 @@ class Boot(unittest.TestCase):
         return console
 
     def command(self, console, line):
-        console.send(line + "\r")
-        console.expect(line + "\r\n")
-        return console.expect(PROMPT)[:-len(PROMPT)].replace("\r", "")
+        return console.run(line, PROMPT)
 
     def test_shell_through_a_pipe(self):
         console = self.pipe_console("-nographic")

@@ -89,6 +89,24 @@ class Console:
             text = text.encode()
         os.write(self.write_fd, text)
 
+    def run(self, line, prompt, timeout=20):
+        """Sends a command line to a shell or monitor that echoes it and
+        returns its output up to `prompt` (CR removed)."""
+        self.send(line + "\r")
+        self.expect(line + "\r\n", timeout)
+        return self.expect(prompt, timeout)[:-len(prompt)].replace("\r", "")
+
+    def output_within(self, seconds):
+        """Reads for `seconds`; returns everything not consumed yet (b""
+        when the console stayed silent)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.expect("\x00never\x00", timeout=deadline - time.monotonic())
+            except AssertionError:
+                break
+        return self.output
+
     def wait(self, timeout=20):
         return self.process.wait(timeout=timeout)
 

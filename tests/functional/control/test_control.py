@@ -44,25 +44,15 @@ class Control(unittest.TestCase):
 
     def shell(self, console, line):
         """Runs a firmware shell command; returns its output."""
-        console.send(line + "\r")
-        console.expect(line + "\r\n")
-        return console.expect(PROMPT)[:-len(PROMPT)].replace("\r", "")
+        return console.run(line, PROMPT)
 
     def monitor(self, console, line):
         """Runs a monitor command (the monitor has the focus); returns its output."""
-        console.send(line + "\r")
-        console.expect(line + "\r\n")
-        return console.expect(MONITOR)[:-len(MONITOR)].replace("\r", "")
+        return console.run(line, MONITOR)
 
     def assert_silent(self, console, seconds):
         """Nothing arrives on the console for `seconds`."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                console.expect("\x00never\x00", timeout=deadline - time.monotonic())
-            except AssertionError:
-                break
-        self.assertEqual(console.output, b"", "unexpected console output")
+        self.assertEqual(console.output_within(seconds), b"", "unexpected console output")
 
     # ---- the multiplexer
 

@@ -83,9 +83,7 @@ class Gdb(unittest.TestCase):
         return client
 
     def shell(self, console, line):
-        console.send(line + "\r")
-        console.expect(line + "\r\n")
-        return console.expect(PROMPT)[:-len(PROMPT)].replace("\r", "")
+        return console.run(line, PROMPT)
 
     def pc(self, client):
         return client.read_register(PC)

@@ -192,9 +192,7 @@ class Vm:
 
     def shell(self, line, timeout=30):
         """Runs a firmware shell command; returns its output (CR removed)."""
-        self.console.send(line + "\r")
-        self.console.expect(line + "\r\n", timeout)
-        return self.console.expect(PROMPT, timeout)[:-len(PROMPT)].replace("\r", "")
+        return self.console.run(line, PROMPT, timeout)
 
     def crc(self, address, length):
         text = self.shell("sum 0x%x %d" % (address, length))

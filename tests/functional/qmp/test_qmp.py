@@ -60,18 +60,10 @@ class Qmp(unittest.TestCase):
         return client
 
     def shell(self, console, line):
-        console.send(line + "\r")
-        console.expect(line + "\r\n")
-        return console.expect(PROMPT)[:-len(PROMPT)].replace("\r", "")
+        return console.run(line, PROMPT)
 
     def assert_silent(self, console, seconds):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                console.expect("\x00never\x00", timeout=deadline - time.monotonic())
-            except AssertionError:
-                break
-        self.assertEqual(console.output, b"", "unexpected console output")
+        self.assertEqual(console.output_within(seconds), b"", "unexpected console output")
 
     # ---- a session
 

@@ -99,9 +99,7 @@ class Vm:
 
     def shell(self, line, timeout=60):
         """Runs a firmware shell command; returns its output."""
-        self.serial.send(line + "\r")
-        self.serial.expect(line + "\r\n", timeout)
-        return self.serial.expect(PROMPT, timeout)[:-len(PROMPT)].replace("\r", "")
+        return self.serial.run(line, PROMPT, timeout)
 
     def crc(self, address, length):
         text = self.shell("sum 0x%x %d" % (address, length))
