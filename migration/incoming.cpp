@@ -103,11 +103,8 @@ Error IncomingMigration::start() {
       return Error();
     }
     case MigrationUri::Kind::kFile: {
-      Expected<std::unique_ptr<io::FileChannel>> file = io::FileChannel::open(uri_.path, O_RDONLY);
-      if (!file) return file.error().with_context("-incoming file:" + uri_.path);
-      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET); !at) {
-        return at.error().with_context("-incoming file:" + uri_.path);
-      }
+      Expected<std::unique_ptr<io::Channel>> file = open_stream_file(uri_, O_RDONLY);
+      if (!file) return file.error().with_context("-incoming");
       accepted(std::move(*file));
       return Error();
     }

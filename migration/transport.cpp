@@ -77,6 +77,25 @@ Expected<MigrationUri> parse_migration_uri(std::string_view text) {
   return Error(bad + ": unknown transport (" + kKnownTransports + ")");
 }
 
+Expected<std::unique_ptr<io::Channel>> open_stream_file(const MigrationUri& uri, int flags) {
+  const std::string what = "file:" + uri.path;
+  const auto not_regular = [&] {
+    return Error(what + ": not a regular file (use exec: or fd: for pipes and devices)");
+  };
+  struct stat info {};
+  if (::stat(uri.path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) return not_regular();
+  Expected<std::unique_ptr<io::FileChannel>> file =
+      io::FileChannel::open(uri.path, flags | O_NONBLOCK | O_NOCTTY, 0600);
+  if (!file) return file.error().with_context(what);
+  // Checked again on what was opened: the path may have changed meanwhile.
+  if (::fstat((*file)->fd(), &info) != 0 || !S_ISREG(info.st_mode)) return not_regular();
+  if (Error error = (*file)->set_blocking(true); !error.ok()) return error.with_context(what);
+  if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri.offset), SEEK_SET); !at) {
+    return at.error().with_context(what);
+  }
+  return std::unique_ptr<io::Channel>(std::move(*file));
+}
+
 Expected<int> inherited_fd(const std::string& name) {
   int number = -1;
   auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), number);
@@ -229,15 +248,8 @@ void OutgoingConnector::connect_next() {
       if (!command) return connected(command.error().with_context("exec:" + uri_.command));
       return connected(std::unique_ptr<io::Channel>(std::move(*command)));
     }
-    case MigrationUri::Kind::kFile: {
-      Expected<std::unique_ptr<io::FileChannel>> file =
-          io::FileChannel::open(uri_.path, O_WRONLY | O_CREAT, 0600);
-      if (!file) return connected(file.error().with_context("file:" + uri_.path));
-      if (Expected<uint64_t> at = (*file)->seek(static_cast<int64_t>(uri_.offset), SEEK_SET); !at) {
-        return connected(at.error().with_context("file:" + uri_.path));
-      }
-      return connected(std::unique_ptr<io::Channel>(std::move(*file)));
-    }
+    case MigrationUri::Kind::kFile:
+      return connected(open_stream_file(uri_, O_WRONLY | O_CREAT));
     case MigrationUri::Kind::kFd: {
       Expected<int> fd = fd_lookup_(uri_.fd_name);
       if (!fd) return connected(fd.error());

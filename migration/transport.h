@@ -49,6 +49,13 @@ using FdLookup = std::function<Expected<int>(const std::string& name)>;
 /// it is duplicated.
 Expected<int> inherited_fd(const std::string& name);
 
+/// Opens the file of a file: URI (`flags`: O_RDONLY for the destination,
+/// O_WRONLY | O_CREAT for the source) positioned at its offset. Only a
+/// regular file is accepted, and open() never waits: a FIFO would block the
+/// machine thread until a peer appeared, and a device is no place for a
+/// stream (exec: and fd: take pipes).
+Expected<std::unique_ptr<io::Channel>> open_stream_file(const MigrationUri& uri, int flags);
+
 /// TLS for a migration: credentials and, for a client, the name the
 /// server's certificate must carry.
 struct TlsSettings {

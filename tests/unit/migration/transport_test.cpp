@@ -4,7 +4,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <string>
 
 namespace cr16::migration {
 namespace {
@@ -72,6 +75,42 @@ TEST(MigrationUri, RefusesMalformedUris) {
     EXPECT_NE(uri.error().message().find(std::string("'") + c.uri + "'"), std::string::npos)
         << "the message names the URI: " << uri.error().message();
   }
+}
+
+// A FIFO (open() would wait for a peer, freezing the machine thread) or a
+// device is refused at once; a regular file opens at the URI's offset.
+TEST(MigrationUri, StreamFilesMustBeRegularFiles) {
+  const std::string dir = ::testing::TempDir() + "/cr16-stream-file-" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const std::string fifo = dir + "/f.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (int flags : {O_RDONLY, O_WRONLY | O_CREAT}) {
+    Expected<MigrationUri> uri = parse_migration_uri("file:" + fifo);
+    ASSERT_TRUE(uri.ok());
+    Expected<std::unique_ptr<io::Channel>> opened = open_stream_file(*uri, flags);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().message(), "file:" + fifo +
+                                            ": not a regular file (use exec: or fd: for "
+                                            "pipes and devices)");
+  }
+  Expected<MigrationUri> device = parse_migration_uri("file:/dev/full");
+  ASSERT_TRUE(device.ok());
+  EXPECT_FALSE(open_stream_file(*device, O_WRONLY | O_CREAT).ok());
+
+  const std::string regular = dir + "/vm.mig";
+  Expected<MigrationUri> at = parse_migration_uri("file:" + regular + ",offset=4096");
+  ASSERT_TRUE(at.ok());
+  Expected<std::unique_ptr<io::Channel>> written = open_stream_file(*at, O_WRONLY | O_CREAT);
+  ASSERT_TRUE(written.ok()) << written.error().message();
+  EXPECT_TRUE((*written)->is_blocking());
+  ASSERT_TRUE((*written)->write("x", 1).is_bytes());
+  written->reset();
+  struct stat info {};
+  ASSERT_EQ(stat(regular.c_str(), &info), 0);
+  EXPECT_EQ(info.st_size, 4097);
+  unlink(regular.c_str());
+  unlink(fifo.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(MigrationUri, InheritedFdsAreNumbersThatAreOpen) {
