@@ -204,7 +204,9 @@ void DisplayDevice::vblank() {
     update_line();
     if (frame_handler_) frame_handler_();
   }
-  rearm();
+  // After 2^62 ns (146 years) of one enabled stretch the count stops
+  // rather than re-arming a deadline that is already past.
+  if (state_.frames + 1 < kMaxFrames) rearm();
 }
 
 uint32_t DisplayDevice::read_register(uint32_t reg, bool side_effects) {
