@@ -1,8 +1,10 @@
 // The list of every virt device's state description.
 #include "hw/device_state.h"
 
+#include "hw/display.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
+#include "hw/keyboard.h"
 #include "hw/rtc.h"
 #include "hw/sysctl.h"
 #include "hw/timer.h"
@@ -13,9 +15,9 @@ namespace cr16 {
 
 std::span<const StateDescription* const> hw_state_descriptions() {
   static const StateDescription* const kDescriptions[] = {
-      &icu_state_description(),   &sysctl_state_description(), &uart_state_description(),
-      &timer_state_description(), &rtc_state_description(),    &watchdog_state_description(),
-      &flash_state_description(),
+      &icu_state_description(),   &sysctl_state_description(),  &uart_state_description(),
+      &timer_state_description(), &rtc_state_description(),     &watchdog_state_description(),
+      &flash_state_description(), &display_state_description(), &keyboard_state_description(),
   };
   return kDescriptions;
 }

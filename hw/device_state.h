@@ -36,7 +36,7 @@ inline Error check_state_time(const char* field, int64_t value) {
 }
 
 /// The state description of every virt device kind (icu, sysctl, uart,
-/// timer, rtc, watchdog, flash): for coverage tests and tools.
+/// timer, rtc, watchdog, flash, display, keyboard): for coverage tests and tools.
 std::span<const StateDescription* const> hw_state_descriptions();
 
 }  // namespace cr16

@@ -6,8 +6,10 @@
 #include <ctime>
 #include <optional>
 
+#include "hw/display.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
+#include "hw/keyboard.h"
 #include "hw/rtc.h"
 #include "hw/sysctl.h"
 #include "hw/timer.h"
@@ -18,20 +20,6 @@
 
 namespace cr16 {
 namespace {
-
-/// The reserved display window: reads 0, ignores writes (docs/virt.md 10).
-class ReservedWindow : public MmioDevice {
- public:
-  uint32_t read(uint32_t offset, AccessSize size) override { return 0; }
-  bool peek(uint32_t offset, AccessSize size, uint32_t* value) override {
-    *value = 0;  // what a read returns, and reads have no effect
-    return true;
-  }
-  void write(uint32_t offset, AccessSize size, uint32_t value) override {
-    log_printf(LogCategory::kUnimp, "display: write at offset 0x%03x ignored (not implemented)",
-               offset);
-  }
-};
 
 /// rtc-base=now|SECONDS: the RTC's reading at power-on.
 Expected<uint32_t> parse_rtc_base(std::string_view value) {
@@ -62,7 +50,8 @@ Expected<std::unique_ptr<Board>> create_virt(const BoardConfig& config, DeviceCl
 constexpr BoardType kVirtType = {
     .name = "virt",
     .description =
-        "CR16 virtual board: RAM at 0, 1 MiB flash at 0xE00000, 2 UARTs, timer, RTC, watchdog",
+        "CR16 virtual board: RAM at 0, 1 MiB flash at 0xE00000, 2 UARTs, timer, RTC, watchdog, "
+        "display, keyboard",
     .is_default = true,
     .limits =
         {
@@ -99,7 +88,8 @@ struct VirtBoard::Parts {
   std::unique_ptr<RtcDevice> rtc;
   std::unique_ptr<WatchdogDevice> watchdog;
   std::unique_ptr<FlashDevice> flash;
-  ReservedWindow display;
+  std::unique_ptr<DisplayDevice> display;
+  std::unique_ptr<KeyboardDevice> keyboard;
 
   uint32_t reset_pc = virt::kFlashBase;
 
@@ -166,6 +156,8 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
       std::array<IrqLine, 2>{IrqLine(&p.icu, virt::kIrqTimer0), IrqLine(&p.icu, virt::kIrqTimer1)});
   p.rtc = std::make_unique<RtcDevice>(clock, rtc_seconds, IrqLine(&p.icu, virt::kIrqRtc));
   p.watchdog = std::make_unique<WatchdogDevice>(clock);
+  p.display = std::make_unique<DisplayDevice>(clock, p.memory, IrqLine(&p.icu, virt::kIrqDisplay));
+  p.keyboard = std::make_unique<KeyboardDevice>(IrqLine(&p.icu, virt::kIrqKeyboard));
   auto flash = FlashDevice::create(
       p.memory, virt::kFlashBase, config.pflash_path, IrqLine(&p.icu, virt::kIrqFlash),
       config.pflash_create,
@@ -188,7 +180,8 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
       {"rtc", virt::kRtcBase, virt::kDeviceWindow, p.rtc.get()},
       {"watchdog", virt::kWatchdogBase, virt::kDeviceWindow, p.watchdog.get()},
       {"flash-control", virt::kFlashControlBase, virt::kDeviceWindow, p.flash.get()},
-      {"display", virt::kDisplayBase, virt::kDisplaySize, &p.display},
+      {"keyboard", virt::kKeyboardBase, virt::kDeviceWindow, p.keyboard.get()},
+      {"display", virt::kDisplayBase, virt::kDisplaySize, p.display.get()},
       {"icu", virt::kIcuBase, virt::kIcuSize, &p.icu},
   };
   for (const Window& window : windows) {
@@ -276,6 +269,8 @@ void VirtBoard::reset() {
   p.rtc->reset();
   p.watchdog->reset(cause == virt::kResetCauseWatchdog);
   p.flash->reset();
+  p.display->reset();
+  p.keyboard->reset();
   p.pending_reset_request = false;
   p.cpu->reset(p.reset_pc);
 }
@@ -321,18 +316,19 @@ StopReason VirtBoard::run_slice(uint64_t budget) {
 
 std::vector<StatefulDevice*> VirtBoard::stateful_devices() {
   Parts& p = *parts_;
-  return {&p.icu,        p.sysctl.get(), p.uart[0].get(),  p.uart[1].get(),
-          p.timer.get(), p.rtc.get(),    p.watchdog.get(), p.flash.get()};
+  return {&p.icu,      p.sysctl.get(),   p.uart[0].get(), p.uart[1].get(), p.timer.get(),
+          p.rtc.get(), p.watchdog.get(), p.flash.get(),   p.display.get(), p.keyboard.get()};
 }
 
 std::vector<StateSection> VirtBoard::state_sections() {
   Parts& p = *parts_;
   return {
-      {"cpu", 0, p.cpu.get()},       {"icu", 0, &p.icu},
-      {"sysctl", 0, p.sysctl.get()}, {"uart", 0, p.uart[0].get()},
-      {"uart", 1, p.uart[1].get()},  {"timer", 0, p.timer.get()},
-      {"rtc", 0, p.rtc.get()},       {"watchdog", 0, p.watchdog.get()},
-      {"flash", 0, p.flash.get()},
+      {"cpu", 0, p.cpu.get()},           {"icu", 0, &p.icu},
+      {"sysctl", 0, p.sysctl.get()},     {"uart", 0, p.uart[0].get()},
+      {"uart", 1, p.uart[1].get()},      {"timer", 0, p.timer.get()},
+      {"rtc", 0, p.rtc.get()},           {"watchdog", 0, p.watchdog.get()},
+      {"flash", 0, p.flash.get()},       {"display", 0, p.display.get()},
+      {"keyboard", 0, p.keyboard.get()},
   };
 }
 
@@ -345,8 +341,9 @@ std::vector<BoardDevice> VirtBoard::devices() const {
       {"rtc", "rtc", virt::kRtcBase, virt::kDeviceWindow},
       {"watchdog", "watchdog", virt::kWatchdogBase, virt::kDeviceWindow},
       {"flash-control", "flash", virt::kFlashControlBase, virt::kDeviceWindow},
+      {"keyboard", "keyboard", virt::kKeyboardBase, virt::kDeviceWindow},
       {"flash", "flash-array", virt::kFlashBase, virt::kFlashSize},
-      {"display", "reserved", virt::kDisplayBase, virt::kDisplaySize},
+      {"display", "display", virt::kDisplayBase, virt::kDisplaySize},
       {"icu", "icu", virt::kIcuBase, virt::kIcuSize},
   };
 }
@@ -376,6 +373,12 @@ WatchdogDevice& VirtBoard::watchdog() {
 }
 FlashDevice& VirtBoard::flash() {
   return *parts_->flash;
+}
+DisplayDevice& VirtBoard::display() {
+  return *parts_->display;
+}
+KeyboardDevice& VirtBoard::keyboard() {
+  return *parts_->keyboard;
 }
 
 }  // namespace cr16

@@ -1,7 +1,7 @@
 // The `virt` board: RAM from 0, the 1 MiB flash at 0xE00000, the devices from
-// 0xFF0000 (sysctl, two UARTs, timer, RTC, watchdog, flash control) and the
-// ICU at 0xFFFC00, wired to one CR16C/C+ core. Register map: docs/virt.md.
-// It is the registry's default board (hw/board.h).
+// 0xFF0000 (sysctl, two UARTs, timer, RTC, watchdog, flash control, keyboard),
+// the display controller at 0xFF1000 and the ICU at 0xFFFC00, wired to one CR16C/C+ core. Register
+// map: docs/virt.md. It is the registry's default board (hw/board.h).
 #pragma once
 
 #include <array>
@@ -28,6 +28,8 @@ class RtcDevice;
 class SysctlDevice;
 class WatchdogDevice;
 class FlashDevice;
+class DisplayDevice;
+class KeyboardDevice;
 
 /// The virt board is built from the common BoardConfig (two serial ports).
 using VirtConfig = BoardConfig;
@@ -66,7 +68,8 @@ class VirtBoard final : public Board {
   void set_reset_request_handler(std::function<void()> handler) override;
   void set_panic_handler(std::function<void(const std::string& why)> handler) override;
   std::vector<BoardDevice> devices() const override;
-  /// cpu.0, icu.0, sysctl.0, uart.0, uart.1, timer.0, rtc.0, watchdog.0, flash.0.
+  /// cpu.0, icu.0, sysctl.0, uart.0, uart.1, timer.0, rtc.0, watchdog.0, flash.0,
+  /// display.0, keyboard.0.
   std::vector<StateSection> state_sections() override;
 
   /// set_reset_pc(reset_pc) and reset().
@@ -86,6 +89,10 @@ class VirtBoard final : public Board {
   SysctlDevice& sysctl();
   WatchdogDevice& watchdog();
   FlashDevice& flash();
+  /// The display controller (host API for ui/: mode, pixels, changed rows).
+  DisplayDevice& display();
+  /// The keyboard controller (host API: push_scancodes).
+  KeyboardDevice& keyboard();
 
  private:
   struct Parts;

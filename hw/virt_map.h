@@ -23,6 +23,7 @@ inline constexpr uint32_t kTimerBase = 0xFF0300;
 inline constexpr uint32_t kRtcBase = 0xFF0400;
 inline constexpr uint32_t kWatchdogBase = 0xFF0500;
 inline constexpr uint32_t kFlashControlBase = 0xFF0600;
+inline constexpr uint32_t kKeyboardBase = 0xFF0700;
 inline constexpr uint32_t kDisplayBase = 0xFF1000;
 inline constexpr uint32_t kDisplaySize = 0x1000;
 inline constexpr uint32_t kIcuBase = 0xFFFC00;
@@ -42,6 +43,7 @@ inline constexpr unsigned kIrqRtc = 6;
 inline constexpr unsigned kIrqFlash = 7;
 inline constexpr unsigned kIrqDisplay = 8;
 inline constexpr unsigned kIrqPowerButton = 9;
+inline constexpr unsigned kIrqKeyboard = 10;
 inline constexpr unsigned kIrqSoftFirst = 16;
 
 // ICU registers (offsets from kIcuBase).
@@ -169,6 +171,42 @@ inline constexpr uint32_t kFlashStatusUnlocked = 0x4;
 inline constexpr uint32_t kFlashStatusDone = 0x8;
 inline constexpr uint32_t kFlashCtrlDoneIe = 0x1;
 inline constexpr uint32_t kFlashCtrlLock = 0x2;
+
+// Display controller (offsets from kDisplayBase).
+inline constexpr uint32_t kDispCtrl = 0x00;
+inline constexpr uint32_t kDispMode = 0x04;
+inline constexpr uint32_t kDispBase = 0x08;
+inline constexpr uint32_t kDispStatus = 0x0C;
+inline constexpr uint32_t kDispWidth = 0x10;
+inline constexpr uint32_t kDispHeight = 0x14;
+inline constexpr uint32_t kDispStride = 0x18;
+inline constexpr uint32_t kDispFbSize = 0x1C;
+inline constexpr uint32_t kDispFrame = 0x20;
+inline constexpr uint32_t kDispCtrlEnable = 0x1;
+inline constexpr uint32_t kDispCtrlVblankIe = 0x2;
+inline constexpr uint32_t kDispModeResMask = 0x3;  // bits 1:0
+inline constexpr uint32_t kDispModeRes320x240 = 0;
+inline constexpr uint32_t kDispModeRes640x480 = 1;
+inline constexpr uint32_t kDispModeFormatShift = 8;
+inline constexpr uint32_t kDispModeFormatMask = 0x300;  // bits 9:8
+inline constexpr uint32_t kDispFormatRgb565 = 0;
+inline constexpr uint32_t kDispFormatXrgb8888 = 1;
+inline constexpr uint32_t kDispBaseMask = 0x00FFFFFC;
+inline constexpr uint32_t kDispStatusVblank = 0x1;
+inline constexpr uint32_t kDispStatusFbFault = 0x2;
+inline constexpr uint32_t kDispRefreshHz = 60;
+
+// Keyboard controller (offsets from kKeyboardBase).
+inline constexpr uint32_t kKbdData = 0x00;
+inline constexpr uint32_t kKbdStatus = 0x04;
+inline constexpr uint32_t kKbdCtrl = 0x08;
+inline constexpr uint32_t kKbdFifoDepth = 0x0C;
+inline constexpr uint32_t kKbdFifoSize = 32;
+inline constexpr uint32_t kKbdStatusNotEmpty = 0x1;
+inline constexpr uint32_t kKbdStatusOverflow = 0x2;
+inline constexpr uint32_t kKbdStatusLevelShift = 8;
+inline constexpr uint32_t kKbdStatusLevelMask = 0x3F;
+inline constexpr uint32_t kKbdCtrlIe = 0x1;
 
 /// Nanoseconds per tick of the 1 MHz timer and watchdog.
 inline constexpr int64_t kNsPerTick = 1000;

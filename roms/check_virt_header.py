@@ -22,7 +22,8 @@ ICU_BASE = 0xFFFC00
 BASES = {  # memory-map description (start of the cell) -> macro
     "sysctl": "VIRT_SYSCTL_BASE", "UART0": "VIRT_UART0_BASE", "UART1": "VIRT_UART1_BASE",
     "timer": "VIRT_TIMER_BASE", "RTC": "VIRT_RTC_BASE", "watchdog": "VIRT_WDT_BASE",
-    "flash controller": "VIRT_FLASHCTL_BASE", "reserved for the display": "VIRT_DISPLAY_BASE",
+    "flash controller": "VIRT_FLASHCTL_BASE", "keyboard": "VIRT_KBD_BASE",
+    "display controller": "VIRT_DISPLAY_BASE",
     "ICU": "VIRT_ICU_BASE", "flash": "VIRT_FLASH_BASE",
 }
 

@@ -43,7 +43,8 @@
 #define VIRT_RTC_BASE VIRT_U(0xFF0400)
 #define VIRT_WDT_BASE VIRT_U(0xFF0500)
 #define VIRT_FLASHCTL_BASE VIRT_U(0xFF0600)
-#define VIRT_DISPLAY_BASE VIRT_U(0xFF1000) /* reserved */
+#define VIRT_KBD_BASE VIRT_U(0xFF0700)
+#define VIRT_DISPLAY_BASE VIRT_U(0xFF1000)
 #define VIRT_DISPLAY_SIZE VIRT_U(0x1000)
 #define VIRT_ICU_BASE VIRT_U(0xFFFC00)
 #define VIRT_ICU_SIZE VIRT_U(0x400)
@@ -63,8 +64,9 @@
 #define VIRT_IRQ_UART1_TX VIRT_U(5)
 #define VIRT_IRQ_RTC VIRT_U(6)
 #define VIRT_IRQ_FLASH VIRT_U(7)
-#define VIRT_IRQ_DISPLAY VIRT_U(8)      /* reserved */
+#define VIRT_IRQ_DISPLAY VIRT_U(8)      /* display vertical blank */
 #define VIRT_IRQ_POWER_BUTTON VIRT_U(9) /* sysctl power button */
+#define VIRT_IRQ_KBD VIRT_U(10)         /* keyboard FIFO not empty */
 #define VIRT_IRQ_SOFT_FIRST VIRT_U(16)  /* 16..31: software-only sources */
 
 /* CPU exception vectors (PRM chapter 3). */
@@ -227,5 +229,47 @@
 
 #define VIRT_FLASH_CTRL_DONE_IE VIRT_U(0x1)
 #define VIRT_FLASH_CTRL_LOCK VIRT_U(0x2)
+
+/* ---- Keyboard controller (0xFF0700) ------------------------------------- */
+
+/* Scancodes are PC set 1 bytes: make code, break = make | 0x80, extended
+ * keys preceded by 0xE0 (each byte a FIFO entry). */
+#define VIRT_KBD_DATA VIRT_U(0x00)
+#define VIRT_KBD_STATUS VIRT_U(0x04)
+#define VIRT_KBD_CTRL VIRT_U(0x08)
+#define VIRT_KBD_FIFO_DEPTH VIRT_U(0x0C)
+
+#define VIRT_KBD_FIFO_SIZE VIRT_U(32)
+#define VIRT_KBD_STATUS_NOT_EMPTY VIRT_U(0x1)
+#define VIRT_KBD_STATUS_OVERFLOW VIRT_U(0x2)
+#define VIRT_KBD_STATUS_LEVEL_SHIFT VIRT_U(8)
+#define VIRT_KBD_STATUS_LEVEL_MASK VIRT_U(0x3F)
+#define VIRT_KBD_CTRL_IE VIRT_U(0x1)
+
+/* ---- Display controller (0xFF1000) -------------------------------------- */
+
+#define VIRT_DISP_CTRL VIRT_U(0x00)
+#define VIRT_DISP_MODE VIRT_U(0x04)
+#define VIRT_DISP_BASE VIRT_U(0x08)
+#define VIRT_DISP_STATUS VIRT_U(0x0C)
+#define VIRT_DISP_WIDTH VIRT_U(0x10)
+#define VIRT_DISP_HEIGHT VIRT_U(0x14)
+#define VIRT_DISP_STRIDE VIRT_U(0x18)
+#define VIRT_DISP_FB_SIZE VIRT_U(0x1C)
+#define VIRT_DISP_FRAME VIRT_U(0x20)
+
+#define VIRT_DISP_CTRL_ENABLE VIRT_U(0x1)
+#define VIRT_DISP_CTRL_VBLANK_IE VIRT_U(0x2)
+#define VIRT_DISP_MODE_RES_MASK VIRT_U(0x3)
+#define VIRT_DISP_MODE_RES_320X240 VIRT_U(0)
+#define VIRT_DISP_MODE_RES_640X480 VIRT_U(1)
+#define VIRT_DISP_MODE_FORMAT_SHIFT VIRT_U(8)
+#define VIRT_DISP_MODE_FORMAT_MASK VIRT_U(0x300)
+#define VIRT_DISP_FORMAT_RGB565 VIRT_U(0)
+#define VIRT_DISP_FORMAT_XRGB8888 VIRT_U(1)
+#define VIRT_DISP_BASE_MASK VIRT_U(0x00FFFFFC)
+#define VIRT_DISP_STATUS_VBLANK VIRT_U(0x1)
+#define VIRT_DISP_STATUS_FB_FAULT VIRT_U(0x2)
+#define VIRT_DISP_REFRESH_HZ VIRT_U(60)
 
 #endif /* CR16_ROMS_VIRT_H */

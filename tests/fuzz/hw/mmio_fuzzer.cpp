@@ -1,6 +1,7 @@
 // libFuzzer target: drives the virt board's devices with arbitrary guest
 // accesses. Each 8-byte record is one operation:
-//   byte 0: operation (low 2 bits: read, write, advance the clock, UART input)
+//   byte 0: operation (low 2 bits: read, write, advance the clock, UART or
+//           keyboard input)
 //           and access width (bits 2-3)
 //   bytes 1-3: address (folded into the device area, the ICU or the flash)
 //   bytes 4-7: value (write data, nanoseconds to advance, or input bytes)
@@ -14,8 +15,10 @@
 #include <memory>
 #include <vector>
 
+#include "hw/display.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
+#include "hw/keyboard.h"
 #include "hw/manual_device_clock.h"
 #include "hw/rtc.h"
 #include "hw/sysctl.h"
@@ -52,7 +55,7 @@ constexpr int64_t kAdvanceStepNs = 1'000'000;
 uint32_t fold_address(uint32_t raw) {
   switch (raw >> 22) {
     case 0:
-      return cr16::virt::kSysctlBase + (raw & 0x7FF);  // sysctl .. flash control + holes
+      return cr16::virt::kSysctlBase + (raw & 0x1FFF);  // sysctl .. keyboard, holes, display
     case 1:
       return cr16::virt::kIcuBase + (raw & 0x3FF);
     case 2:
@@ -80,7 +83,8 @@ class Fixture {
     sections_ = {{"icu", 0, &board_->icu()},           {"sysctl", 0, &board_->sysctl()},
                  {"uart", 0, &board_->uart(0)},        {"uart", 1, &board_->uart(1)},
                  {"timer", 0, &board_->timer()},       {"rtc", 0, &board_->rtc()},
-                 {"watchdog", 0, &board_->watchdog()}, {"flash", 0, &board_->flash()}};
+                 {"watchdog", 0, &board_->watchdog()}, {"flash", 0, &board_->flash()},
+                 {"display", 0, &board_->display()},   {"keyboard", 0, &board_->keyboard()}};
     device_state_ = std::move(cr16::migration::save_state_sections(sections_).value());
     ram_ = memory().host_pointer(0, cr16::virt::kRamMinSize);
     pristine_ram_.assign(ram_, ram_ + cr16::virt::kRamMinSize);
@@ -101,6 +105,7 @@ class Fixture {
   cr16::AddressSpace& memory() { return board_->memory(); }
   CountingClock& clock() { return clock_; }
   SinkBackend& serial(unsigned index) { return index ? serial1_ : serial0_; }
+  cr16::KeyboardDevice& keyboard() { return board_->keyboard(); }
 
  private:
   CountingClock clock_;
@@ -146,6 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 3: {
+        if (value & 2) {  // a key event of 1-3 scancode bytes
+          fixture.keyboard().push_scancodes(std::span<const uint8_t>(record + 5, 1 + value % 3));
+          break;
+        }
         cr16::CharFrontend* frontend = fixture.serial(value & 1).frontend_;
         size_t room = frontend != nullptr ? frontend->can_receive() : 0;
         if (room > 0) frontend->receive(std::span<const uint8_t>(record + 4, room < 4 ? room : 4));

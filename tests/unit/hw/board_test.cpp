@@ -130,11 +130,11 @@ TEST_F(RegistryBoard, StateSectionsNameTheCpuAndEveryDeviceOnce) {
     EXPECT_TRUE(labels.insert(section.label()).second) << "duplicate " << section.label();
   }
   EXPECT_EQ(sections.front().label(), "cpu.0");
-  for (const char* label :
-       {"icu.0", "sysctl.0", "uart.0", "uart.1", "timer.0", "rtc.0", "watchdog.0", "flash.0"}) {
+  for (const char* label : {"icu.0", "sysctl.0", "uart.0", "uart.1", "timer.0", "rtc.0",
+                            "watchdog.0", "flash.0", "display.0", "keyboard.0"}) {
     EXPECT_TRUE(labels.count(label)) << label;
   }
-  EXPECT_EQ(sections.size(), 9u);
+  EXPECT_EQ(sections.size(), 11u);
 }
 
 TEST_F(RegistryBoard, SectionsSaveAndLoadTheCpuAndDevicesThroughTheEngine) {

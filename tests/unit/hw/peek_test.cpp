@@ -12,6 +12,7 @@
 
 #include "hw/address_space.h"
 #include "hw/icu.h"
+#include "hw/keyboard.h"
 #include "hw/manual_device_clock.h"
 #include "hw/virt_board.h"
 #include "hw/virt_map.h"
@@ -197,6 +198,10 @@ TEST_F(VirtPeek, EveryDeviceRegisterPeeksWithoutChangingAnything) {
   write(channel0 + kTimerChCtrl, kTimerChCtrlEnable | kTimerChCtrlIe);
   write(kWatchdogBase + kWdtTimeout, 100);
   write(kWatchdogBase + kWdtCtrl, kWdtCtrlEnable);
+  write(kDisplayBase + kDispCtrl, kDispCtrlEnable | kDispCtrlVblankIe);
+  const uint8_t key[] = {0x1E, 0x9E};
+  ASSERT_TRUE(board->keyboard().push_scancodes(key));
+  write(kKeyboardBase + kKbdCtrl, kKbdCtrlIe);
   clock.advance_by(3 * kNsPerTick);  // a read now would bring the timer/watchdog forward
   const Snapshot before = snapshot();
 
@@ -245,6 +250,20 @@ TEST_F(VirtPeek, UartDataPeekDoesNotPop) {
   EXPECT_EQ((peek(kUart0Base + kUartStatus) >> kUartStatusRxLevelShift) & kUartStatusLevelMask, 2u);
   EXPECT_EQ(read(kUart0Base + kUartData) & 0xFF, uint32_t{'x'});  // the guest pops
   EXPECT_EQ(peek(kUart0Base + kUartData, AccessSize::kByte), uint32_t{'y'});
+}
+
+TEST_F(VirtPeek, KeyboardDataPeekDoesNotPop) {
+  using namespace virt;
+  const uint8_t key[] = {0xE0, 0x48};
+  ASSERT_TRUE(board->keyboard().push_scancodes(key));
+  EXPECT_EQ(peek(kKeyboardBase + kKbdData, AccessSize::kByte), 0xE0u);
+  EXPECT_EQ(peek(kKeyboardBase + kKbdData), 0xE0u);
+  EXPECT_EQ((peek(kKeyboardBase + kKbdStatus) >> kKbdStatusLevelShift) & kKbdStatusLevelMask, 2u);
+  Expected<uint32_t> value = board->cpu().debug_read(kKeyboardBase + kKbdData, AccessSize::kByte);
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(*value, 0xE0u);
+  EXPECT_EQ(read(kKeyboardBase + kKbdData) & 0xFF, 0xE0u);  // the guest pops
+  EXPECT_EQ(peek(kKeyboardBase + kKbdData, AccessSize::kByte), 0x48u);
 }
 
 TEST_F(VirtPeek, IcuVectorPeekDoesNotAcknowledge) {

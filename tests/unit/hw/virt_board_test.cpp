@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "hw/display.h"
+#include "hw/keyboard.h"
 #include "hw/manual_device_clock.h"
 #include "hw/sysctl.h"
 #include "hw/virt_map.h"
@@ -249,22 +251,57 @@ TEST_F(BoardFixture, MemoryMapMatchesTheDocument) {
   EXPECT_EQ(memory.read_slow(0x0FFFFE, AccessSize::kWord, &value), BusStatus::kOk);
   EXPECT_EQ(memory.read_slow(0x100000, AccessSize::kWord, &value), BusStatus::kBusError);
   EXPECT_EQ(memory.read_slow(0xF00000, AccessSize::kWord, &value), BusStatus::kBusError);
-  EXPECT_EQ(memory.read_slow(0xFF0700, AccessSize::kWord, &value), BusStatus::kBusError);
+  EXPECT_EQ(memory.read_slow(0xFF0800, AccessSize::kWord, &value), BusStatus::kBusError);
   ASSERT_EQ(memory.read_slow(virt::kSysctlBase + virt::kSysRamSize, AccessSize::kDword, &value),
             BusStatus::kOk);
   EXPECT_EQ(value, 0x100000u);
   ASSERT_EQ(memory.read_slow(virt::kSysctlBase + virt::kSysResetCause, AccessSize::kDword, &value),
             BusStatus::kOk);
   EXPECT_EQ(value, virt::kResetCausePowerOn);
-  ASSERT_EQ(memory.read_slow(virt::kDisplayBase + 0x10, AccessSize::kDword, &value),
+  ASSERT_EQ(memory.read_slow(virt::kDisplayBase + virt::kDispWidth, AccessSize::kDword, &value),
             BusStatus::kOk);
-  EXPECT_EQ(value, 0u);
+  EXPECT_EQ(value, 320u);
+  ASSERT_EQ(memory.read_slow(virt::kKeyboardBase + virt::kKbdFifoDepth, AccessSize::kDword, &value),
+            BusStatus::kOk);
+  EXPECT_EQ(value, virt::kKbdFifoSize);
   EXPECT_EQ(memory.read_slow(virt::kFlashBase + virt::kFlashSize - 2, AccessSize::kWord, &value),
             BusStatus::kOk);
   EXPECT_EQ(value, 0xFFFFu);
   EXPECT_TRUE(memory.range_is_memory(0, 0x100000));
   EXPECT_FALSE(memory.range_is_memory(virt::kUart0Base, 4));
-  EXPECT_EQ(board->stateful_devices().size(), 8u);
+  EXPECT_EQ(board->stateful_devices().size(), 10u);
+}
+
+TEST_F(BoardFixture, DisplayAndKeyboardLinesReachTheIcu) {
+  auto board = make({});
+  ASSERT_TRUE(board);
+  board->reset(0x1000);
+  const size_t armed_at_reset = clock.armed_count();
+  AddressSpace& memory = board->memory();
+  auto write = [&](uint32_t address, uint32_t value) {
+    ASSERT_EQ(memory.write_slow(address, AccessSize::kDword, value), BusStatus::kOk);
+  };
+  auto raw = [&] {
+    uint32_t value = 0;
+    EXPECT_EQ(memory.read_slow(virt::kIcuBase + virt::kIcuRaw, AccessSize::kDword, &value),
+              BusStatus::kOk);
+    return value;
+  };
+  write(virt::kDisplayBase + virt::kDispCtrl, virt::kDispCtrlEnable | virt::kDispCtrlVblankIe);
+  EXPECT_EQ(raw(), 0u);
+  clock.advance_by(1'000'000'000 / 60);
+  EXPECT_EQ(raw(), 1u << virt::kIrqDisplay);
+  write(virt::kDisplayBase + virt::kDispStatus, virt::kDispStatusVblank);
+  EXPECT_EQ(raw(), 0u);
+  write(virt::kKeyboardBase + virt::kKbdCtrl, virt::kKbdCtrlIe);
+  const uint8_t key[] = {0x1E};
+  ASSERT_TRUE(board->keyboard().push_scancodes(key));
+  EXPECT_EQ(raw(), 1u << virt::kIrqKeyboard);
+  board->reset(0x1000);  // every reset clears both devices
+  EXPECT_EQ(raw(), 0u);
+  EXPECT_FALSE(board->display().enabled());
+  EXPECT_EQ(board->keyboard().level(), 0u);
+  EXPECT_EQ(clock.armed_count(), armed_at_reset);  // no vblank deadline left
 }
 
 TEST_F(BoardFixture, RejectsBadConfiguration) {

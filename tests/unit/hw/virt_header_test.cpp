@@ -25,6 +25,7 @@ TEST(VirtHeader, MemoryMapMatches) {
   EXPECT_EQ(VIRT_RTC_BASE, virt::kRtcBase);
   EXPECT_EQ(VIRT_WDT_BASE, virt::kWatchdogBase);
   EXPECT_EQ(VIRT_FLASHCTL_BASE, virt::kFlashControlBase);
+  EXPECT_EQ(VIRT_KBD_BASE, virt::kKeyboardBase);
   EXPECT_EQ(VIRT_DISPLAY_BASE, virt::kDisplayBase);
   EXPECT_EQ(VIRT_DISPLAY_SIZE, virt::kDisplaySize);
   EXPECT_EQ(VIRT_ICU_BASE, virt::kIcuBase);
@@ -46,6 +47,7 @@ TEST(VirtHeader, InterruptsMatch) {
   EXPECT_EQ(VIRT_IRQ_FLASH, virt::kIrqFlash);
   EXPECT_EQ(VIRT_IRQ_DISPLAY, virt::kIrqDisplay);
   EXPECT_EQ(VIRT_IRQ_POWER_BUTTON, virt::kIrqPowerButton);
+  EXPECT_EQ(VIRT_IRQ_KBD, virt::kIrqKeyboard);
   EXPECT_EQ(VIRT_IRQ_SOFT_FIRST, virt::kIrqSoftFirst);
 }
 
@@ -180,6 +182,44 @@ TEST(VirtHeader, FlashControllerMatches) {
   EXPECT_EQ(VIRT_FLASH_STATUS_DONE, virt::kFlashStatusDone);
   EXPECT_EQ(VIRT_FLASH_CTRL_DONE_IE, virt::kFlashCtrlDoneIe);
   EXPECT_EQ(VIRT_FLASH_CTRL_LOCK, virt::kFlashCtrlLock);
+}
+
+TEST(VirtHeader, DisplayMatches) {
+  EXPECT_EQ(VIRT_DISP_CTRL, virt::kDispCtrl);
+  EXPECT_EQ(VIRT_DISP_MODE, virt::kDispMode);
+  EXPECT_EQ(VIRT_DISP_BASE, virt::kDispBase);
+  EXPECT_EQ(VIRT_DISP_STATUS, virt::kDispStatus);
+  EXPECT_EQ(VIRT_DISP_WIDTH, virt::kDispWidth);
+  EXPECT_EQ(VIRT_DISP_HEIGHT, virt::kDispHeight);
+  EXPECT_EQ(VIRT_DISP_STRIDE, virt::kDispStride);
+  EXPECT_EQ(VIRT_DISP_FB_SIZE, virt::kDispFbSize);
+  EXPECT_EQ(VIRT_DISP_FRAME, virt::kDispFrame);
+  EXPECT_EQ(VIRT_DISP_CTRL_ENABLE, virt::kDispCtrlEnable);
+  EXPECT_EQ(VIRT_DISP_CTRL_VBLANK_IE, virt::kDispCtrlVblankIe);
+  EXPECT_EQ(VIRT_DISP_MODE_RES_MASK, virt::kDispModeResMask);
+  EXPECT_EQ(VIRT_DISP_MODE_RES_320X240, virt::kDispModeRes320x240);
+  EXPECT_EQ(VIRT_DISP_MODE_RES_640X480, virt::kDispModeRes640x480);
+  EXPECT_EQ(VIRT_DISP_MODE_FORMAT_SHIFT, virt::kDispModeFormatShift);
+  EXPECT_EQ(VIRT_DISP_MODE_FORMAT_MASK, virt::kDispModeFormatMask);
+  EXPECT_EQ(VIRT_DISP_FORMAT_RGB565, virt::kDispFormatRgb565);
+  EXPECT_EQ(VIRT_DISP_FORMAT_XRGB8888, virt::kDispFormatXrgb8888);
+  EXPECT_EQ(VIRT_DISP_BASE_MASK, virt::kDispBaseMask);
+  EXPECT_EQ(VIRT_DISP_STATUS_VBLANK, virt::kDispStatusVblank);
+  EXPECT_EQ(VIRT_DISP_STATUS_FB_FAULT, virt::kDispStatusFbFault);
+  EXPECT_EQ(VIRT_DISP_REFRESH_HZ, virt::kDispRefreshHz);
+}
+
+TEST(VirtHeader, KeyboardMatches) {
+  EXPECT_EQ(VIRT_KBD_DATA, virt::kKbdData);
+  EXPECT_EQ(VIRT_KBD_STATUS, virt::kKbdStatus);
+  EXPECT_EQ(VIRT_KBD_CTRL, virt::kKbdCtrl);
+  EXPECT_EQ(VIRT_KBD_FIFO_DEPTH, virt::kKbdFifoDepth);
+  EXPECT_EQ(VIRT_KBD_FIFO_SIZE, virt::kKbdFifoSize);
+  EXPECT_EQ(VIRT_KBD_STATUS_NOT_EMPTY, virt::kKbdStatusNotEmpty);
+  EXPECT_EQ(VIRT_KBD_STATUS_OVERFLOW, virt::kKbdStatusOverflow);
+  EXPECT_EQ(VIRT_KBD_STATUS_LEVEL_SHIFT, virt::kKbdStatusLevelShift);
+  EXPECT_EQ(VIRT_KBD_STATUS_LEVEL_MASK, virt::kKbdStatusLevelMask);
+  EXPECT_EQ(VIRT_KBD_CTRL_IE, virt::kKbdCtrlIe);
 }
 
 }  // namespace

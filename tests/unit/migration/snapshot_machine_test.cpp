@@ -43,11 +43,11 @@ class SnapshotMachine : public ::testing::Test {
 TEST_F(SnapshotMachine, ADeviceWithoutAStateDescriptionBlocksTheSave) {
   auto board = make_board(virt::kRamMinSize);
   std::vector<StateSection> sections = board->state_sections();
-  sections.push_back({"display", 0, nullptr});
+  sections.push_back({"camera", 0, nullptr});
   Expected<SnapshotImage> image = capture_machine(sections, board->memory());
   ASSERT_FALSE(image.ok());
-  EXPECT_EQ(image.error().message(), "device display.0 has no state description");
-  EXPECT_EQ(check_state_sections(sections).message(), "device display.0 has no state description");
+  EXPECT_EQ(image.error().message(), "device camera.0 has no state description");
+  EXPECT_EQ(check_state_sections(sections).message(), "device camera.0 has no state description");
   sections.pop_back();
   EXPECT_TRUE(check_state_sections(sections).ok());
 }

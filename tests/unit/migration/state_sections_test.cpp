@@ -42,6 +42,10 @@ void exercise(VirtDevices& d) {
   write32(d.rtc, virt::kRtcAlarm, 1'700'000'005);
   write32(d.watchdog, virt::kWdtCtrl, virt::kWdtCtrlEnable);
   write32(*d.flash, virt::kFlashAddr, 0x400);
+  write32(d.display, virt::kDispMode, virt::kDispModeRes640x480);
+  write32(d.display, virt::kDispCtrl, virt::kDispCtrlEnable | virt::kDispCtrlVblankIe);
+  const uint8_t key[] = {0xE0, 0x48};
+  d.keyboard.push_scancodes(key);
   d.clock.advance_by(123 * virt::kNsPerTick);
 }
 
@@ -118,7 +122,7 @@ TEST_F(StateSections, EveryDeviceRestoresAndTwoUartsGoToTheirOwnInstances) {
 }
 
 TEST_F(StateSections, SectionsMayComeInAnyOrder) {
-  const std::vector<uint8_t> reversed = rebuild(stream, {7, 6, 5, 4, 3, 2, 1, 0});
+  const std::vector<uint8_t> reversed = rebuild(stream, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0});
   ASSERT_TRUE(load_state_sections(target.sections(), reversed).ok());
   EXPECT_EQ(read32(target.uart1, virt::kUartData), uint32_t{'a'});
 }
@@ -146,11 +150,12 @@ TEST_F(StateSections, UnknownSectionIsRefused) {
 }
 
 TEST_F(StateSections, DuplicateSectionIsRefused) {
-  expect_refused(rebuild(stream, {0, 1, 2, 3, 3, 4, 5, 6, 7}), "section uart.1 appears twice");
+  expect_refused(rebuild(stream, {0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9}),
+                 "section uart.1 appears twice");
 }
 
 TEST_F(StateSections, MissingSectionsAreRefusedAndNamed) {
-  expect_refused(rebuild(stream, {0, 1, 2, 4, 5, 6}),
+  expect_refused(rebuild(stream, {0, 1, 2, 4, 5, 6, 8, 9}),
                  "missing from the state stream: section uart.1, flash.0");
 }
 
@@ -264,6 +269,14 @@ TEST_F(StateSections, OtherDeviceRulesAreChecked) {
       "section sysctl.0: reset_cause");
   refused_with([](VirtDevices& d) { static_cast<IcuState*>(d.icu.state_data())->nmi_status = 2; },
                "section icu.0: nmi_status");
+  refused_with([](VirtDevices& d) { static_cast<DisplayState*>(d.display.state_data())->mode = 3; },
+               "section display.0: mode");
+  refused_with(
+      [](VirtDevices& d) { static_cast<DisplayState*>(d.display.state_data())->base = 0x1000000; },
+      "section display.0: base");
+  refused_with(
+      [](VirtDevices& d) { static_cast<KeyboardState*>(d.keyboard.state_data())->count = 33; },
+      "section keyboard.0: count larger than the FIFO");
   ASSERT_TRUE(load_state_sections(target.sections(), good).ok());
 }
 

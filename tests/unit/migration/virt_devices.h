@@ -13,8 +13,10 @@
 
 #include "hw/address_space.h"
 #include "hw/chardev.h"
+#include "hw/display.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
+#include "hw/keyboard.h"
 #include "hw/manual_device_clock.h"
 #include "hw/rtc.h"
 #include "hw/sysctl.h"
@@ -65,7 +67,9 @@ struct VirtDevices {
               IrqLine(&icu, virt::kIrqUart1Tx)),
         timer(clock, {IrqLine(&icu, virt::kIrqTimer0), IrqLine(&icu, virt::kIrqTimer1)}),
         rtc(clock, 1'700'000'000, IrqLine(&icu, virt::kIrqRtc)),
-        watchdog(clock) {
+        watchdog(clock),
+        display(clock, memory, IrqLine(&icu, virt::kIrqDisplay)),
+        keyboard(IrqLine(&icu, virt::kIrqKeyboard)) {
     icu.set_irq_output([this](bool level) {
       irq = level;
       ++irq_updates;
@@ -78,9 +82,10 @@ struct VirtDevices {
 
   /// The machine's section list, in the order a board would give it.
   std::vector<StateSection> sections() {
-    return {{"icu", 0, &icu},           {"sysctl", 0, &sysctl},   {"uart", 0, &uart0},
-            {"uart", 1, &uart1},        {"timer", 0, &timer},     {"rtc", 0, &rtc},
-            {"watchdog", 0, &watchdog}, {"flash", 0, flash.get()}};
+    return {{"icu", 0, &icu},           {"sysctl", 0, &sysctl},    {"uart", 0, &uart0},
+            {"uart", 1, &uart1},        {"timer", 0, &timer},      {"rtc", 0, &rtc},
+            {"watchdog", 0, &watchdog}, {"flash", 0, flash.get()}, {"display", 0, &display},
+            {"keyboard", 0, &keyboard}};
   }
 
   /// Every device's state bytes plus what state_loaded() would touch: the
@@ -120,6 +125,8 @@ struct VirtDevices {
   WatchdogDevice watchdog;
   AddressSpace memory;
   std::unique_ptr<FlashDevice> flash;
+  DisplayDevice display;
+  KeyboardDevice keyboard;
   uint64_t irq = 0, irq_updates = 0, nmis = 0, watchdog_expiries = 0;
 };
 
