@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git python3 iproute2 procps
           libsdl2-dev libssl-dev openssl liburing-dev libcapstone-dev
-          libgtest-dev googletest clang clang-format libclang-rt-14-dev xz-utils)
+          libgtest-dev googletest clang clang-format libclang-rt-14-dev xz-utils
+          zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
