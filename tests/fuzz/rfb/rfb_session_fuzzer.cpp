@@ -48,6 +48,91 @@ void check_events(const std::vector<RfbEvent>& events, const RfbServerConfig& co
   }
 }
 
+// Reads the server's output as a client would and checks it is exactly a
+// well-formed handshake prefix for the version and security type the session
+// reports (a failure message, if any, last).
+class ServerOutputChecker {
+ public:
+  ServerOutputChecker(std::span<const uint8_t> out, const RfbServerConfig& config)
+      : out_(out), config_(config) {}
+
+  void check_all(const RfbServerSession& session) {
+    check(take(12) && std::memcmp(out_.data(), "RFB 003.008\n", 12) == 0);
+    if (at_end()) return;
+    if (session.version() == cr16::ui::RfbVersion::k3_3) {
+      const uint32_t type = u32();
+      if (type == 0) return reason_to_end();
+      check(type == 1);
+      return server_init_to_end();
+    }
+    const uint8_t count = u8();
+    check(count == config_.security_types.size());
+    for (cr16::ui::RfbSecurityType t : config_.security_types)
+      check(u8() == static_cast<uint8_t>(t));
+    if (at_end()) return;
+    const bool v38 = session.version() == cr16::ui::RfbVersion::k3_8;
+    switch (session.security_type()) {
+      case cr16::ui::RfbSecurityType::kInvalid:  // refused: SecurityResult failed
+        check(u32() == 1);
+        if (v38) reason_to_end();
+        check(at_end());
+        return;
+      case cr16::ui::RfbSecurityType::kNone:
+        if (v38) check(u32() == 0);
+        return server_init_to_end();
+      case cr16::ui::RfbSecurityType::kVeNCrypt: {
+        check(u8() == 0 && u8() == 2);
+        if (at_end()) return;
+        const uint8_t status = u8();
+        if (status == 0xff) return check(at_end());
+        check(status == 0 && u8() == config_.vencrypt_subtypes.size());
+        for (uint32_t subtype : config_.vencrypt_subtypes) check(u32() == subtype);
+        if (at_end()) return;
+        const uint8_t accepted = u8();
+        check(accepted == 0 || accepted == 1);
+        check(at_end());  // the rest comes after tls_done()
+        return;
+      }
+      default:
+        check(false);
+    }
+  }
+
+ private:
+  bool take(size_t n) {
+    if (out_.size() - pos_ < n) return false;
+    pos_ += n;
+    return true;
+  }
+  bool at_end() const { return pos_ == out_.size(); }
+  uint8_t u8() {
+    check(take(1));
+    return out_[pos_ - 1];
+  }
+  uint32_t u32() {
+    check(take(4));
+    const uint8_t* p = out_.data() + pos_ - 4;
+    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+  }
+  void reason_to_end() {
+    const uint32_t length = u32();
+    check(length > 0 && take(length) && at_end());
+  }
+  void server_init_to_end() {
+    if (at_end()) return;
+    check(u8() == config_.width >> 8 && u8() == (config_.width & 0xff));
+    check(u8() == config_.height >> 8 && u8() == (config_.height & 0xff));
+    std::vector<uint8_t> format;
+    cr16::ui::append_pixel_format(format, config_.format);
+    for (uint8_t b : format) check(u8() == b);
+    check(u32() == config_.name.size() && take(config_.name.size()) && at_end());
+  }
+
+  std::span<const uint8_t> out_;
+  const RfbServerConfig& config_;
+  size_t pos_ = 0;
+};
+
 // Feeds INPUT cut at CUTS; at kStartTls pretends the TLS handshake consumed
 // what was kept and continues with the rest as the decrypted stream.
 Outcome run(const RfbServerConfig& config, std::span<const uint8_t> input,
@@ -74,6 +159,7 @@ Outcome run(const RfbServerConfig& config, std::span<const uint8_t> input,
     }
   }
   outcome.output = session.take_output();
+  ServerOutputChecker(outcome.output, config).check_all(session);
   std::vector<RfbEvent> events = session.take_events();
   check_events(events, config);
   outcome.events = events.size();
