@@ -4,5 +4,6 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git python3 iproute2 procps
           libsdl2-dev libssl-dev openssl liburing-dev libcapstone-dev
-          libgtest-dev googletest clang clang-format libclang-rt-14-dev xz-utils)
+          libgtest-dev googletest clang clang-format libclang-rt-14-dev xz-utils
+          zlib1g-dev libpng-dev)
 exec "$(dirname "$0")/apt-install-missing.sh" install-deps "${packages[@]}"
