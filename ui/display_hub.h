@@ -1,0 +1,103 @@
+// The host's view of the guest screen and the way back for keys. The hub
+// keeps an XRGB8888 copy of what the display controller scans out, updated
+// at the guest's vertical blank from the rows the dirty log marks (only
+// those rows are read and converted), and tells its listeners (the SDL
+// window, the VNC server) which rows really differ. With no listener it
+// does nothing at all; an idle screen costs one dirty-log look per frame.
+// Keys from any front end (SDL, VNC, QMP send-key) reach the keyboard
+// controller through it as PC set 1 scancodes. Machine thread only.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ui/keymap.h"
+
+namespace cr16 {
+class DisplayDevice;
+class KeyboardDevice;
+}  // namespace cr16
+
+namespace cr16::ui {
+
+/// The screen as the host shows it: XRGB8888, row-major, width * height
+/// pixels. Black (all zero) while the guest has the display disabled or its
+/// framebuffer outside RAM. A 0x0 screen before the first frame.
+struct Screen {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  std::vector<uint32_t> pixels;
+  bool enabled = false;  // the guest's ENABLE bit at the last refresh
+
+  const uint32_t* row(uint32_t y) const { return pixels.data() + size_t{y} * width; }
+};
+
+/// What one refresh changed.
+struct ScreenUpdate {
+  /// The size differs from the previous refresh (or this is the first):
+  /// every row is in `rows` too.
+  bool resized = false;
+  /// rows[y]: row y's pixels differ from the previous refresh (height entries).
+  std::vector<bool> rows;
+
+  bool any() const;
+  /// The changed rows as [first, first + count) runs, in order.
+  struct Run {
+    uint32_t first;
+    uint32_t count;
+  };
+  std::vector<Run> runs() const;
+};
+
+/// Told about every refresh that changed something.
+class DisplayListener {
+ public:
+  virtual ~DisplayListener() = default;
+  virtual void screen_updated(const Screen& screen, const ScreenUpdate& update) = 0;
+};
+
+class DisplayHub {
+ public:
+  /// Both devices must outlive the hub.
+  DisplayHub(DisplayDevice& display, KeyboardDevice& keyboard);
+  ~DisplayHub();
+  DisplayHub(const DisplayHub&) = delete;
+  DisplayHub& operator=(const DisplayHub&) = delete;
+
+  /// Adds a listener; the first one starts refreshing at the guest's
+  /// vertical blank (and refreshes at once). A listener that joins later
+  /// reads screen() for the whole picture. Removing the last one stops it.
+  void add_listener(DisplayListener* listener);
+  void remove_listener(DisplayListener* listener);
+
+  /// The latest picture (only kept current while a listener is attached;
+  /// refresh() brings it up to date on demand).
+  const Screen& screen() const { return screen_; }
+
+  /// Reads the rows the dirty log marks (every row after a mode, base or
+  /// enable change), updates screen() and tells the listeners what really
+  /// changed. Called at each vertical blank while listening, and by the
+  /// machine after a reset, loadvm or incoming migration.
+  void refresh();
+
+  /// The whole current picture, read afresh from guest memory
+  /// (screendump); does not disturb the listeners' dirty tracking.
+  Screen capture() const;
+
+  /// Queues a key press or release for the guest. False when the keyboard
+  /// FIFO has no room for its bytes (the event is dropped whole, so a
+  /// release is never separated from its 0xE0 prefix).
+  bool send_key(Scancode code, bool down);
+
+ private:
+  void listen(bool on);
+
+  DisplayDevice& display_;
+  KeyboardDevice& keyboard_;
+  std::vector<DisplayListener*> listeners_;
+  Screen screen_;
+  std::vector<uint8_t> row_bytes_;  // scratch: one framebuffer row
+};
+
+}  // namespace cr16::ui
