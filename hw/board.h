@@ -23,6 +23,8 @@
 namespace cr16 {
 
 class Board;
+class DisplayDevice;
+class KeyboardDevice;
 
 /// What a board type allows and defaults to.
 struct BoardLimits {
@@ -145,6 +147,11 @@ class Board {
   /// cpu.0, icu.0, uart.0, uart.1, ... — in a fixed order (migration,
   /// snapshots, monitor dumps). The objects belong to the board.
   virtual std::vector<StateSection> state_sections() = 0;
+
+  /// The display controller and keyboard the host's user interface
+  /// (ui/) shows and feeds; nullptr on a board without them.
+  virtual DisplayDevice* display_device() { return nullptr; }
+  virtual KeyboardDevice* keyboard_device() { return nullptr; }
 };
 
 }  // namespace cr16

@@ -1,5 +1,7 @@
 #include "hw/display.h"
 
+#include <algorithm>
+
 #include "hw/virt_map.h"
 #include "util/log.h"
 
@@ -130,12 +132,20 @@ void DisplayDevice::read_framebuffer(std::vector<uint8_t>* out) const {
 void DisplayDevice::read_pixels(std::vector<uint32_t>* out) const {
   const DisplayMode current = mode();
   out->assign(size_t{current.width} * current.height, 0);
-  if (!enabled() || !framebuffer_valid()) return;
-  std::vector<uint8_t> bytes;
-  read_framebuffer(&bytes);
-  for (uint32_t y = 0; y < current.height; ++y) {
+  read_rows(0, current.height, out->data());
+}
+
+void DisplayDevice::read_rows(uint32_t first, uint32_t count, uint32_t* out) const {
+  const DisplayMode current = mode();
+  if (first >= current.height) return;
+  if (count > current.height - first) count = current.height - first;
+  std::fill_n(out, size_t{count} * current.width, 0u);
+  if (!enabled() || !framebuffer_valid() || count == 0) return;
+  std::vector<uint8_t> bytes(size_t{count} * current.stride);
+  if (!memory_.read_bytes(current.base + first * current.stride, bytes).ok()) return;
+  for (uint32_t y = 0; y < count; ++y) {
     const uint8_t* row = bytes.data() + size_t{y} * current.stride;
-    uint32_t* pixels = out->data() + size_t{y} * current.width;
+    uint32_t* pixels = out + size_t{y} * current.width;
     for (uint32_t x = 0; x < current.width; ++x) {
       if (current.format == PixelFormat::kRgb565) {
         pixels[x] = rgb565_to_xrgb(static_cast<uint16_t>(row[2 * x] | row[2 * x + 1] << 8));
@@ -247,7 +257,8 @@ void DisplayDevice::write_register(uint32_t reg, uint32_t value, uint32_t byte_m
         rearm();
       } else if (was_enabled && !enabled()) {
         state_.frames = 0;
-        rearm();  // cancels
+        rearm();                               // cancels
+        if (frame_handler_) frame_handler_();  // no more blanks: the host shows black now
       }
       update_line();
       return;

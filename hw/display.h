@@ -73,6 +73,9 @@ class DisplayDevice : public RegisterDevice, public Stateful {
   /// The visible picture as XRGB8888 pixels (width * height, row-major):
   /// black when disabled or when the framebuffer is not in RAM.
   void read_pixels(std::vector<uint32_t>* out) const;
+  /// Rows [first, first + count) of that picture into `out` (count * width
+  /// pixels; rows past the height are not written).
+  void read_rows(uint32_t first, uint32_t count, uint32_t* out) const;
   /// Rows (0 .. height-1) that may have changed since the previous call:
   /// row r is true when a guest or loader write touched a page holding part
   /// of it. The first call, and the first after a mode, base or enable
@@ -81,7 +84,8 @@ class DisplayDevice : public RegisterDevice, public Stateful {
   /// that client).
   std::vector<bool> changed_rows();
   /// Called on the machine thread at each vertical blank while enabled
-  /// (after STATUS.VBLANK is set); ui/ refreshes there. Empty clears it.
+  /// (after STATUS.VBLANK is set), and once when the guest clears ENABLE
+  /// (the picture turns black); ui/ refreshes there. Empty clears it.
   void set_frame_handler(std::function<void()> handler);
 
   const DisplayState& state() const { return state_; }

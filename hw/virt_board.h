@@ -93,6 +93,8 @@ class VirtBoard final : public Board {
   DisplayDevice& display();
   /// The keyboard controller (host API: push_scancodes).
   KeyboardDevice& keyboard();
+  DisplayDevice* display_device() override { return &display(); }
+  KeyboardDevice* keyboard_device() override { return &keyboard(); }
 
  private:
   struct Parts;

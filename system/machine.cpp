@@ -493,6 +493,7 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
       return error.with_context("-loadvm");
     }
   }
+  if (Error error = impl->start_ui(); !error.ok()) return error;
   impl->start_monitors();
   Impl* raw = impl.get();
   impl->gdb = std::make_unique<gdbstub::GdbServer>(*impl->loop, *impl, impl->board->cpu(),

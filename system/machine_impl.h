@@ -26,6 +26,7 @@
 #include "system/run_state.h"
 #include "system/semihosting.h"
 #include "system/snapshot_control.h"
+#include "ui/display_hub.h"
 
 namespace cr16::system {
 
@@ -72,6 +73,10 @@ struct Machine::Impl final : public MachineControl {
   std::vector<std::unique_ptr<monitor::QmpCharFrontend>> qmp_frontends;
 
   std::unique_ptr<Board> board;
+  // The user interface (machine_ui*.cpp): the hub between the board's
+  // display/keyboard and the front ends (-display sdl, -vnc).
+  std::unique_ptr<ui::DisplayHub> display_hub;
+  std::vector<std::unique_ptr<ui::Frontend>> ui_frontends;
   std::unique_ptr<SnapshotControl> snapshot_control;  // savevm/loadvm (issue 10)
   std::unique_ptr<Semihosting> semihosting;
   std::optional<LoadImage> kernel;
@@ -121,6 +126,10 @@ struct Machine::Impl final : public MachineControl {
   void install_signals();
   Error install_handlers();
   void create_snapshot_control();
+  // machine_ui.cpp: the hub, then the front ends the options ask for.
+  Error start_ui();
+  Error start_sdl();  // machine_ui_sdl.cpp
+  Error start_vnc();  // machine_ui_vnc.cpp
   /// What migration and snapshots save: the clock's "clock" section first
   /// (devices re-arm their deadlines against the restored time), then the
   /// board's.

@@ -162,6 +162,8 @@ constexpr OptionInfo kOptionTable[] = {
     {"name", true},
     {"S", false},
     {"nographic", false},
+    {"display", true},
+    {"vnc", true},
     {"no-reboot", false},
     {"no-shutdown", false},
     {"semihosting", false},
@@ -188,6 +190,18 @@ const OptionInfo* find_option(std::string_view name) {
     if (name == option.name) return &option;
   }
   return nullptr;
+}
+
+// -display sdl|none (QEMU's spelling; options after a comma are not ours).
+Error parse_display(std::string_view value, Options* options) {
+  if (value == "sdl") {
+    options->display = DisplayKind::kSdl;
+  } else if (value == "none") {
+    options->display = DisplayKind::kNone;
+  } else {
+    return Error("-display " + std::string(value) + ": unknown display (sdl or none)");
+  }
+  return {};
 }
 
 // -M NAME[,prop=value...] (also "type=NAME" as the first item, and NAME,help).
@@ -306,6 +320,11 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
     options->serial.push_back(std::move(*spec));
   } else if (name == "nographic") {
     options->nographic = true;
+  } else if (name == "display") {
+    return parse_display(value, options);
+  } else if (name == "vnc") {
+    if (value.empty()) return Error("-vnc: empty display (use :N, HOST:N or unix:PATH)");
+    options->vnc = value_text;
   } else if (name == "no-reboot") {
     options->no_reboot = true;
   } else if (name == "no-shutdown") {
@@ -696,6 +715,10 @@ Expected<Options> parse_options(std::span<const std::string_view> args) {
       !options.kernel_path.empty()) {
     return Error("-bios and -kernel cannot be used together");
   }
+  if (options.action == Action::kRun && options.nographic &&
+      options.display != DisplayKind::kNone) {
+    return Error("-nographic cannot be used with -display sdl");
+  }
   if (options.action == Action::kRun && !options.loadvm.empty() && !options.incoming.empty()) {
     // Both would replace the machine's state: which one wins is not obvious.
     return Error("-loadvm and -incoming cannot be used together");
@@ -811,6 +834,12 @@ std::string usage_text() {
          "  -mon [chardev=]ID[,mode=readline|control][,pretty=on]\n"
          "                           a monitor on a -chardev: readline (human, the default)\n"
          "                           or control (QMP)\n"
+         "  -display sdl|none        show the guest screen in an SDL2 window (Ctrl-Alt-G\n"
+         "                           grabs the keyboard), or nowhere (the default)\n"
+         "  -vnc :N|HOST:N|unix:PATH[,websocket=PORT][,tls-creds=ID]\n"
+         "                           serve the screen and keyboard to VNC viewers on\n"
+         "                           port 5900+N (websocket=: noVNC in a browser; with\n"
+         "                           tls-creds: VeNCrypt x509 and wss). docs/display.md\n"
          "  -nographic               no display; serial console and monitor on stdio\n"
          "                           (Ctrl-A c switches, Ctrl-A x quits, Ctrl-A h helps)\n"
          "  -semihosting             serve newlib host calls (excp svc), host files included.\n"

@@ -70,6 +70,9 @@ struct TlsCredsSpec {
   bool verify_peer = true;  // verify-peer (default on, as QEMU)
 };
 
+/// -display: which window front end shows the guest screen.
+enum class DisplayKind : uint8_t { kNone, kSdl };
+
 /// What the program should do once the options are parsed.
 enum class Action : uint8_t {
   kRun,
@@ -104,6 +107,12 @@ struct Options {
   std::optional<SerialSpec> monitor;
   bool start_paused = false;  // -S: stay in prelaunch until `cont`
   bool nographic = false;
+  /// -display sdl|none: where the guest screen shows (default none: no
+  /// window unless asked; -nographic is none too).
+  DisplayKind display = DisplayKind::kNone;
+  /// -vnc VALUE as written (":N", "HOST:N", "unix:PATH", with ",websocket=PORT",
+  /// ",tls-creds=ID"...); ui::parse_vnc_options() checks it. Empty: no VNC.
+  std::string vnc;
   bool no_reboot = false;
   bool no_shutdown = false;
   SemihostingMode semihosting = SemihostingMode::kAuto;

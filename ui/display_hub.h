@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "ui/keymap.h"
@@ -55,6 +56,19 @@ class DisplayListener {
  public:
   virtual ~DisplayListener() = default;
   virtual void screen_updated(const Screen& screen, const ScreenUpdate& update) = 0;
+};
+
+/// A user interface the machine owns (the SDL window, the VNC server):
+/// it is told the VM's name and run state (a window title shows them).
+class Frontend {
+ public:
+  virtual ~Frontend() = default;
+  /// NAME is -name's (may be empty); STATE is QMP's run-state name
+  /// ("running", "paused", "shutdown"...).
+  virtual void machine_state_changed(std::string_view name, std::string_view state) {
+    (void)name;
+    (void)state;
+  }
 };
 
 class DisplayHub {
