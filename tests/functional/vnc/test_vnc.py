@@ -1,0 +1,268 @@
+"""The VNC server in real cr16-system processes: our own RFB client (3.8
+and 3.3, None, Raw) over UNIX and TCP sockets and over a hand-written
+WebSocket client, pixels checked against QMP screendump, a key sent through
+VNC reaching the guest, and clients we did not write: vncsnapshot and noVNC
+in headless chromium (skipped with a reason when absent).
+
+The guest is guest/vnc_pattern (prebuilt): colour bars at 320x240 RGB565,
+and rows 200..219 repainted for every keyboard byte."""
+import os
+import random
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qmp"))
+import cr16_harness as h  # noqa: E402
+from qmp_client import QmpClient  # noqa: E402
+from rfb_client import RfbClient, WebSocket, connect_socket  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATTERN = os.path.join(HERE, "guest", "vnc_pattern")
+FIRMWARE = os.path.join(h.ROMS_DIR, "virt-firmware.bin")
+
+DECODE_SCRIPT = r"""
+import sys
+from PIL import Image
+image = Image.open(sys.argv[1]).convert("RGB")
+sys.stdout.buffer.write(b"%d %d\n" % image.size + image.tobytes())
+"""
+
+
+def decode_image(path):
+    """(width, height, RGB bytes) of a JPEG or PNG through Pillow (here or
+    in the system's python3), or None when Pillow is nowhere."""
+    for python in (sys.executable, "/usr/bin/python3"):
+        if not os.path.exists(python):
+            continue
+        result = subprocess.run([python, "-c", DECODE_SCRIPT, path], capture_output=True, timeout=60)
+        if result.returncode == 0:
+            head, rgb = result.stdout.split(b"\n", 1)
+            width, height = map(int, head.split())
+            return width, height, rgb
+    return None
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    parts = data.split(maxsplit=4)
+    assert parts[0] == b"P6", parts[0]
+    return int(parts[1]), int(parts[2]), parts[4]
+
+
+def free_display():
+    """A display number N whose port 5900 + N is free on 127.0.0.1 now."""
+    for _ in range(200):
+        n = random.randrange(100, 4000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", 5900 + n))
+                return n
+            except OSError:
+                continue
+    raise AssertionError("no free VNC port")
+
+
+def distinct_colours(rgb, step=3 * 7):
+    return len({rgb[i:i + 3] for i in range(0, len(rgb) - 2, step)})
+
+
+class Vnc(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix="cr16-vnc-")
+        self.vnc_path = os.path.join(self.directory, "vnc.sock")
+        self.qmp_path = os.path.join(self.directory, "qmp.sock")
+        self.process = None
+        self.closers = []
+
+    def tearDown(self):
+        for close in self.closers:
+            try:
+                close()
+            except OSError:
+                pass
+        if self.process:
+            h.stop(self.process)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def start(self, vnc, program=PATTERN, extra=()):
+        """Starts cr16-system with -vnc VNC and a QMP socket; with the
+        pattern guest, waits for it to have drawn."""
+        args = ["-vnc", vnc, "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
+                "-serial", "null"] + list(extra)
+        args = (["-kernel", program] if program != FIRMWARE else ["-bios", program]) + args
+        self.process = subprocess.Popen([h.BINARY] + args, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.ws_port = None
+        if ",websocket=0" in vnc:
+            line = h.stderr_line(self.process)
+            self.assertIn("vnc websocket listening on tcp port", line)
+            self.ws_port = int(line.split()[-1])
+        if program == PATTERN:
+            self.assertEqual(self.process.stdout.readline(), b"pattern drawn\n")
+        self.qmp = QmpClient(self.qmp_path)
+        self.closers.append(self.qmp.close)
+        self.qmp.greeting()
+        self.assertEqual(self.qmp.request("qmp_capabilities"), {"return": {}})
+
+    def screendump(self):
+        path = os.path.join(self.directory, "dump.ppm")
+        self.assertEqual(self.qmp.request("screendump", {"filename": path}), {"return": {}})
+        return read_ppm(path)
+
+    def rfb(self, address):
+        sock = connect_socket(address)
+        self.closers.append(sock.close)
+        return RfbClient(sock)
+
+    def assert_pattern_screen(self, width, height, rgb):
+        self.assertEqual((width, height), (320, 240))
+        self.assertEqual(len(rgb), 320 * 240 * 3)
+        self.assertGreaterEqual(distinct_colours(rgb), 8, "the colour bars are not there")
+
+    def test_rfb_client_sees_the_guest_screen_as_screendump_does(self):
+        self.start("unix:" + self.vnc_path)
+        client = self.rfb(self.vnc_path)
+        width, height, name = client.handshake()
+        rgb = client.screen()
+        self.assert_pattern_screen(width, height, rgb)
+        # A white bar pixel (RGB565 0xFFFF) at (5, 50).
+        self.assertEqual(rgb[(50 * 320 + 5) * 3:(50 * 320 + 5) * 3 + 3], b"\xff\xff\xff")
+        self.assertEqual(self.screendump(), (320, 240, rgb))
+
+    def test_version_3_3_and_two_viewers_at_once(self):
+        self.start("unix:" + self.vnc_path)
+        first = self.rfb(self.vnc_path)
+        second = self.rfb(self.vnc_path)
+        first.handshake(b"RFB 003.003\n")
+        second.handshake()
+        self.assertEqual(first.screen(), second.screen())
+        self.assertEqual(self.screendump()[2], first.screen())
+
+    def test_a_key_through_vnc_reaches_the_guest_and_only_its_rows_are_sent(self):
+        self.start("unix:" + self.vnc_path)
+        client = self.rfb(self.vnc_path)
+        client.handshake()
+        before = client.screen()
+        client.request(incremental=True)
+        client.key(ord("a"), True)
+        self.assertEqual(self.process.stdout.readline(), b"key 1e\n")
+        rects = client.update()
+        rows = set()
+        for x, y, w, h, encoding, pixels in rects:
+            rows.update(range(y, y + h))
+        self.assertTrue(rows, "no rows came")
+        self.assertTrue(rows <= set(range(200, 220)), "rows outside the band: %s" % sorted(rows))
+        # Then the release: a second repaint, seen on the full screen.
+        client.key(ord("a"), False)
+        self.assertEqual(self.process.stdout.readline(), b"key 9e\n")
+        time.sleep(0.1)
+        after = client.screen()
+        self.assertEqual(after[:200 * 320 * 3], before[:200 * 320 * 3])
+        self.assertNotEqual(after[200 * 320 * 3:220 * 320 * 3], before[200 * 320 * 3:220 * 320 * 3])
+        self.assertEqual(self.screendump()[2], after)
+
+    def test_bad_vnc_values_are_refused_with_the_option_named(self):
+        for value, part in ((":x", "display number 'x'"), (":0,bogus=1", "unknown option 'bogus'"),
+                            (":0,tls-creds=nope", "no tls-creds-x509 object")):
+            result = h.run(["-vnc", value, "-kernel", PATTERN, "-serial", "null"], timeout=20)
+            self.assertNotEqual(result.returncode, 0, value)
+            self.assertIn(b"-vnc " + value.encode(), result.stderr)
+            self.assertIn(part.encode(), result.stderr)
+
+    def test_bad_client_input_closes_that_client_only(self):
+        self.start("unix:" + self.vnc_path)
+        bad = connect_socket(self.vnc_path)
+        self.closers.append(bad.close)
+        bad.recv(12)
+        bad.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        self.assertEqual(bad.recv(100), b"")  # closed
+        good = self.rfb(self.vnc_path)
+        good.handshake()
+        self.assert_pattern_screen(good.width, good.height, good.screen())
+        self.assertEqual(self.qmp.request("query-status")["return"]["status"], "running")
+
+    def test_vncsnapshot_captures_the_screen(self):
+        if not shutil.which("vncsnapshot"):
+            self.skipTest("vncsnapshot is not installed (scripts/install-test-deps.sh)")
+        n = free_display()
+        self.start("127.0.0.1:%d" % n)
+        jpeg = os.path.join(self.directory, "snap.jpg")
+        result = subprocess.run(["vncsnapshot", "-quiet", "-allowblank", "127.0.0.1:%d" % n, jpeg],
+                                capture_output=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(jpeg, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:2], b"\xff\xd8", "not a JPEG")
+        decoded = decode_image(jpeg)
+        if decoded is None:
+            self.skipTest("Pillow is not available to decode the JPEG (the capture itself worked)")
+        width, height, rgb = decoded
+        self.assertEqual((width, height), (320, 240))
+        self.assertGreaterEqual(distinct_colours(rgb), 8, "the capture is uniform")
+        # JPEG is lossy: compare with the screendump with a tolerance.
+        reference = self.screendump()[2]
+        difference = sum(abs(a - b) for a, b in zip(rgb, reference)) / len(rgb)
+        self.assertLess(difference, 8, "mean difference per channel %.1f" % difference)
+
+    def test_websocket_client_does_the_rfb_handshake(self):
+        self.start("unix:%s,websocket=0" % self.vnc_path)
+        sock = connect_socket(("127.0.0.1", self.ws_port))
+        self.closers.append(sock.close)
+        client = RfbClient(WebSocket(sock))
+        width, height, name = client.handshake()
+        rgb = client.screen()
+        self.assert_pattern_screen(width, height, rgb)
+        self.assertEqual(self.screendump()[2], rgb)
+
+    def test_novnc_in_headless_chromium_shows_the_screen(self):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        page = "/usr/share/novnc/vnc.html"
+        if not chromium or not os.path.exists(page):
+            self.skipTest("chromium or Debian's noVNC (/usr/share/novnc) is not installed")
+        self.start("unix:%s,websocket=0" % self.vnc_path)
+        png = os.path.join(self.directory, "novnc.png")
+        url = "file://%s?autoconnect=true&host=127.0.0.1&port=%d&resize=off" % (page, self.ws_port)
+        try:
+            result = subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                 "--user-data-dir=" + os.path.join(self.directory, "chromium"),
+                 "--window-size=800,600", "--virtual-time-budget=8000",
+                 "--screenshot=" + png, url], capture_output=True, timeout=90)
+        except subprocess.TimeoutExpired:
+            self.skipTest("chromium did not finish within 90 s")
+        if result.returncode != 0 or not os.path.exists(png):
+            self.skipTest("chromium cannot run here: %s" % result.stderr.decode()[-300:])
+        decoded = decode_image(png)
+        if decoded is None:
+            self.skipTest("Pillow is not available to decode chromium's screenshot")
+        width, height, rgb = decoded
+        # The bars' pure colours (yellow, cyan, magenta) appear only if noVNC
+        # drew the guest screen.
+        pixels = {rgb[i:i + 3] for i in range(0, len(rgb) - 2, 3)}
+        for colour in (b"\xff\xff\x00", b"\x00\xff\xff", b"\xff\x00\xff"):
+            self.assertIn(colour, pixels, "noVNC did not show the guest's bars")
+
+    def test_default_firmware_screen_as_screendump_shows_it(self):
+        self.start("unix:" + self.vnc_path, program=FIRMWARE)
+        time.sleep(1.0)  # the firmware's boot screen, if it draws one
+        client = self.rfb(self.vnc_path)
+        width, height, name = client.handshake()
+        for _ in range(20):
+            rgb = client.screen()
+            dump = self.screendump()
+            if dump == (width, height, rgb):
+                break
+            time.sleep(0.2)  # the firmware drew between the two captures
+        self.assertEqual(dump, (width, height, rgb))
+
+
+if __name__ == "__main__":
+    unittest.main()
