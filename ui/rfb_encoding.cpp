@@ -63,6 +63,16 @@ PixelConverter::PixelConverter(SourceFormat source, const PixelFormat& client)
     green_ = channel_table(255, client.green_max, client.green_shift);
     blue_ = channel_table(255, client.blue_max, client.blue_shift);
   }
+  if (client.bits_per_pixel == 32) {
+    // The bits no channel uses (the padding byte of depth 24) are sent as
+    // ones. RFC 6143 lets clients ignore them, but noVNC 1.3's Raw decoder
+    // takes that byte as the canvas alpha for all but the first chunk of a
+    // rectangle: zeros there leave the rest of the picture transparent.
+    const uint32_t used = uint32_t{client.red_max} << client.red_shift |
+                          uint32_t{client.green_max} << client.green_shift |
+                          uint32_t{client.blue_max} << client.blue_shift;
+    for (uint32_t& entry : blue_) entry |= ~used;
+  }
 }
 
 uint32_t PixelConverter::convert_pixel(uint32_t p) const {

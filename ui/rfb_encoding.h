@@ -46,7 +46,8 @@ struct RfbRect {
 /// covering a row) and RECT lies wholly inside it.
 Error validate_rect(const SourceFramebuffer& framebuffer, const RfbRect& rect);
 
-/// Converts source pixels to one true-colour client format. Each channel is
+/// Converts source pixels to one true-colour client format. In 32-bit
+/// client pixels the bits no channel covers are ones. Each channel is
 /// scaled from the source's width to the client's max with rounding:
 /// out = (in * max + in_max / 2) / in_max. Precomputed tables; cheap to keep
 /// one per client and rebuild on SetPixelFormat.

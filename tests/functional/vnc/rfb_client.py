@@ -57,9 +57,9 @@ class WebSocket:
             raise AssertionError("bad Sec-WebSocket-Accept in %s" % self.response)
         self.payload = b""
 
-    def sendall(self, data):
+    def sendall(self, data, opcode=2):
         mask = os.urandom(4)
-        header = bytes([0x82])
+        header = bytes([0x80 | opcode])
         if len(data) < 126:
             header += bytes([0x80 | len(data)])
         elif len(data) < 65536:

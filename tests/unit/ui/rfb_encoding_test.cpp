@@ -52,8 +52,12 @@ uint32_t reference(SourceFormat source, uint32_t p, const PixelFormat& f) {
   auto scale = [](double v, uint16_t max) {
     return static_cast<uint32_t>(v * max + 0.5 - 1e-9);  // ties round down, as integer math does
   };
+  const uint32_t used = uint32_t{f.red_max} << f.red_shift |
+                        uint32_t{f.green_max} << f.green_shift |
+                        uint32_t{f.blue_max} << f.blue_shift;
+  const uint32_t unused = f.bits_per_pixel == 32 ? ~used : 0;  // sent as ones
   return scale(r, f.red_max) << f.red_shift | scale(g, f.green_max) << f.green_shift |
-         scale(b, f.blue_max) << f.blue_shift;
+         scale(b, f.blue_max) << f.blue_shift | unused;
 }
 
 uint32_t read_client_pixel(const uint8_t* p, const PixelFormat& f) {
@@ -113,10 +117,11 @@ TEST(RfbPixelConversion, KnownValues) {
   EXPECT_EQ(to_bgr233.convert_pixel(0x00ff0000), 0x07u);
   EXPECT_EQ(to_bgr233.convert_pixel(0x000000ff), 0xc0u);
   PixelConverter rgb565_to_32(SourceFormat::kRgb565, PixelFormat{});
-  EXPECT_EQ(rgb565_to_32.convert_pixel(0xffff), 0x00ffffffu);
-  EXPECT_EQ(rgb565_to_32.convert_pixel(0xf800), 0x00ff0000u);
-  EXPECT_EQ(rgb565_to_32.convert_pixel(0x07e0), 0x0000ff00u);
-  EXPECT_EQ(rgb565_to_32.convert_pixel(0x8410), 0x00848284u);  // 16/31, 32/63, 16/31
+  // The padding byte of 32-bit pixels is 0xff (noVNC takes it as alpha).
+  EXPECT_EQ(rgb565_to_32.convert_pixel(0xffff), 0xffffffffu);
+  EXPECT_EQ(rgb565_to_32.convert_pixel(0xf800), 0xffff0000u);
+  EXPECT_EQ(rgb565_to_32.convert_pixel(0x07e0), 0xff00ff00u);
+  EXPECT_EQ(rgb565_to_32.convert_pixel(0x8410), 0xff848284u);  // 16/31, 32/63, 16/31
   // Identity: RGB565 to an RGB565 client keeps the value.
   PixelConverter same(SourceFormat::kRgb565,
                       PixelFormat{16, 16, false, true, 31, 63, 31, 11, 5, 0});

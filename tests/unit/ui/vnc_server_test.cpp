@@ -201,12 +201,13 @@ class VncServerTest : public ::testing::Test {
     pump_until([] { return false; }, milliseconds);
   }
 
-  // The expected Raw pixels (default format: 32 bpp little-endian, red at 16).
+  // The expected Raw pixels (default format: 32 bpp little-endian, red at
+  // 16, the padding byte 0xFF).
   static Bytes raw_pixels(const Screen& screen, uint16_t x, uint16_t y, uint16_t w, uint16_t h) {
     Bytes out;
     for (uint32_t row = y; row < uint32_t{y} + h; ++row) {
       for (uint32_t column = x; column < uint32_t{x} + w; ++column) {
-        uint32_t pixel = screen.pixels[size_t{row} * screen.width + column] & 0xFFFFFF;
+        uint32_t pixel = screen.pixels[size_t{row} * screen.width + column] | 0xFF000000;
         for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(pixel >> (8 * i)));
       }
     }
