@@ -71,6 +71,28 @@ def free_display():
     raise AssertionError("no free VNC port")
 
 
+def make_certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 made with the openssl
+    program into DIRECTORY (QEMU's file names); False when openssl is absent."""
+    if not shutil.which("openssl"):
+        return False
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60)
+    path = lambda name: os.path.join(directory, name)  # noqa: E731
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("ca-key.pem"), "-out", path("ca-cert.pem"), "-days", "2",
+            "-subj", "/CN=cr16 test CA")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("server-key.pem"), "-out", path("server.csr"),
+            "-subj", "/CN=localhost")
+    with open(path("ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("x509", "-req", "-in", path("server.csr"), "-CA", path("ca-cert.pem"),
+            "-CAkey", path("ca-key.pem"), "-CAcreateserial", "-out", path("server-cert.pem"),
+            "-days", "2", "-extfile", path("ext.cnf"))
+    return True
+
+
 def distinct_colours(rgb, step=3 * 7):
     return len({rgb[i:i + 3] for i in range(0, len(rgb) - 2, step)})
 
@@ -306,6 +328,62 @@ class Vnc(unittest.TestCase):
                 return json.loads(data) and data
             except ValueError:
                 continue
+
+    def tls_start(self, vnc):
+        certificates = os.path.join(self.directory, "pki")
+        os.mkdir(certificates)
+        if not make_certificates(certificates):
+            self.skipTest("the openssl program is not installed")
+        self.start(vnc + ",tls-creds=tls0", extra=[
+            "-object", "tls-creds-x509,id=tls0,dir=%s,endpoint=server,verify-peer=off"
+            % certificates])
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(os.path.join(certificates, "ca-cert.pem"))
+        return context
+
+    def test_vencrypt_x509none_carries_rfb_over_tls(self):
+        n = free_display()
+        context = self.tls_start("127.0.0.1:%d" % n)
+        sock = connect_socket(("127.0.0.1", 5900 + n))
+        self.closers.append(sock.close)
+        plain = RfbClient(sock)
+        self.assertEqual(plain.take(12), b"RFB 003.008\n")
+        sock.sendall(b"RFB 003.008\n")
+        self.assertEqual(plain.take(2), b"\x01\x13")  # VeNCrypt (19) only: no None
+        sock.sendall(b"\x13")
+        self.assertEqual(plain.take(2), b"\x00\x02")
+        sock.sendall(b"\x00\x02")
+        self.assertEqual(plain.take(2), b"\x00\x01")
+        self.assertEqual(struct.unpack(">I", plain.take(4))[0], 260)  # X509None
+        sock.sendall(struct.pack(">I", 260))
+        self.assertEqual(plain.take(1), b"\x01")
+        tls = context.wrap_socket(sock, server_hostname="localhost")
+        self.closers.append(tls.close)
+        client = RfbClient(tls)
+        self.assertEqual(client.take(4), b"\0\0\0\0")
+        tls.sendall(b"\x01")
+        init = client.take(24)
+        client.width, client.height = struct.unpack(">HH", init[:4])
+        client.take(struct.unpack(">I", init[20:24])[0])
+        rgb = client.screen()
+        self.assert_pattern_screen(client.width, client.height, rgb)
+        self.assertEqual(self.screendump()[2], rgb)
+        # A client that tries security None is refused.
+        other = self.rfb(("127.0.0.1", 5900 + n))
+        with self.assertRaises(AssertionError):
+            other.handshake()
+
+    def test_wss_websocket_over_tls(self):
+        context = self.tls_start("unix:%s,websocket=0" % self.vnc_path)
+        sock = connect_socket(("127.0.0.1", self.ws_port))
+        tls = context.wrap_socket(sock, server_hostname="localhost")
+        self.closers.append(tls.close)
+        client = RfbClient(WebSocket(tls))
+        width, height, name = client.handshake()  # None inside wss, as QEMU does
+        rgb = client.screen()
+        self.assert_pattern_screen(width, height, rgb)
+        self.assertEqual(self.screendump()[2], rgb)
 
     def test_default_firmware_screen_as_screendump_shows_it(self):
         self.start("unix:" + self.vnc_path, program=FIRMWARE)
