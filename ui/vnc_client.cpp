@@ -325,8 +325,8 @@ void VncClient::try_send_update() {
   // A client without DesktopSize keeps the size it was told: it gets the
   // part of the screen that fits in it.
   const uint32_t width = std::min<uint32_t>(screen->width, session_->width());
-  const uint32_t height = std::min<uint32_t>(
-      std::min<uint32_t>(screen->height, session_->height()), static_cast<uint32_t>(dirty_.size()));
+  const uint32_t height = std::min<uint32_t>(std::min<uint32_t>(screen->height, session_->height()),
+                                             static_cast<uint32_t>(dirty_.size()));
   const uint32_t x0 = request_.x;
   const uint32_t x1 = std::min<uint32_t>(uint32_t{request_.x} + request_.width, width);
   const uint32_t y0 = request_.y;
@@ -405,8 +405,8 @@ void VncClient::flush() {
     }
     if (put.is_would_block()) {
       if (!output_watch_) {
-        output_watch_ = channel_->create_watch(loop_, io::kOut,
-                                               [this](uint32_t) { return on_writable(); });
+        output_watch_ =
+            channel_->create_watch(loop_, io::kOut, [this](uint32_t) { return on_writable(); });
       }
       break;
     }

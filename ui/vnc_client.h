@@ -60,10 +60,10 @@ struct VncTransport {
 
 /// Per-client counters (tests and statistics).
 struct VncClientStats {
-  uint64_t updates_sent = 0;     // FramebufferUpdate messages with pixels
+  uint64_t updates_sent = 0;  // FramebufferUpdate messages with pixels
   uint64_t rects_sent = 0;
-  uint64_t bytes_queued = 0;     // everything ever queued for the client
-  uint64_t updates_deferred = 0; // times an update waited for the backlog to drain
+  uint64_t bytes_queued = 0;      // everything ever queued for the client
+  uint64_t updates_deferred = 0;  // times an update waited for the backlog to drain
 };
 
 class VncClient {

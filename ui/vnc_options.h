@@ -17,12 +17,12 @@ namespace cr16::ui {
 struct VncOptions {
   enum class Kind : uint8_t { kTcp, kUnix, kNone };
   Kind kind = Kind::kTcp;
-  std::string host;        // kTcp: empty means every address
-  uint16_t port = 0;       // kTcp: 5900 + display
-  uint32_t display = 0;    // the N of ":N" (also for websocket=on)
-  std::string unix_path;   // kUnix
+  std::string host;                        // kTcp: empty means every address
+  uint16_t port = 0;                       // kTcp: 5900 + display
+  uint32_t display = 0;                    // the N of ":N" (also for websocket=on)
+  std::string unix_path;                   // kUnix
   std::optional<uint16_t> websocket_port;  // a WebSocket listener (same host as the RFB one)
-  std::string tls_creds;   // a tls-creds-x509 object id; empty: no TLS
+  std::string tls_creds;                   // a tls-creds-x509 object id; empty: no TLS
 };
 
 /// Parses the -vnc VALUE. Returns an Error naming the bad part (not

@@ -47,16 +47,16 @@ VncServer::~VncServer() {
 
 void VncServer::accept(std::unique_ptr<io::SocketChannel> channel, bool websocket) {
   (void)channel->set_delay(false);  // a no-op on UNIX sockets
-  std::string name = std::string(websocket ? "websocket" : "rfb") + " client " +
-                     std::to_string(next_client_id_++);
+  std::string name =
+      std::string(websocket ? "websocket" : "rfb") + " client " + std::to_string(next_client_id_++);
   channel->set_name("vnc " + name);
   VncTransport transport;
   transport.websocket = websocket;
   transport.tls = config_.tls;
   // The hub first, so ServerInit tells the real size of the screen.
   attach_hub(true);
-  auto client = std::make_unique<VncClient>(loop_, *this, std::move(channel),
-                                            std::move(transport), config_.limits, name);
+  auto client = std::make_unique<VncClient>(loop_, *this, std::move(channel), std::move(transport),
+                                            config_.limits, name);
   VncClient* raw = client.get();
   clients_.push_back(std::move(client));
   raw->start();
@@ -101,7 +101,8 @@ void VncServer::vnc_client_closed(VncClient& client) {
 
 void VncServer::reap() {
   reap_scheduled_ = false;
-  std::erase_if(clients_, [](const std::unique_ptr<VncClient>& client) { return client->closed(); });
+  std::erase_if(clients_,
+                [](const std::unique_ptr<VncClient>& client) { return client->closed(); });
   if (clients_.empty()) attach_hub(false);
 }
 

@@ -56,7 +56,9 @@ void put_u32(Bytes& out, uint32_t value) {
   put_u16(out, static_cast<uint16_t>(value >> 16));
   put_u16(out, static_cast<uint16_t>(value));
 }
-uint16_t get_u16(const Bytes& in, size_t at) { return static_cast<uint16_t>(in[at] << 8 | in[at + 1]); }
+uint16_t get_u16(const Bytes& in, size_t at) {
+  return static_cast<uint16_t>(in[at] << 8 | in[at + 1]);
+}
 uint32_t get_u32(const Bytes& in, size_t at) {
   return uint32_t{get_u16(in, at)} << 16 | get_u16(in, at + 2);
 }
@@ -77,7 +79,8 @@ class VncServerTest : public ::testing::Test {
 
   void open_server(VncServerConfig config = {}) {
     if (!config.rfb_address) config.rfb_address = io::SocketAddress::inet("127.0.0.1", 0);
-    Expected<std::unique_ptr<VncServer>> opened = VncServer::open(*loop, nullptr, std::move(config));
+    Expected<std::unique_ptr<VncServer>> opened =
+        VncServer::open(*loop, nullptr, std::move(config));
     ASSERT_TRUE(opened) << opened.error().message();
     server = std::move(*opened);
     server->set_key_sink([this](Scancode code, bool down) {
@@ -130,8 +133,12 @@ class VncServerTest : public ::testing::Test {
       for (uint16_t i = 0; i < count; ++i) {
         Bytes rect_header = take(12);
         if (rect_header.size() < 12) return rects;
-        Rect rect{get_u16(rect_header, 0), get_u16(rect_header, 2), get_u16(rect_header, 4),
-                  get_u16(rect_header, 6), static_cast<int32_t>(get_u32(rect_header, 8)), {}};
+        Rect rect{get_u16(rect_header, 0),
+                  get_u16(rect_header, 2),
+                  get_u16(rect_header, 4),
+                  get_u16(rect_header, 6),
+                  static_cast<int32_t>(get_u32(rect_header, 8)),
+                  {}};
         if (rect.encoding == 0) {
           rect.data = take(size_t{rect.width} * rect.height * 4);
         } else if (rect.encoding == 6) {
@@ -348,8 +355,8 @@ TEST_F(VncServerTest, PixelFormatIsNegotiated) {
   ASSERT_EQ(pixels.size(), 4u);
   for (int x = 0; x < 2; ++x) {
     uint32_t source = pattern(x, 0);
-    uint32_t r = ((source >> 16 & 0xFF) * 31 + 127) / 255, g = ((source >> 8 & 0xFF) * 63 + 127) / 255,
-             b = ((source & 0xFF) * 31 + 127) / 255;
+    uint32_t r = ((source >> 16 & 0xFF) * 31 + 127) / 255,
+             g = ((source >> 8 & 0xFF) * 63 + 127) / 255, b = ((source & 0xFF) * 31 + 127) / 255;
     EXPECT_EQ(get_u16(pixels, 2 * x), r << 11 | g << 5 | b) << x;
   }
 }
@@ -492,7 +499,8 @@ TEST_F(VncServerTest, DesktopSizeTellsANewResolution) {
 }
 
 TEST_F(VncServerTest, VeNCryptX509NoneRunsRfbOverTls) {
-  Expected<io::testing::TlsTestCertificates> certificates = io::testing::TlsTestCertificates::create();
+  Expected<io::testing::TlsTestCertificates> certificates =
+      io::testing::TlsTestCertificates::create();
   ASSERT_TRUE(certificates) << certificates.error().message();
   Expected<std::shared_ptr<const io::TlsCredentials>> server_credentials =
       io::TlsCredentials::load_x509(certificates->server_dir(), io::TlsEndpoint::kServer, false);
