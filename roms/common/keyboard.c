@@ -24,6 +24,7 @@
 
 /* Characters of make codes 0x00-0x39 (US layout), without and with Shift.
  * 0 = no character (modifiers, Esc is 0x1B). Keypad keys follow below. */
+/* clang-format off */
 static const char kPlain[0x3A] = {
     0,    0x1B, '1', '2', '3',  '4', '5', '6', '7', '8', '9', '0', '-', '=', 0x08, '\t',
     'q',  'w',  'e', 'r', 't',  'y', 'u', 'i', 'o', 'p', '[', ']', '\r', 0,  'a',  's',
@@ -40,6 +41,7 @@ static const char kShifted[0x3A] = {
 static const char kKeypad[0x53 - 0x47 + 1] = {
     '7', '8', '9', '-', '4', '5', '6', '+', '1', '2', '3', '0', '.',
 };
+/* clang-format on */
 
 static struct {
   volatile uint16_t head;
@@ -48,8 +50,8 @@ static struct {
 } ring;
 
 static bool shift_left, shift_right, ctrl_left, ctrl_right, caps_lock;
-static bool extended;     /* the previous byte was 0xE0 */
-static uint8_t skip;      /* bytes of a Pause (0xE1) sequence still to ignore */
+static bool extended; /* the previous byte was 0xE0 */
+static uint8_t skip;  /* bytes of a Pause (0xE1) sequence still to ignore */
 
 static bool ring_full(void) {
   return (uint16_t)(ring.head - ring.tail) >= RING_SIZE;

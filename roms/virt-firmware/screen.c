@@ -7,7 +7,7 @@
 #include "sysctl.h"
 
 #define RGB565(r, g, b) \
-  ((uint16_t)((((uint32_t)(r) & 0xF8u) << 8) | (((uint32_t)(g) & 0xFCu) << 3) | ((uint32_t)(b) >> 3)))
+  ((uint16_t)((((uint32_t)(r)&0xF8u) << 8) | (((uint32_t)(g)&0xFCu) << 3) | ((uint32_t)(b) >> 3)))
 
 #define STRIDE565 (SCREEN_WIDTH * 2UL) /* bytes per row of an RGB565 framebuffer */
 #define CELL_WIDTH 8U
@@ -23,8 +23,8 @@ enum showing { SHOWING_NOTHING, SHOWING_CONSOLE, SHOWING_GRAPHICS };
 #define PENDING_MAX 512U
 
 static enum showing showing;
-static bool console_on;    /* the display is in use */
-static bool drawn;         /* the boot screen is drawn: print straight to it */
+static bool console_on; /* the display is in use */
+static bool drawn;      /* the boot screen is drawn: print straight to it */
 static uint32_t console_fb, graphics_fb;
 static char pending[PENDING_MAX];
 static unsigned pending_length;
@@ -106,9 +106,8 @@ static void draw_text(uint32_t base, unsigned x, unsigned y, const char* text, u
 static void draw_logo(const char* version) {
   uint32_t fb = console_fb;
   static const char kLogo[] = "CR16";
-  static const uint16_t kLogoColours[4] = {
-      RGB565(0xF0, 0x50, 0x40), RGB565(0xF0, 0xC0, 0x30), RGB565(0x50, 0xD0, 0x60),
-      RGB565(0x40, 0xA0, 0xF0)};
+  static const uint16_t kLogoColours[4] = {RGB565(0xF0, 0x50, 0x40), RGB565(0xF0, 0xC0, 0x30),
+                                           RGB565(0x50, 0xD0, 0x60), RGB565(0x40, 0xA0, 0xF0)};
   fill_rect(fb, 0, 0, SCREEN_WIDTH, SCREEN_LOGO_HEIGHT, LOGO_BG);
   for (unsigned i = 0; i < 8; i++) {
     fill_rect(fb, i * 80, 0, 80, 6, kRainbow[i]);
@@ -205,7 +204,8 @@ static void clear_row(unsigned row, unsigned columns) {
  * hold ink in either row are copied. */
 static void scroll(void) {
   for (unsigned row = 0; row + 1 < SCREEN_ROWS; row++) {
-    unsigned columns = row_length[row] > row_length[row + 1] ? row_length[row] : row_length[row + 1];
+    unsigned columns =
+        row_length[row] > row_length[row + 1] ? row_length[row] : row_length[row + 1];
     if (columns) {
       uint32_t to = cell_address(0, row), from = cell_address(0, row + 1);
       for (unsigned y = 0; y < CELL_HEIGHT; y++, to += STRIDE565, from += STRIDE565)
@@ -291,10 +291,10 @@ bool screen_available(void) {
 }
 
 void screen_show_test_pattern(void) {
-  static const uint16_t kBars[8] = {
-      RGB565(0xFF, 0xFF, 0xFF), RGB565(0xFF, 0xFF, 0x00), RGB565(0x00, 0xFF, 0xFF),
-      RGB565(0x00, 0xFF, 0x00), RGB565(0xFF, 0x00, 0xFF), RGB565(0xFF, 0x00, 0x00),
-      RGB565(0x00, 0x00, 0xFF), RGB565(0x00, 0x00, 0x00)};
+  static const uint16_t kBars[8] = {RGB565(0xFF, 0xFF, 0xFF), RGB565(0xFF, 0xFF, 0x00),
+                                    RGB565(0x00, 0xFF, 0xFF), RGB565(0x00, 0xFF, 0x00),
+                                    RGB565(0xFF, 0x00, 0xFF), RGB565(0xFF, 0x00, 0x00),
+                                    RGB565(0x00, 0x00, 0xFF), RGB565(0x00, 0x00, 0x00)};
   uint32_t fb = graphics_fb;
   /* Colour bars, rows 0-239. */
   for (unsigned i = 0; i < 8; i++) fill_rect(fb, i * 80, 0, 80, 240, kBars[i]);

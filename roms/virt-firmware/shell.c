@@ -17,7 +17,7 @@ struct command {
 static const struct command kCommands[] = {
     {"help", cmd_help},         {"info", cmd_info},   {"mem", cmd_mem},     {"sum", cmd_sum},
     {"fill", cmd_fill},         {"count", cmd_count}, {"dirty", cmd_dirty}, {"date", cmd_date},
-    {"poweroff", cmd_poweroff}, {"reset", cmd_reset},   {"gfx", cmd_gfx},     {"anim", cmd_anim},
+    {"poweroff", cmd_poweroff}, {"reset", cmd_reset}, {"gfx", cmd_gfx},     {"anim", cmd_anim},
     {"cls", cmd_cls},
 };
 

@@ -219,7 +219,8 @@ TEST_F(FirmwareDisplay, CapsLockCtrlCAndExtendedKeys) {
   ASSERT_TRUE(board->keyboard().push_scancodes(std::vector<uint8_t>{0xE0, 0xC8}));
   ASSERT_TRUE(board->keyboard().push_scancodes(std::vector<uint8_t>{0xE0, 0x1C}));
   ASSERT_TRUE(run_until("cr16> ", start + 1)) << output();
-  EXPECT_EQ(output().substr(start), "ECHO Abc\r\nerror: unknown command 'ECHO' (try 'help')\r\ncr16> ");
+  EXPECT_EQ(output().substr(start),
+            "ECHO Abc\r\nerror: unknown command 'ECHO' (try 'help')\r\ncr16> ");
   // Ctrl-C on the keyboard stops `count` like 0x03 on the UART.
   start = output().size();
   type_on_keyboard("count 100000\r");
