@@ -1,8 +1,8 @@
 /*
- * Default firmware of the virt board: draws the boot screen, prints a
- * banner naming the board and the CPU (read from sysctl), then runs the
- * command shell on UART0 and the keyboard, its output mirrored on the
- * display console.
+ * Default firmware of the virt board: prints a banner naming the board and
+ * the CPU (read from sysctl), draws the boot screen, then runs the command
+ * shell on UART0 and the keyboard, its output mirrored on the display
+ * console.
  */
 #include "cpu.h"
 #include "display.h"
