@@ -15,6 +15,10 @@ namespace {
 // QEMU's extended key event pseudo-encoding: a client that lists it may
 // send XT scancodes; the server acknowledges with a rectangle of this type.
 constexpr int32_t kQemuExtendedKeyEvent = -258;
+// CompressLevel pseudo-encodings: -256 (level 0) to -247 (level 9).
+constexpr int32_t kCompressLevel0 = -256;
+// Higher CompressLevel requests are served at this level.
+constexpr int32_t kMaxZlibLevel = 3;
 // After this many bytes written the consumed front of the output is dropped.
 constexpr size_t kCompactAfter = 64 * 1024;
 
@@ -278,6 +282,19 @@ void VncClient::handle_event(const RfbEvent& event) {
   // Pointer events and cut text have nowhere to go on this machine.
 }
 
+int VncClient::zlib_level() const {
+  // Deflate runs on the machine thread: a full-screen animation at level 6
+  // took the guest from 60 to 14 frames per second (docs/display.md). The
+  // client's CompressLevel pseudo-encoding (-256 + level) is followed up to
+  // kMaxZlibLevel; without one, level 1.
+  for (int32_t encoding : session_->encodings()) {
+    if (encoding >= kCompressLevel0 && encoding <= kCompressLevel0 + 9) {
+      return std::min(encoding - kCompressLevel0, kMaxZlibLevel);
+    }
+  }
+  return 1;
+}
+
 void VncClient::mark_all_dirty() {
   const Screen* screen = host_.vnc_screen();
   dirty_.assign(screen != nullptr ? screen->height : 0, true);
@@ -352,7 +369,7 @@ void VncClient::try_send_update() {
                    static_cast<uint16_t>(x1 - x0), static_cast<uint16_t>(end - y)};
       Error error;
       if (encoding == rfb_encoding::kZlib) {
-        if (!zlib_) zlib_ = std::make_unique<ZlibEncoder>();
+        if (!zlib_) zlib_ = std::make_unique<ZlibEncoder>(zlib_level());
         error = builder.add_zlib(framebuffer, rect, *converter_, *zlib_);
       } else {
         error = builder.add_raw(framebuffer, rect, *converter_);

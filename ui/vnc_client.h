@@ -110,6 +110,7 @@ class VncClient {
   void flush();
   void try_send_update();
   void mark_all_dirty();
+  int zlib_level() const;
   void sync_server_init_size();
 
   io::Loop& loop_;
