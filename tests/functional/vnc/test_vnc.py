@@ -8,6 +8,7 @@ The guest is guest/vnc_pattern (prebuilt): colour bars at 320x240 RGB565,
 and rows 200..219 repainted for every keyboard byte."""
 import os
 import random
+import select
 import shutil
 import socket
 import struct
@@ -115,13 +116,13 @@ class Vnc(unittest.TestCase):
             h.stop(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def start(self, vnc, program=PATTERN, extra=()):
+    def start(self, vnc, program=PATTERN, extra=(), stdin=subprocess.DEVNULL):
         """Starts cr16-system with -vnc VNC and a QMP socket; with the
         pattern guest, waits for it to have drawn."""
-        args = ["-vnc", vnc, "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
-                "-serial", "null"] + list(extra)
+        args = ["-vnc", vnc, "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        args += list(extra) if "-serial" in extra else ["-serial", "null"] + list(extra)
         args = (["-kernel", program] if program != FIRMWARE else ["-bios", program]) + args
-        self.process = subprocess.Popen([h.BINARY] + args, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([h.BINARY] + args, stdin=stdin,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.ws_port = None
         if ",websocket=0" in vnc:
@@ -385,18 +386,74 @@ class Vnc(unittest.TestCase):
         self.assert_pattern_screen(width, height, rgb)
         self.assertEqual(self.screendump()[2], rgb)
 
-    def test_default_firmware_screen_as_screendump_shows_it(self):
+    def test_default_firmware_boot_screen_as_screendump_shows_it(self):
         self.start("unix:" + self.vnc_path, program=FIRMWARE)
-        time.sleep(1.0)  # the firmware's boot screen, if it draws one
         client = self.rfb(self.vnc_path)
-        width, height, name = client.handshake()
-        for _ in range(20):
+        for _ in range(50):
+            width, height, name = client.handshake()
             rgb = client.screen()
             dump = self.screendump()
-            if dump == (width, height, rgb):
+            if dump == (width, height, rgb) and distinct_colours(rgb, 3) >= 2:
                 break
-            time.sleep(0.2)  # the firmware drew between the two captures
+            time.sleep(0.2)  # the firmware was still drawing its boot screen
+            client = self.rfb(self.vnc_path)
         self.assertEqual(dump, (width, height, rgb))
+        self.assertGreaterEqual(distinct_colours(rgb, 3), 2, "the boot screen is uniform")
+        self.assertTrue(any(rgb[i] for i in range(len(rgb))), "the boot screen is black")
+
+    def test_a_viewer_that_never_reads_stalls_neither_the_guest_nor_another_viewer(self):
+        # The firmware's anim redraws all of 640x480 every frame (60/s).
+        self.start("unix:" + self.vnc_path, program=FIRMWARE,
+                   extra=["-serial", "stdio", "-monitor", "none"], stdin=subprocess.PIPE)
+        self.expect_stdout(b"cr16> ")
+        stuck = self.rfb(self.vnc_path)
+        stuck.handshake()
+        stuck.stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        good = self.rfb(self.vnc_path)
+        good.handshake()
+        self.process.stdin.write(b"anim\r")
+        self.process.stdin.flush()
+        self.expect_stdout(b"anim: 640x480")
+        request = struct.pack(">BBHHHH", 3, 0, 0, 0, 640, 480)
+        good.request(False, (0, 0, 640, 480))
+        updates = 0
+        start = time.monotonic()
+        while time.monotonic() - start < 3:
+            stuck.stream.sendall(request)  # asks for everything, reads nothing
+            for x, y, w, h, encoding, pixels in good.update():
+                self.assertEqual(encoding, 0)
+            updates += 1
+            good.request(True, (0, 0, 640, 480))
+        elapsed = time.monotonic() - start
+        self.process.stdin.write(b"q")
+        self.process.stdin.flush()
+        line = self.expect_stdout(b" frames")
+        frames = int(line.split(b"anim: ")[1].split()[0])
+        # The guest kept its pace (60 frames/s; ~180 here when idle, a
+        # quarter allowed for a loaded machine) and the reading viewer kept
+        # getting updates while the other one let its socket fill up.
+        self.assertGreater(frames, 60 * elapsed / 4, "the guest slowed down: %d frames" % frames)
+        self.assertGreater(updates, 5, "the reading viewer got %d updates" % updates)
+        self.assertEqual(self.qmp.request("query-status")["return"]["status"], "running")
+
+    def expect_stdout(self, needle, timeout=20):
+        """Reads the guest's stdout up to the line holding NEEDLE; returns it."""
+        deadline = time.monotonic() + timeout
+        data = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+            if not ready:
+                continue
+            chunk = os.read(self.process.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            data += chunk
+            if needle in data:
+                start = data.rfind(b"\n", 0, data.index(needle)) + 1
+                end = data.find(b"\n", data.index(needle))
+                if needle == b"cr16> " or end >= 0:
+                    return data[start:end if end >= 0 else len(data)]
+        self.fail("no %r on stdout within %d s: %r" % (needle, timeout, data[-300:]))
 
 
 if __name__ == "__main__":
