@@ -52,9 +52,18 @@ VncClient::VncClient(io::Loop& loop, VncClientHost& host, std::unique_ptr<io::Ch
 VncClient::~VncClient() {
   if (input_watch_) loop_.remove_watch(input_watch_);
   if (output_watch_) loop_.remove_watch(output_watch_);
+  if (handshake_timer_) loop_.cancel_timer(handshake_timer_);
 }
 
 void VncClient::start() {
+  handshake_timer_ =
+      loop_.add_timer(io::ClockType::kRealtime, loop_.now() + limits_.handshake_timeout_ns, [this] {
+        handshake_timer_ = 0;
+        if (!ready_) {
+          close("no ClientInit within " + std::to_string(limits_.handshake_timeout_ns / 1'000'000) +
+                " ms");
+        }
+      });
   if (Error error = channel_->set_blocking(false); !error.ok()) {
     close("cannot make the connection non-blocking: " + error.message());
     return;
@@ -467,8 +476,10 @@ void VncClient::close(const std::string& reason) {
   }
   if (input_watch_) loop_.remove_watch(input_watch_);
   if (output_watch_) loop_.remove_watch(output_watch_);
+  if (handshake_timer_) loop_.cancel_timer(handshake_timer_);
   input_watch_ = 0;
   output_watch_ = 0;
+  handshake_timer_ = 0;
   if (channel_) (void)channel_->close();
   host_.vnc_client_closed(*this);
 }

@@ -32,6 +32,9 @@ struct VncClientLimits {
   size_t max_backlog = 16 * 1024 * 1024;
   /// Bytes read per readiness report.
   size_t read_chunk = 64 * 1024;
+  /// A connection that has not sent ClientInit by then (TLS, WebSocket
+  /// and RFB handshakes included) is closed.
+  int64_t handshake_timeout_ns = 30'000'000'000;
 };
 
 class VncClient;
@@ -125,6 +128,7 @@ class VncClient {
   bool ready_ = false;
   io::Loop::WatchId input_watch_ = 0;
   io::Loop::WatchId output_watch_ = 0;
+  io::Loop::TimerId handshake_timer_ = 0;
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> output_;
   size_t output_start_ = 0;

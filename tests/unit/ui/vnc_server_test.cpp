@@ -477,6 +477,23 @@ TEST_F(VncServerTest, BadInputClosesOnlyThatClientAndAVanishedClientIsCleanedUp)
   EXPECT_EQ(rects[0].data, raw_pixels(screen, 0, 0, 320, 240));
 }
 
+TEST_F(VncServerTest, AConnectionThatNeverFinishesItsHandshakeIsClosed) {
+  VncServerConfig config;
+  config.limits.handshake_timeout_ns = 200'000'000;
+  open_server(std::move(config));
+  auto ready = connect();
+  handshake(*ready);
+  auto silent = connect();
+  auto start = std::chrono::steady_clock::now();
+  pump_until([&] { return silent->eof; }, 5000);
+  EXPECT_TRUE(silent->eof);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  pump(300);
+  EXPECT_EQ(server->client_count(), 1u);  // the one that finished stays
+  ready->request(false, 0, 0, 320, 240);
+  EXPECT_EQ(ready->update().size(), 1u);
+}
+
 TEST_F(VncServerTest, DesktopSizeTellsANewResolution) {
   open_server();
   auto client = connect();
