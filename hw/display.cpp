@@ -98,6 +98,7 @@ void DisplayDevice::reset() {
   state_ = DisplayState{};
   full_refresh_ = true;
   update_line();
+  if (frame_handler_) frame_handler_();  // the host shows the black screen now
 }
 
 bool DisplayDevice::enabled() const {
@@ -304,6 +305,10 @@ void DisplayDevice::state_loaded() {
   full_refresh_ = true;
   rearm();
   update_line();
+  // A disabled display has no blanks to refresh at: show the black screen
+  // now (it depends on no other section). An enabled one refreshes at its
+  // next blank, once every section is in.
+  if (!enabled() && frame_handler_) frame_handler_();
 }
 
 }  // namespace cr16

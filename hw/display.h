@@ -84,8 +84,9 @@ class DisplayDevice : public RegisterDevice, public Stateful {
   /// that client).
   std::vector<bool> changed_rows();
   /// Called on the machine thread at each vertical blank while enabled
-  /// (after STATUS.VBLANK is set), and once when the guest clears ENABLE
-  /// (the picture turns black); ui/ refreshes there. Empty clears it.
+  /// (after STATUS.VBLANK is set), and once when the picture turns black
+  /// without a blank (the guest clears ENABLE, a reset, a state load
+  /// leaving the display disabled); ui/ refreshes there. Empty clears it.
   void set_frame_handler(std::function<void()> handler);
 
   const DisplayState& state() const { return state_; }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Command 2 of the README: install dependencies, check formatting, build both
+# Command 2 of the README: install dependencies (and the real clients the
+# display tests drive), check formatting, build both
 # configurations (release, and clang with ASan+UBSan and the fuzz targets) and
 # run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-deps.sh  # Xvfb, vncsnapshot, chromium + noVNC: the display tests' clients
 jobs=$(nproc)
 status=0
 echo "=== format ==="

@@ -17,6 +17,10 @@
 #include "system/run_state.h"
 #include "util/error.h"
 
+namespace cr16::ui {
+class DisplayHub;  // the screen and keyboard (ui/display_hub.h, issue 11)
+}
+
 namespace cr16::system {
 
 namespace monitor {
@@ -177,6 +181,8 @@ class MachineControl {
   virtual MigrationControl* migration() { return nullptr; }
   virtual SnapshotControl* snapshots() { return nullptr; }
   virtual GdbServerControl* gdb_server() { return nullptr; }
+  /// The screen and keyboard (screendump, send-key); nullptr without a display.
+  virtual ui::DisplayHub* display() { return nullptr; }
 };
 
 }  // namespace cr16::system

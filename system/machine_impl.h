@@ -185,6 +185,7 @@ struct Machine::Impl final : public MachineControl {
   struct MigrationAdapter;
   std::unique_ptr<MigrationMachine> make_migration_machine();
   SnapshotControl* snapshots() override { return snapshot_control.get(); }
+  ui::DisplayHub* display() override { return display_hub.get(); }
 };
 
 }  // namespace cr16::system

@@ -15,6 +15,7 @@ Error Machine::Impl::start_ui() {
   KeyboardDevice* keyboard = board->keyboard_device();
   if (display != nullptr && keyboard != nullptr) {
     display_hub = std::make_unique<ui::DisplayHub>(*display, *keyboard);
+    display_hub->set_loop(loop.get());
   }
   const bool wants_display = options.display != DisplayKind::kNone || !options.vnc.empty();
   if (wants_display && display_hub == nullptr) {

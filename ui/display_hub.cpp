@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <string>
 
 #include "hw/display.h"
 #include "hw/keyboard.h"
+#include "hw/virt_map.h"
+#include "io/loop.h"
 
 namespace cr16::ui {
 
@@ -32,6 +36,9 @@ DisplayHub::DisplayHub(DisplayDevice& display, KeyboardDevice& keyboard)
 
 DisplayHub::~DisplayHub() {
   if (!listeners_.empty()) display_.set_frame_handler({});
+  if (loop_ != nullptr) {
+    for (uint64_t timer : release_timers_) loop_->cancel_timer(timer);
+  }
 }
 
 void DisplayHub::add_listener(DisplayListener* listener) {
@@ -112,6 +119,47 @@ Screen DisplayHub::capture() const {
 bool DisplayHub::send_key(Scancode code, bool down) {
   const std::vector<uint8_t> bytes = scancode_bytes(code, down);
   return keyboard_.push_scancodes(bytes);
+}
+
+}  // namespace cr16::ui
+
+namespace cr16::ui {
+
+Error DisplayHub::send_keys(std::span<const Scancode> keys, uint32_t hold_ms) {
+  if (keys.empty()) return Error("no keys to send");
+  size_t bytes = 0;
+  for (Scancode key : keys) bytes += 2 * scancode_bytes(key, true).size();
+  if (!has_room_for(bytes)) {
+    const size_t room = virt::kKbdFifoSize - keyboard_.level();
+    return Error("the keyboard buffer has room for " + std::to_string(room) +
+                 " bytes; these keys need " + std::to_string(bytes) +
+                 " (is the guest reading the keyboard?)");
+  }
+  for (Scancode key : keys) send_key(key, true);
+  std::vector<Scancode> releases(keys.rbegin(), keys.rend());
+  auto release = [this, releases] {
+    for (Scancode key : releases) send_key(key, false);
+  };
+  if (loop_ == nullptr || hold_ms == 0) {
+    release();
+    return {};
+  }
+  auto timer = std::make_shared<uint64_t>(0);
+  *timer = loop_->add_timer(io::ClockType::kRealtime, loop_->now() + int64_t{hold_ms} * 1'000'000,
+                            [this, release, timer] {
+                              std::erase(release_timers_, *timer);
+                              release();
+                            });
+  release_timers_.push_back(*timer);
+  return {};
+}
+
+}  // namespace cr16::ui
+
+namespace cr16::ui {
+
+bool DisplayHub::has_room_for(size_t bytes) const {
+  return bytes <= virt::kKbdFifoSize - keyboard_.level();
 }
 
 }  // namespace cr16::ui

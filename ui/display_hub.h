@@ -14,10 +14,14 @@
 #include <vector>
 
 #include "ui/keymap.h"
+#include "util/error.h"
 
 namespace cr16 {
 class DisplayDevice;
 class KeyboardDevice;
+namespace io {
+class Loop;
+}
 }  // namespace cr16
 
 namespace cr16::ui {
@@ -104,6 +108,16 @@ class DisplayHub {
   /// release is never separated from its 0xE0 prefix).
   bool send_key(Scancode code, bool down);
 
+  /// QMP send-key: presses KEYS in order now and releases them in reverse
+  /// order HOLD_MS later (on the loop given to set_loop(); at once without
+  /// one). Refused as a whole, nothing queued, when the keyboard FIFO has
+  /// no room for every byte of the presses and releases.
+  Error send_keys(std::span<const Scancode> keys, uint32_t hold_ms);
+  /// True when the keyboard FIFO can take BYTES more bytes now.
+  bool has_room_for(size_t bytes) const;
+  /// The loop send_keys() times its releases on (machine's main loop).
+  void set_loop(io::Loop* loop) { loop_ = loop; }
+
  private:
   void listen(bool on);
 
@@ -111,7 +125,8 @@ class DisplayHub {
   KeyboardDevice& keyboard_;
   std::vector<DisplayListener*> listeners_;
   Screen screen_;
-  std::vector<uint8_t> row_bytes_;  // scratch: one framebuffer row
+  io::Loop* loop_ = nullptr;
+  std::vector<uint64_t> release_timers_;  // send_keys() releases still pending
 };
 
 }  // namespace cr16::ui

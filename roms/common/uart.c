@@ -114,6 +114,10 @@ int uart_try_getc(void) {
   return c;
 }
 
+bool uart_rx_pending(void) {
+  return !ring_empty(&rx_ring);
+}
+
 int uart_peekc(void) {
   int c = -1;
   cpu_di();

@@ -25,6 +25,12 @@ int uart_peekc(void);
 /** Returns the next received byte, or -1 at once if none is buffered. */
 int uart_try_getc(void);
 
+/**
+ * True when a received byte is buffered. Call with interrupts masked
+ * (PSR.E clear) to decide atomically whether to sleep.
+ */
+bool uart_rx_pending(void);
+
 /** Waits until every queued byte has been handed to the UART. */
 void uart_flush(void);
 

@@ -6,7 +6,9 @@
 
 #include "crc32.h"
 #include "fw_printf.h"
+#include "input.h"
 #include "mmio.h"
+#include "screen.h"
 #include "shell.h"
 #include "sysctl.h"
 #include "timer.h"
@@ -63,6 +65,9 @@ void cmd_help(int argc, char** argv) {
       "  date [SECONDS]       show (or set) the RTC, seconds since 1970\n"
       "  poweroff [CODE]      power off with exit code CODE (default 0)\n"
       "  reset                reset the machine\n"
+      "  gfx                  show a test pattern on the display (any key returns)\n"
+      "  anim                 animate the display at 60 Hz until a key is pressed\n"
+      "  cls                  clear the display console\n"
       "numbers are decimal or 0x-prefixed hex\n");
 }
 
@@ -129,8 +134,8 @@ void cmd_count(int argc, char** argv) {
   uint32_t tick = timer_ticks();
   for (uint32_t i = 1; i <= n; i++) {
     tick = timer_wait_tick(tick);
-    if (uart_peekc() == CTRL_C) {
-      uart_try_getc();
+    if (input_peekc() == CTRL_C) {
+      input_try_getc();
       fw_printf("count: stopped at %lu\n", i - 1);
       return;
     }
@@ -160,7 +165,7 @@ void cmd_dirty(int argc, char** argv) {
     for (uint32_t k = 0; k < kib; k++) {
       for (unsigned i = 0; i < 256; i++) words[i] = passes;
       words += 256;
-      if (uart_try_getc() >= 0) {
+      if (input_try_getc() >= 0) {
         fw_printf("dirty: stopped after %lu passes\n", passes);
         return;
       }
@@ -191,4 +196,41 @@ void cmd_reset(int argc, char** argv) {
   fw_printf("resetting\n");
   uart_flush();
   sysctl_reset();
+}
+
+/* Prints the error for `gfx` and `anim` when RAM cannot hold their buffer. */
+static bool graphics_available(void) {
+  if (screen_available()) return true;
+  fw_printf("error: the display needs %lu KiB of RAM\n", SCREEN_MIN_RAM >> 10);
+  return false;
+}
+
+void cmd_gfx(int argc, char** argv) {
+  if (!expect_args(argc, 1, 1, "gfx") || !graphics_available()) return;
+  screen_show_test_pattern();
+  fw_printf("gfx: test pattern on the display (any key returns to the console)\n");
+}
+
+/* Stops `anim` at the first key; a LF (the second half of a CR LF line end
+ * typed before the command) does not count. */
+static bool key_arrived(void) {
+  for (;;) {
+    int c = input_try_getc();
+    if (c < 0) return false;
+    if (c != '\n') return true;
+  }
+}
+
+void cmd_anim(int argc, char** argv) {
+  if (!expect_args(argc, 1, 1, "anim") || !graphics_available()) return;
+  fw_printf("anim: 640x480 XRGB8888 at 60 Hz until a key is pressed\n");
+  uart_flush();
+  uint32_t frames = screen_animate(key_arrived);
+  fw_printf("anim: %lu frames\n", frames);
+}
+
+void cmd_cls(int argc, char** argv) {
+  if (!expect_args(argc, 1, 1, "cls")) return;
+  screen_show_console();
+  screen_clear_console();
 }

@@ -1,22 +1,26 @@
 /*
  * Default firmware of the virt board: prints a banner naming the board and
- * the CPU (read from sysctl), then runs the command shell on UART0.
+ * the CPU (read from sysctl), draws the boot screen, then runs the command
+ * shell on UART0 and the keyboard, its output mirrored on the display
+ * console.
  */
 #include "cpu.h"
+#include "display.h"
 #include "fw_printf.h"
 #include "icu.h"
+#include "keyboard.h"
 #include "mmio.h"
+#include "screen.h"
 #include "shell.h"
 #include "sysctl.h"
 #include "timer.h"
 #include "uart.h"
 #include "vectors.h"
 
-#define FIRMWARE_VERSION "1.0"
-
 void console_putc(char c) {
   if (c == '\n') uart_putc('\r');
   uart_putc(c);
+  screen_putc(c);
 }
 
 volatile uint8_t shell_bus_error;
@@ -61,9 +65,13 @@ int main(void) {
   vectors_set(VIRT_IRQ_VECTOR(VIRT_IRQ_POWER_BUTTON), power_button_interrupt);
   uart_init();
   timer_init();
+  display_init();
+  keyboard_init();
+  screen_init();
   mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_CTRL, VIRT_SYS_POWER_CTRL_BUTTON_IE);
   icu_enable(VIRT_IRQ_POWER_BUTTON);
   cpu_enable_interrupts();
   print_banner();
+  screen_draw_boot_screen(FIRMWARE_VERSION);
   shell_run();
 }

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "fw_printf.h"
-#include "uart.h"
+#include "input.h"
+#include "screen.h"
 
 #define LINE_MAX 128
 
@@ -16,7 +17,8 @@ struct command {
 static const struct command kCommands[] = {
     {"help", cmd_help},         {"info", cmd_info},   {"mem", cmd_mem},     {"sum", cmd_sum},
     {"fill", cmd_fill},         {"count", cmd_count}, {"dirty", cmd_dirty}, {"date", cmd_date},
-    {"poweroff", cmd_poweroff}, {"reset", cmd_reset},
+    {"poweroff", cmd_poweroff}, {"reset", cmd_reset}, {"gfx", cmd_gfx},     {"anim", cmd_anim},
+    {"cls", cmd_cls},
 };
 
 bool shell_parse_number(const char* text, uint32_t* value) {
@@ -79,12 +81,14 @@ void shell_execute(char* line) {
   fw_printf("error: unknown command '%s' (try 'help')\n", argv[0]);
 }
 
-/* Reads one line with echo and backspace; CR, LF or CR LF end it. */
+/* Reads one line with echo and backspace; CR, LF or CR LF end it. Any
+ * character typed brings the display console back after `gfx`. */
 static void read_line(char* line) {
   static bool last_was_cr;
   unsigned length = 0;
   for (;;) {
-    int c = uart_getc();
+    int c = input_getc();
+    screen_show_console();
     if (c == '\n' && last_was_cr) {
       last_was_cr = false;
       continue;

@@ -5,10 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define FIRMWARE_VERSION "1.0"
 #define SHELL_PROMPT "cr16> "
 #define SHELL_MAX_ARGS 4
 
-/** Reads lines from UART0 and runs them forever. */
+/** Reads lines from UART0 and the keyboard and runs them forever. */
 void shell_run(void) __attribute__((noreturn));
 
 /** Runs one command line (modified in place). */
@@ -28,5 +29,8 @@ void cmd_dirty(int argc, char** argv);
 void cmd_date(int argc, char** argv);
 void cmd_poweroff(int argc, char** argv);
 void cmd_reset(int argc, char** argv);
+void cmd_gfx(int argc, char** argv);
+void cmd_anim(int argc, char** argv);
+void cmd_cls(int argc, char** argv);
 
 #endif /* ROMS_VIRT_FIRMWARE_SHELL_H */

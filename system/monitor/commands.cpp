@@ -16,6 +16,7 @@
 #include "system/gdbstub/commands.h"
 #include "system/monitor/commands_migration.h"
 #include "system/monitor/commands_snapshot.h"
+#include "system/monitor/commands_ui.h"
 #include "system/monitor/hmp.h"
 
 #ifndef CR16_VERSION
@@ -476,8 +477,9 @@ std::span<const Command> commands() {
   // commands (migration, snapshots, the debugger) adds its table here.
   static const std::vector<Command> all = [] {
     std::vector<Command> list;
-    for (std::span<const Command> area : {machine_commands(), info_commands(), gdb_commands(),
-                                          migration_commands(), snapshot_commands()}) {
+    for (std::span<const Command> area :
+         {machine_commands(), info_commands(), gdb_commands(), migration_commands(),
+          snapshot_commands(), ui_commands()}) {
       list.insert(list.end(), area.begin(), area.end());
     }
     return list;

@@ -5,7 +5,7 @@
 //     to a negotiated session on one real machine (built once); every
 //     answer must be one JSON object ending in CR LF — a reply, an error or
 //     an event — and there is one reply per request.
-// Requests that would run memsave/pmemsave or gdbserver (also through
+// Requests that would run memsave/pmemsave, screendump or gdbserver (also through
 // human-monitor-command) are not dispatched: the fuzzer must not write
 // files or open sockets wherever its input says.
 #include <unistd.h>
@@ -80,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(pretty_again.ok() && *pretty_again == *message);
     check(to_json(*again) == compact);
     writes_files = writes_files || compact.find("memsave") != std::string::npos ||
+                   compact.find("screendump") != std::string::npos ||
                    compact.find("gdbserver") != std::string::npos;
   });
   if (writes_files) return 0;
