@@ -21,10 +21,15 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "cli"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qmp"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "display"))
 import cr16_harness as h  # noqa: E402
+import images  # noqa: E402
 from qmp_client import QmpClient  # noqa: E402
 
 GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "display_test.bin")
+BOOT_SCREEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "display",
+                           "boot-screen.ppm.gz")
+PROMPT = "cr16> "
 NAME = "sdltest"
 TITLE = NAME + " - cr16-system"
 
@@ -47,6 +52,13 @@ def expected_rgb565_picture():
             row.append((r << 3 | r >> 2, g << 2 | g >> 4, b << 3 | b >> 2))
         rows.append(row)
     return rows
+
+
+def rows_of(image):
+    """images.py's (width, height, rgb bytes) as rows of (r, g, b)."""
+    width, height, rgb = image
+    return [[tuple(rgb[(y * width + x) * 3:(y * width + x) * 3 + 3]) for x in range(width)]
+            for y in range(height)]
 
 
 def scaled(picture, scale):
@@ -289,17 +301,20 @@ class SdlWindow(unittest.TestCase):
             h.stop(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def start(self, *extra):
-        """cr16-system with the test guest in an SDL window; returns the
-        console on its serial port once the guest has drawn."""
-        argv = [h.BINARY, "-display", "sdl", "-name", NAME, "-bios", GUEST, "-serial", "stdio",
-                "-monitor", "none", "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+    def start(self, *extra, bios=GUEST, ready="display-test ready\n"):
+        """cr16-system with the test guest (or `bios`) in an SDL window;
+        returns the console on its serial port once the guest printed
+        `ready`."""
+        argv = [h.BINARY, "-display", "sdl", "-name", NAME, "-serial", "stdio", "-monitor", "none",
+                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        if bios is not None:
+            argv += ["-bios", bios]
         self.process = subprocess.Popen(argv + list(extra), stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env=SERVER.env())
         console = h.Console(self.process, self.process.stdout.fileno(),
                             self.process.stdin.fileno(), strip_cr=True)
-        console.expect("display-test ready\n")
+        console.expect(ready)
         return console
 
     def qmp(self):
@@ -307,6 +322,11 @@ class SdlWindow(unittest.TestCase):
         client.negotiate()
         self.clients.append(client)
         return client
+
+    def screendump(self, client):
+        path = os.path.join(self.directory, "screen.ppm")
+        self.assertEqual(client.command("screendump", {"filename": path}), {})
+        return rows_of(images.read_image(path))
 
     def command(self, console, letter):
         console.send(letter)
@@ -348,13 +368,33 @@ class SdlWindow(unittest.TestCase):
     def test_window_shows_the_guest_picture_and_follows_mode_changes(self):
         console = self.start()
         window = SERVER.find_window(TITLE)
-        # 640x480 XRGB8888 at 1x, pixel for pixel.
+        # 640x480 XRGB8888 at 1x, pixel for pixel, as screendump sees it too.
         self.wait_for_picture(window, expected_xrgb_picture())
+        self.assertEqual(self.screendump(self.qmp()), expected_xrgb_picture())
         # 320x240 RGB565: a new texture, the window keeps its size at 2x.
         self.command(console, "l")
         self.wait_for_picture(window, scaled(expected_rgb565_picture(), 2))
         self.command(console, "h")
         self.wait_for_picture(window, expected_xrgb_picture())
+
+    def test_default_firmware_boot_screen_and_shell_in_the_window(self):
+        if not os.path.exists(BOOT_SCREEN):
+            self.skipTest("no reference boot screen " + BOOT_SCREEN)
+        console = self.start(bios=None, ready=PROMPT)
+        window = SERVER.find_window(TITLE)
+        reference = rows_of(images.read_image(BOOT_SCREEN))
+        self.wait_for_picture(window, reference)
+        client = self.qmp()
+        self.assertEqual(self.screendump(client), reference)
+        # Keys typed into the window reach the firmware's shell, whose
+        # output the window then shows as screendump does.
+        if not SERVER.press(window, ["e"]):
+            self.skipTest("libXtst is not installed")
+        for key in ["c", "h", "o", "space", "h", "i", "Return"]:
+            SERVER.press(window, [key])
+        console.expect("echo hi\nhi\n" + PROMPT)
+        self.wait_for_picture(window, self.screendump(client))
+        self.assertNotEqual(self.screendump(client), reference)
 
     def test_title_shows_the_name_and_the_run_state(self):
         self.start()
