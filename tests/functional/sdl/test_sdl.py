@@ -65,6 +65,17 @@ def scaled(picture, scale):
     return [[pixel for pixel in row for _ in range(scale)] for row in picture for _ in range(scale)]
 
 
+def letterboxed(picture, width, height):
+    """`picture` centred in a black width x height window."""
+    left, top = (width - len(picture[0])) // 2, (height - len(picture)) // 2
+    black = (0, 0, 0)
+    rows = [[black] * width for _ in range(top)]
+    for row in picture:
+        rows.append([black] * left + row + [black] * (width - left - len(row)))
+    rows += [[black] * width for _ in range(height - top - len(picture))]
+    return rows
+
+
 # ---- XWD files (X Window Dump, version 7) -----------------------------------
 
 def parse_xwd(data):
@@ -171,6 +182,8 @@ class XServer:
         self.xlib.XQueryTree.argtypes = [ctypes.c_void_p, ctypes.c_ulong] + [ctypes.c_void_p] * 4
         self.xlib.XFetchName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p]
         self.xlib.XFree.argtypes = [ctypes.c_void_p]
+        self.xlib.XMoveResizeWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int,
+                                                ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
         self.connection = self.xlib.XOpenDisplay(self.display.encode())
         if not self.connection:
             self.stop()
@@ -252,6 +265,12 @@ class XServer:
             self.xtst.XTestFakeKeyEvent(self.connection, code, 0, 0)
         self.xlib.XSync(self.connection, 0)
         return True
+
+    def resize_window(self, window, width, height):
+        """What a user dragging the window's border does (no window manager
+        here to ask). At the screen's top left, so that it fits."""
+        self.xlib.XMoveResizeWindow(self.connection, window, 0, 0, width, height)
+        self.xlib.XSync(self.connection, 0)
 
     def close_window(self, window):
         """What a window manager sends when the user clicks the close button."""
@@ -376,6 +395,22 @@ class SdlWindow(unittest.TestCase):
         self.wait_for_picture(window, scaled(expected_rgb565_picture(), 2))
         self.command(console, "h")
         self.wait_for_picture(window, expected_xrgb_picture())
+
+    def test_a_resized_window_keeps_integer_scaling(self):
+        console = self.start()
+        window = SERVER.find_window(TITLE)
+        picture = expected_xrgb_picture()
+        self.wait_for_picture(window, picture)
+        SERVER.resize_window(window, 1280, 960)
+        self.wait_for_picture(window, scaled(picture, 2))
+        # 1.5 times in each direction: 1x, centred on black.
+        SERVER.resize_window(window, 960, 720)
+        self.wait_for_picture(window, letterboxed(picture, 960, 720))
+        # A mode change keeps the scale the user chose.
+        SERVER.resize_window(window, 1280, 960)
+        self.wait_for_picture(window, scaled(picture, 2))
+        self.command(console, "l")
+        self.wait_for_picture(window, scaled(expected_rgb565_picture(), 2))
 
     def test_default_firmware_boot_screen_and_shell_in_the_window(self):
         if not os.path.exists(BOOT_SCREEN):
