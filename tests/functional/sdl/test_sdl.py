@@ -465,6 +465,18 @@ class SdlWindow(unittest.TestCase):
         SERVER.close_window(window)
         self.assertEqual(self.process.wait(timeout=20), 0)
 
+    def test_with_no_shutdown_the_window_stays_and_says_shutdown(self):
+        self.start("-no-shutdown")
+        window = SERVER.find_window(TITLE)
+        client = self.qmp()
+        # (The window shows what the guest drew at its last vertical blank.)
+        self.wait_for_picture(window, expected_xrgb_picture())
+        SERVER.close_window(window)
+        self.wait_for_title(window, TITLE + " [shutdown]")
+        self.wait_for_picture(window, expected_xrgb_picture())  # still shown
+        client.command("quit")
+        self.assertEqual(self.process.wait(timeout=20), 0)
+
     def test_idle_window_costs_little_host_cpu(self):
         self.start()
         window = SERVER.find_window(TITLE)
