@@ -333,7 +333,8 @@ class SdlWindow(unittest.TestCase):
                                         env=SERVER.env())
         console = h.Console(self.process, self.process.stdout.fileno(),
                             self.process.stdin.fileno(), strip_cr=True)
-        console.expect(ready)
+        if ready is not None:
+            console.expect(ready)
         return console
 
     def qmp(self):
@@ -440,6 +441,15 @@ class SdlWindow(unittest.TestCase):
         self.wait_for_title(window, TITLE + " [paused]")
         client.command("cont")
         self.wait_for_title(window, TITLE)
+
+    def test_dash_s_shows_paused_until_cont(self):
+        console = self.start("-S", ready=None)
+        window = SERVER.find_window(TITLE)
+        self.wait_for_title(window, TITLE + " [paused]")
+        self.qmp().command("cont")
+        console.expect("display-test ready\n")
+        self.wait_for_title(window, TITLE)
+        self.wait_for_picture(window, expected_xrgb_picture())
 
     def test_typed_keys_reach_the_guest_and_ctrl_alt_g_grabs(self):
         console = self.start()
