@@ -86,7 +86,7 @@ class FirmwareDisplay(unittest.TestCase):
         text = console.expect(PROMPT)
         elapsed = time.monotonic() - started
         frames = int(re.search(r"^anim: (\d+) frames\r\n", text).group(1))
-        self.assertGreaterEqual(frames, 10, text)  # it animates
+        self.assertGreaterEqual(frames, 2, text)  # it animates (ASan builds draw ~6 a second)
         self.assertLessEqual(frames, 60 * elapsed + 3, text)  # one frame per vertical blank
         self.assertEqual(console.run("echo after", PROMPT), "after\n")
         console.send("poweroff\r")
