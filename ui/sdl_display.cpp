@@ -313,7 +313,6 @@ void SdlDisplay::present() {
   SDL_RenderClear(renderer_);
   if (texture_ != nullptr) SDL_RenderCopy(renderer_, texture_, nullptr, nullptr);
   SDL_RenderPresent(renderer_);
-  ++presents_;
 }
 
 }  // namespace cr16::ui

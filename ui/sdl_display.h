@@ -46,9 +46,6 @@ class SdlDisplay final : public Frontend, public DisplayListener {
   void machine_state_changed(std::string_view name, std::string_view state) override;
   void screen_updated(const Screen& screen, const ScreenUpdate& update) override;
 
-  /// Frames presented so far (for tests and measurements).
-  uint64_t presents() const { return presents_; }
-
  private:
   SdlDisplay(io::Loop& loop, DisplayHub& hub, std::function<void()> close_requested);
   Error open();
@@ -90,7 +87,6 @@ class SdlDisplay final : public Frontend, public DisplayListener {
   bool grabbed_ = false;
   bool hotkey_g_down_ = false;  // the G of Ctrl-Alt-G: its release is not the guest's
   std::bitset<512> keys_down_;  // SDL scancodes the guest was told are pressed
-  uint64_t presents_ = 0;
 };
 
 }  // namespace cr16::ui
