@@ -38,7 +38,7 @@ void fatal_exception(const uint16_t* frame) {
 
 static volatile uint8_t animating;
 static volatile uint32_t frames;
-static uint32_t width = 640;  /* int is 16 bits here: constants are long */
+static uint32_t width = 640; /* int is 16 bits here: constants are long */
 
 static void __attribute__((interrupt)) power_button_interrupt(void) {
   mmio_write32(VIRT_SYSCTL_BASE + VIRT_SYS_POWER_STATUS, VIRT_SYS_POWER_STATUS_BUTTON);
@@ -69,8 +69,8 @@ static void draw_xrgb(void) {
     }
   }
   width = 640;
-  mmio_write32(DISP(VIRT_DISP_MODE),
-               VIRT_DISP_MODE_RES_640X480 | (VIRT_DISP_FORMAT_XRGB8888 << VIRT_DISP_MODE_FORMAT_SHIFT));
+  mmio_write32(DISP(VIRT_DISP_MODE), VIRT_DISP_MODE_RES_640X480 | (VIRT_DISP_FORMAT_XRGB8888
+                                                                   << VIRT_DISP_MODE_FORMAT_SHIFT));
 }
 
 static void draw_rgb565(void) {
@@ -81,8 +81,8 @@ static void draw_rgb565(void) {
     }
   }
   width = 320;
-  mmio_write32(DISP(VIRT_DISP_MODE),
-               VIRT_DISP_MODE_RES_320X240 | (VIRT_DISP_FORMAT_RGB565 << VIRT_DISP_MODE_FORMAT_SHIFT));
+  mmio_write32(DISP(VIRT_DISP_MODE), VIRT_DISP_MODE_RES_320X240 |
+                                         (VIRT_DISP_FORMAT_RGB565 << VIRT_DISP_MODE_FORMAT_SHIFT));
 }
 
 int main(void) {
@@ -118,9 +118,9 @@ int main(void) {
         mmio_write32(DISP(VIRT_DISP_CTRL), VIRT_DISP_CTRL_ENABLE);
         break;
       case 'k':
-        fw_printf("kbd level %lu\n", (mmio_read32(VIRT_KBD_BASE + VIRT_KBD_STATUS) >>
-                                       VIRT_KBD_STATUS_LEVEL_SHIFT) &
-                                          VIRT_KBD_STATUS_LEVEL_MASK);
+        fw_printf("kbd level %lu\n",
+                  (mmio_read32(VIRT_KBD_BASE + VIRT_KBD_STATUS) >> VIRT_KBD_STATUS_LEVEL_SHIFT) &
+                      VIRT_KBD_STATUS_LEVEL_MASK);
         break;
       default:
         continue;
