@@ -104,7 +104,9 @@ Machine::Impl::~Impl() {
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   stop_monitors();  // front ends detach first (QMP clients get what is queued)
   if (block_watch) loop->remove_watch(block_watch);
-  board.reset();  // devices detach from their backends
+  ui_frontends.clear();  // windows and viewers leave the hub, the hub the display,
+  display_hub.reset();   // while the board's devices still exist
+  board.reset();         // devices detach from their backends
   muxes.clear();
   backends.clear();
   if (signal_watch) loop->remove_watch(signal_watch);

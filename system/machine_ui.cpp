@@ -35,7 +35,11 @@ Error Machine::Impl::start_ui() {
       }
     };
     tell(state_machine.state());
-    add_state_listener([tell](RunState, RunState to) { tell(to); });
+    add_state_listener([this, tell](RunState, RunState to) {
+      // A stopped VM has no more vertical blanks: show what it drew last.
+      if (to != RunState::kRunning && display_hub) display_hub->refresh();
+      tell(to);
+    });
   }
   return {};
 }

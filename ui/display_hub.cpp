@@ -64,6 +64,7 @@ void DisplayHub::listen(bool on) {
 }
 
 void DisplayHub::refresh() {
+  if (listeners_.empty()) return;  // nobody looks: leave the dirty log alone
   const DisplayMode mode = display_.mode();
   const std::vector<bool> marked = display_.changed_rows();
   ScreenUpdate update;

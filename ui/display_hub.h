@@ -96,7 +96,8 @@ class DisplayHub {
   /// Reads the rows the dirty log marks (every row after a mode, base or
   /// enable change), updates screen() and tells the listeners what really
   /// changed. Called at each vertical blank while listening, and by the
-  /// machine after a reset, loadvm or incoming migration.
+  /// machine when the VM stops (the last frame's writes would otherwise
+  /// wait for a blank that does not come). Does nothing without listeners.
   void refresh();
 
   /// The whole current picture, read afresh from guest memory

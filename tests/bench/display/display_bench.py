@@ -12,6 +12,7 @@ Usage: display_bench.py [--seconds N] [--binary PATH]
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,7 +108,7 @@ def run_case(name, extra_args, seconds, vnc=None, env=None):
         result["anim_cpu"] = measure(console, seconds)
         console.send("q")
         out = console.expect(PROMPT)
-        frames = int(out.split("anim:")[1].split()[0])
+        frames = int(re.search(r"anim: (\d+) frames", out).group(1))
         result["fps"] = frames / (seconds + 0.5)
     finally:
         stop.set()
