@@ -10,7 +10,7 @@ RAW, ZLIB, DESKTOP_SIZE = 0, 6, -223
 
 
 class RfbViewer:
-    def __init__(self, address, encoding=RAW, timeout=10):
+    def __init__(self, address, encoding=RAW, timeout=120):
         family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)

@@ -80,8 +80,11 @@ class HeadlessChromium:
         deadline = time.monotonic() + timeout
         value = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as error:  # the page is not there yet
+                value = error
+            if value and not isinstance(value, RuntimeError):
                 return value
             time.sleep(0.2)
         raise AssertionError("%s stayed %r for %s s" % (expression, value, timeout))
