@@ -104,6 +104,7 @@ Machine::Impl::~Impl() {
   for (ChannelCharBackend* backend : buffered) backend->drain(500);
   stop_monitors();  // front ends detach first (QMP clients get what is queued)
   if (block_watch) loop->remove_watch(block_watch);
+  vnc = nullptr;
   ui_frontends.clear();  // windows and viewers leave the hub, the hub the display,
   display_hub.reset();   // while the board's devices still exist
   board.reset();         // devices detach from their backends

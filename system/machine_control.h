@@ -19,7 +19,8 @@
 
 namespace cr16::ui {
 class DisplayHub;  // the screen and keyboard (ui/display_hub.h, issue 11)
-}
+class VncServer;   // -vnc (ui/vnc_server.h)
+}  // namespace cr16::ui
 
 namespace cr16::system {
 
@@ -183,6 +184,8 @@ class MachineControl {
   virtual GdbServerControl* gdb_server() { return nullptr; }
   /// The screen and keyboard (screendump, send-key); nullptr without a display.
   virtual ui::DisplayHub* display() { return nullptr; }
+  /// The VNC server; nullptr without -vnc.
+  virtual ui::VncServer* vnc_server() { return nullptr; }
 };
 
 }  // namespace cr16::system

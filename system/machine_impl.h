@@ -77,6 +77,7 @@ struct Machine::Impl final : public MachineControl {
   // display/keyboard and the front ends (-display sdl, -vnc).
   std::unique_ptr<ui::DisplayHub> display_hub;
   std::vector<std::unique_ptr<ui::Frontend>> ui_frontends;
+  ui::VncServer* vnc = nullptr;                       // one of ui_frontends (query-vnc)
   std::unique_ptr<SnapshotControl> snapshot_control;  // savevm/loadvm (issue 10)
   std::unique_ptr<Semihosting> semihosting;
   std::optional<LoadImage> kernel;
@@ -186,6 +187,7 @@ struct Machine::Impl final : public MachineControl {
   std::unique_ptr<MigrationMachine> make_migration_machine();
   SnapshotControl* snapshots() override { return snapshot_control.get(); }
   ui::DisplayHub* display() override { return display_hub.get(); }
+  ui::VncServer* vnc_server() override { return vnc; }
 };
 
 }  // namespace cr16::system

@@ -74,6 +74,7 @@ Error Machine::Impl::start_vnc() {
       break;
     }
   }
+  vnc = server->get();
   ui_frontends.push_back(std::move(*server));
   return {};
 }

@@ -15,6 +15,7 @@
 
 #include "io/channel.h"
 #include "io/loop.h"
+#include "io/socket_address.h"
 #include "io/tls_credentials.h"
 #include "ui/display_hub.h"
 #include "ui/keymap.h"
@@ -96,6 +97,10 @@ class VncClient {
   size_t backlog() const { return output_.size() - output_start_; }
   const VncClientStats& stats() const { return stats_; }
   const std::string& name() const { return name_; }
+  /// Where the viewer connects from (query-vnc), when the socket knows.
+  const std::optional<io::SocketAddress>& peer() const { return peer_; }
+  void set_peer(io::SocketAddress peer) { peer_ = std::move(peer); }
+  bool websocket() const { return transport_.websocket; }
 
  private:
   enum class Stage { kTransport, kRfb, kStartTls, kClosed };
@@ -122,6 +127,7 @@ class VncClient {
   VncTransport transport_;
   VncClientLimits limits_;
   std::string name_;
+  std::optional<io::SocketAddress> peer_;
   std::unique_ptr<RfbServerSession> session_;
   Stage stage_ = Stage::kTransport;
   bool closed_ = false;

@@ -50,6 +50,7 @@ void VncServer::accept(std::unique_ptr<io::SocketChannel> channel, bool websocke
   std::string name =
       std::string(websocket ? "websocket" : "rfb") + " client " + std::to_string(next_client_id_++);
   channel->set_name("vnc " + name);
+  Expected<io::SocketAddress> peer = channel->remote_address();
   VncTransport transport;
   transport.websocket = websocket;
   transport.tls = config_.tls;
@@ -58,6 +59,7 @@ void VncServer::accept(std::unique_ptr<io::SocketChannel> channel, bool websocke
   auto client = std::make_unique<VncClient>(loop_, *this, std::move(channel), std::move(transport),
                                             config_.limits, name);
   VncClient* raw = client.get();
+  if (peer) raw->set_peer(std::move(*peer));
   clients_.push_back(std::move(client));
   raw->start();
 }

@@ -53,6 +53,8 @@ class VncServer : public Frontend, public DisplayListener, public VncClientHost 
   /// The bound addresses (real ports for port 0).
   std::vector<io::SocketAddress> rfb_addresses() const;
   std::vector<io::SocketAddress> websocket_addresses() const;
+  /// True when viewers must use TLS (VeNCrypt X509None; wss).
+  bool tls() const { return config_.tls != nullptr; }
   /// Connected clients (not yet cleaned up ones excluded).
   size_t client_count() const;
   /// The clients, for statistics (tests).

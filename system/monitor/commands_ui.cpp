@@ -7,6 +7,7 @@
 #include "ui/display_hub.h"
 #include "ui/keymap.h"
 #include "ui/screendump.h"
+#include "ui/vnc_server.h"
 
 namespace cr16::system::monitor {
 
@@ -173,6 +174,77 @@ Expected<Value> do_input_send_event(CommandContext& context, const Value& argume
   return Value();
 }
 
+// ---- query-vnc
+
+// QEMU's VncBasicInfo members of an address: host, service, family.
+void set_address(Value& info, const io::SocketAddress& address) {
+  if (address.kind == io::SocketAddress::Kind::kUnix) {
+    info.set("host", Value::string(address.path));
+    info.set("service", Value::string(address.path));
+    info.set("family", Value::string("unix"));
+    return;
+  }
+  info.set("host", Value::string(address.host.empty() ? "0.0.0.0" : address.host));
+  info.set("service", Value::string(std::to_string(address.port)));
+  info.set("family", Value::string(address.host.find(':') != std::string::npos ? "ipv6" : "ipv4"));
+}
+
+Expected<Value> do_query_vnc(CommandContext& context, const Value&) {
+  Value info = Value::dict();
+  ui::VncServer* server = context.control.vnc_server();
+  info.set("enabled", Value::boolean(server != nullptr));
+  if (server == nullptr) return info;
+  const std::vector<io::SocketAddress> rfb = server->rfb_addresses();
+  if (!rfb.empty()) set_address(info, rfb.front());
+  info.set("auth", Value::string(server->tls() ? "vencrypt" : "none"));
+  if (server->tls()) info.set("vencrypt", Value::string("x509-none"));
+  Value websockets = Value::list();
+  for (const io::SocketAddress& address : server->websocket_addresses()) {
+    Value item = Value::dict();
+    set_address(item, address);
+    item.set("tls", Value::boolean(server->tls()));
+    websockets.push(std::move(item));
+  }
+  info.set("websockets", std::move(websockets));
+  Value clients = Value::list();
+  for (const ui::VncClient* client : server->clients()) {
+    Value item = Value::dict();
+    if (client->peer()) set_address(item, *client->peer());
+    item.set("websocket", Value::boolean(client->websocket()));
+    clients.push(std::move(item));
+  }
+  info.set("clients", std::move(clients));
+  return info;
+}
+
+std::string format_vnc(const Value& info, const Value&) {
+  if (!info.bool_or("enabled", false)) return "VNC server: disabled (start with -vnc)\n";
+  auto where = [](const Value& item) {
+    if (item.string_or("family", "") == "unix" && item.string_or("host", "").empty()) {
+      return std::string("a unix socket");
+    }
+    return item.string_or("host", "?") +
+           (item.string_or("family", "") == "unix" ? "" : ":" + item.string_or("service", "?")) +
+           " (" + item.string_or("family", "?") + ")";
+  };
+  std::string text = "VNC server: ";
+  text += info.find("host") ? where(info) : std::string("no RFB listener");
+  text += ", auth " + info.string_or("auth", "none");
+  if (info.find("vencrypt")) text += " (" + info.string_or("vencrypt", "") + ")";
+  text += "\n";
+  for (const Value& websocket : info.find("websockets")->as_list()) {
+    text += "  websocket: " + where(websocket) + (websocket.bool_or("tls", false) ? ", wss" : "") +
+            "\n";
+  }
+  const Value::List& clients = info.find("clients")->as_list();
+  if (clients.empty()) text += "  no clients\n";
+  for (const Value& client : clients) {
+    text += "  client: " + where(client) +
+            (client.bool_or("websocket", false) ? " websocket" : "") + "\n";
+  }
+  return text;
+}
+
 constexpr Parameter kScreendumpParameters[] = {
     {"filename", ParameterType::kString, false},
     {"format", ParameterType::kString, true},
@@ -202,6 +274,14 @@ constexpr Command kCommands[] = {
      "press keys together (ctrl-alt-f1, 0x1c...) for hold_ms (default 100)", do_sendkey, nullptr},
     {"input-send-event", nullptr, true, kInputSendEventParameters, "",
      "send keyboard events (key down/up) to the guest", do_input_send_event, nullptr},
+    {"query-vnc",
+     "info vnc",
+     true,
+     {},
+     "",
+     "show the VNC server and its viewers",
+     do_query_vnc,
+     format_vnc},
 };
 
 }  // namespace

@@ -171,6 +171,24 @@ class Vnc(unittest.TestCase):
         self.assertEqual(first.screen(), second.screen())
         self.assertEqual(self.screendump()[2], first.screen())
 
+    def test_query_vnc_and_info_vnc_list_the_listeners_and_viewers(self):
+        self.start("unix:%s,websocket=0" % self.vnc_path)
+        info = self.qmp.command("query-vnc")
+        self.assertEqual((info["enabled"], info["family"], info["host"], info["auth"]),
+                         (True, "unix", self.vnc_path, "none"))
+        self.assertEqual(info["websockets"][0]["service"], str(self.ws_port))
+        self.assertEqual(info["clients"], [])
+        first = self.rfb(self.vnc_path)
+        first.handshake()
+        second = self.rfb(self.vnc_path)
+        second.handshake()
+        clients = self.qmp.command("query-vnc")["clients"]
+        self.assertEqual([(c["family"], c["websocket"]) for c in clients],
+                         [("unix", False), ("unix", False)])
+        text = self.qmp.command("human-monitor-command", {"command-line": "info vnc"})
+        self.assertIn("VNC server: %s (unix), auth none" % self.vnc_path, text)
+        self.assertEqual(text.count("  client: "), 2)
+
     def test_a_key_through_vnc_reaches_the_guest_and_only_its_rows_are_sent(self):
         self.start("unix:" + self.vnc_path)
         client = self.rfb(self.vnc_path)
