@@ -364,10 +364,12 @@ class Vnc(unittest.TestCase):
         self.process.stdin.flush()
         line = self.expect_stdout(b" frames")
         frames = int(line.split(b"anim: ")[1].split()[0])
-        # The guest kept its pace (60 frames/s; ~180 here when idle, a
-        # quarter allowed for a loaded machine) and the reading viewer kept
-        # getting updates while the other one let its socket fill up.
-        self.assertGreater(frames, 60 * elapsed / 4, "the guest slowed down: %d frames" % frames)
+        # The guest kept drawing (~180 frames here in a release build, ~14
+        # under ASan; a machine thread blocked on the full socket would stop
+        # within the first frame or two: one update is 1.2 MB) and the
+        # reading viewer kept getting updates while the other one let its
+        # socket fill up.
+        self.assertGreater(frames, 4, "the guest stalled: %d frames in %.1f s" % (frames, elapsed))
         self.assertGreater(updates, 5, "the reading viewer got %d updates" % updates)
         self.assertEqual(self.qmp.request("query-status")["return"]["status"], "running")
 
