@@ -77,39 +77,33 @@ void VncClient::start() {
   }
 }
 
-void VncClient::start_transport_tls() {
-  Expected<std::unique_ptr<io::TlsChannel>> tls =
-      io::TlsChannel::create_server(std::move(channel_), transport_.tls);
-  if (!tls) {
-    stage_ = Stage::kClosed;
-    close("TLS: " + tls.error().message());
+// Puts a TLS or WebSocket channel over the connection and runs its
+// handshake; NEXT continues once it is done, failures close the client.
+template <typename Layer>
+void VncClient::layer(const char* what, Expected<std::unique_ptr<Layer>> created,
+                      std::function<void()> next) {
+  if (!created) {
+    close(std::string(what) + ": " + created.error().message());
     return;
   }
-  io::TlsChannel* raw = tls->get();
-  channel_ = std::move(*tls);
-  raw->start_handshake(loop_, [this](Error error) {
+  Layer* raw = created->get();
+  channel_ = std::move(*created);
+  raw->start_handshake(loop_, [this, what, next = std::move(next)](Error error) {
     if (!error.ok()) {
-      close("TLS handshake: " + error.message());
+      close(std::string(what) + " handshake: " + error.message());
       return;
     }
-    start_transport_websock();
+    next();
   });
 }
 
+void VncClient::start_transport_tls() {
+  layer("TLS", io::TlsChannel::create_server(std::move(channel_), transport_.tls),
+        [this] { start_transport_websock(); });
+}
+
 void VncClient::start_transport_websock() {
-  Expected<std::unique_ptr<io::WebsockChannel>> websock =
-      io::WebsockChannel::create_server(std::move(channel_));
-  if (!websock) {
-    close("WebSocket: " + websock.error().message());
-    return;
-  }
-  io::WebsockChannel* raw = websock->get();
-  channel_ = std::move(*websock);
-  raw->start_handshake(loop_, [this](Error error) {
-    if (!error.ok()) {
-      close("WebSocket handshake: " + error.message());
-      return;
-    }
+  layer("WebSocket", io::WebsockChannel::create_server(std::move(channel_)), [this] {
     (void)channel_->set_blocking(false);
     begin_rfb();
   });
@@ -231,19 +225,7 @@ void VncClient::start_vencrypt_tls() {
     output_watch_ = 0;
   }
   stage_ = Stage::kStartTls;
-  Expected<std::unique_ptr<io::TlsChannel>> tls =
-      io::TlsChannel::create_server(std::move(channel_), transport_.tls);
-  if (!tls) {
-    close("TLS: " + tls.error().message());
-    return;
-  }
-  io::TlsChannel* raw = tls->get();
-  channel_ = std::move(*tls);
-  raw->start_handshake(loop_, [this](Error error) {
-    if (!error.ok()) {
-      close("TLS handshake: " + error.message());
-      return;
-    }
+  layer("TLS", io::TlsChannel::create_server(std::move(channel_), transport_.tls), [this] {
     (void)channel_->set_blocking(false);
     stage_ = Stage::kRfb;
     if (Error done = session_->tls_done(); !done.ok()) {

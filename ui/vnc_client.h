@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,9 @@ class VncClient {
  private:
   enum class Stage { kTransport, kRfb, kStartTls, kClosed };
 
+  template <typename Layer>
+  void layer(const char* what, Expected<std::unique_ptr<Layer>> created,
+             std::function<void()> next);
   void start_transport_tls();
   void start_transport_websock();
   void begin_rfb();
