@@ -16,8 +16,8 @@ bool ScreenUpdate::any() const {
   return resized || std::find(rows.begin(), rows.end(), true) != rows.end();
 }
 
-std::vector<ScreenUpdate::Run> ScreenUpdate::runs() const {
-  std::vector<Run> result;
+std::vector<ScreenUpdate::Run> row_runs(const std::vector<bool>& rows) {
+  std::vector<ScreenUpdate::Run> result;
   const uint32_t height = static_cast<uint32_t>(rows.size());
   for (uint32_t y = 0; y < height;) {
     if (!rows[y]) {
@@ -29,6 +29,10 @@ std::vector<ScreenUpdate::Run> ScreenUpdate::runs() const {
     result.push_back({first, y - first});
   }
   return result;
+}
+
+std::vector<ScreenUpdate::Run> ScreenUpdate::runs() const {
+  return row_runs(rows);
 }
 
 DisplayHub::DisplayHub(DisplayDevice& display, KeyboardDevice& keyboard)
@@ -79,17 +83,11 @@ void DisplayHub::refresh() {
   // Read each run of marked rows in one go, then keep only the rows whose
   // pixels really differ (a page holds parts of several rows).
   std::vector<uint32_t> fresh;
-  for (uint32_t y = 0; y < mode.height;) {
-    if (!marked[y]) {
-      ++y;
-      continue;
-    }
-    const uint32_t first = y;
-    while (y < mode.height && marked[y]) ++y;
-    fresh.resize(size_t{y - first} * mode.width);
-    display_.read_rows(first, y - first, fresh.data());
-    for (uint32_t row = first; row < y; ++row) {
-      const uint32_t* source = fresh.data() + size_t{row - first} * mode.width;
+  for (const ScreenUpdate::Run& run : row_runs(marked)) {
+    fresh.resize(size_t{run.count} * mode.width);
+    display_.read_rows(run.first, run.count, fresh.data());
+    for (uint32_t row = run.first; row < run.first + run.count; ++row) {
+      const uint32_t* source = fresh.data() + size_t{row - run.first} * mode.width;
       uint32_t* target = screen_.pixels.data() + size_t{row} * mode.width;
       if (std::memcmp(source, target, mode.width * sizeof(uint32_t)) != 0) {
         std::memcpy(target, source, mode.width * sizeof(uint32_t));

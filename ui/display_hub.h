@@ -55,6 +55,9 @@ struct ScreenUpdate {
   std::vector<Run> runs() const;
 };
 
+/// The runs of true entries in ROWS, as [first, first + count), in order.
+std::vector<ScreenUpdate::Run> row_runs(const std::vector<bool>& rows);
+
 /// Told about every refresh that changed something.
 class DisplayListener {
  public:

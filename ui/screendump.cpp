@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "util/fd_write.h"
+
 namespace cr16::ui {
 namespace {
 
@@ -106,17 +108,10 @@ Error write_screendump(const Screen& screen, const std::string& path, ImageForma
   const int fd = ::open(temporary.c_str(),
                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd < 0) return Error("cannot create " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < image->size()) {
-    const ssize_t n = ::write(fd, image->data() + done, image->size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int saved = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return Error(path + ": " + std::strerror(saved));
-    }
-    done += static_cast<size_t>(n);
+  if (const int failed = write_fully(fd, *image); failed != 0) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return Error(path + ": " + std::strerror(failed));
   }
   if (::close(fd) != 0) {
     const int saved = errno;

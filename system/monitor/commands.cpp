@@ -18,6 +18,7 @@
 #include "system/monitor/commands_snapshot.h"
 #include "system/monitor/commands_ui.h"
 #include "system/monitor/hmp.h"
+#include "util/fd_write.h"
 
 #ifndef CR16_VERSION
 #define CR16_VERSION "0.1.0"
@@ -337,16 +338,9 @@ Expected<Value> do_memory_save(CommandContext& context, const Value& arguments) 
   const int fd = open(filename.c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
   if (fd < 0) return Error("Could not open '" + filename + "': " + std::strerror(errno), errno);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t put = write(fd, bytes.data() + done, bytes.size() - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) {
-      const int saved = put < 0 ? errno : EIO;
-      close(fd);
-      return Error("Error writing to '" + filename + "': " + std::strerror(saved), saved);
-    }
-    done += static_cast<size_t>(put);
+  if (const int failed = write_fully(fd, bytes); failed != 0) {
+    close(fd);
+    return Error("Error writing to '" + filename + "': " + std::strerror(failed), failed);
   }
   if (close(fd) != 0) {
     return Error("Error writing to '" + filename + "': " + std::strerror(errno), errno);
