@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <png.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,6 +105,13 @@ Expected<std::vector<uint8_t>> encode_image(const Screen& screen, ImageFormat fo
 Error write_screendump(const Screen& screen, const std::string& path, ImageFormat format) {
   Expected<std::vector<uint8_t>> image = encode_image(screen, format);
   if (!image) return image.error();
+  // The file is renamed into place, which would replace whatever PATH names:
+  // only a regular file (or nothing yet) may be there. A device, FIFO,
+  // directory or symbolic link is refused, never replaced.
+  struct stat existing;
+  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    return Error("cannot write " + path + ": not a regular file");
+  }
   const std::string temporary = path + ".tmp";
   const int fd = ::open(temporary.c_str(),
                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);

@@ -2,6 +2,7 @@
 // libpng, bad formats and paths, no half-written file left behind.
 #include <gtest/gtest.h>
 #include <png.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -80,6 +81,28 @@ TEST(Screendump, WritesTheFileAndLeavesNoTemporary) {
   EXPECT_FALSE(error.ok());
   EXPECT_NE(error.message().find("no/such/x.png"), std::string::npos) << error.message();
   std::remove(path.c_str());
+  rmdir(dir);
+}
+
+TEST(Screendump, NeverReplacesWhatIsNotARegularFile) {
+  char dir[] = "/tmp/screendump-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/fifo";
+  const std::string link = std::string(dir) + "/link";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(symlink("/dev/null", link.c_str()), 0);
+  for (const std::string& path : {fifo, link, std::string(dir)}) {
+    const Error error = write_screendump(test_screen(), path, ImageFormat::kPpm);
+    EXPECT_FALSE(error.ok()) << path;
+    EXPECT_NE(error.message().find("not a regular file"), std::string::npos) << error.message();
+  }
+  struct stat after;
+  ASSERT_EQ(lstat(fifo.c_str(), &after), 0);
+  EXPECT_TRUE(S_ISFIFO(after.st_mode));
+  ASSERT_EQ(lstat(link.c_str(), &after), 0);
+  EXPECT_TRUE(S_ISLNK(after.st_mode));
+  std::remove(fifo.c_str());
+  std::remove(link.c_str());
   rmdir(dir);
 }
 
