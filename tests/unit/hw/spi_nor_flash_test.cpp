@@ -425,6 +425,46 @@ TEST_F(SpiNorTest, ResetEndsCommandsAndPowerDownButKeepsContents) {
   EXPECT_EQ(read(0, 1)[0], 0x00);
 }
 
+// The SC14441 loader's flash sequence (docs/sc14441-notes.md 6): WREN in
+// its own cycle, the erase or program, then READ STATUS polled with 16-bit
+// reads (two bytes each). At a few MIPS one poll costs about 12 us; with the
+// default timing the poll budgets (0x4001 erase, 0x401 program) are never
+// close, and a loader at 100 times that speed still fits.
+TEST_F(SpiNorTest, LoaderPollBudgetsAreMetWithTheDefaultTiming) {
+  auto polls_until_idle = [&](int64_t ns_per_poll) {
+    int polls = 0;
+    for (;;) {
+      ++polls;
+      const uint8_t out[] = {kReadStatus, 0xFF, 0xFF};
+      uint8_t in[3];
+      flash->select();
+      flash->transfer(out, in);
+      flash->deselect();
+      if ((in[1] & kStatusWip) == 0 && (in[2] & kStatusWip) == 0) return polls;
+      clock.advance_by(ns_per_poll);
+    }
+  };
+  for (int64_t ns_per_poll : {12'000, 120}) {
+    cycle(*flash, {kWriteEnable});
+    cycle(*flash, with_address(kSectorErase, 0x5000));
+    EXPECT_LT(polls_until_idle(ns_per_poll), 0x4001);
+    EXPECT_EQ(status(), 0u);
+    std::vector<uint8_t> page = with_address(kPageProgram, 0x5000);
+    page.resize(4 + 256, 0x3C);
+    cycle(*flash, {kWriteEnable});
+    cycle(*flash, page);
+    EXPECT_LT(polls_until_idle(ns_per_poll), 0x401);
+  }
+  EXPECT_LE(
+      [&] {
+        cycle(*flash, {kWriteEnable});
+        cycle(*flash, with_address(kSectorErase, 0x5000));
+        return polls_until_idle(12'000);
+      }(),
+      6);  // "within a few polls" at about 4 MIPS
+  EXPECT_EQ(read(0x5000, 1)[0], 0xFF);
+}
+
 // ---- The image file.
 
 TEST(SpiNorFile, OpenTakesSizeAndContentsFromTheImage) {
