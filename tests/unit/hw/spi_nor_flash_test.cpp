@@ -704,6 +704,71 @@ TEST_F(SpiNorTest, HostileStateIsRejectedAndLeavesTheFlashAlone) {
   EXPECT_EQ(status(), kStatusWel);  // still working
 }
 
+// Random bus traffic (opcodes, stray bytes, CS# toggles, time passing):
+// every state the flash reaches passes its own post-load, and a twin that
+// loads it (state and contents) at a checkpoint answers every later byte
+// exactly like the original.
+TEST_F(SpiNorTest, RandomTrafficStatesAreLoadableAndReplayIdentically) {
+  uint64_t seed = 0x9E3779B97F4A7C15u;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  const uint8_t opcodes[] = {
+      kRead,         kFastRead,    kReadSfdp,    kReadStatus,       kWriteEnable,
+      kWriteDisable, kPageProgram, kSectorErase, kBlockErase32,     kBlockErase64,
+      kChipErase,    kJedecId,     kPowerDown,   kReleasePowerDown, kReadManufacturerDeviceId,
+      0x35};
+  std::unique_ptr<SpiNorFlash> twin = make(kMiB);
+  auto checkpoint = [&](int step) {
+    auto state = migration::save_state_object(spi_nor_state_description(), flash->state_data());
+    auto contents = migration::save_state_object(spi_nor_contents_state_description(),
+                                                 flash->contents_state().state_data());
+    ASSERT_TRUE(state.ok() && contents.ok());
+    const Error error =
+        migration::load_state_object(spi_nor_state_description(), twin->state_data(), *state);
+    ASSERT_TRUE(error.ok()) << error.message() << " at step " << step;
+    ASSERT_TRUE(migration::load_state_object(spi_nor_contents_state_description(),
+                                             twin->contents_state().state_data(), *contents)
+                    .ok());
+  };
+  for (int step = 0; step < 30000; ++step) {
+    if (step % 97 == 0) checkpoint(step);
+    const uint64_t r = next();
+    switch (r % 10) {
+      case 0:
+        flash->select();
+        twin->select();
+        [[fallthrough]];
+      case 1: {
+        const uint8_t opcode = opcodes[(r >> 8) % std::size(opcodes)];
+        ASSERT_EQ(flash->transfer(opcode), twin->transfer(opcode)) << step;
+        break;
+      }
+      case 2:
+        flash->deselect();
+        twin->deselect();
+        break;
+      case 3:
+        clock.advance_by(static_cast<int64_t>((r >> 8) % 60'000));
+        break;
+      default: {
+        const auto byte = static_cast<uint8_t>(r >> 8);
+        ASSERT_EQ(flash->transfer(byte), twin->transfer(byte)) << step;
+        break;
+      }
+    }
+  }
+  EXPECT_TRUE(
+      std::equal(flash->contents().begin(), flash->contents().end(), twin->contents().begin()));
+  // The traffic did reach the array (programs landed).
+  EXPECT_GT(std::count_if(flash->contents().begin(), flash->contents().end(),
+                          [](uint8_t b) { return b != 0xFF; }),
+            0);
+}
+
 TEST(SpiNorFile, LoadedContentsAreWrittenBackToTheImage) {
   TempDir dir;
   ManualDeviceClock clock;
