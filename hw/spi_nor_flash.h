@@ -163,15 +163,20 @@ class SpiNorFlash : public Stateful {
 
   // ---- Inspection and the host side.
 
+  /// The array's size in bytes (a power of two, 1..16 MiB).
   uint32_t size() const { return static_cast<uint32_t>(array_.size()); }
   /// The array (size() bytes). Changing it behind the flash's back is not
   /// written back; use contents_loaded() after doing so.
   std::span<const uint8_t> contents() const { return array_; }
   /// The status register now (WIP worked out from the clock).
   uint8_t status();
+  /// WIP now: a program or erase has not finished yet.
   bool busy() { return (status() & spi_nor::kStatusWip) != 0; }
+  /// After POWER DOWN, until RELEASE: only 0xAB is decoded.
   bool powered_down() const { return state_.powered_down != 0; }
+  /// CS# is asserted.
   bool selected() const { return state_.selected != 0; }
+  /// The transient state (for monitors and tests).
   const SpiNorState& state() const { return state_; }
   /// The SFDP space as the flash answers READ SFDP from address 0 (header,
   /// one parameter header, the 9-DWORD basic table at 0x30).
