@@ -31,6 +31,8 @@ bool decoded_opcode(uint8_t opcode) {
     case kSectorErase:
     case kBlockErase32:
     case kReadSfdp:
+    case kResetEnable:
+    case kReset:
     case kChipErase:
     case kReadManufacturerDeviceId:
     case kJedecId:
@@ -58,8 +60,9 @@ constexpr StateField kSpiNorFields[] = {
     CR16_STATE_FIELD(SpiNorState, status).mask(kStatusWip | kStatusWel),
     CR16_STATE_FIELD(SpiNorState, selected).mask(1),
     CR16_STATE_FIELD(SpiNorState, stage).mask(3),
-    CR16_STATE_FIELD(SpiNorState, opcode),
+    CR16_STATE_FIELD(SpiNorState, opcode).mask(0xFF),
     CR16_STATE_FIELD(SpiNorState, powered_down).mask(1),
+    CR16_STATE_FIELD(SpiNorState, reset_enabled).mask(1),
 };
 
 // The cross-field rules the decoder relies on: a command is only in
@@ -69,13 +72,16 @@ constexpr StateField kSpiNorFields[] = {
 Error validate_spi_nor(void* object) {
   const auto* state = static_cast<const SpiNorState*>(object);
   const bool wip = (state->status & kStatusWip) != 0;
-  if (state->stage > static_cast<uint8_t>(SpiNorStage::kIgnore)) return Error("stage: unknown");
+  if (state->stage > static_cast<uint32_t>(SpiNorStage::kIgnore)) return Error("stage: unknown");
+  if (state->opcode > 0xFF) return Error("opcode: above 0xFF");
   if (state->count > kCountLimit) return Error("count: above the limit");
   if (!state->selected && (state->stage != 0 || state->count != 0)) {
     return Error("stage: a command in progress without chip select");
   }
-  const bool in_command = state->stage == static_cast<uint8_t>(SpiNorStage::kCommand);
-  if (in_command && !decoded_opcode(state->opcode)) return Error("opcode: not a known command");
+  const bool in_command = state->stage == static_cast<uint32_t>(SpiNorStage::kCommand);
+  if (in_command && !decoded_opcode(static_cast<uint8_t>(state->opcode))) {
+    return Error("opcode: not a known command");
+  }
   if (wip != (state->busy_until_ns != 0)) return Error("busy_until_ns: does not match WIP");
   if (wip) {
     if (Error error = check_state_time("busy_until_ns", state->busy_until_ns); !error.ok()) {
@@ -184,16 +190,16 @@ void SpiNorFlash::reset() {
 void SpiNorFlash::select() {
   if (state_.selected) return;
   state_.selected = 1;
-  state_.stage = static_cast<uint8_t>(SpiNorStage::kOpcode);
+  state_.stage = static_cast<uint32_t>(SpiNorStage::kOpcode);
   state_.count = 0;
   state_.address = 0;
 }
 
 void SpiNorFlash::deselect() {
   if (!state_.selected) return;
-  if (state_.stage == static_cast<uint8_t>(SpiNorStage::kCommand)) finish_command();
+  if (state_.stage == static_cast<uint32_t>(SpiNorStage::kCommand)) finish_command();
   state_.selected = 0;
-  state_.stage = static_cast<uint8_t>(SpiNorStage::kOpcode);
+  state_.stage = static_cast<uint32_t>(SpiNorStage::kOpcode);
   state_.count = 0;
   state_.address = 0;
 }
@@ -226,7 +232,8 @@ void SpiNorFlash::start_command(uint8_t opcode) {
   settle();
   state_.count = 0;
   state_.address = 0;
-  state_.stage = static_cast<uint8_t>(SpiNorStage::kIgnore);
+  state_.stage = static_cast<uint32_t>(SpiNorStage::kIgnore);
+  if (opcode != kReset) state_.reset_enabled = 0;  // RESET must follow RESET ENABLE directly
   if (state_.powered_down && opcode != kReleasePowerDown) {
     log_printf(LogCategory::kGuestErrors,
                "spi-nor: command 0x%02x while powered down ignored (release with 0xAB)", opcode);
@@ -244,7 +251,7 @@ void SpiNorFlash::start_command(uint8_t opcode) {
   if (opcode == kPageProgram)
     std::fill(std::begin(state_.page_buffer), std::end(state_.page_buffer), 0xFF);
   state_.opcode = opcode;
-  state_.stage = static_cast<uint8_t>(SpiNorStage::kCommand);
+  state_.stage = static_cast<uint32_t>(SpiNorStage::kCommand);
 }
 
 uint8_t SpiNorFlash::command_byte(uint8_t mosi) {
@@ -311,7 +318,7 @@ uint8_t SpiNorFlash::command_byte(uint8_t mosi) {
 
 void SpiNorFlash::finish_command() {
   const uint32_t n = state_.count;
-  const uint8_t opcode = state_.opcode;
+  const auto opcode = static_cast<uint8_t>(state_.opcode);
   const bool wel = (state_.status & kStatusWel) != 0;
   auto needs_wel = [&](const char* name) {
     if (!wel) {
@@ -362,6 +369,16 @@ void SpiNorFlash::finish_command() {
       return;
     case kPowerDown:
       if (n == 0) state_.powered_down = 1;
+      return;
+    case kResetEnable:
+      if (n == 0) state_.reset_enabled = 1;
+      return;
+    case kReset:
+      if (n == 0 && state_.reset_enabled) {
+        reset();  // deselect() ends the cycle on the fresh state
+        state_.selected = 1;
+      }
+      state_.reset_enabled = 0;
       return;
     case kReleasePowerDown:
       state_.powered_down = 0;

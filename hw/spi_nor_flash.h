@@ -38,6 +38,8 @@ inline constexpr uint8_t kFastRead = 0x0B;
 inline constexpr uint8_t kSectorErase = 0x20;  // 4 KiB
 inline constexpr uint8_t kBlockErase32 = 0x52;
 inline constexpr uint8_t kReadSfdp = 0x5A;
+inline constexpr uint8_t kResetEnable = 0x66;
+inline constexpr uint8_t kReset = 0x99;  // only right after RESET ENABLE
 inline constexpr uint8_t kChipErase = 0x60;
 inline constexpr uint8_t kReadManufacturerDeviceId = 0x90;
 inline constexpr uint8_t kJedecId = 0x9F;
@@ -109,10 +111,11 @@ struct SpiNorState {
   uint32_t address = 0;           // address of the command (24 bits), advanced by reads
   uint32_t count = 0;             // bytes after the opcode in this cycle (saturates)
   uint32_t status = 0;            // kStatusWip | kStatusWel
-  uint8_t selected = 0;           // CS# asserted
-  uint8_t stage = 0;              // SpiNorStage
-  uint8_t opcode = 0;             // valid in kCommand
-  uint8_t powered_down = 0;       // after POWER DOWN until RELEASE
+  uint32_t selected = 0;          // CS# asserted
+  uint32_t stage = 0;             // SpiNorStage
+  uint32_t opcode = 0;            // valid in kCommand
+  uint32_t powered_down = 0;      // after POWER DOWN until RELEASE
+  uint32_t reset_enabled = 0;     // the last command was RESET ENABLE
 };
 static_assert(std::has_unique_object_representations_v<SpiNorState>);
 

@@ -410,6 +410,30 @@ TEST_F(SpiNorTest, ReleasingChipSelectMidCommandAbortsIt) {
   EXPECT_EQ(read(0x1000, 1)[0], 0x00);
 }
 
+TEST_F(SpiNorTest, ResetEnableThenResetReturnsToPowerOnState) {
+  program(0x20, {0x12});
+  write_enable();
+  cycle(*flash, {kReset});  // without RESET ENABLE: nothing
+  EXPECT_EQ(status(), kStatusWel);
+  cycle(*flash, {kResetEnable});
+  cycle(*flash, {kReadStatus}, 1);  // another command in between cancels it
+  cycle(*flash, {kReset});
+  EXPECT_EQ(status(), kStatusWel);
+  cycle(*flash, {kResetEnable, 0x00});  // not a lone opcode: no effect
+  cycle(*flash, {kReset});
+  EXPECT_EQ(status(), kStatusWel);
+  cycle(*flash, {kResetEnable});
+  cycle(*flash, {kReset});
+  EXPECT_EQ(status(), 0u);
+  EXPECT_FALSE(flash->selected());
+  EXPECT_EQ(read(0x20, 1)[0], 0x12);  // contents kept
+  // Powered down, only RELEASE is decoded: the reset pair is ignored.
+  cycle(*flash, {kPowerDown});
+  cycle(*flash, {kResetEnable});
+  cycle(*flash, {kReset});
+  EXPECT_TRUE(flash->powered_down());
+}
+
 TEST_F(SpiNorTest, UnknownOpcodesIgnoreTheCycle) {
   EXPECT_EQ(cycle(*flash, {0x35, kWriteEnable}, 2), std::vector<uint8_t>(2, 0xFF));
   EXPECT_EQ(status(), 0u);
@@ -682,6 +706,8 @@ TEST_F(SpiNorTest, HostileStateIsRejectedAndLeavesTheFlashAlone) {
       {"address above 24 bits", [](SpiNorState& s) { s.address = 0x1000000; }},
       {"selected not a flag", [](SpiNorState& s) { s.selected = 2; }},
       {"powered_down not a flag", [](SpiNorState& s) { s.powered_down = 7; }},
+      {"reset_enabled not a flag", [](SpiNorState& s) { s.reset_enabled = 2; }},
+      {"opcode above a byte", [](SpiNorState& s) { s.opcode = 0x102; }},
   };
   for (const Case& c : cases) {
     SpiNorState hostile{};
@@ -720,7 +746,7 @@ TEST_F(SpiNorTest, RandomTrafficStatesAreLoadableAndReplayIdentically) {
       kRead,         kFastRead,    kReadSfdp,    kReadStatus,       kWriteEnable,
       kWriteDisable, kPageProgram, kSectorErase, kBlockErase32,     kBlockErase64,
       kChipErase,    kJedecId,     kPowerDown,   kReleasePowerDown, kReadManufacturerDeviceId,
-      0x35};
+      0x35,          kResetEnable, kReset};
   std::unique_ptr<SpiNorFlash> twin = make(kMiB);
   auto checkpoint = [&](int step) {
     auto state = migration::save_state_object(spi_nor_state_description(), flash->state_data());
