@@ -7,10 +7,12 @@
 #include "hw/spi_nor_flash.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -592,6 +594,35 @@ TEST(SpiNorFile, WriteBackWritesExactlyTheDirtySectors) {
   EXPECT_EQ(written, expected);
   EXPECT_EQ(file[0x3010], 0x00);
   EXPECT_EQ(file[0x7000], 0xFF);
+}
+
+TEST(SpiNorFile, FlushReportsHostWriteErrorsAndRetriesThem) {
+  // With RLIMIT_FSIZE below the sector (SIGXFSZ ignored) its write-back
+  // fails with EFBIG; the guest sees a normal program meanwhile.
+  TempDir dir;
+  ManualDeviceClock clock;
+  const std::string path = dir.file("flash.img");
+  write_file(path, std::vector<uint8_t>(kMiB, 0xFF));
+  auto flash = SpiNorFlash::open(clock, path);
+  ASSERT_TRUE(flash.ok());
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  sighandler_t old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tiny = saved;
+  tiny.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  cycle(**flash, {kWriteEnable});
+  cycle(**flash, {kPageProgram, 0x08, 0x00, 0x00, 0x5A});
+  clock.advance_by(SpiNorTiming::quick().page_program_ns);
+  EXPECT_EQ(cycle(**flash, {kReadStatus}, 1)[0], 0u);
+  EXPECT_EQ(cycle(**flash, with_address(kRead, 0x80000), 1)[0], 0x5A);
+  const Error error = (*flash)->flush();
+  EXPECT_FALSE(error.ok());
+  EXPECT_NE(error.message().find(path), std::string::npos) << error.message();
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE((*flash)->flush().ok());
+  EXPECT_EQ(read_file(path)[0x80000], 0x5A);
 }
 
 TEST(SpiNorFile, ChangesSurviveANewFlashOnTheSameImage) {
