@@ -248,8 +248,9 @@ void SpiNorFlash::start_command(uint8_t opcode) {
     log_printf(LogCategory::kUnimp, "spi-nor: command 0x%02x not modelled, ignored", opcode);
     return;
   }
-  if (opcode == kPageProgram)
+  if (opcode == kPageProgram) {
     std::fill(std::begin(state_.page_buffer), std::end(state_.page_buffer), 0xFF);
+  }
   state_.opcode = opcode;
   state_.stage = static_cast<uint32_t>(SpiNorStage::kCommand);
 }
