@@ -1,4 +1,4 @@
-// The list of every virt device's state description.
+// The list of every device's state description.
 #include "hw/device_state.h"
 
 #include "hw/display.h"
@@ -6,6 +6,7 @@
 #include "hw/icu.h"
 #include "hw/keyboard.h"
 #include "hw/rtc.h"
+#include "hw/spi_nor_flash.h"
 #include "hw/sysctl.h"
 #include "hw/timer.h"
 #include "hw/uart.h"
@@ -15,9 +16,17 @@ namespace cr16 {
 
 std::span<const StateDescription* const> hw_state_descriptions() {
   static const StateDescription* const kDescriptions[] = {
-      &icu_state_description(),   &sysctl_state_description(),  &uart_state_description(),
-      &timer_state_description(), &rtc_state_description(),     &watchdog_state_description(),
-      &flash_state_description(), &display_state_description(), &keyboard_state_description(),
+      &icu_state_description(),
+      &sysctl_state_description(),
+      &uart_state_description(),
+      &timer_state_description(),
+      &rtc_state_description(),
+      &watchdog_state_description(),
+      &flash_state_description(),
+      &display_state_description(),
+      &keyboard_state_description(),
+      &spi_nor_state_description(),
+      &spi_nor_contents_state_description(),
   };
   return kDescriptions;
 }

@@ -35,8 +35,9 @@ inline Error check_state_time(const char* field, int64_t value) {
                " ns outside [0, 2^62)");
 }
 
-/// The state description of every virt device kind (icu, sysctl, uart,
-/// timer, rtc, watchdog, flash, display, keyboard): for coverage tests and tools.
+/// The state description of every device kind (icu, sysctl, uart, timer,
+/// rtc, watchdog, flash, display, keyboard, spi-nor, spi-nor-contents): for
+/// coverage tests and tools.
 std::span<const StateDescription* const> hw_state_descriptions();
 
 }  // namespace cr16

@@ -62,8 +62,9 @@ FlashBacking::FlashBacking(int fd, std::string path, uint32_t size, FlashBacking
 
 Expected<std::unique_ptr<FlashBacking>> FlashBacking::open(const std::string& path, uint32_t size,
                                                            bool create_missing,
-                                                           FlashBackingMode mode) {
-  const std::string what = "pflash '" + path + "'";
+                                                           FlashBackingMode mode,
+                                                           const std::string& kind) {
+  const std::string what = kind + " '" + path + "'";
   const bool overlay = mode == FlashBackingMode::kOverlay;
   // O_NONBLOCK: a FIFO or a device under that name must not make us wait;
   // only regular files are accepted below.

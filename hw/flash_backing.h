@@ -49,10 +49,11 @@ class FlashBacking {
   /// With kOverlay the file is opened read-only under a shared lock (a
   /// process writing it conflicts; other -snapshot users do not), a missing
   /// file with `create_missing` reads as erased and is not created, and
-  /// nothing is ever written.
+  /// nothing is ever written. `kind` starts every error message ("pflash
+  /// 'IMG': ...", "mtd 'IMG': ..."), naming the option the file came from.
   static Expected<std::unique_ptr<FlashBacking>> open(
       const std::string& path, uint32_t size, bool create_missing,
-      FlashBackingMode mode = FlashBackingMode::kWriteBack);
+      FlashBackingMode mode = FlashBackingMode::kWriteBack, const std::string& kind = "pflash");
   /// Waits for every queued write (flush()), reports what could not be
   /// saved, then releases the lock and closes the file.
   ~FlashBacking();
