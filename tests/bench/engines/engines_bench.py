@@ -140,6 +140,10 @@ def ratio(numerator, denominator):
     return "%.1fx" % (numerator / denominator) if numerator and denominator else "-"
 
 
+def verdict(met):
+    return "met" if met else "NOT met"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", default=os.environ.get("CR16_SYSTEM"))
@@ -189,19 +193,29 @@ def main():
                       (ratio(medians["cr16-elf-run"][1], interp_cpu),
                        ratio(medians["cr16-elf-run"][0], medians["interp"][0])))
             if "jit" in medians:
-                print("  jit vs interp: %s faster (CPU time), %s (wall)" %
+                print("  jit vs interp: %s faster (CPU time), %s (wall); goal 3x: %s" %
                       (ratio(interp_cpu, medians["jit"][1]),
-                       ratio(medians["interp"][0], medians["jit"][0])))
+                       ratio(medians["interp"][0], medians["jit"][0]),
+                       verdict(interp_cpu / medians["jit"][1] >= 3)))
                 if "cr16-elf-run" in medians:
-                    print("  jit vs cr16-elf-run: %s faster (CPU time)" %
-                          ratio(medians["cr16-elf-run"][1], medians["jit"][1]))
+                    print("  jit vs cr16-elf-run: %s faster (CPU time); goal 100x: %s" %
+                          (ratio(medians["cr16-elf-run"][1], medians["jit"][1]),
+                           verdict(medians["cr16-elf-run"][1] / medians["jit"][1] >= 100)))
 
         if not args.no_boot:
             print("\ndefault firmware to its prompt (-nographic), median of %d:" % args.boot_repeat)
+            boots = {}
             for engine, extra in engines.items():
                 times = [boot_time(args.binary, extra) for _ in range(args.boot_repeat)]
-                print("  %-13s %7.3f s  (%s)" % (engine, statistics.median(times),
+                boots[engine] = statistics.median(times)
+                print("  %-13s %7.3f s  (%s)" % (engine, boots[engine],
                                                 " ".join("%.3f" % t for t in times)))
+            if "jit" in boots:
+                # Goal: translation costs no more than it saves while booting
+                # (10 % slack for timer noise on a few-ms figure).
+                print("  jit vs interp: %s; goal no slower: %s" %
+                      (ratio(boots["interp"], boots["jit"]),
+                       verdict(boots["jit"] <= boots["interp"] * 1.1)))
     except BenchError as error:
         print("engines_bench: WRONG RESULT: %s" % error)
         return 1
