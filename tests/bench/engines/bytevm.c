@@ -473,11 +473,11 @@ static void do_stb(struct vm* m) {
 typedef void (*handler)(struct vm*);
 
 static const handler handlers[OP_COUNT] = {
-    [OP_HALT] = do_halt, [OP_PUSH] = do_push, [OP_GLOAD] = do_gload, [OP_GSTORE] = do_gstore,
-    [OP_ARG] = do_arg,   [OP_SETARG] = do_setarg, [OP_ADD] = do_add, [OP_SUB] = do_sub,
-    [OP_MUL] = do_mul,   [OP_XOR] = do_xor,   [OP_AND] = do_and,     [OP_SHR] = do_shr,
-    [OP_LT] = do_lt,     [OP_JMP] = do_jmp,   [OP_JZ] = do_jz,       [OP_JNZ] = do_jnz,
-    [OP_CALL] = do_call, [OP_RET] = do_ret,   [OP_DUP] = do_dup,     [OP_DROP] = do_drop,
+    [OP_HALT] = do_halt, [OP_PUSH] = do_push,     [OP_GLOAD] = do_gload, [OP_GSTORE] = do_gstore,
+    [OP_ARG] = do_arg,   [OP_SETARG] = do_setarg, [OP_ADD] = do_add,     [OP_SUB] = do_sub,
+    [OP_MUL] = do_mul,   [OP_XOR] = do_xor,       [OP_AND] = do_and,     [OP_SHR] = do_shr,
+    [OP_LT] = do_lt,     [OP_JMP] = do_jmp,       [OP_JZ] = do_jz,       [OP_JNZ] = do_jnz,
+    [OP_CALL] = do_call, [OP_RET] = do_ret,       [OP_DUP] = do_dup,     [OP_DROP] = do_drop,
     [OP_LDB] = do_ldb,   [OP_STB] = do_stb,
 };
 
@@ -496,29 +496,75 @@ static uint32_t run_switch(struct vm* m, const uint8_t* code) {
   start(m, code);
   while (!m->halted) {
     switch (fetch8(m)) {
-      case OP_HALT: do_halt(m); break;
-      case OP_PUSH: do_push(m); break;
-      case OP_GLOAD: do_gload(m); break;
-      case OP_GSTORE: do_gstore(m); break;
-      case OP_ARG: do_arg(m); break;
-      case OP_SETARG: do_setarg(m); break;
-      case OP_ADD: do_add(m); break;
-      case OP_SUB: do_sub(m); break;
-      case OP_MUL: do_mul(m); break;
-      case OP_XOR: do_xor(m); break;
-      case OP_AND: do_and(m); break;
-      case OP_SHR: do_shr(m); break;
-      case OP_LT: do_lt(m); break;
-      case OP_JMP: do_jmp(m); break;
-      case OP_JZ: do_jz(m); break;
-      case OP_JNZ: do_jnz(m); break;
-      case OP_CALL: do_call(m); break;
-      case OP_RET: do_ret(m); break;
-      case OP_DUP: do_dup(m); break;
-      case OP_DROP: do_drop(m); break;
-      case OP_LDB: do_ldb(m); break;
-      case OP_STB: do_stb(m); break;
-      default: fail(m); break;
+      case OP_HALT:
+        do_halt(m);
+        break;
+      case OP_PUSH:
+        do_push(m);
+        break;
+      case OP_GLOAD:
+        do_gload(m);
+        break;
+      case OP_GSTORE:
+        do_gstore(m);
+        break;
+      case OP_ARG:
+        do_arg(m);
+        break;
+      case OP_SETARG:
+        do_setarg(m);
+        break;
+      case OP_ADD:
+        do_add(m);
+        break;
+      case OP_SUB:
+        do_sub(m);
+        break;
+      case OP_MUL:
+        do_mul(m);
+        break;
+      case OP_XOR:
+        do_xor(m);
+        break;
+      case OP_AND:
+        do_and(m);
+        break;
+      case OP_SHR:
+        do_shr(m);
+        break;
+      case OP_LT:
+        do_lt(m);
+        break;
+      case OP_JMP:
+        do_jmp(m);
+        break;
+      case OP_JZ:
+        do_jz(m);
+        break;
+      case OP_JNZ:
+        do_jnz(m);
+        break;
+      case OP_CALL:
+        do_call(m);
+        break;
+      case OP_RET:
+        do_ret(m);
+        break;
+      case OP_DUP:
+        do_dup(m);
+        break;
+      case OP_DROP:
+        do_drop(m);
+        break;
+      case OP_LDB:
+        do_ldb(m);
+        break;
+      case OP_STB:
+        do_stb(m);
+        break;
+      default:
+        fail(m);
+        break;
     }
   }
   return m->failed ? 0xFFFFFFFFUL : m->globals[0];
@@ -599,9 +645,8 @@ int main(void) {
     make_words(&machine);
     const uint32_t hash_switch = run_switch(&machine, hash_program.code);
     const uint32_t hash_table = run_table(&machine, hash_program.code);
-    if (fib_switch != FIB_EXPECTED || fib_table != FIB_EXPECTED ||
-        sieve_switch != SIEVE_EXPECTED || sieve_table != SIEVE_EXPECTED ||
-        hash_switch != hash_table || hash_switch == 0xFFFFFFFFUL)
+    if (fib_switch != FIB_EXPECTED || fib_table != FIB_EXPECTED || sieve_switch != SIEVE_EXPECTED ||
+        sieve_table != SIEVE_EXPECTED || hash_switch != hash_table || hash_switch == 0xFFFFFFFFUL)
       failures++;
     checksum = mix(checksum, hash_switch);
 
