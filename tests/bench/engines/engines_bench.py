@@ -1,7 +1,8 @@
-"""Execution engines side by side: compiled C (crunch from tests/bench/system,
-bytevm from this folder) under cr16-system's interpreter, under its JIT
-(`-accel jit`, when this build has one) and under the GNU simulator
-(cr16-elf-run, when installed), plus the time the default firmware takes to
+"""Execution engines side by side: bench-cpu's tight loop (loop, from this
+folder) and compiled C (crunch from tests/bench/system, bytevm from this
+folder) under cr16-system's interpreter, under its JIT (`-accel jit`, when
+this build has one) and under the GNU simulator (cr16-elf-run, when
+installed), plus the time the default firmware takes to
 reach its prompt under each cr16-system engine.
 
 Each case runs --repeat times (the GNU simulator --sim-repeat times, it is
@@ -13,7 +14,7 @@ same under every engine, and the GNU simulator's MIPS are at that count.
 A wrong output line or exit status fails the run; slowness never does.
 
 Usage: engines_bench.py [--repeat N] [--sim-repeat N] [--boot-repeat N]
-                        [--workloads crunch,bytevm] [--no-sim] [--no-boot]
+                        [--workloads loop,crunch,bytevm] [--no-sim] [--no-boot]
 Environment: CR16_SYSTEM (the binary), CR16_SOURCE_DIR, optional
 CR16_COUNT_INSTRUCTIONS and CR16_ELF_RUN.
 """
@@ -33,11 +34,12 @@ SOURCE_DIR = os.environ.get("CR16_SOURCE_DIR", os.path.join(HERE, "..", "..", ".
 PROMPT = b"cr16> "
 BOOT_TIMEOUT = 60.0
 
-# name -> (ELF, the line it must print)
+# name -> (ELF, the output it must print, the exit status it must return)
 WORKLOADS = {
+    "loop": (os.path.join(HERE, "loop"), "", 128),
     "crunch": (os.path.join(SOURCE_DIR, "tests", "bench", "system", "crunch"),
-               "crunch: 1000 rounds, checksum a16474fb"),
-    "bytevm": (os.path.join(HERE, "bytevm"), "bytevm: 10 rounds, checksum 08c83834 PASS"),
+               "crunch: 1000 rounds, checksum a16474fb", 0),
+    "bytevm": (os.path.join(HERE, "bytevm"), "bytevm: 10 rounds, checksum 08c83834 PASS", 0),
 }
 
 
@@ -86,24 +88,25 @@ def timed_run(command):
     return wall, cpu, completed.stdout.decode(errors="replace"), completed.returncode
 
 
-def run_workload(label, command, expected, repeat):
+def run_workload(label, command, expected, expected_status, repeat):
     walls, cpus = [], []
     for _ in range(repeat):
         wall, cpu, output, status = timed_run(command)
-        if status != 0 or output.strip() != expected:
-            raise BenchError("%s: exit %d, output %r (expected %r)" %
-                             (label, status, output.strip(), expected))
+        if status != expected_status or output.strip() != expected:
+            raise BenchError("%s: exit %d, output %r (expected %d, %r)" %
+                             (label, status, output.strip(), expected_status, expected))
         walls.append(wall)
         cpus.append(cpu)
     return statistics.median(walls), statistics.median(cpus), walls
 
 
-def count_instructions(helper, elf, expected):
+def count_instructions(helper, elf, expected, expected_status):
     if not helper or not os.access(helper, os.X_OK):
         return None
     output = subprocess.run([helper, elf], capture_output=True, text=True).stdout
     match = re.search(r"^instructions: (\d+)$", output, re.M)
-    if not match or expected not in output or not re.search(r"^exit: 0$", output, re.M):
+    if (not match or expected not in output or
+            not re.search(r"^exit: %d$" % expected_status, output, re.M)):
         raise BenchError("count-instructions on %s: %r" % (elf, output))
     return int(match.group(1))
 
@@ -174,8 +177,8 @@ def main():
 
     try:
         for name in args.workloads.split(","):
-            elf, expected = WORKLOADS[name]
-            instructions = count_instructions(helper, elf, expected)
+            elf, expected, expected_status = WORKLOADS[name]
+            instructions = count_instructions(helper, elf, expected, expected_status)
             print("\n%s: %s instructions" %
                   (name, "{:,}".format(instructions).replace(",", " ") if instructions else "?"))
             medians = {}
@@ -185,7 +188,7 @@ def main():
                 cases.append(("cr16-elf-run", [simulator, elf], args.sim_repeat))
             for engine, command, repeat in cases:
                 wall, cpu, walls = run_workload("%s under %s" % (name, engine), command,
-                                                expected, repeat)
+                                                expected, expected_status, repeat)
                 medians[engine] = (wall, cpu)
                 mips = (" = %7.1f MIPS wall, %7.1f MIPS CPU" %
                         (instructions / wall / 1e6, instructions / cpu / 1e6)
