@@ -1,0 +1,251 @@
+// The JIT's code cache, translation and run loop (see jit_engine.h and
+// docs/jit.md).
+#include "cpu/jit/jit_engine.h"
+
+#include <xbyak/xbyak.h>
+#include <climits>
+
+#include "cpu/decode.h"
+#include "cpu/disas.h"
+#include "cpu/exec.h"
+#include "cpu/jit/host_disassembly.h"
+#include "util/log.h"
+
+namespace cr16::jit {
+
+namespace {
+
+/// Worst-case host bytes per guest instruction (the call sequence and its
+/// exit stub; measured ~50) and per block (prologue, epilogue).
+constexpr size_t kMaxBytesPerInstruction = 96;
+constexpr size_t kMaxBytesPerBlockFrame = 64;
+constexpr size_t kMaxBlockBytes =
+    JitEngine::kMaxBlockInstructions * kMaxBytesPerInstruction + kMaxBytesPerBlockFrame;
+
+/// The Op after each instruction in a translation: the handler's threaded
+/// dispatch lands here and it returns itself, telling the generated code that
+/// the instruction continued (did not leave the block).
+const Op* return_to_translation(Cpu&, const Op* op) {
+  return op;
+}
+
+/// A translation: returns 0 when the block ran to its end (PC is then the
+/// block's end), else 1 + the index of the instruction that left the block
+/// (it set the PC).
+using TranslatedBlock = uint32_t (*)(Cpu* cpu);
+
+}  // namespace
+
+/// The host code buffer and the emitter writing into it. Memory is RW while
+/// a block is emitted and RX otherwise (never both: W^X).
+class CodeEmitter : public Xbyak::CodeGenerator {
+ public:
+  explicit CodeEmitter(size_t bytes)
+      : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE), capacity_(bytes) {
+    setProtectModeRE();
+  }
+  ~CodeEmitter() override { setProtectModeRW(false); }
+
+  size_t capacity() const { return capacity_; }
+  size_t used() const { return getSize(); }
+  bool fits(size_t bytes) const { return used() + bytes <= capacity(); }
+  /// Forgets every block (the memory is reused by the next ones).
+  void clear() { reset(); }
+
+  /// Emits `block` (its Ops in instruction/stop pairs) and returns its entry.
+  const uint8_t* emit(const Block& block) {
+    setProtectModeRW();
+    const uint8_t* entry = getCurr();
+    using namespace Xbyak::util;
+    // System V: rdi = Cpu*. rbx keeps it across the calls; the pushes and
+    // the sub keep rsp 16-byte aligned at each call.
+    push(rbx);
+    push(rbp);
+    sub(rsp, 8);
+    mov(rbx, rdi);
+    Xbyak::Label epilogue;
+    std::vector<Xbyak::Label> exits(block.instruction_count);
+    for (uint32_t i = 0; i < block.instruction_count; ++i) {
+      const Op& op = block.ops[2 * i];
+      const Op& stop = block.ops[2 * i + 1];
+      mov(rdi, rbx);
+      mov(rsi, reinterpret_cast<uint64_t>(&op));
+      mov(rax, reinterpret_cast<uint64_t>(op.handler));
+      call(rax);
+      mov(rcx, reinterpret_cast<uint64_t>(&stop));
+      cmp(rax, rcx);
+      jne(exits[i], T_NEAR);
+    }
+    xor_(eax, eax);
+    jmp(epilogue, T_NEAR);
+    for (uint32_t i = 0; i < block.instruction_count; ++i) {
+      L(exits[i]);
+      mov(eax, i + 1);
+      jmp(epilogue, T_NEAR);
+    }
+    L(epilogue);
+    add(rsp, 8);
+    pop(rbp);
+    pop(rbx);
+    ret();
+    setProtectModeRE();
+    return entry;
+  }
+
+ private:
+  size_t capacity_;
+};
+
+JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
+    : Interpreter(cpu), emitter_(std::make_unique<CodeEmitter>(code_cache_bytes)) {}
+
+JitEngine::~JitEngine() = default;
+
+void JitEngine::invalidate_page(uint32_t page_index) {
+  Interpreter::invalidate_page(page_index);
+  blocks_.invalidate_page(page_index);
+}
+
+void JitEngine::flush() {
+  Interpreter::flush();
+  drop_translations();
+}
+
+void JitEngine::drop_translations() {
+  // Safe from inside a running translation (an instruction that ends its
+  // block, e.g. a CFG.SR change): the code and Ops are only overwritten by
+  // the next translation, which run() makes after the current block left.
+  blocks_.flush();
+  emitter_->clear();
+  ++code_flushes_;
+}
+
+EngineStatistics JitEngine::statistics() const {
+  EngineStatistics statistics = Interpreter::statistics();
+  statistics.translations += blocks_.translations();
+  statistics.invalidations += blocks_.invalidations();
+  statistics.flushes = code_flushes_;
+  statistics.cached_blocks = blocks_.block_count();
+  statistics.code_cache_bytes = emitter_->capacity();
+  statistics.code_cache_used = emitter_->used();
+  return statistics;
+}
+
+Block* JitEngine::translation_at(uint32_t pc) {
+  if (Block* block = blocks_.find(pc)) return block;
+  if (blocks_.full() || !emitter_->fits(kMaxBlockBytes)) drop_translations();
+  return translate_block(pc);
+}
+
+Block* JitEngine::translate_block(uint32_t pc) {
+  Block* block = blocks_.begin(pc);
+  block->first_page = pc >> kPageBits;
+  block->last_page = block->first_page;
+  // As in the interpreter: with watchpoints, a block ends after each
+  // memory-accessing instruction; it never runs past a breakpoint.
+  const bool split_memory_instructions = cpu_.watchpoints_active();
+  const auto table = isa::table();
+  uint32_t address = pc;
+  uint32_t count = 0;
+  while (count < kMaxBlockInstructions) {
+    if (count > 0 && (address >> kPageBits) != block->first_page) break;
+    if (count > 0 && cpu_.breakpoint_at(address)) break;
+    uint16_t words[3] = {0, 0, 0};
+    if (!cpu_.fetch_word(address, &words[0])) break;
+    const bool have_second = cpu_.fetch_word(address + 2, &words[1]);
+    const bool have_third = have_second && cpu_.fetch_word(address + 4, &words[2]);
+    const isa::Decoded decoded = isa::decode(words[0], words[1], words[2]);
+    const unsigned size_words = decoded.valid() ? decoded.size_words : 1;
+    if ((size_words >= 2 && !have_second) || (size_words >= 3 && !have_third)) break;
+
+    Op& op = block->ops[2 * count];
+    const bool ends = exec::predecode_instruction(decoded, address, &op);
+    Op& stop = block->ops[2 * count + 1];
+    stop = Op{};
+    stop.handler = &return_to_translation;
+    stop.pc = address + op.size;
+    const bool split = split_memory_instructions && decoded.valid() &&
+                       table[decoded.entry].memory_access() != isa::MemoryAccess::kNone;
+    address += op.size;
+    block->last_page = (address - 1) >> kPageBits;
+    ++count;
+    if (ends || split) break;
+  }
+  if (count == 0) {
+    cpu_.raise_fetch_fault(pc);
+    return nullptr;
+  }
+  block->instruction_count = count;
+  block->end_pc = address;
+  bus_.watch_code_page(block->first_page);
+  if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
+  blocks_.commit(block, 2 * size_t{count});
+  const uint8_t* code = emitter_->emit(*block);
+  block->host_code = code;
+  if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
+    trace_translation_jit(*block, code, static_cast<size_t>(emitter_->getCurr() - code));
+  }
+  return block;
+}
+
+void JitEngine::trace_translation_jit(const Block& block, const uint8_t* code, size_t size) {
+  if (log_enabled(LogCategory::kInAsm)) {
+    log_printf(LogCategory::kInAsm, "IN: block 0x%06x (%u instructions)", block.pc,
+               block.instruction_count);
+    for (uint32_t i = 0; i < block.instruction_count; ++i) {
+      const Op& op = block.ops[2 * i];
+      const isa::Decoded decoded = isa::decode(op.words[0], op.words[1], op.words[2]);
+      log_printf(LogCategory::kInAsm, "0x%06x:  %s", op.pc, disassemble(decoded, op.pc).c_str());
+    }
+  }
+  if (log_enabled(LogCategory::kOutAsm)) {
+    log_printf(LogCategory::kOutAsm, "OUT: [guest 0x%06x] %zu bytes at %p", block.pc, size,
+               static_cast<const void*>(code));
+    for (const std::string& line : disassemble_host_code(code, size)) {
+      log_printf(LogCategory::kOutAsm, "  %s", line.c_str());
+    }
+  }
+}
+
+void JitEngine::run(uint64_t until) {
+  CpuState& s = cpu_.state();
+  if (s.icount >= until) return;
+  if ((s.psr & (psr::kT | psr::kP)) || cpu_.breakpoint_at(s.pc)) [[unlikely]] {
+    step_one();
+    return;
+  }
+  Block* block = translation_at(s.pc);
+  if (!block) [[unlikely]] {
+    ++s.icount;  // the fetch fault counts as a step
+    return;
+  }
+  if (block->instruction_count > until - s.icount) [[unlikely]] {
+    step_one();
+    return;
+  }
+  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) [[unlikely]]
+    trace_block(*block);
+#if CR16_DISPATCH_TRAMPOLINE
+  depth_left_ = UINT_MAX;  // each handler dispatches once (to its stop Op)
+#endif
+  // The interpreter's accounting: the whole block counts on entry (what a
+  // device reading the instruction count mid-block sees), the instructions
+  // after the one that left are given back.
+  const uint32_t count = block->instruction_count;
+  const uint32_t end_pc = block->end_pc;
+  s.icount += count;
+  const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_);
+  uint32_t retired = count;
+  if (left == 0) {
+    s.pc = end_pc;
+  } else {
+    retired = left;
+  }
+  s.icount -= count - retired;
+  if (unretired_) [[unlikely]] {
+    --s.icount;
+    unretired_ = false;
+  }
+}
+
+}  // namespace cr16::jit
