@@ -140,6 +140,58 @@ TEST(Jit, CodeCacheExhaustionFlushesAndRefills) {
   EXPECT_LE(statistics.code_cache_used, statistics.code_cache_bytes);
 }
 
+TEST(Jit, GuestStoreOverTheRunningBlockTakesEffectOnTheNextInstruction) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  for (EngineKind kind : {EngineKind::kJit, EngineKind::kInterpreter}) {
+    Machine m(kind);
+    // storw r2, 0x0:l(r3) ; addw $1, r1 ; br .   with r3 -> the addw, r2 = addw $2, r1
+    m.bus.load_words(kCode, {0x0019, 0xC023, 0x0000, kAddw1R1, kBranchToSelf, 0});
+    m.cpu.state().r[2] = 0x3221;
+    m.cpu.state().r[3] = kCode + 6;
+    m.cpu.run(3);
+    EXPECT_EQ(m.cpu.state().r[1], 2u) << engine_kind_name(kind);
+    EXPECT_EQ(m.cpu.state().pc, kCode + 8) << engine_kind_name(kind);
+    m.cpu.state().pc = kCode + 6;  // and the retranslated block runs the new code
+    m.cpu.run(1);
+    EXPECT_EQ(m.cpu.state().r[1], 4u) << engine_kind_name(kind);
+    EXPECT_EQ(m.cpu.instruction_count(), 4u) << engine_kind_name(kind);
+  }
+}
+
+TEST(Jit, JumpIntoTheMiddleOfATranslatedBlock) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+  m.cpu.run(4);
+  EXPECT_EQ(m.cpu.state().r[1], 3u);
+  m.cpu.state().pc = kCode + 4;  // the third addw: a block of its own
+  m.cpu.run(2);
+  EXPECT_EQ(m.cpu.state().r[1], 4u);
+  EXPECT_EQ(m.cpu.state().pc, kCode + 6);
+  EXPECT_EQ(m.cpu.engine().statistics().translations, 2u);
+}
+
+TEST(Jit, InterruptArrivingInALongBlockIsTakenAtTheSameBoundary) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  std::vector<uint16_t> words(60, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, words);
+    m->cpu.state().psr |= psr::kE | psr::kI;
+    m->cpu.run(10);
+    m->cpu.set_irq_line(true);  // arrives while the 61-instruction block is under way
+    m->cpu.run(30);
+  }
+  EXPECT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+      << describe(jit.cpu.state()) << "\n"
+      << describe(interp.cpu.state());
+  EXPECT_EQ(jit.bus.acknowledges, interp.bus.acknowledges);
+  EXPECT_EQ(jit.bus.acknowledges, 1);
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
