@@ -223,28 +223,42 @@ void JitEngine::run(uint64_t until) {
     step_one();
     return;
   }
-  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) [[unlikely]]
-    trace_block(*block);
+  const bool tracing = log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu);
 #if CR16_DISPATCH_TRAMPOLINE
   depth_left_ = UINT_MAX;  // each handler dispatches once (to its stop Op)
 #endif
-  // The interpreter's accounting: the whole block counts on entry (what a
-  // device reading the instruction count mid-block sees), the instructions
-  // after the one that left are given back.
-  const uint32_t count = block->instruction_count;
-  const uint32_t end_pc = block->end_pc;
-  s.icount += count;
-  const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_);
-  uint32_t retired = count;
-  if (left == 0) {
-    s.pc = end_pc;
-  } else {
-    retired = left;
-  }
-  s.icount -= count - retired;
-  if (unretired_) [[unlikely]] {
-    --s.icount;
-    unretired_ = false;
+  // Blocks follow each other here without returning to the core's run loop
+  // while nothing needs it: the same condition (and bound) as the
+  // interpreter's chaining, plus wait/eiwait, which the interpreter's
+  // handlers leave by returning rather than chaining.
+  for (unsigned chained = 0;; ++chained) {
+    if (tracing) [[unlikely]]
+      trace_block(*block);
+    // The interpreter's accounting: the whole block counts on entry (what a
+    // device reading the instruction count mid-block sees), the
+    // instructions after the one that left are given back.
+    const uint32_t count = block->instruction_count;
+    const uint32_t end_pc = block->end_pc;
+    s.icount += count;
+    const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_);
+    uint32_t retired = count;
+    if (left == 0) {
+      s.pc = end_pc;
+    } else {
+      retired = left;
+    }
+    s.icount -= count - retired;
+    if (unretired_) [[unlikely]] {
+      --s.icount;
+      unretired_ = false;
+      return;
+    }
+    if (tracing || chained >= kMaxChain || cpu_.needs_run_loop() || cpu_.halted() ||
+        cpu_.breakpoint_at(s.pc)) {
+      return;
+    }
+    block = blocks_.find(s.pc);
+    if (block == nullptr || block->instruction_count > until - s.icount) return;
   }
 }
 
