@@ -171,6 +171,21 @@ TEST(Jit, JumpIntoTheMiddleOfATranslatedBlock) {
   EXPECT_EQ(m.cpu.engine().statistics().translations, 2u);
 }
 
+TEST(Jit, BreakpointPlacedInAnAlreadyTranslatedBlockStops) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+  m.cpu.run(5);
+  EXPECT_EQ(m.cpu.state().r[1], 4u);
+  ASSERT_TRUE(m.cpu.set_breakpoint(kCode + 4).ok());
+  m.cpu.state().pc = kCode;
+  EXPECT_EQ(m.cpu.run(100), StopReason::kBreakpoint);
+  EXPECT_EQ(m.cpu.state().pc, kCode + 4);
+  EXPECT_EQ(m.cpu.state().r[1], 6u);               // two more, then the stop before the third
+  EXPECT_EQ(m.cpu.run(100), StopReason::kBudget);  // steps over it and goes on
+  EXPECT_EQ(m.cpu.state().r[1], 8u);
+}
+
 TEST(Jit, InterruptArrivingInALongBlockIsTakenAtTheSameBoundary) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   Machine jit(EngineKind::kJit);
