@@ -4,6 +4,7 @@
 
 #include <xbyak/xbyak.h>
 #include <climits>
+#include <cstddef>
 
 #include "cpu/decode.h"
 #include "cpu/disas.h"
@@ -31,8 +32,13 @@ const Op* return_to_translation(Cpu&, const Op* op) {
 
 /// A translation: returns 0 when the block ran to its end (PC is then the
 /// block's end), else 1 + the index of the instruction that left the block
-/// (it set the PC).
-using TranslatedBlock = uint32_t (*)(Cpu* cpu);
+/// (it set the PC). `state` is cpu->state(), for the native code.
+using TranslatedBlock = uint32_t (*)(Cpu* cpu, CpuState* state);
+
+/// Byte offset of guest register r[index] in CpuState.
+constexpr uint32_t register_offset(unsigned index) {
+  return static_cast<uint32_t>(offsetof(CpuState, r) + 4 * index);
+}
 
 }  // namespace
 
@@ -57,17 +63,22 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     setProtectModeRW();
     const uint8_t* entry = getCurr();
     using namespace Xbyak::util;
-    // System V: rdi = Cpu*. rbx keeps it across the calls; the pushes and
-    // the sub keep rsp 16-byte aligned at each call.
+    // System V: rdi = Cpu*, rsi = CpuState*. rbx and r12 keep them across
+    // the calls; the pushes and the sub keep rsp 16-byte aligned at each call.
     push(rbx);
-    push(rbp);
+    push(r12);
     sub(rsp, 8);
     mov(rbx, rdi);
+    mov(r12, rsi);
     Xbyak::Label epilogue;
     std::vector<Xbyak::Label> exits(block.instruction_count);
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       const Op& op = block.ops[2 * i];
       const Op& stop = block.ops[2 * i + 1];
+      if (emit_native(op)) {
+        ++native_instructions_;
+        continue;
+      }
       mov(rdi, rbx);
       mov(rsi, reinterpret_cast<uint64_t>(&op));
       mov(rax, reinterpret_cast<uint64_t>(op.handler));
@@ -85,15 +96,73 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     }
     L(epilogue);
     add(rsp, 8);
-    pop(rbp);
+    pop(r12);
     pop(rbx);
     ret();
     setProtectModeRE();
     return entry;
   }
 
+  /// Guest instructions translated to native code so far (the rest are
+  /// calls into the interpreter's handlers).
+  uint64_t native_instructions() const { return native_instructions_; }
+
  private:
+  /// Native code for the instructions this stage translates: nop and the
+  /// register/immediate moves (MOVB/MOVW/MOVD, no flags). False: emit the
+  /// handler call instead.
+  bool emit_native(const Op& op) {
+    using namespace Xbyak::util;
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid()) return false;
+    if (d.mnemonic == isa::Mnemonic::kNop) return true;
+    if (d.mnemonic != isa::Mnemonic::kMovb && d.mnemonic != isa::Mnemonic::kMovw &&
+        d.mnemonic != isa::Mnemonic::kMovd) {
+      return false;
+    }
+    if (d.operand_count != 2) return false;
+    const bool immediate = isa::is_immediate(d.operands[0].type);
+    const auto imm = static_cast<uint32_t>(op.imm);
+    switch (d.mnemonic) {
+      case isa::Mnemonic::kMovb:  // r[a] = (r[a] & ~0xFF) | source & 0xFF
+        if (immediate) {
+          mov(byte[r12 + register_offset(op.a)], static_cast<uint8_t>(imm));
+        } else {
+          mov(al, byte[r12 + register_offset(op.b)]);
+          mov(byte[r12 + register_offset(op.a)], al);
+        }
+        return true;
+      case isa::Mnemonic::kMovw:  // the low half of r[a]
+        if (immediate) {
+          mov(word[r12 + register_offset(op.a)], static_cast<uint16_t>(imm));
+        } else {
+          mov(ax, word[r12 + register_offset(op.b)]);
+          mov(word[r12 + register_offset(op.a)], ax);
+        }
+        return true;
+      default:  // kMovd: only plain pairs (codes 0..10, two 16-bit registers)
+        if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
+        if (immediate) {
+          mov(dword[r12 + register_offset(op.a)], imm & 0xFFFFu);
+          mov(dword[r12 + register_offset(op.a + 1)], imm >> 16);
+        } else {
+          // value = r[b] | r[b+1] << 16; r[a] = value & 0xFFFF; r[a+1] = value >> 16
+          mov(eax, dword[r12 + register_offset(op.b)]);
+          mov(ecx, dword[r12 + register_offset(op.b + 1)]);
+          shl(ecx, 16);
+          or_(ecx, eax);
+          movzx(eax, cx);
+          shr(ecx, 16);
+          mov(dword[r12 + register_offset(op.a)], eax);
+          mov(dword[r12 + register_offset(op.a + 1)], ecx);
+        }
+        return true;
+    }
+  }
+
   size_t capacity_;
+  uint64_t native_instructions_ = 0;
 };
 
 JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
@@ -240,7 +309,7 @@ void JitEngine::run(uint64_t until) {
     const uint32_t count = block->instruction_count;
     const uint32_t end_pc = block->end_pc;
     s.icount += count;
-    const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_);
+    const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_, &s);
     uint32_t retired = count;
     if (left == 0) {
       s.pc = end_pc;

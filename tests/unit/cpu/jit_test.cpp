@@ -14,6 +14,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/engines.h"
+#include "cpu/isa.h"
 #include "cpu/isa_random.h"
 #include "test_bus.h"
 #include "util/log.h"
@@ -261,6 +262,51 @@ TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
   }
 }
 
+TEST(JitLockStep, NativeMovesMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // Every encoding of movb/movw/movd/nop (translated natively), with the
+  // upper halves of r12, r13, ra and sp set, against the interpreter.
+  std::vector<uint16_t> entries;
+  const auto table = isa::table();
+  for (uint16_t i = 0; i < table.size(); ++i) {
+    const isa::Mnemonic m = table[i].mnemonic;
+    if ((m == isa::Mnemonic::kMovb || m == isa::Mnemonic::kMovw || m == isa::Mnemonic::kMovd ||
+         m == isa::Mnemonic::kNop) &&
+        isa::entry_reachable(i)) {
+      entries.push_back(i);
+    }
+  }
+  ASSERT_GE(entries.size(), 4u);
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<uint16_t> words;
+    for (int i = 0; i < 300; ++i) {
+      const auto encoding = isa::random_encoding(rng, entries[rng() % entries.size()]);
+      for (unsigned w = 0; encoding && w < encoding->size_words; ++w) {
+        words.push_back(encoding->words[w]);
+      }
+    }
+    words.push_back(kBranchToSelf);
+    words.push_back(0);
+    Machine jit(EngineKind::kJit);
+    Machine interp(EngineKind::kInterpreter);
+    uint32_t registers[16];
+    for (unsigned i = 0; i < 16; ++i) {
+      registers[i] =
+          i < 12 ? static_cast<uint32_t>(rng() & 0xFFFF) : static_cast<uint32_t>(rng() & 0xFFFFFE);
+    }
+    for (Machine* m : {&jit, &interp}) {
+      m->bus.load_words(kCode, words);
+      std::memcpy(m->cpu.state().r, registers, sizeof registers);
+      m->cpu.state().pc = kCode;
+      m->cpu.run(400);
+    }
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << "seed " << seed << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+  }
+}
+
 TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   const std::string path = ::testing::TempDir() + "jit_out_asm.log";
@@ -269,8 +315,10 @@ TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
                static_cast<uint32_t>(LogCategory::kInAsm));
   {
     Machine m(EngineKind::kJit);
-    m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+    // addw $1, r1 (a handler call) ; movw $0x1234, r2 (native) ; br .
+    m.bus.load_words(kCode, {kAddw1R1, 0x5AB2, 0x1234, kBranchToSelf, 0});
     m.cpu.run(3);
+    EXPECT_EQ(m.cpu.state().r[2], 0x1234u);
   }
   set_log_mask(0);
   ASSERT_TRUE(set_log_file("").ok());
@@ -283,6 +331,7 @@ TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
   for (const char* mnemonic : {"push", "movabs", "call", "cmp", "jne", "pop", "ret"}) {
     EXPECT_NE(log.find(std::string("  ") + mnemonic), std::string::npos) << mnemonic << "\n" << log;
   }
+  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;  // the native movw
   EXPECT_EQ(log.find("not decoded"), std::string::npos) << log;
 }
 
