@@ -108,57 +108,154 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   uint64_t native_instructions() const { return native_instructions_; }
 
  private:
-  /// Native code for the instructions this stage translates: nop and the
-  /// register/immediate moves (MOVB/MOVW/MOVD, no flags). False: emit the
-  /// handler call instead.
+  /// The two-operand register/immediate forms this stage translates natively:
+  /// moves and the logic operations (none changes a flag).
+  enum class NativeOp : uint8_t { kMov, kAnd, kOr, kXor };
+
+  static bool native_form(isa::Mnemonic mnemonic, NativeOp* kind, unsigned* bits) {
+    using isa::Mnemonic;
+    switch (mnemonic) {
+      case Mnemonic::kMovb:
+        *kind = NativeOp::kMov;
+        *bits = 8;
+        return true;
+      case Mnemonic::kMovw:
+        *kind = NativeOp::kMov;
+        *bits = 16;
+        return true;
+      case Mnemonic::kMovd:
+        *kind = NativeOp::kMov;
+        *bits = 32;
+        return true;
+      case Mnemonic::kAndb:
+        *kind = NativeOp::kAnd;
+        *bits = 8;
+        return true;
+      case Mnemonic::kAndw:
+        *kind = NativeOp::kAnd;
+        *bits = 16;
+        return true;
+      case Mnemonic::kAndd:
+        *kind = NativeOp::kAnd;
+        *bits = 32;
+        return true;
+      case Mnemonic::kOrb:
+        *kind = NativeOp::kOr;
+        *bits = 8;
+        return true;
+      case Mnemonic::kOrw:
+        *kind = NativeOp::kOr;
+        *bits = 16;
+        return true;
+      case Mnemonic::kOrd:
+        *kind = NativeOp::kOr;
+        *bits = 32;
+        return true;
+      case Mnemonic::kXorb:
+        *kind = NativeOp::kXor;
+        *bits = 8;
+        return true;
+      case Mnemonic::kXorw:
+        *kind = NativeOp::kXor;
+        *bits = 16;
+        return true;
+      case Mnemonic::kXord:
+        *kind = NativeOp::kXor;
+        *bits = 32;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /// `kind` of `source` into `destination` (a memory operand or a register
+  /// of the same width).
+  template <typename Destination, typename Source>
+  void apply(NativeOp kind, const Destination& destination, const Source& source) {
+    switch (kind) {
+      case NativeOp::kMov:
+        mov(destination, source);
+        break;
+      case NativeOp::kAnd:
+        and_(destination, source);
+        break;
+      case NativeOp::kOr:
+        or_(destination, source);
+        break;
+      case NativeOp::kXor:
+        xor_(destination, source);
+        break;
+    }
+  }
+
+  /// An 8/16-bit immediate as xbyak accepts it: zero-extended for mov,
+  /// sign-extended for the ALU forms (same bits in the instruction).
+  static uint32_t narrow_immediate(NativeOp kind, uint32_t imm, unsigned bits) {
+    const uint32_t mask = (1u << bits) - 1;
+    if (kind == NativeOp::kMov) return imm & mask;
+    const uint32_t sign = 1u << (bits - 1);
+    return ((imm & mask) ^ sign) - sign;
+  }
+
+  /// ecx (or `target`) := the register pair `code` (0..10) as the
+  /// interpreter's fast path reads it: r[code] | r[code+1] << 16.
+  void load_pair(const Xbyak::Reg32& target, unsigned code) {
+    using namespace Xbyak::util;
+    mov(target, dword[r12 + register_offset(code + 1)]);
+    shl(target, 16);
+    or_(target, dword[r12 + register_offset(code)]);
+  }
+
+  /// Native code for nop and the forms native_form() names, register or
+  /// immediate source, register destination; 32-bit ones only on plain
+  /// pairs (codes 0..10). False: emit the handler call instead.
   bool emit_native(const Op& op) {
     using namespace Xbyak::util;
     if (op.handler == &exec::op_undefined) return false;
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
     if (!d.valid()) return false;
     if (d.mnemonic == isa::Mnemonic::kNop) return true;
-    if (d.mnemonic != isa::Mnemonic::kMovb && d.mnemonic != isa::Mnemonic::kMovw &&
-        d.mnemonic != isa::Mnemonic::kMovd) {
-      return false;
-    }
-    if (d.operand_count != 2) return false;
+    NativeOp kind;
+    unsigned bits;
+    if (!native_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
     const bool immediate = isa::is_immediate(d.operands[0].type);
     const auto imm = static_cast<uint32_t>(op.imm);
-    switch (d.mnemonic) {
-      case isa::Mnemonic::kMovb:  // r[a] = (r[a] & ~0xFF) | source & 0xFF
-        if (immediate) {
-          mov(byte[r12 + register_offset(op.a)], static_cast<uint8_t>(imm));
-        } else {
-          mov(al, byte[r12 + register_offset(op.b)]);
-          mov(byte[r12 + register_offset(op.a)], al);
-        }
-        return true;
-      case isa::Mnemonic::kMovw:  // the low half of r[a]
-        if (immediate) {
-          mov(word[r12 + register_offset(op.a)], static_cast<uint16_t>(imm));
-        } else {
-          mov(ax, word[r12 + register_offset(op.b)]);
-          mov(word[r12 + register_offset(op.a)], ax);
-        }
-        return true;
-      default:  // kMovd: only plain pairs (codes 0..10, two 16-bit registers)
-        if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
-        if (immediate) {
-          mov(dword[r12 + register_offset(op.a)], imm & 0xFFFFu);
-          mov(dword[r12 + register_offset(op.a + 1)], imm >> 16);
-        } else {
-          // value = r[b] | r[b+1] << 16; r[a] = value & 0xFFFF; r[a+1] = value >> 16
-          mov(eax, dword[r12 + register_offset(op.b)]);
-          mov(ecx, dword[r12 + register_offset(op.b + 1)]);
-          shl(ecx, 16);
-          or_(ecx, eax);
-          movzx(eax, cx);
-          shr(ecx, 16);
-          mov(dword[r12 + register_offset(op.a)], eax);
-          mov(dword[r12 + register_offset(op.a + 1)], ecx);
-        }
-        return true;
+    if (bits == 8) {  // the low byte of r[a]
+      if (immediate) {
+        apply(kind, byte[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 8));
+      } else {
+        mov(al, byte[r12 + register_offset(op.b)]);
+        apply(kind, byte[r12 + register_offset(op.a)], al);
+      }
+      return true;
     }
+    if (bits == 16) {  // the low half of r[a]
+      if (immediate) {
+        apply(kind, word[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 16));
+      } else {
+        mov(ax, word[r12 + register_offset(op.b)]);
+        apply(kind, word[r12 + register_offset(op.a)], ax);
+      }
+      return true;
+    }
+    if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
+    // value = pair(a) kind source; r[a] = value & 0xFFFF; r[a+1] = value >> 16
+    if (immediate) {
+      mov(ecx, imm);
+    } else {
+      load_pair(ecx, op.b);
+    }
+    if (kind == NativeOp::kMov) {
+      mov(edx, ecx);
+    } else {
+      load_pair(edx, op.a);
+      apply(kind, edx, ecx);
+    }
+    movzx(eax, dx);
+    shr(edx, 16);
+    mov(dword[r12 + register_offset(op.a)], eax);
+    mov(dword[r12 + register_offset(op.a + 1)], edx);
+    return true;
   }
 
   size_t capacity_;

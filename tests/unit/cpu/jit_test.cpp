@@ -262,22 +262,27 @@ TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
   }
 }
 
-TEST(JitLockStep, NativeMovesMatchTheInterpreter) {
+TEST(JitLockStep, NativeMovesAndLogicMatchTheInterpreter) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
-  // Every encoding of movb/movw/movd/nop (translated natively), with the
-  // upper halves of r12, r13, ra and sp set, against the interpreter.
+  // Every encoding of the natively translated mov/and/or/xor (b, w, d) and
+  // nop, with the upper halves of r12, r13, ra and sp set, against the
+  // interpreter.
   std::vector<uint16_t> entries;
   const auto table = isa::table();
   for (uint16_t i = 0; i < table.size(); ++i) {
     const isa::Mnemonic m = table[i].mnemonic;
-    if ((m == isa::Mnemonic::kMovb || m == isa::Mnemonic::kMovw || m == isa::Mnemonic::kMovd ||
-         m == isa::Mnemonic::kNop) &&
-        isa::entry_reachable(i)) {
+    using isa::Mnemonic;
+    const bool native = m == Mnemonic::kMovb || m == Mnemonic::kMovw || m == Mnemonic::kMovd ||
+                        m == Mnemonic::kAndb || m == Mnemonic::kAndw || m == Mnemonic::kAndd ||
+                        m == Mnemonic::kOrb || m == Mnemonic::kOrw || m == Mnemonic::kOrd ||
+                        m == Mnemonic::kXorb || m == Mnemonic::kXorw || m == Mnemonic::kXord ||
+                        m == Mnemonic::kNop;
+    if (native && isa::entry_reachable(i)) {
       entries.push_back(i);
     }
   }
   ASSERT_GE(entries.size(), 4u);
-  for (uint64_t seed = 1; seed <= 40; ++seed) {
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
     std::mt19937_64 rng(seed);
     std::vector<uint16_t> words;
     for (int i = 0; i < 300; ++i) {
