@@ -75,7 +75,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       const Op& op = block.ops[2 * i];
       const Op& stop = block.ops[2 * i + 1];
-      if (emit_native(op)) {
+      if (emit_branch(op, exits[i]) || emit_native(op)) {
         ++native_instructions_;
         continue;
       }
@@ -186,6 +186,61 @@ class CodeEmitter : public Xbyak::CodeGenerator {
         xor_(destination, source);
         break;
     }
+  }
+
+  /// Native code for Bcond/BR (entry kB): PC := target when the condition
+  /// holds on PSR, else the next instruction; then the block's exit for this
+  /// instruction (the interpreter's branch leaves the block the same way).
+  bool emit_branch(const Op& op, const Xbyak::Label& exit) {
+    using namespace Xbyak::util;
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid() || d.mnemonic != isa::Mnemonic::kB || d.operand_count != 2) return false;
+    const uint32_t target = static_cast<uint32_t>(op.imm) & kAddressMask;
+    const uint32_t next = (op.pc + op.size) & kAddressMask;
+    const uint32_t pc_offset = offsetof(CpuState, pc);
+    // (PSR bits tested, taken when any is set or when all are clear), per
+    // alu::condition.
+    struct Test {
+      uint16_t mask;
+      bool taken_if_set;
+    };
+    static constexpr Test kTests[14] = {
+        {psr::kZ, true},
+        {psr::kZ, false},
+        {psr::kC, true},
+        {psr::kC, false},
+        {psr::kL, true},
+        {psr::kL, false},
+        {psr::kN, true},
+        {psr::kN, false},
+        {psr::kF, true},
+        {psr::kF, false},
+        {psr::kZ | psr::kL, false},
+        {psr::kZ | psr::kL, true},
+        {psr::kZ | psr::kN, false},
+        {psr::kZ | psr::kN, true},
+    };
+    const unsigned condition = op.a & 15u;
+    if (condition >= 14) {
+      mov(dword[r12 + pc_offset], target);
+      jmp(exit, T_NEAR);
+      return true;
+    }
+    const Test flags = kTests[condition];
+    Xbyak::Label taken;
+    test(word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))], flags.mask);
+    if (flags.taken_if_set) {
+      jnz(taken, T_NEAR);
+    } else {
+      jz(taken, T_NEAR);
+    }
+    mov(dword[r12 + pc_offset], next);
+    jmp(exit, T_NEAR);
+    L(taken);
+    mov(dword[r12 + pc_offset], target);
+    jmp(exit, T_NEAR);
+    return true;
   }
 
   /// An 8/16-bit immediate as xbyak accepts it: zero-extended for mov,

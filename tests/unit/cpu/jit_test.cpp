@@ -262,11 +262,12 @@ TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
   }
 }
 
-TEST(JitLockStep, NativeMovesAndLogicMatchTheInterpreter) {
+TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
-  // Every encoding of the natively translated mov/and/or/xor (b, w, d) and
-  // nop, with the upper halves of r12, r13, ra and sp set, against the
-  // interpreter.
+  // Every encoding of the natively translated mov/and/or/xor (b, w, d),
+  // nop and Bcond/BR, mixed with compares and adds that set the flags the
+  // branches test, with the upper halves of r12, r13, ra and sp set,
+  // against the interpreter.
   std::vector<uint16_t> entries;
   const auto table = isa::table();
   for (uint16_t i = 0; i < table.size(); ++i) {
@@ -276,7 +277,8 @@ TEST(JitLockStep, NativeMovesAndLogicMatchTheInterpreter) {
                         m == Mnemonic::kAndb || m == Mnemonic::kAndw || m == Mnemonic::kAndd ||
                         m == Mnemonic::kOrb || m == Mnemonic::kOrw || m == Mnemonic::kOrd ||
                         m == Mnemonic::kXorb || m == Mnemonic::kXorw || m == Mnemonic::kXord ||
-                        m == Mnemonic::kNop;
+                        m == Mnemonic::kNop || m == Mnemonic::kB || m == Mnemonic::kCmpw ||
+                        m == Mnemonic::kCmpd || m == Mnemonic::kAddw || m == Mnemonic::kSubd;
     if (native && isa::entry_reachable(i)) {
       entries.push_back(i);
     }
@@ -303,6 +305,8 @@ TEST(JitLockStep, NativeMovesAndLogicMatchTheInterpreter) {
     for (Machine* m : {&jit, &interp}) {
       m->bus.load_words(kCode, words);
       std::memcpy(m->cpu.state().r, registers, sizeof registers);
+      m->cpu.state().psr |=
+          static_cast<uint16_t>(registers[0] & (psr::kC | psr::kF | psr::kL | psr::kN | psr::kZ));
       m->cpu.state().pc = kCode;
       m->cpu.run(400);
     }
