@@ -57,6 +57,8 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   bool fits(size_t bytes) const { return used() + bytes <= capacity(); }
   /// Forgets every block (the memory is reused by the next ones).
   void clear() { reset(); }
+  /// After an emission error: back to RX (the caller then drops everything).
+  void abandon() { setProtectModeRE(false); }
 
   /// Emits `block` (its Ops in instruction/stop pairs) and returns its entry.
   const uint8_t* emit(const Block& block) {
@@ -400,8 +402,20 @@ Block* JitEngine::translate_block(uint32_t pc) {
   block->end_pc = address;
   bus_.watch_code_page(block->first_page);
   if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
+  const uint8_t* code = nullptr;
+  try {
+    code = emitter_->emit(*block);
+  } catch (const Xbyak::Error& error) {
+    // Our bug, never the guest's: log it and let the interpreter run this
+    // stretch (run() sees emit_failed_). The partly written buffer goes.
+    log_printf(LogCategory::kUnimp, "jit: cannot emit block 0x%06x (%s); interpreting it", pc,
+               error.what());
+    emitter_->abandon();
+    drop_translations();
+    emit_failed_ = true;
+    return nullptr;
+  }
   blocks_.commit(block, 2 * size_t{count});
-  const uint8_t* code = emitter_->emit(*block);
   block->host_code = code;
   if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
     trace_translation_jit(*block, code, static_cast<size_t>(emitter_->getCurr() - code));
@@ -436,6 +450,11 @@ void JitEngine::run(uint64_t until) {
     return;
   }
   Block* block = translation_at(s.pc);
+  if (!block && emit_failed_) [[unlikely]] {
+    emit_failed_ = false;
+    Interpreter::run(until);
+    return;
+  }
   if (!block) [[unlikely]] {
     ++s.icount;  // the fetch fault counts as a step
     return;

@@ -42,7 +42,8 @@ class JitEngine final : public Interpreter {
 
  private:
   /// The translated block starting at pc, translating it when needed;
-  /// nullptr when its first instruction cannot be fetched (IAD was taken).
+  /// nullptr when its first instruction cannot be fetched (IAD was taken)
+  /// or, with emit_failed_ set, when host code could not be emitted.
   Block* translation_at(uint32_t pc);
   Block* translate_block(uint32_t pc);
   /// Drops every translation and the host code (flush(), cache full).
@@ -55,6 +56,9 @@ class JitEngine final : public Interpreter {
   /// instruction, then a stop Op that returns to the generated code.
   BlockCache blocks_{14, 32768, 2 * 262144, 2 * kMaxBlockInstructions};
   uint64_t code_flushes_ = 0;
+  /// The last translate_block() failed to emit (not a fetch fault): run()
+  /// lets the interpreter execute instead.
+  bool emit_failed_ = false;
 };
 
 }  // namespace cr16::jit

@@ -208,6 +208,21 @@ TEST(Jit, InterruptArrivingInALongBlockIsTakenAtTheSameBoundary) {
   EXPECT_EQ(jit.bus.acknowledges, 1);
 }
 
+TEST(Jit, BlockTooBigForTheCodeCacheRunsInTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit, 1024);  // a 64-instruction block needs ~3 KiB
+  std::vector<uint16_t> words(200, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  jit.bus.load_words(kCode, words);
+  jit.cpu.state().pc = kCode;
+  EXPECT_EQ(jit.cpu.run(210), StopReason::kBudget);
+  EXPECT_EQ(jit.cpu.state().r[1], 200u);
+  EXPECT_EQ(jit.cpu.state().pc, kCode + 400);
+  EXPECT_EQ(jit.cpu.instruction_count(), 210u);
+  EXPECT_GE(jit.cpu.engine().statistics().flushes, 1u);  // the failed emissions dropped the cache
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
