@@ -111,8 +111,8 @@ class CodeEmitter : public Xbyak::CodeGenerator {
 
  private:
   /// The two-operand register/immediate forms this stage translates natively:
-  /// moves and the logic operations (none changes a flag).
-  enum class NativeOp : uint8_t { kMov, kAnd, kOr, kXor };
+  /// moves, the logic operations and ADDU (none changes a flag).
+  enum class NativeOp : uint8_t { kMov, kAnd, kOr, kXor, kAddUnsigned };
 
   static bool native_form(isa::Mnemonic mnemonic, NativeOp* kind, unsigned* bits) {
     using isa::Mnemonic;
@@ -165,6 +165,14 @@ class CodeEmitter : public Xbyak::CodeGenerator {
         *kind = NativeOp::kXor;
         *bits = 32;
         return true;
+      case Mnemonic::kAddub:
+        *kind = NativeOp::kAddUnsigned;
+        *bits = 8;
+        return true;
+      case Mnemonic::kAdduw:
+        *kind = NativeOp::kAddUnsigned;
+        *bits = 16;
+        return true;
       default:
         return false;
     }
@@ -186,6 +194,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
         break;
       case NativeOp::kXor:
         xor_(destination, source);
+        break;
+      case NativeOp::kAddUnsigned:
+        add(destination, source);
         break;
     }
   }

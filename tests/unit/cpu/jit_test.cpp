@@ -280,7 +280,7 @@ TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
 TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   // Every encoding of the natively translated mov/and/or/xor (b, w, d),
-  // nop and Bcond/BR, mixed with compares and adds that set the flags the
+  // addub/adduw, nop and Bcond/BR, mixed with compares and adds that set the flags the
   // branches test, with the upper halves of r12, r13, ra and sp set,
   // against the interpreter.
   std::vector<uint16_t> entries;
@@ -292,8 +292,9 @@ TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
                         m == Mnemonic::kAndb || m == Mnemonic::kAndw || m == Mnemonic::kAndd ||
                         m == Mnemonic::kOrb || m == Mnemonic::kOrw || m == Mnemonic::kOrd ||
                         m == Mnemonic::kXorb || m == Mnemonic::kXorw || m == Mnemonic::kXord ||
-                        m == Mnemonic::kNop || m == Mnemonic::kB || m == Mnemonic::kCmpw ||
-                        m == Mnemonic::kCmpd || m == Mnemonic::kAddw || m == Mnemonic::kSubd;
+                        m == Mnemonic::kNop || m == Mnemonic::kAddub || m == Mnemonic::kAdduw ||
+                        m == Mnemonic::kB || m == Mnemonic::kCmpw || m == Mnemonic::kCmpd ||
+                        m == Mnemonic::kAddw || m == Mnemonic::kSubd;
     if (native && isa::entry_reachable(i)) {
       entries.push_back(i);
     }
