@@ -307,6 +307,11 @@ class CodeEmitter : public Xbyak::CodeGenerator {
       return true;
     }
     if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
+    if (immediate && kind == NativeOp::kMov) {  // two constant halves
+      mov(dword[r12 + register_offset(op.a)], imm & 0xFFFFu);
+      mov(dword[r12 + register_offset(op.a + 1)], imm >> 16);
+      return true;
+    }
     // value = pair(a) kind source; r[a] = value & 0xFFFF; r[a+1] = value >> 16
     if (immediate) {
       mov(ecx, imm);
