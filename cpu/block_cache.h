@@ -45,7 +45,8 @@ struct Block {
   uint32_t first_page = 0;  // guest pages the instructions were read from
   uint32_t last_page = 0;
   uint32_t instruction_count = 0;
-  Op* ops = nullptr;  // instruction_count ops, then maybe a terminator
+  Op* ops = nullptr;                // instruction_count ops, then maybe a terminator
+  const void* host_code = nullptr;  // the JIT's translation (cpu/jit/); unused by the interpreter
   bool valid = false;
 };
 

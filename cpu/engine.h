@@ -12,10 +12,12 @@ namespace cr16 {
 /// Counters an engine keeps about its translations (for tests, -d and
 /// monitors). Engines without translations report zeros.
 struct EngineStatistics {
-  uint64_t translations = 0;   // blocks translated since creation
-  uint64_t invalidations = 0;  // blocks dropped because their code page was written
-  uint64_t flushes = 0;        // whole-cache flushes
-  uint64_t cached_blocks = 0;  // blocks currently held
+  uint64_t translations = 0;      // blocks translated since creation
+  uint64_t invalidations = 0;     // blocks dropped because their code page was written
+  uint64_t flushes = 0;           // whole-cache flushes
+  uint64_t cached_blocks = 0;     // blocks currently held
+  uint64_t code_cache_bytes = 0;  // host code buffer size (JIT; 0 for the interpreter)
+  uint64_t code_cache_used = 0;   // bytes of it holding translations
 };
 
 /// Executes guest instructions on one Cpu. Created for a Cpu and used only

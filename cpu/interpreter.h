@@ -42,7 +42,7 @@
 
 namespace cr16 {
 
-class Interpreter final : public ExecutionEngine {
+class Interpreter : public ExecutionEngine {
  public:
   /// An interpreter for `cpu` (which owns it).
   explicit Interpreter(Cpu& cpu);
@@ -101,7 +101,10 @@ class Interpreter final : public ExecutionEngine {
     return op;
   }
 
- private:
+ protected:
+  // Protected for the JIT (cpu/jit/), which runs these handlers from its
+  // translations and uses the single-step path as it is.
+
   /// Blocks chained without returning to run(), at most: bounds the time
   /// before request_exit() is seen, and the host stack where tail calls
   /// are not guaranteed.

@@ -482,6 +482,11 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);
   if (!board) return board.error();
   impl->board = std::move(*board);
+  Expected<std::unique_ptr<ExecutionEngine>> engine =
+      make_engine(options.accel, impl->board->cpu());
+  if (!engine) return engine.error().with_context("-accel");
+  impl->board->cpu().set_engine(std::move(*engine));
+  impl->engine_kind = options.accel;
   if (Error error = impl->load_kernel(); !error.ok()) return error;
   impl->install_signals();
   if (Error error = impl->install_handlers(); !error.ok()) return error;

@@ -61,6 +61,13 @@ CpuModel Machine::Impl::cpu_model() const {
   return board->cpu().model();
 }
 
+AcceleratorInfo Machine::Impl::accelerator() const {
+  AcceleratorInfo info;
+  info.kind = engine_kind;
+  if (engine_kind != EngineKind::kInterpreter) info.statistics = board->cpu().engine().statistics();
+  return info;
+}
+
 Error Machine::Impl::vm_stop(RunState reason) {
   if (!state_machine.running()) return Error();
   if (!run_state_transition_allowed(RunState::kRunning, reason)) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/engines.h"
 #include "hw/board.h"
 #include "system/run_state.h"
 #include "util/error.h"
@@ -79,6 +80,12 @@ struct CharDeviceInfo {
 /// What every front end calls. All methods run on the machine thread (front
 /// ends live in the main loop), between CPU slices, so none races with the
 /// guest.
+/// What query-accelerators and info jit report.
+struct AcceleratorInfo {
+  EngineKind kind = EngineKind::kInterpreter;  // the engine in use
+  EngineStatistics statistics;                 // zeros for the interpreter
+};
+
 class MachineControl {
  public:
   using ListenerId = uint64_t;
@@ -174,6 +181,10 @@ class MachineControl {
   virtual std::vector<StateSection> state_sections() { return {}; }
   /// The id of the host thread that runs the vCPU (query-cpus-fast).
   virtual int64_t cpu_thread_id() const { return 0; }
+  /// The CPU's execution engine (-accel) and its translation counters
+  /// (query-accelerators, info jit). The default: the interpreter, no
+  /// counters.
+  virtual AcceleratorInfo accelerator() const { return {}; }
   /// Latches an NMI on the CPU (inject-nmi): taken at the next instruction
   /// boundary once the VM runs, whatever the interrupt masks say.
   virtual Error inject_nmi() { return Error("this feature or command is not currently supported"); }

@@ -73,6 +73,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<std::unique_ptr<monitor::QmpCharFrontend>> qmp_frontends;
 
   std::unique_ptr<Board> board;
+  EngineKind engine_kind = EngineKind::kInterpreter;  // -accel, set when the board is built
   // The user interface (machine_ui*.cpp): the hub between the board's
   // display/keyboard and the front ends (-display sdl, -vnc).
   std::unique_ptr<ui::DisplayHub> display_hub;
@@ -177,6 +178,7 @@ struct Machine::Impl final : public MachineControl {
   std::vector<BoardDevice> devices() const override;
   std::vector<StateSection> state_sections() override;
   int64_t cpu_thread_id() const override;
+  AcceleratorInfo accelerator() const override;
   Error inject_nmi() override;
   GdbServerControl* gdb_server() override { return gdb.get(); }
   MigrationControl* migration() override { return migration_control.get(); }

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
     case Action::kCpuHelp:
       std::fputs(cpu_help_text().c_str(), stdout);
       return 0;
+    case Action::kAccelHelp:
+      std::fputs(cr16::engine_help_text().c_str(), stdout);
+      return 0;
     case Action::kLogHelp:
       std::fputs(cr16::log_category_help().c_str(), stdout);
       return 0;

@@ -173,6 +173,7 @@ constexpr OptionInfo kOptionTable[] = {
     {"L", true},
     {"loop", true},
     {"icount", true},
+    {"accel", true},
     {"gdb", true},
     {"s", false},
     {"incoming", true},
@@ -366,6 +367,16 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
       return Error("-icount: bad shift '" + value_text + "' (a number from 0 to 16)");
     }
     options->icount_shift = static_cast<unsigned>(number);
+  } else if (name == "accel") {
+    std::string_view kind = value;
+    if (kind.starts_with("accel=")) kind.remove_prefix(6);
+    if (kind == "help") {
+      options->action = Action::kAccelHelp;
+      return {};
+    }
+    Expected<EngineKind> engine = parse_engine_kind(kind);
+    if (!engine) return engine.error().with_context("-accel");
+    options->accel = *engine;
   } else if (name == "gdb" || name == "s") {
     Expected<std::optional<SerialSpec>> spec = parse_gdb_device(name == "s" ? "tcp::1234" : value);
     if (!spec) return spec.error().with_context("-gdb");
@@ -868,6 +879,8 @@ std::string usage_text() {
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"
          "  -icount N                deterministic time: virtual ns = instructions << N\n"
+         "  -accel interp|jit|help   CPU execution engine (-accel help lists them and the "
+         "default)\n"
          "Migration:\n"
          "  -incoming URI|defer      wait for a migration from tcp:HOST:PORT, unix:PATH,\n"
          "                           exec:CMD, file:PATH[,offset=N] or fd:N (defer: the\n"

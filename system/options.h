@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/engines.h"
 #include "io/loop.h"
 #include "util/error.h"
 
@@ -82,6 +83,7 @@ enum class Action : uint8_t {
   kMachinePropertyHelp,  // -M NAME,help
   kCpuHelp,
   kLogHelp,
+  kAccelHelp,  // -accel help
 };
 
 /// Every option of the program, with its default.
@@ -122,6 +124,8 @@ struct Options {
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
+  /// -accel interp|jit: the CPU's execution engine (cpu/engines.h).
+  EngineKind accel = default_engine_kind();
   /// -chardev, in order; -qmp SPEC adds one too.
   std::vector<ChardevSpec> chardevs;
   /// -mon and -qmp, in order.

@@ -28,6 +28,7 @@ constexpr CategoryName kCategories[] = {
     {"unimp", LogCategory::kUnimp, "log guest use of unmodelled features"},
     {"trace", LogCategory::kTrace, "log device and io events"},
     {"migration", LogCategory::kMigration, "log migration and snapshot progress"},
+    {"out_asm", LogCategory::kOutAsm, "show the host code of each JIT translation (-accel jit)"},
 };
 
 std::mutex g_log_lock;

@@ -20,6 +20,7 @@ enum class LogCategory : uint32_t {
   kUnimp = 1u << 5,        // "unimp": the guest used something we do not model
   kTrace = 1u << 6,        // "trace": device and io events
   kMigration = 1u << 7,    // "migration": migration and snapshot progress
+  kOutAsm = 1u << 8,       // "out_asm": host code of each JIT translation
 };
 
 /// Parses "-d" text like "in_asm,int". Returns the category mask, or an

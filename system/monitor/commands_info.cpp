@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cpu/cpu.h"
+#include "cpu/engines.h"
 #include "system/monitor/commands.h"
 #include "system/monitor/events.h"
 
@@ -106,6 +107,43 @@ std::string format_cpus(const Value& result, const Value&) {
     text += "* CPU #" + std::to_string(cpu.int_or("cpu-index", 0)) +
             ": thread_id=" + std::to_string(cpu.int_or("thread-id", 0)) + "\n";
   }
+  return text;
+}
+
+// ---- query-accelerators, info jit
+
+Expected<Value> do_query_accelerators(CommandContext& context, const Value&) {
+  Value present = Value::list();
+  for (const EngineKindInfo& info : engine_kinds()) {
+    if (engine_available(info.kind)) present.push(Value::string(info.name));
+  }
+  return Value::dict()
+      .set("enabled", Value::string(engine_kind_name(context.control.accelerator().kind)))
+      .set("present", std::move(present));
+}
+
+Expected<Value> do_info_jit(CommandContext& context, const Value&) {
+  const AcceleratorInfo info = context.control.accelerator();
+  const EngineStatistics& statistics = info.statistics;
+  auto integer = [](uint64_t value) { return Value::integer(static_cast<int64_t>(value)); };
+  return Value::dict()
+      .set("engine", Value::string(engine_kind_name(info.kind)))
+      .set("code-cache-size", integer(statistics.code_cache_bytes))
+      .set("code-cache-used", integer(statistics.code_cache_used))
+      .set("translations", integer(statistics.translations))
+      .set("cached-blocks", integer(statistics.cached_blocks))
+      .set("invalidations", integer(statistics.invalidations))
+      .set("flushes", integer(statistics.flushes));
+}
+
+std::string format_jit(const Value& result, const Value&) {
+  std::string text = "engine: " + result.find("engine")->as_string() + "\n";
+  text += "code cache: " + std::to_string(result.int_or("code-cache-used", 0)) + " of " +
+          std::to_string(result.int_or("code-cache-size", 0)) + " bytes used\n";
+  text += "blocks translated: " + std::to_string(result.int_or("translations", 0)) + "\n";
+  text += "blocks cached: " + std::to_string(result.int_or("cached-blocks", 0)) + "\n";
+  text += "blocks invalidated: " + std::to_string(result.int_or("invalidations", 0)) + "\n";
+  text += "flushes: " + std::to_string(result.int_or("flushes", 0)) + "\n";
   return text;
 }
 
@@ -324,6 +362,22 @@ constexpr Command kCommands[] = {
      "show the CPUs",
      do_query_cpus_fast,
      format_cpus},
+    {"query-accelerators",
+     nullptr,
+     true,
+     {},
+     "",
+     "show the CPU execution engine in use and the ones available",
+     do_query_accelerators,
+     nullptr},
+    {"info jit",
+     "info jit",
+     false,
+     {},
+     "",
+     "show the execution engine and its code cache",
+     do_info_jit,
+     format_jit},
     {"query-chardev",
      "info chardev",
      true,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/engines.h"
 #include "test_bus.h"
 
 namespace {
@@ -44,6 +45,18 @@ int main(int argc, char** argv) {
   cr16::test::TestBus bus;
   bus.load_words(kLoadAddress, kProgram);
   cr16::Cpu cpu(bus, cr16::CpuModel::kCr16cPlus);
+  // CR16_BENCH_ACCEL=interp|jit picks the engine; the default otherwise.
+  if (const char* accel = std::getenv("CR16_BENCH_ACCEL")) {
+    cr16::Expected<cr16::EngineKind> kind = cr16::parse_engine_kind(accel);
+    if (!kind) {
+      std::fprintf(stderr, "bench-cpu: %s\n", kind.error().message().c_str());
+      return 1;
+    }
+    cr16::Expected<std::unique_ptr<cr16::ExecutionEngine>> engine = cr16::make_engine(*kind, cpu);
+    if (!engine) return 1;
+    cpu.set_engine(std::move(*engine));
+  }
+  std::printf("bench-cpu: engine %s\n", cpu.engine().name());
   cpu.reset(kLoadAddress);
   int exit_status = -1;
   cpu.set_svc_hook([&](cr16::Cpu& c) {

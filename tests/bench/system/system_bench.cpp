@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -77,7 +78,11 @@ ChildRun run_child(const char* const* argv) {
 
 int main() {
   using namespace cr16::system;
-  const std::string_view args[] = {"-kernel", kProgram, "-semihosting"};
+  // CR16_BENCH_ACCEL=interp|jit picks the engine (-accel); the default otherwise.
+  const char* accel = std::getenv("CR16_BENCH_ACCEL");
+  const std::string_view args[] = {
+      "-kernel", kProgram, "-semihosting", "-accel",
+      accel != nullptr ? accel : cr16::engine_kind_name(cr16::default_engine_kind())};
   cr16::Expected<Options> options = parse_options(args);
   if (!options) {
     std::fprintf(stderr, "bench-system: %s\n", options.error().message().c_str());

@@ -305,6 +305,22 @@ class SelfTest(unittest.TestCase):
         self.assertIn("selftest: 0 failures", text)
         self.assertEqual(result.returncode, 0, text)
 
+    def test_selftest_is_identical_under_both_engines(self):
+        # -icount makes the run deterministic: the interpreter and the JIT
+        # must print exactly the same console output (issue 13).
+        accelerators = h.run(["-accel", "help"], timeout=30).stdout.decode()
+        if not re.search(r"^  jit ", accelerators, re.MULTILINE):
+            self.skipTest("no JIT in this build")
+        image = os.path.join(h.ROMS_DIR, "selftest.bin")
+        outputs = {}
+        for accel in ("interp", "jit"):
+            result = h.run(["-accel", accel, "-icount", "3", "-bios", image, "-serial", "stdio"],
+                           timeout=120, input_bytes=b"")
+            outputs[accel] = result.stdout.decode(errors="replace")
+            self.assertEqual(result.returncode, 0, outputs[accel])
+        self.assertIn("selftest: 0 failures", outputs["jit"])
+        self.assertEqual(outputs["interp"], outputs["jit"])
+
     def test_selftest_cpu_groups_through_semihosting(self):
         image = os.path.join(h.ROMS_DIR, "selftest-sim.elf")
         result = h.run(["-semihosting", "-kernel", image], timeout=120)

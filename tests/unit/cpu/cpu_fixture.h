@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/engines.h"
 #include "test_bus.h"
 
 namespace cr16::test {
@@ -22,6 +24,7 @@ class CpuFixture : public ::testing::Test {
   static constexpr uint16_t kBranchToSelf = 0x18E0;  // br . (2-word form: 0x18E0 0x0000)
 
   explicit CpuFixture(CpuModel model = CpuModel::kCr16cPlus) : cpu(bus, model) {
+    use_test_engine(cpu);
     cpu.reset(kCode);
     CpuState& s = cpu.state();
     s.intbase = kIntbase;
@@ -38,6 +41,18 @@ class CpuFixture : public ::testing::Test {
       bus.poke16(handler(v), kBranchToSelf);
       bus.poke16(handler(v) + 2, 0x0000);
     }
+  }
+
+  /// Installs the engine CR16_TEST_ENGINE names ("interp", "jit"; CTest
+  /// runs the CPU suite once per engine), or keeps the default.
+  static void use_test_engine(Cpu& cpu) {
+    const char* name = std::getenv("CR16_TEST_ENGINE");
+    if (name == nullptr || *name == 0) return;
+    Expected<EngineKind> kind = parse_engine_kind(name);
+    ASSERT_TRUE(kind.ok()) << kind.error().message();
+    Expected<std::unique_ptr<ExecutionEngine>> engine = make_engine(*kind, cpu);
+    ASSERT_TRUE(engine.ok()) << engine.error().message();
+    cpu.set_engine(std::move(*engine));
   }
 
   static constexpr uint32_t handler(uint32_t vector) { return kHandlers + 0x10 * vector; }

@@ -27,6 +27,7 @@
 #include "cpu/decode.h"
 #include "cpu/disas.h"
 #include "cpu/isa_random.h"
+#include "cpu_fixture.h"
 #include "test_bus.h"
 
 #ifndef CR16_TOOLCHAIN_PREFIX
@@ -195,6 +196,7 @@ std::string run_ours(const std::vector<uint8_t>& binary, uint32_t load_address =
   for (size_t i = 0; i < binary.size(); ++i)
     bus.poke8(load_address + static_cast<uint32_t>(i), binary[i]);
   Cpu cpu(bus, CpuModel::kCr16cPlus);
+  CpuFixture::use_test_engine(cpu);  // the jit.* run compares the JIT with cr16-elf-run
   cpu.reset(load_address);
   std::string output;
   cpu.set_svc_hook([&](Cpu& c) {

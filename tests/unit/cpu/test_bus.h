@@ -99,6 +99,8 @@ class TestBus : public Bus {
       poke16(address + 2 * static_cast<uint32_t>(i), words[i]);
   }
   bool watched(uint32_t page) const { return watched_.count(page) != 0; }
+  /// All 16 MiB (lock-step comparisons).
+  const std::vector<uint8_t>& memory() const { return memory_; }
 
   uint8_t interrupt_vector = 16;
   int acknowledges = 0;

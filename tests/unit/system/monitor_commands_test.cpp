@@ -208,5 +208,41 @@ TEST_F(CommandsTest, InfoMtreeQtreeAndIrqShowTheBoard) {
   EXPECT_EQ(hmp("info irq").find("irq  3:"), std::string::npos);
 }
 
+TEST_F(CommandsTest, QueryAcceleratorsAndInfoJitNameTheEngine) {
+  Value accelerators = *call("query-accelerators");
+  EXPECT_EQ(accelerators.string_or("enabled", ""), "interp");  // the default
+  const Value* present = accelerators.find("present");
+  ASSERT_NE(present, nullptr);
+  ASSERT_FALSE(present->as_list().empty());
+  EXPECT_EQ(present->as_list()[0].as_string(), "interp");
+  EXPECT_EQ(present->as_list().size(), engine_available(EngineKind::kJit) ? 2u : 1u);
+  const std::string info = hmp("info jit");
+  EXPECT_NE(info.find("engine: interp\n"), std::string::npos) << info;
+  EXPECT_NE(info.find("code cache: 0 of 0 bytes used\n"), std::string::npos) << info;
+  EXPECT_NE(info.find("blocks translated: 0\n"), std::string::npos) << info;
+  EXPECT_NE(info.find("flushes: 0\n"), std::string::npos) << info;
+}
+
+class JitCommandsTest : public CommandsTest {
+ protected:
+  void SetUp() override {
+    MachineFixture::SetUp();
+    if (!engine_available(EngineKind::kJit)) GTEST_SKIP() << "no JIT in this build";
+    make(kCounterProgram, {"-S", "-accel", "jit"});
+  }
+};
+
+TEST_F(JitCommandsTest, InfoJitCountsTranslations) {
+  EXPECT_EQ(call("query-accelerators")->string_or("enabled", ""), "jit");
+  ASSERT_TRUE(control().step(200).ok());
+  Value info = *call("info jit");
+  EXPECT_EQ(info.string_or("engine", ""), "jit");
+  EXPECT_GT(info.int_or("translations", 0), 0);
+  EXPECT_GT(info.int_or("code-cache-used", 0), 0);
+  EXPECT_GT(info.int_or("code-cache-size", 0), info.int_or("code-cache-used", 0));
+  const std::string text = hmp("info jit");
+  EXPECT_NE(text.find("engine: jit\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace cr16::system::monitor

@@ -375,5 +375,24 @@ TEST(SerialSpec, MonitorPrefix) {
             std::string::npos);
 }
 
+TEST(Options, AccelChoosesTheExecutionEngine) {
+  EXPECT_EQ(parse({})->accel, default_engine_kind());
+  EXPECT_EQ(default_engine_kind(), EngineKind::kInterpreter);  // until the JIT is native
+  EXPECT_EQ(parse({"-accel", "interp"})->accel, EngineKind::kInterpreter);
+  EXPECT_EQ(parse({"-accel", "accel=interp"})->accel, EngineKind::kInterpreter);
+  EXPECT_EQ(parse({"-accel", "help"})->action, Action::kAccelHelp);
+  if (engine_available(EngineKind::kJit)) {
+    EXPECT_EQ(parse({"-accel", "jit"})->accel, EngineKind::kJit);
+  } else {
+    EXPECT_NE(error_of({"-accel", "jit"}).find("unknown accelerator 'jit'"), std::string::npos);
+  }
+  EXPECT_NE(
+      error_of({"-accel", "kvm"}).find("-accel: unknown accelerator 'kvm' (available: interp"),
+      std::string::npos);
+  const std::string help = engine_help_text();
+  EXPECT_NE(help.find("interp"), std::string::npos);
+  EXPECT_NE(help.find("(default)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cr16::system

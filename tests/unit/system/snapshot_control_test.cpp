@@ -159,6 +159,31 @@ TEST_F(SnapshotControlTest, HumanMonitorCommandsReturnWhenTheWorkIsDone) {
   EXPECT_EQ(run_with_limit(), 0);
 }
 
+TEST_F(SnapshotControlTest, SaveAndLoadMidRunUnderTheJit) {
+  if (!engine_available(EngineKind::kJit)) GTEST_SKIP() << "no JIT in this build";
+  Machine& machine = make_with_store({"-accel", "jit"});
+  at(20, [&] {
+    EXPECT_EQ(hmp("stop"), "");
+    const uint64_t saved = *machine.control().read_register("r4");
+    EXPECT_EQ(hmp("savevm one"), "");
+    EXPECT_EQ(hmp("cont"), "");
+    at(20, [&, saved] {
+      EXPECT_EQ(hmp("stop"), "");
+      EXPECT_NE(*machine.control().read_register("r4"), saved);  // counted on
+      EXPECT_EQ(hmp("loadvm one"), "");  // translations are a cache: dropped, not state
+      EXPECT_EQ(*machine.control().read_register("r4"), saved);
+      EXPECT_EQ(hmp("cont"), "");
+      at(20, [&, saved] {
+        EXPECT_EQ(hmp("stop"), "");
+        EXPECT_NE(*machine.control().read_register("r4"), saved);  // and the JIT runs on
+        EXPECT_NE(hmp("info jit").find("engine: jit"), std::string::npos);
+        machine.control().quit();
+      });
+    });
+  });
+  EXPECT_EQ(run_with_limit(), 0);
+}
+
 TEST_F(SnapshotControlTest, WithoutAStoreEveryCommandSaysHowToGetOne) {
   make(kCounterProgram);
   at(10, [&] {

@@ -1,0 +1,364 @@
+// The JIT (cpu/jit/) against the interpreter: lock-step runs of random
+// instruction streams comparing the whole CPU state after every slice and
+// memory at the end, self-modifying code, code-cache exhaustion, and
+// -d out_asm through Capstone. Built where the JIT is (CR16_HAVE_JIT).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "cpu/engines.h"
+#include "cpu/isa.h"
+#include "cpu/isa_random.h"
+#include "test_bus.h"
+#include "util/log.h"
+
+#if CR16_HAVE_JIT
+#include "cpu/jit/jit_engine.h"
+#endif
+
+namespace cr16::test {
+namespace {
+
+constexpr uint32_t kCode = 0x1000;
+constexpr uint32_t kIntbase = 0x200;
+constexpr uint32_t kHandlers = 0x4000;
+constexpr uint32_t kIsp = 0x9000;
+constexpr uint32_t kSp = 0x8000;
+constexpr uint16_t kAddw1R1 = 0x3211;       // addw $1, r1
+constexpr uint16_t kBranchToSelf = 0x18E0;  // br . (with a 0x0000 second word)
+
+/// One CPU on its own bus with the engine of `kind`, vectors in place.
+struct Machine {
+  explicit Machine(EngineKind kind, size_t code_cache_bytes = 0) : cpu(bus, CpuModel::kCr16cPlus) {
+    Expected<std::unique_ptr<ExecutionEngine>> engine = make_engine(kind, cpu);
+#if CR16_HAVE_JIT
+    if (kind == EngineKind::kJit && code_cache_bytes != 0) {
+      engine =
+          std::unique_ptr<ExecutionEngine>(std::make_unique<jit::JitEngine>(cpu, code_cache_bytes));
+    }
+#else
+    (void)code_cache_bytes;
+#endif
+    if (engine.ok()) cpu.set_engine(std::move(*engine));
+    for (uint32_t v = 0; v < 64; ++v) {
+      bus.poke32(kIntbase + 4 * v, (kHandlers + 0x10 * v) >> 1);
+      bus.poke16(kHandlers + 0x10 * v, kBranchToSelf);
+      bus.poke16(kHandlers + 0x10 * v + 2, 0);
+    }
+    cpu.reset(kCode);
+    cpu.state().intbase = kIntbase;
+    cpu.state().isp = kIsp;
+    cpu.state().r[kRegSp] = kSp;
+    cpu.set_cfg(cfg::kEd);
+  }
+  TestBus bus;
+  Cpu cpu;
+};
+
+std::string describe(const CpuState& s) {
+  std::ostringstream text;
+  text << std::hex << "pc=" << s.pc << " psr=" << s.psr << " icount=" << std::dec << s.icount
+       << std::hex;
+  for (unsigned i = 0; i < 16; ++i) text << " r" << std::dec << i << "=" << std::hex << s.r[i];
+  return text.str();
+}
+
+bool jit_available() {
+  return engine_available(EngineKind::kJit);
+}
+
+TEST(Jit, EngineRegistryNamesBothEngines) {
+  EXPECT_STREQ(engine_kind_name(EngineKind::kInterpreter), "interp");
+  EXPECT_STREQ(engine_kind_name(EngineKind::kJit), "jit");
+  EXPECT_EQ(default_engine_kind(), EngineKind::kInterpreter);  // until native translation
+  EXPECT_TRUE(parse_engine_kind("interp").ok());
+  EXPECT_FALSE(parse_engine_kind("kvm").ok());
+  EXPECT_NE(engine_help_text().find("interp"), std::string::npos);
+  EXPECT_NE(engine_help_text().find("(default)"), std::string::npos);
+  if (jit_available()) EXPECT_TRUE(parse_engine_kind("jit").ok());
+}
+
+TEST(Jit, RunsABlockAndCountsIt) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+  EXPECT_EQ(m.cpu.run(4), StopReason::kBudget);
+  EXPECT_EQ(m.cpu.state().r[1], 3u);
+  EXPECT_EQ(m.cpu.state().pc, kCode + 6);
+  EXPECT_EQ(m.cpu.instruction_count(), 4u);
+  const EngineStatistics statistics = m.cpu.engine().statistics();
+  EXPECT_STREQ(m.cpu.engine().name(), "jit");
+  EXPECT_EQ(statistics.translations, 1u);  // one block: three addw and the branch
+  EXPECT_GT(statistics.code_cache_used, 0u);
+  EXPECT_GT(statistics.code_cache_bytes, statistics.code_cache_used);
+}
+
+TEST(Jit, DebuggerWriteIntoATranslatedBlockTakesEffect) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kBranchToSelf, 0});
+  m.cpu.run(2);
+  EXPECT_EQ(m.cpu.state().r[1], 1u);
+  ASSERT_TRUE(m.cpu.debug_write(kCode, AccessSize::kWord, 0x3221).ok());  // addw $2, r1
+  m.cpu.state().pc = kCode;
+  m.cpu.run(2);
+  EXPECT_EQ(m.cpu.state().r[1], 3u);
+  EXPECT_GE(m.cpu.engine().statistics().invalidations, 1u);
+}
+
+TEST(Jit, CodeCacheExhaustionFlushesAndRefills) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit, 64 * 1024);
+  Machine interp(EngineKind::kInterpreter);
+  constexpr uint32_t kCount = 20000;  // ~320 blocks of 64: several flushes of 64 KiB
+  std::vector<uint16_t> words(kCount, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, words);
+    m->cpu.state().pc = kCode;
+  }
+  for (int round = 0; round < 2; ++round) {  // twice: the second run refills
+    for (Machine* m : {&jit, &interp}) {
+      m->cpu.state().pc = kCode;
+      EXPECT_EQ(m->cpu.run(kCount + 5), StopReason::kBudget);
+    }
+    EXPECT_EQ(jit.cpu.state().r[1], interp.cpu.state().r[1]);
+    EXPECT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << describe(jit.cpu.state()) << "\n"
+        << describe(interp.cpu.state());
+  }
+  EXPECT_EQ(jit.cpu.state().r[1], 2 * kCount);
+  const EngineStatistics statistics = jit.cpu.engine().statistics();
+  EXPECT_GE(statistics.flushes, 4u);
+  EXPECT_LE(statistics.code_cache_used, statistics.code_cache_bytes);
+}
+
+TEST(Jit, GuestStoreOverTheRunningBlockTakesEffectOnTheNextInstruction) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  for (EngineKind kind : {EngineKind::kJit, EngineKind::kInterpreter}) {
+    Machine m(kind);
+    // storw r2, 0x0:l(r3) ; addw $1, r1 ; br .   with r3 -> the addw, r2 = addw $2, r1
+    m.bus.load_words(kCode, {0x0019, 0xC023, 0x0000, kAddw1R1, kBranchToSelf, 0});
+    m.cpu.state().r[2] = 0x3221;
+    m.cpu.state().r[3] = kCode + 6;
+    m.cpu.run(3);
+    EXPECT_EQ(m.cpu.state().r[1], 2u) << engine_kind_name(kind);
+    EXPECT_EQ(m.cpu.state().pc, kCode + 8) << engine_kind_name(kind);
+    m.cpu.state().pc = kCode + 6;  // and the retranslated block runs the new code
+    m.cpu.run(1);
+    EXPECT_EQ(m.cpu.state().r[1], 4u) << engine_kind_name(kind);
+    EXPECT_EQ(m.cpu.instruction_count(), 4u) << engine_kind_name(kind);
+  }
+}
+
+TEST(Jit, JumpIntoTheMiddleOfATranslatedBlock) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+  m.cpu.run(4);
+  EXPECT_EQ(m.cpu.state().r[1], 3u);
+  m.cpu.state().pc = kCode + 4;  // the third addw: a block of its own
+  m.cpu.run(2);
+  EXPECT_EQ(m.cpu.state().r[1], 4u);
+  EXPECT_EQ(m.cpu.state().pc, kCode + 6);
+  EXPECT_EQ(m.cpu.engine().statistics().translations, 2u);
+}
+
+TEST(Jit, BreakpointPlacedInAnAlreadyTranslatedBlockStops) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine m(EngineKind::kJit);
+  m.bus.load_words(kCode, {kAddw1R1, kAddw1R1, kAddw1R1, kAddw1R1, kBranchToSelf, 0});
+  m.cpu.run(5);
+  EXPECT_EQ(m.cpu.state().r[1], 4u);
+  ASSERT_TRUE(m.cpu.set_breakpoint(kCode + 4).ok());
+  m.cpu.state().pc = kCode;
+  EXPECT_EQ(m.cpu.run(100), StopReason::kBreakpoint);
+  EXPECT_EQ(m.cpu.state().pc, kCode + 4);
+  EXPECT_EQ(m.cpu.state().r[1], 6u);               // two more, then the stop before the third
+  EXPECT_EQ(m.cpu.run(100), StopReason::kBudget);  // steps over it and goes on
+  EXPECT_EQ(m.cpu.state().r[1], 8u);
+}
+
+TEST(Jit, InterruptArrivingInALongBlockIsTakenAtTheSameBoundary) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  std::vector<uint16_t> words(60, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, words);
+    m->cpu.state().psr |= psr::kE | psr::kI;
+    m->cpu.run(10);
+    m->cpu.set_irq_line(true);  // arrives while the 61-instruction block is under way
+    m->cpu.run(30);
+  }
+  EXPECT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+      << describe(jit.cpu.state()) << "\n"
+      << describe(interp.cpu.state());
+  EXPECT_EQ(jit.bus.acknowledges, interp.bus.acknowledges);
+  EXPECT_EQ(jit.bus.acknowledges, 1);
+}
+
+TEST(Jit, BlockTooBigForTheCodeCacheRunsInTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit, 1024);  // a 64-instruction block needs ~3 KiB
+  std::vector<uint16_t> words(200, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  jit.bus.load_words(kCode, words);
+  jit.cpu.state().pc = kCode;
+  EXPECT_EQ(jit.cpu.run(210), StopReason::kBudget);
+  EXPECT_EQ(jit.cpu.state().r[1], 200u);
+  EXPECT_EQ(jit.cpu.state().pc, kCode + 400);
+  EXPECT_EQ(jit.cpu.instruction_count(), 210u);
+  EXPECT_GE(jit.cpu.engine().statistics().flushes, 1u);  // the failed emissions dropped the cache
+}
+
+/// Random program: registers partly pointing into the code and stack areas
+/// (so random stores hit translated code), random instructions of every
+/// table entry, run in random slices under both engines with interrupts
+/// raised now and then; full state compared after every slice.
+void lock_step(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  std::vector<uint16_t> words;
+  for (int i = 0; i < 400; ++i) {
+    const isa::Encoding encoding = isa::random_instruction(rng);
+    for (unsigned w = 0; w < encoding.size_words; ++w) words.push_back(encoding.words[w]);
+  }
+  uint32_t registers[16];
+  for (unsigned i = 0; i < 16; ++i) {
+    const uint32_t kind = rng() % 3;
+    registers[i] = kind == 0   ? static_cast<uint32_t>(rng() & 0xFFFF)
+                   : kind == 1 ? kCode + static_cast<uint32_t>(rng() % (2 * words.size()))
+                               : kSp - static_cast<uint32_t>(rng() % 256);
+  }
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, words);
+    for (unsigned i = 0; i < 16; ++i) m->cpu.state().r[i] = registers[i] & 0xFFFF;
+    m->cpu.state().r[12] = registers[12];
+    m->cpu.state().r[13] = registers[13];
+    m->cpu.state().r[kRegSp] = kSp;
+    m->cpu.state().pc = kCode;
+  }
+  for (int slice = 0; slice < 200; ++slice) {
+    const uint64_t budget = 1 + rng() % 40;
+    const bool irq = rng() % 8 == 0;
+    StopReason reasons[2];
+    int index = 0;
+    for (Machine* m : {&jit, &interp}) {
+      m->cpu.set_irq_line(irq);
+      reasons[index++] = m->cpu.run(budget);
+    }
+    ASSERT_EQ(reasons[0], reasons[1]) << "seed " << seed << " slice " << slice;
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << "seed " << seed << " slice " << slice << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+    if (jit.cpu.panicked()) break;
+  }
+  ASSERT_TRUE(jit.bus.memory() == interp.bus.memory()) << "seed " << seed;
+}
+
+TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  for (uint64_t seed = 1; seed <= 150; ++seed) {
+    lock_step(seed);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // Every encoding of the natively translated mov/and/or/xor (b, w, d),
+  // addub/adduw, nop and Bcond/BR, mixed with compares and adds that set the flags the
+  // branches test, with the upper halves of r12, r13, ra and sp set,
+  // against the interpreter.
+  std::vector<uint16_t> entries;
+  const auto table = isa::table();
+  for (uint16_t i = 0; i < table.size(); ++i) {
+    const isa::Mnemonic m = table[i].mnemonic;
+    using isa::Mnemonic;
+    const bool native = m == Mnemonic::kMovb || m == Mnemonic::kMovw || m == Mnemonic::kMovd ||
+                        m == Mnemonic::kAndb || m == Mnemonic::kAndw || m == Mnemonic::kAndd ||
+                        m == Mnemonic::kOrb || m == Mnemonic::kOrw || m == Mnemonic::kOrd ||
+                        m == Mnemonic::kXorb || m == Mnemonic::kXorw || m == Mnemonic::kXord ||
+                        m == Mnemonic::kNop || m == Mnemonic::kAddub || m == Mnemonic::kAdduw ||
+                        m == Mnemonic::kB || m == Mnemonic::kCmpw || m == Mnemonic::kCmpd ||
+                        m == Mnemonic::kAddw || m == Mnemonic::kSubd;
+    if (native && isa::entry_reachable(i)) {
+      entries.push_back(i);
+    }
+  }
+  ASSERT_GE(entries.size(), 4u);
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<uint16_t> words;
+    for (int i = 0; i < 300; ++i) {
+      const auto encoding = isa::random_encoding(rng, entries[rng() % entries.size()]);
+      for (unsigned w = 0; encoding && w < encoding->size_words; ++w) {
+        words.push_back(encoding->words[w]);
+      }
+    }
+    words.push_back(kBranchToSelf);
+    words.push_back(0);
+    Machine jit(EngineKind::kJit);
+    Machine interp(EngineKind::kInterpreter);
+    uint32_t registers[16];
+    for (unsigned i = 0; i < 16; ++i) {
+      registers[i] =
+          i < 12 ? static_cast<uint32_t>(rng() & 0xFFFF) : static_cast<uint32_t>(rng() & 0xFFFFFE);
+    }
+    for (Machine* m : {&jit, &interp}) {
+      m->bus.load_words(kCode, words);
+      std::memcpy(m->cpu.state().r, registers, sizeof registers);
+      m->cpu.state().psr |=
+          static_cast<uint16_t>(registers[0] & (psr::kC | psr::kF | psr::kL | psr::kN | psr::kZ));
+      m->cpu.state().pc = kCode;
+      m->cpu.run(400);
+    }
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << "seed " << seed << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+  }
+}
+
+TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  const std::string path = ::testing::TempDir() + "jit_out_asm.log";
+  ASSERT_TRUE(set_log_file(path).ok());
+  set_log_mask(static_cast<uint32_t>(LogCategory::kOutAsm) |
+               static_cast<uint32_t>(LogCategory::kInAsm));
+  {
+    Machine m(EngineKind::kJit);
+    // addw $1, r1 (a handler call) ; movw $0x1234, r2 (native) ; br .
+    m.bus.load_words(kCode, {kAddw1R1, 0x5AB2, 0x1234, kBranchToSelf, 0});
+    m.cpu.run(3);
+    EXPECT_EQ(m.cpu.state().r[2], 0x1234u);
+  }
+  set_log_mask(0);
+  ASSERT_TRUE(set_log_file("").ok());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string log = text.str();
+  EXPECT_NE(log.find("IN: block 0x001000"), std::string::npos) << log;
+  EXPECT_NE(log.find("OUT: [guest 0x001000]"), std::string::npos) << log;
+  for (const char* mnemonic : {"push", "movabs", "call", "cmp", "jne", "pop", "ret"}) {
+    EXPECT_NE(log.find(std::string("  ") + mnemonic), std::string::npos) << mnemonic << "\n" << log;
+  }
+  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;  // the native movw
+  EXPECT_EQ(log.find("not decoded"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace cr16::test
