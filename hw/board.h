@@ -36,6 +36,22 @@ struct BoardLimits {
   uint32_t flash_size = 0;    // bytes
   unsigned serial_ports = 0;  // one -serial each, in order
   CpuModel default_cpu = CpuModel::kCr16cPlus;
+  /// The image loaded at flash_base when neither -bios nor -kernel is given
+  /// (a file name searched on the firmware path, roms/).
+  const char* default_firmware = nullptr;
+  /// The default firmware is the chip's boot ROM: it is loaded even with
+  /// -kernel (which then only fills RAM), and -bios replaces it.
+  bool firmware_is_boot_rom = false;
+  /// >= 0: the board's CPU runs at a fixed rate paced to the host clock by
+  /// default (-icount shift=N,align=on: one instruction every 2^N ns of
+  /// virtual time, virtual time kept in step with real time), as firmware
+  /// that counts loop passes for its timeouts needs. -1: as fast as it can.
+  int default_icount_shift = -1;
+  /// Whether semihosting (SVC host calls) may be enabled: a board whose
+  /// firmware uses `excp svc` for itself has it off even for -semihosting.
+  bool semihosting = true;
+  /// Whether -drive if=mtd (an SPI NOR flash image) is accepted.
+  bool mtd_flash = false;
 };
 
 /// A property `-M NAME,prop=value` accepts.
@@ -55,6 +71,11 @@ struct BoardConfig {
   std::string pflash_path;          // persistent flash file (-pflash); empty = flash in memory only
   bool pflash_create = false;       // create a missing pflash file (erased) instead of failing
   bool pflash_overlay = false;      // -snapshot: read the pflash file, never write it
+  /// -drive if=mtd,file=PATH: the raw image backing the board's SPI NOR
+  /// flash (its size is the flash size). Empty: the board's default (an
+  /// erased flash in memory). mtd_overlay (-snapshot): never write it.
+  std::string mtd_path;
+  bool mtd_overlay = false;
   /// Backends of the serial ports in order (not owned; must outlive the
   /// board). Missing entries and nullptr leave a port unconnected.
   std::vector<CharBackend*> serial;

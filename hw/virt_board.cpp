@@ -63,6 +63,7 @@ constexpr BoardType kVirtType = {
             .flash_size = virt::kFlashSize,
             .serial_ports = 2,
             .default_cpu = CpuModel::kCr16cPlus,
+            .default_firmware = "virt-firmware.bin",
         },
     .properties = kVirtProperties,
     .create = create_virt,

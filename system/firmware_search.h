@@ -8,9 +8,6 @@
 
 namespace cr16::system {
 
-/// File name of the virt board's default firmware inside a roms directory.
-inline constexpr const char* kDefaultFirmwareName = "virt-firmware.bin";
-
 /// Directories searched, in order: each -L DIR, then `<exe dir>/../roms`,
 /// `<exe dir>/roms`, and the source tree's roms/ compiled into the binary.
 std::vector<std::string> firmware_search_path(const std::vector<std::string>& data_dirs);

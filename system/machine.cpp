@@ -117,8 +117,9 @@ Machine::Impl::~Impl() {
 Error Machine::Impl::prepare_images() {
   const BoardLimits& limits = board_type->limits;
   std::string bios_path = options.bios_path;
-  if (bios_path.empty() && options.kernel_path.empty()) {
-    Expected<std::string> found = find_firmware(kDefaultFirmwareName, options.data_dirs);
+  if (bios_path.empty() && limits.default_firmware != nullptr &&
+      (options.kernel_path.empty() || limits.firmware_is_boot_rom)) {
+    Expected<std::string> found = find_firmware(limits.default_firmware, options.data_dirs);
     if (!found) return found.error();
     bios_path = *found;
   }
