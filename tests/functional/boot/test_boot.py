@@ -267,6 +267,27 @@ class Boot(unittest.TestCase):
                 outputs.append(result.stdout)
         self.assertEqual(outputs[0], outputs[1])
 
+    def test_icount_align_paces_the_cpu_to_the_host_clock(self):
+        # -icount shift=N,align=on runs one instruction per 2^N ns of real
+        # time: the compute guest (about 0.4 M instructions) takes 4x as long
+        # at shift 12 as at shift 10, and far longer than unpaced.
+        compute = os.path.join(h.SOURCE_DIR, "tests", "functional", "guest", "compute")
+
+        def wall(*icount):
+            start = time.monotonic()
+            result = subprocess.run([h.BINARY, "-nographic", *icount, "-kernel", compute],
+                                    stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return time.monotonic() - start
+
+        unpaced = wall("-icount", "shift=12,align=off")
+        shift10 = wall("-icount", "shift=10,align=on")
+        shift12 = wall("-icount", "shift=12,align=on")
+        self.assertGreater(shift10, 0.25)
+        self.assertGreater(shift12, 1.2)
+        self.assertGreater(shift12, 2.5 * shift10)
+        self.assertLess(unpaced, shift12 / 2)
+
     def test_idle_guest_costs_little_host_cpu(self):
         console = self.pipe_console("-nographic")
         console.expect(PROMPT)
