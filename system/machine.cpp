@@ -271,9 +271,12 @@ void Machine::Impl::create_snapshot_control() {
   machine.state_loaded = [this] { unblock_vcpu(); };
   std::vector<std::string> nodes;
   if (!options.pflash_path.empty()) nodes.push_back("pflash0");
+  if (!options.mtd_path.empty()) nodes.push_back("mtd0");
   if (!options.snapshot_dir.empty()) nodes.push_back("snapshot-dir");
   snapshot_control = std::make_unique<SnapshotControl>(
-      std::move(machine), snapshot_store_path(options.snapshot_dir, options.pflash_path),
+      std::move(machine),
+      snapshot_store_path(options.snapshot_dir,
+                          options.pflash_path.empty() ? options.mtd_path : options.pflash_path),
       std::move(nodes));
 }
 

@@ -930,7 +930,7 @@ std::string usage_text() {
          "  -snapshot                never write the pflash image: flash writes go to a\n"
          "                           throw-away overlay in memory\n"
          "  -snapshot-dir DIR        keep snapshots (savevm) in DIR; default: IMAGE.snapshots/\n"
-         "                           beside the -pflash IMAGE; without either, none\n"
+         "                           beside the -pflash or -drive if=mtd IMAGE; else none\n"
          "  -loadvm NAME             start from snapshot NAME (the VM runs unless -S)\n"
          "Debugging:\n"
          "  -gdb DEV                 gdbstub (GDB Remote Serial Protocol) on DEV: tcp::PORT,\n"

@@ -39,9 +39,9 @@ Expected<SnapshotStore> open_existing(const std::string& path, const std::string
 
 }  // namespace
 
-std::string snapshot_store_path(const std::string& snapshot_dir, const std::string& pflash_path) {
+std::string snapshot_store_path(const std::string& snapshot_dir, const std::string& flash_path) {
   if (!snapshot_dir.empty()) return snapshot_dir;
-  if (!pflash_path.empty()) return pflash_path + ".snapshots";
+  if (!flash_path.empty()) return flash_path + ".snapshots";
   return "";
 }
 

@@ -60,14 +60,15 @@ struct SnapshotMachine {
 };
 
 /// The snapshot store directory for these options: `snapshot_dir` if not
-/// empty, else `pflash_path` + ".snapshots", else "" (none).
-std::string snapshot_store_path(const std::string& snapshot_dir, const std::string& pflash_path);
+/// empty, else `flash_path` (the -pflash or -drive if=mtd image) +
+/// ".snapshots", else "" (none).
+std::string snapshot_store_path(const std::string& snapshot_dir, const std::string& flash_path);
 
 class SnapshotControl {
  public:
   /// `store_path` may be empty (no store: every operation is refused with
   /// a message saying how to get one). `node_names` are the names QMP's
-  /// "vmstate" and "devices" arguments may use for the store ("pflash0",
+  /// "vmstate" and "devices" arguments may use for the store ("pflash0", "mtd0",
   /// "snapshot-dir").
   SnapshotControl(SnapshotMachine machine, std::string store_path,
                   std::vector<std::string> node_names);
