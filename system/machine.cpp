@@ -136,8 +136,9 @@ Error Machine::Impl::prepare_images() {
     } else {
       if (bytes->size() > limits.flash_size) {
         return Error("-bios: " + bios_path + ": image too large for the " +
-                     format_size(limits.flash_size) + " flash (" + std::to_string(bytes->size()) +
-                     " bytes)");
+                     format_size(limits.flash_size) +
+                     (limits.firmware_is_boot_rom ? " boot ROM (" : " flash (") +
+                     std::to_string(bytes->size()) + " bytes)");
       }
       if (bytes->empty()) return Error("-bios: " + bios_path + ": empty image");
       bios_image = std::move(*bytes);
