@@ -130,16 +130,15 @@ Expected<std::unique_ptr<Sc14441Board>> Sc14441Board::create(const BoardConfig& 
   }
   auto rom = p.memory.add_rom("boot-rom", kBootRomBase, kBootRomMapped);
   if (!rom) return rom.error();
-  if (Error error =
-          p.memory.write_bytes(kBootRomBase, config.bios_image, LoaderWrite::kBypassRom);
+  if (Error error = p.memory.write_bytes(kBootRomBase, config.bios_image, LoaderWrite::kBypassRom);
       !error.ok()) {
     return error;
   }
 
   p.cpu = std::make_unique<Cpu>(p.memory, config.cpu_model);
   p.icu.set_irq_output([cpu = p.cpu.get()](bool level) { cpu->set_irq_line(level); });
-  p.uart[0] = std::make_unique<Sc14441Uart>("uart", kUartBase, config.serial[0], &p.icu,
-                                            kIrqUartRi, kIrqUartTi);
+  p.uart[0] = std::make_unique<Sc14441Uart>("uart", kUartBase, config.serial[0], &p.icu, kIrqUartRi,
+                                            kIrqUartTi);
   p.uart[1] = std::make_unique<Sc14441Uart>("uart2", kUart2Base, config.serial[1], &p.icu,
                                             kIrqUart2, kIrqUart2);
   p.dma = std::make_unique<Sc14441Dma>(p.memory, *p.uart[0], p.icu);

@@ -26,13 +26,9 @@ Error validate_channel(void*) {
   return Error();
 }
 
-const StateDescription kChannelDescription = {"sc14441-dma-channel",
-                                              1,
-                                              1,
-                                              sizeof(Sc14441DmaChannelState),
-                                              kChannelFields,
-                                              {},
-                                              validate_channel};
+const StateDescription kChannelDescription = {
+    "sc14441-dma-channel", 1, 1, sizeof(Sc14441DmaChannelState), kChannelFields, {},
+    validate_channel};
 
 constexpr StateField kDmaFields[] = {
     CR16_STATE_STRUCT(Sc14441DmaState, channel, kChannelDescription),
@@ -44,8 +40,8 @@ Error validate_dma(void*) {
   return Error();
 }
 
-const StateDescription kDmaDescription = {
-    "sc14441-dma", 1, 1, sizeof(Sc14441DmaState), kDmaFields, {}, validate_dma};
+const StateDescription kDmaDescription = {"sc14441-dma", 1,  1,           sizeof(Sc14441DmaState),
+                                          kDmaFields,    {}, validate_dma};
 
 unsigned unit_bytes(uint32_t ctrl) {
   switch ((ctrl & kDmaBwMask) >> kDmaBwShift) {

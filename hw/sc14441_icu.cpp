@@ -21,8 +21,8 @@ Error validate_icu(void*) {
   return Error();
 }
 
-const StateDescription kIcuDescription = {
-    "sc14441-icu", 1, 1, sizeof(Sc14441IcuState), kIcuFields, {}, validate_icu};
+const StateDescription kIcuDescription = {"sc14441-icu", 1,  1,           sizeof(Sc14441IcuState),
+                                          kIcuFields,    {}, validate_icu};
 
 }  // namespace
 

@@ -13,7 +13,7 @@ inline constexpr uint32_t kRam0Size = 0x4000;  // 16 KiB
 inline constexpr uint32_t kRamAdmBase = 0x009000;
 inline constexpr uint32_t kRamAdmSize = 0x1000;  // 4 KiB
 inline constexpr uint32_t kSharedRamBase = 0x010000;
-inline constexpr uint32_t kSharedRamSize = 0x8000;  // 32 KiB
+inline constexpr uint32_t kSharedRamSize = 0x8000;                               // 32 KiB
 inline constexpr uint32_t kRamTotal = kRam0Size + kRamAdmSize + kSharedRamSize;  // 52 KiB
 inline constexpr uint32_t kXipBase = 0x0F0000;
 inline constexpr uint32_t kBootRomBase = 0xFEF000;
@@ -161,7 +161,7 @@ inline constexpr unsigned kIrqTim1 = 8;
 
 // ---- Chip ID and test/config bytes.
 inline constexpr uint32_t kChipIdBase = 0xFFFBF4;
-inline constexpr uint32_t kChipIdSize = 0x0C;  // 0xFFFBF4..0xFFFBFF
+inline constexpr uint32_t kChipIdSize = 0x0C;                          // 0xFFFBF4..0xFFFBFF
 inline constexpr uint8_t kChipId[5] = {0x34, 0x34, 0x31, 0x00, 0x00};  // at 0xFFFBF8
 inline constexpr uint32_t kChipId1Reg = 0xFFFBF8;
 

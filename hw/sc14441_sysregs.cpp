@@ -149,8 +149,7 @@ uint16_t Sc14441Sysregs::read_reg(uint32_t reg, bool side_effects) {
 
 void Sc14441Sysregs::write_reg(uint32_t reg, uint16_t value, uint16_t byte_mask) {
   if (reg >= kChipIdBase && reg < kChipIdEnd) {
-    log_printf(LogCategory::kGuestErrors, "sc14441: write to the read-only chip ID at 0x%06x",
-               reg);
+    log_printf(LogCategory::kGuestErrors, "sc14441: write to the read-only chip ID at 0x%06x", reg);
     return;
   }
   if (reg == kWatchdogReg) {

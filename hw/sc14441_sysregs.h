@@ -32,8 +32,8 @@ struct Sc14441SysregsState {
   uint16_t timer[0x08] = {};  // 0xFF4970..0xFF497F
   uint16_t freeze = 0;
   uint16_t debug = 0;
-  uint32_t watchdog = 0;          // WATCHDOG_REG at watchdog_sync_ns
-  int64_t watchdog_sync_ns = 0;   // whole ticks only, so the phase is kept
+  uint32_t watchdog = 0;         // WATCHDOG_REG at watchdog_sync_ns
+  int64_t watchdog_sync_ns = 0;  // whole ticks only, so the phase is kept
 };
 static_assert(std::has_unique_object_representations_v<Sc14441SysregsState>);
 

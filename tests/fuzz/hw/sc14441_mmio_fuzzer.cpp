@@ -45,10 +45,10 @@ class CountingClock : public cr16::ManualDeviceClock {
 constexpr uint64_t kArmBudget = 5'000;
 constexpr int64_t kAdvanceStepNs = 1'000'000;
 
-constexpr uint32_t kBlocks[] = {map::kQspiBase,    map::kClkBase,   map::kDmaBase,
-                                map::kPowerBase,   map::kGpioBase,  map::kUartBase,
-                                map::kTimerBase,   map::kWatchdogReg, map::kSysCtlBase,
-                                map::kIcuBase,     map::kChipIdBase,  map::kIntaAddress - 0x20};
+constexpr uint32_t kBlocks[] = {map::kQspiBase,  map::kClkBase,     map::kDmaBase,
+                                map::kPowerBase, map::kGpioBase,    map::kUartBase,
+                                map::kTimerBase, map::kWatchdogReg, map::kSysCtlBase,
+                                map::kIcuBase,   map::kChipIdBase,  map::kIntaAddress - 0x20};
 
 uint32_t fold_address(uint32_t raw) {
   switch (raw >> 22) {
@@ -79,7 +79,7 @@ class Fixture {
     }
     device_state_ = std::move(cr16::migration::save_state_sections(sections_).value());
     for (uint32_t base : {map::kRam0Base, map::kRamAdmBase, map::kSharedRamBase}) {
-      const uint32_t size = base == map::kRam0Base      ? map::kRam0Size
+      const uint32_t size = base == map::kRam0Base     ? map::kRam0Size
                             : base == map::kRamAdmBase ? map::kRamAdmSize
                                                        : map::kSharedRamSize;
       rams_.push_back({board_->memory().host_pointer(base, size), size});
@@ -149,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: {
         cr16::CharFrontend* frontend = fixture.serial(record[0] >> 7).frontend_;
         const size_t room = frontend != nullptr ? frontend->can_receive() : 0;
-        if (room > 0) frontend->receive(std::span<const uint8_t>(record + 4, std::min<size_t>(room, 4)));
+        if (room > 0)
+          frontend->receive(std::span<const uint8_t>(record + 4, std::min<size_t>(room, 4)));
         break;
       }
     }

@@ -30,10 +30,10 @@ using Sc14441BoardTest = test::Sc14441Fixture;
 //   addw $-1, r2 ; cmpw $0, r2 ; bne loop
 //   movw $0x80, r0 ; storw r0, 0xff5004   DEBUG_REG = SW_RESET
 // spin: br spin
-const std::vector<uint8_t> kRom = {
-    0x20, 0x5a, 0x13, 0x00, 0x0f, 0xff, 0x00, 0x49, 0x32, 0x5a, 0xb1, 0x5a, 0x41,
-    0x00, 0x13, 0x00, 0x1f, 0xff, 0x02, 0x49, 0x92, 0x32, 0x02, 0x52, 0x19, 0x1f,
-    0xb0, 0x5a, 0x80, 0x00, 0x13, 0x00, 0x0f, 0xff, 0x04, 0x50, 0xe0, 0x10};
+const std::vector<uint8_t> kRom = {0x20, 0x5a, 0x13, 0x00, 0x0f, 0xff, 0x00, 0x49, 0x32, 0x5a,
+                                   0xb1, 0x5a, 0x41, 0x00, 0x13, 0x00, 0x1f, 0xff, 0x02, 0x49,
+                                   0x92, 0x32, 0x02, 0x52, 0x19, 0x1f, 0xb0, 0x5a, 0x80, 0x00,
+                                   0x13, 0x00, 0x0f, 0xff, 0x04, 0x50, 0xe0, 0x10};
 
 TEST(Sc14441Registry, LimitsAreTheBoardFacts) {
   const BoardType* type = find_board_type("sc14441");
@@ -143,10 +143,10 @@ TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
     EXPECT_NE(section.object, nullptr);
     labels.push_back(section.label());
   }
-  EXPECT_EQ(labels, (std::vector<std::string>{"cpu.0", "sc14441-icu.0", "sc14441-uart.0",
-                                              "sc14441-uart.1", "sc14441-dma.0", "sc14441-qspi.0",
-                                              "sc14441-sysregs.0", "spi-nor.0",
-                                              "spi-nor-contents.0"}));
+  EXPECT_EQ(labels,
+            (std::vector<std::string>{"cpu.0", "sc14441-icu.0", "sc14441-uart.0", "sc14441-uart.1",
+                                      "sc14441-dma.0", "sc14441-qspi.0", "sc14441-sysregs.0",
+                                      "spi-nor.0", "spi-nor-contents.0"}));
   wr(kInt0PriorityReg + 4, 0x0002);
   wr(kUartBase + kUartCtrl, kUartRen | kUartTen);
   const uint8_t input[] = {'s', 't'};
@@ -179,8 +179,8 @@ TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
 TEST_F(Sc14441BoardTest, DevicesListTheBlocks) {
   std::set<std::string> names;
   for (const BoardDevice& device : board->devices()) names.insert(device.name);
-  for (const char* name : {"uart", "uart2", "dma", "icu", "qspi", "qspi-xip", "boot-rom",
-                           "watchdog", "chip-id"}) {
+  for (const char* name :
+       {"uart", "uart2", "dma", "icu", "qspi", "qspi-xip", "boot-rom", "watchdog", "chip-id"}) {
     EXPECT_TRUE(names.count(name)) << name;
   }
 }

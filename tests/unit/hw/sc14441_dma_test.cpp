@@ -39,7 +39,7 @@ class Sc14441DmaTest : public test::Sc14441Fixture {
 constexpr uint32_t kRing = 0x0120DE;
 
 TEST_F(Sc14441DmaTest, LoaderRxRingCountsAndWrapsAtLen) {
-  wr(kInt0PriorityReg + 4, 0x0002);       // UART_RI priority 2, as the loader
+  wr(kInt0PriorityReg + 4, 0x0002);  // UART_RI priority 2, as the loader
   wr(kUartBase + kUartCtrl, kUartRen | kUartTen);
   setup(2, 0xFF4902, kRing, 0x400, 0x400);
   wr(reg(2, kDmaCtrlReg), 0x02B8);
@@ -50,7 +50,7 @@ TEST_F(Sc14441DmaTest, LoaderRxRingCountsAndWrapsAtLen) {
   EXPECT_EQ(idx(2), 1u);
   EXPECT_EQ(ram(kRing), 0xEE);
   EXPECT_EQ(rd(kSetIntPendingReg), 0u);  // DINT_MODE: no per-byte RI request
-  send(13, 1);  // a command frame
+  send(13, 1);                           // a command frame
   EXPECT_EQ(idx(2), 14u);
   for (uint32_t i = 1; i < 14; ++i) EXPECT_EQ(ram(kRing + i), i) << i;
   EXPECT_EQ(rd(kUartBase + kUartCtrl) & kUartRi, 0u);  // drained
@@ -58,7 +58,7 @@ TEST_F(Sc14441DmaTest, LoaderRxRingCountsAndWrapsAtLen) {
   EXPECT_EQ(idx(2), 0x3FFu);
   EXPECT_EQ(rd(kSetIntPendingReg), 0u);
   send(1, 0x3FF);
-  EXPECT_EQ(idx(2), 0u);  // wrapped at LEN
+  EXPECT_EQ(idx(2), 0u);                               // wrapped at LEN
   EXPECT_EQ(rd(kSetIntPendingReg), 1u << kIrqUartRi);  // IDX reached INT_REG
   send(3, 0x80);
   EXPECT_EQ(idx(2), 3u);
@@ -136,7 +136,8 @@ TEST_F(Sc14441DmaTest, IdleTxChannelLeavesPolledTransmitAlone) {
 TEST_F(Sc14441DmaTest, TxChannelInRequestModeSendsItsBuffer) {
   wr(kUartBase + kUartCtrl, kUartTen);
   const char text[] = "hello";
-  for (uint32_t i = 0; i < 5; ++i) wr(0x010300 + i, static_cast<uint8_t>(text[i]), AccessSize::kByte);
+  for (uint32_t i = 0; i < 5; ++i)
+    wr(0x010300 + i, static_cast<uint8_t>(text[i]), AccessSize::kByte);
   setup(3, 0x010300, 0xFF4902, 5, 5);
   wr(reg(3, kDmaCtrlReg), kDmaAinc | kDmaDreqMode | kDmaDintMode | kDmaOn);
   EXPECT_EQ(std::string(serial0.output.begin(), serial0.output.end()), "hello");

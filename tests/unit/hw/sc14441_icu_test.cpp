@@ -16,7 +16,9 @@ struct IcuHarness {
   IcuHarness() {
     icu.set_irq_output([this](bool level) { line = level; });
   }
-  uint32_t inta() { return icu.acknowledge_block().sfr_read(kIntaAddress, AccessSize::kByte, false); }
+  uint32_t inta() {
+    return icu.acknowledge_block().sfr_read(kIntaAddress, AccessSize::kByte, false);
+  }
   void write(uint32_t reg, uint32_t value) { icu.sfr_write(reg, AccessSize::kWord, value); }
   uint32_t read(uint32_t reg) { return icu.sfr_read(reg, AccessSize::kWord, false); }
   Sc14441Icu icu;

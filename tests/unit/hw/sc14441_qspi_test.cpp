@@ -71,7 +71,8 @@ TEST_F(Sc14441QspiTest, ReadsSfdpHeaderAndDensityLikeTheLoader) {
   const uint32_t pointer = parameter[4] | (parameter[5] << 8) | (parameter[6] << 16);
   const auto table = transaction({0x5A, 0, 0, static_cast<uint8_t>(pointer), 0xFF}, 36);
   EXPECT_EQ(table[1], 0x20);  // 4 KiB erase opcode
-  const uint32_t density = table[4] | (table[5] << 8) | (table[6] << 16) | (uint32_t{table[7]} << 24);
+  const uint32_t density =
+      table[4] | (table[5] << 8) | (table[6] << 16) | (uint32_t{table[7]} << 24);
   EXPECT_EQ(density, 0x00FFFFFFu);  // the default 2 MiB flash
 }
 
@@ -81,7 +82,7 @@ TEST_F(Sc14441QspiTest, JedecIdAndStatus) {
   EXPECT_EQ(id[2], 0x15);  // log2(2 MiB)
   EXPECT_EQ(read_status(), 0u);
   transaction({0x06});
-  EXPECT_EQ(read_status(), 0x02);  // WEL
+  EXPECT_EQ(read_status(), 0x02);           // WEL
   const auto odd = transaction({0x9F}, 1);  // a final odd byte: one 16-bit read
   EXPECT_EQ(odd.size(), 1u);
 }
@@ -153,9 +154,8 @@ TEST_F(Sc14441QspiTest, StorageRegistersAndGarbageNeverCrash) {
 }
 
 std::string temp_image(uint32_t size, uint8_t fill) {
-  const std::string path =
-      testing::TempDir() + "sc14441-mtd-" + std::to_string(getpid()) + "-" +
-      std::to_string(size) + ".img";
+  const std::string path = testing::TempDir() + "sc14441-mtd-" + std::to_string(getpid()) + "-" +
+                           std::to_string(size) + ".img";
   std::ofstream(path, std::ios::binary) << std::string(size, static_cast<char>(fill));
   return path;
 }

@@ -89,7 +89,7 @@ TEST_F(Sc14441SysregsTest, ChipIdBytesAreReadOnly) {
     EXPECT_EQ(rd(kChipId1Reg + i, AccessSize::kByte), expected[i]) << i;
   }
   EXPECT_EQ(rd(kChipId1Reg), 0x3434u);
-  EXPECT_EQ(rd(kChipId1Reg + 1), 0x3134u);  // odd address: two bytes
+  EXPECT_EQ(rd(kChipId1Reg + 1), 0x3134u);            // odd address: two bytes
   EXPECT_EQ(rd(kChipIdBase, AccessSize::kByte), 0u);  // TEST1
   EXPECT_EQ(rd(0xFFFBFF, AccessSize::kByte), 0u);     // CONFIG3
   wr(kChipId1Reg, 0, AccessSize::kByte);
@@ -153,9 +153,9 @@ TEST_F(Sc14441SysregsTest, RandomAccessesAnywhereInTheSfrWindowNeverCrash) {
   const AccessSize sizes[] = {AccessSize::kByte, AccessSize::kWord, AccessSize::kDword};
   for (int i = 0; i < 100000; ++i) {
     // Mostly the modelled blocks, sometimes anywhere.
-    const uint32_t blocks[] = {kQspiBase, kClkBase, kDmaBase, kPowerBase, kUartBase,
-                               kTimerBase, kWatchdogReg, kSysCtlBase, kIcuBase, kChipIdBase,
-                               kAckBase + 0x200};
+    const uint32_t blocks[] = {kQspiBase, kClkBase,    kDmaBase,        kPowerBase,
+                               kUartBase, kTimerBase,  kWatchdogReg,    kSysCtlBase,
+                               kIcuBase,  kChipIdBase, kAckBase + 0x200};
     uint32_t address = (random() % 4 == 0) ? kSfrBase + random() % kSfrSize
                                            : blocks[random() % 11] + random() % 0x40;
     address &= 0xFFFFFF;

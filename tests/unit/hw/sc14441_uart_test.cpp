@@ -52,7 +52,7 @@ TEST_F(Sc14441UartTest, HoldingRegisterTakesTheNextByteWhenRead) {
   EXPECT_EQ(type(input), 2u);
   EXPECT_NE(rd(kCtrl) & kUartRi, 0u);
   EXPECT_EQ(rd(kData), uint32_t{'x'});
-  EXPECT_NE(rd(kCtrl) & kUartRi, 0u);  // 'y' moved in at once
+  EXPECT_NE(rd(kCtrl) & kUartRi, 0u);               // 'y' moved in at once
   EXPECT_EQ(rd(kData + 1, AccessSize::kByte), 0u);  // the high byte takes nothing
   EXPECT_EQ(rd(kData), uint32_t{'y'});
   EXPECT_EQ(rd(kCtrl) & kUartRi, 0u);
@@ -105,7 +105,7 @@ TEST_F(Sc14441UartTest, EachReceivedByteIsAnRiRequestClearedByClearRxInt) {
   EXPECT_TRUE(board->cpu().irq_line());
   wr(kUartBase + kUartClearRxInt, 0);
   EXPECT_EQ(rd(kSetIntPendingReg), 0u);
-  EXPECT_NE(rd(kCtrl) & kUartRi, 0u);  // the status still says "full"
+  EXPECT_NE(rd(kCtrl) & kUartRi, 0u);   // the status still says "full"
   EXPECT_EQ(rd(kData), uint32_t{'1'});  // '2' enters: a new request
   EXPECT_EQ(rd(kSetIntPendingReg), 1u << kIrqUartRi);
   EXPECT_EQ(rd(kIntaAddress, AccessSize::kByte), 16u + kIrqUartRi);
