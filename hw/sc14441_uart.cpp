@@ -72,7 +72,11 @@ void Sc14441Uart::receive(std::span<const uint8_t> bytes) {
     state_.input[(state_.input_head + state_.input_count) % kUartInputBufferSize] = byte;
     ++state_.input_count;
   }
+  // The backend asks can_receive() again after this call: no
+  // frontend_ready() from inside its own delivery.
+  in_receive_ = true;
   fill();
+  in_receive_ = false;
 }
 
 void Sc14441Uart::fill() {
@@ -82,7 +86,7 @@ void Sc14441Uart::fill() {
   state_.input_head = (state_.input_head + 1) % kUartInputBufferSize;
   --state_.input_count;
   state_.holding_full = 1;
-  if (was_full && backend_ != nullptr) backend_->frontend_ready();
+  if (was_full && !in_receive_ && backend_ != nullptr) backend_->frontend_ready();
   if (!(rerouted_ && rerouted_(true)) && icu_ != nullptr) icu_->request(rx_source_);
   if (rx_ready_) rx_ready_();
 }

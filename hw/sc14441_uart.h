@@ -90,6 +90,7 @@ class Sc14441Uart : public Sc14441HalfwordBlock, public CharFrontend, public Sta
   std::function<bool(bool)> rerouted_;
   std::function<void()> rx_ready_, tx_ready_;
   Sc14441UartState state_;
+  bool in_receive_ = false;  // inside receive() (not state)
 };
 
 }  // namespace cr16

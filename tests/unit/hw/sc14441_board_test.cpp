@@ -102,6 +102,40 @@ TEST_F(Sc14441BoardTest, RomRunsWritesToTheUartAndResetsItself) {
   EXPECT_EQ(resets, 2);
 }
 
+std::vector<uint8_t> from_hex(const std::string& hex) {
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  }
+  return bytes;
+}
+
+// cr16-elf-as, linked at 0xFEF000: ISP = 0x14000, INTBASE = 0x10000,
+// CFG.ED = 1, dispatch entry 21 (UART_TI) = 0xFEF100 >> 1, INT2_PRIORITY =
+// 0x0020 (UART_TI priority 2), UART_CTRL = TEN, PSR.I = 1, ei, send 'K',
+// spin. At 0xFEF100: movw $0x1234, r5; send 'I'; spin.
+const std::string kIrqRomMain =
+    "010500401400c010010500001400a01014008020b02600011400800070007f00807801c75400b05a2000"
+    "13000fff0854205a13000fff004914009020b0260008140090000500b05a4b0013000fff0249e010";
+const std::string kIrqRomHandler = "b55a3412b05a490013000fff0249e010";
+
+TEST_F(Sc14441BoardTest, UartTiInterruptReachesItsHandlerThroughInta) {
+  BoardConfig config;
+  config.bios_image = from_hex(kIrqRomMain);
+  config.bios_image.resize(0x100, 0);
+  const std::vector<uint8_t> handler = from_hex(kIrqRomHandler);
+  config.bios_image.insert(config.bios_image.end(), handler.begin(), handler.end());
+  build(config);
+  const StopReason reason = board->run_slice(200);
+  EXPECT_NE(reason, StopReason::kGuestPanic) << board->cpu().panic_message();
+  EXPECT_EQ(std::string(serial0.output.begin(), serial0.output.end()), "KI")
+      << std::hex << board->cpu().state().pc;
+  EXPECT_EQ(board->cpu().state().r[5], 0x1234u);
+  // The handler's own byte latched a new UART_TI request; INTA cleared the first.
+  EXPECT_EQ(rd(kSetIntPendingReg), 1u << kIrqUartTi);
+  EXPECT_EQ(resets, 0);
+}
+
 TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
   const std::vector<StateSection> sections = board->state_sections();
   std::vector<std::string> labels;
