@@ -302,8 +302,13 @@ static int known_command(uint8_t command) {
   return command <= CMD_CHIPID || command == CMD_PEEK || command == CMD_POKE;
 }
 
-/* One frame: wait (idle, watchdog not fed) for A5, then header, checks,
-   parameters, the command; the RX ring restarts after every reply. */
+/*
+ * One frame: wait (idle, watchdog not fed) for A5, then header, checks,
+ * parameters, the command. The RX ring restarts once the frame has been
+ * taken in and before the reply goes out, dropping whatever else came with
+ * the frame, so a host that sends its next command the moment it has the
+ * reply never loses it.
+ */
 static void serve_one_frame(void) {
   while (rx_available() == 0) {
   }
@@ -318,26 +323,30 @@ static void serve_one_frame(void) {
   uint8_t command = header[0];
   uint32_t id = get_u32(header + 1);
   uint32_t length = get_u32(header + 5);
+  uint8_t error = 0xFF;
   watchdog_feed();
 
-  if (crc32_update(0, header, 9) != header_crc) {
-    reply(REPLY_INVALID_CRC, id);
-  } else if (!known_command(command)) {
-    reply(REPLY_CMD_INVALID, id);
-  } else if (length < minimum_length(command)) {
-    reply(REPLY_PARAM_SHORT, id);
-  } else if (length > MAX_PARAMS) {
-    reply(REPLY_INVALID_PARAM, id);
-  } else if (length > 0 && !rx_wait((uint16_t)length + 4, PARAM_POLLS)) {
-    /* truncated frame: drop it */
-  } else {
+  if (crc32_update(0, header, 9) != header_crc)
+    error = REPLY_INVALID_CRC;
+  else if (!known_command(command))
+    error = REPLY_CMD_INVALID;
+  else if (length < minimum_length(command))
+    error = REPLY_PARAM_SHORT;
+  else if (length > MAX_PARAMS)
+    error = REPLY_INVALID_PARAM;
+  else if (length > 0) {
+    if (!rx_wait((uint16_t)length + 4, PARAM_POLLS)) {
+      rx_restart(); /* truncated frame: dropped without a reply */
+      return;
+    }
     for (uint16_t i = 0; i < (uint16_t)length; i++) params[i] = rx_take();
-    if (length > 0 && take_u32() != crc32_update(0, params, (uint16_t)length))
-      reply(REPLY_INVALID_CRC, id);
-    else
-      execute(command, id);
+    if (take_u32() != crc32_update(0, params, (uint16_t)length)) error = REPLY_INVALID_CRC;
   }
   rx_restart();
+  if (error != 0xFF)
+    reply(error, id);
+  else
+    execute(command, id);
 }
 
 void loader_main(void) __attribute__((noreturn));
