@@ -285,6 +285,30 @@ class Loader(Sc14441Test):
         client.poke(0x009001, 0xAB, 1)
         self.assertEqual(client.peek(0x009000, 4), 0x1234AB78)
 
+    def test_command_line_tool(self):
+        board = self.start()
+        tool = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "sc14441_host.py"), "-p", board.pty]
+
+        def run(*args):
+            result = subprocess.run(tool + list(args), capture_output=True, text=True, timeout=40)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return result.stdout
+
+        self.assertIn("chip id: 441", run("chip_id"))
+        data = random.Random(7).randbytes(2 * host.SECTOR_SIZE)
+        source = os.path.join(board.directory, "data.bin")
+        with open(source, "wb") as f:
+            f.write(data)
+        # each invocation uploads the loader again: the previous one went back
+        # to the ROM through the watchdog (after chip_id) or RESET (below)
+        self.assertIn("wrote and verified 8192 bytes at 0x2000", run("write_flash", source, "0x2000"))
+        self.assertIn("reset", run("-b", "9600", "reset"))
+        copy = os.path.join(board.directory, "copy.bin")
+        run("read_flash", copy, "0x2000", "0x2000")
+        with open(copy, "rb") as f:
+            self.assertEqual(f.read(), data)
+
 
 class Watchdog(Sc14441Test):
     def test_idle_loader_is_reset_into_the_rom(self):
