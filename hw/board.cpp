@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <array>
 
+#include "hw/sc14441_board.h"
 #include "hw/virt_board.h"
 
 namespace cr16 {
 
 std::span<const BoardType* const> board_types() {
   // The default board first; a new board adds one line here.
-  static const std::array<const BoardType*, 1> types = {&virt_board_type()};
+  static const std::array<const BoardType*, 2> types = {&virt_board_type(),
+                                                         &sc14441_board_type()};
   return types;
 }
 

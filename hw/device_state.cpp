@@ -6,6 +6,11 @@
 #include "hw/icu.h"
 #include "hw/keyboard.h"
 #include "hw/rtc.h"
+#include "hw/sc14441_dma.h"
+#include "hw/sc14441_icu.h"
+#include "hw/sc14441_qspi.h"
+#include "hw/sc14441_sysregs.h"
+#include "hw/sc14441_uart.h"
 #include "hw/spi_nor_flash.h"
 #include "hw/sysctl.h"
 #include "hw/timer.h"
@@ -27,6 +32,11 @@ std::span<const StateDescription* const> hw_state_descriptions() {
       &keyboard_state_description(),
       &spi_nor_state_description(),
       &spi_nor_contents_state_description(),
+      &sc14441_icu_state_description(),
+      &sc14441_uart_state_description(),
+      &sc14441_dma_state_description(),
+      &sc14441_qspi_state_description(),
+      &sc14441_sysregs_state_description(),
   };
   return kDescriptions;
 }

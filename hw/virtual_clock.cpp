@@ -82,6 +82,29 @@ void VirtualClock::use_instruction_count(std::function<uint64_t()> instructions,
   instructions_ = std::move(instructions);
   shift_ = shift;
   icount_now_ = now;
+  anchor_alignment();
+}
+
+void VirtualClock::set_align(bool align) {
+  assert(!align || instructions_);
+  align_ = align;
+  anchor_alignment();
+}
+
+void VirtualClock::anchor_alignment() {
+  if (!align_) return;
+  align_host_ = host_();
+  align_virtual_ = now_ns();
+}
+
+int64_t VirtualClock::ahead_ns() {
+  if (!align_ || !running_) return 0;
+  const int64_t ahead = (now_ns() - align_virtual_) - (host_() - align_host_);
+  if (ahead < -kMaxAlignLagNs) {
+    anchor_alignment();
+    return 0;
+  }
+  return ahead;
 }
 
 void VirtualClock::pause() {
@@ -99,6 +122,7 @@ void VirtualClock::resume() {
   if (running_) return;
   if (!instructions_) offset_ = host_() - frozen_;
   running_ = true;
+  anchor_alignment();
 }
 
 void VirtualClock::set_now(int64_t ns) {
@@ -112,6 +136,7 @@ void VirtualClock::set_now(int64_t ns) {
   } else {
     frozen_ = ns;
   }
+  anchor_alignment();
 }
 
 void VirtualClock::begin_slice() {
@@ -127,6 +152,7 @@ void VirtualClock::end_slice() {
 }
 
 uint64_t VirtualClock::slice_budget(uint64_t limit) {
+  if (align_) limit = std::min<uint64_t>(limit, (kAlignQuantumNs >> shift_) + 1);
   if (!instructions_ || timers_.empty()) return limit;
   int64_t delta = std::max<int64_t>(next_deadline() - now_ns(), 0);
   uint64_t instructions = (static_cast<uint64_t>(delta) >> shift_) + 1;
@@ -142,7 +168,12 @@ void VirtualClock::end_idle() {
   if (idle_host_start_ < 0) return;
   int64_t elapsed = std::max<int64_t>(host_() - idle_host_start_, 0);
   idle_host_start_ = -1;
-  if (!running_ || timers_.empty()) return;
+  if (!running_) return;
+  if (timers_.empty()) {
+    // Paced: an idle CPU's time passes as the host's does.
+    if (align_) icount_now_ += elapsed;
+    return;
+  }
   // Follow host time, but never past the next deadline: the timer then
   // fires at exactly its virtual time, as it would have with instructions.
   int64_t until_deadline = std::max<int64_t>(next_deadline() - icount_now_, 0);

@@ -67,6 +67,23 @@ class VirtualClock final : public DeviceClock, public Stateful {
   void use_instruction_count(std::function<uint64_t()> instructions, unsigned shift);
   /// True with -icount.
   bool counts_instructions() const { return static_cast<bool>(instructions_); }
+  /// -icount ...,align=on: keep instruction-count time in step with host
+  /// time, so the CPU runs at a fixed rate of one instruction per 2^shift
+  /// ns of real time. The machine asks ahead_ns() before each slice and
+  /// sleeps (serving io) while virtual time is ahead. Idle time follows
+  /// host time even with no deadline armed. Needs use_instruction_count().
+  void set_align(bool align);
+  bool aligned() const { return align_; }
+  /// With align: how far virtual time is ahead of host time (ns; <= 0 when
+  /// it is not). When it has fallen behind by more than kMaxAlignLagNs (the
+  /// host was busy, the process was stopped) the comparison starts afresh
+  /// instead of letting the guest race to catch up. 0 without align or
+  /// while paused.
+  int64_t ahead_ns();
+  static constexpr int64_t kMaxAlignLagNs = 50'000'000;
+  /// With align: the longest slice, in virtual ns (a paced CPU runs this
+  /// much, then sleeps; it bounds how late host input is seen).
+  static constexpr int64_t kAlignQuantumNs = 2'000'000;
   /// -icount's shift (0 without -icount).
   unsigned shift() const { return shift_; }
 
@@ -133,6 +150,11 @@ class VirtualClock final : public DeviceClock, public Stateful {
   bool in_slice_ = false;
   uint64_t slice_start_instructions_ = 0;
   int64_t idle_host_start_ = -1;  // -1: not idle
+  // Alignment with host time: virtual and host readings taken together.
+  bool align_ = false;
+  int64_t align_host_ = 0;
+  int64_t align_virtual_ = 0;
+  void anchor_alignment();
 
   std::map<TimerKey, std::function<void()>> timers_;
   std::unordered_map<TimerHandle, int64_t> deadlines_;  // handle -> deadline

@@ -155,8 +155,9 @@ Error Machine::Impl::prepare_images() {
   // A simulator-BSP ELF gets console semihosting on its own; host files
   // need the user's -semihosting (anyone can forge the BSP's symbols).
   const bool simulator_bsp = kernel && uses_simulator_bsp(*kernel);
-  semihosting_on = options.semihosting == SemihostingMode::kOn ||
-                   (options.semihosting == SemihostingMode::kAuto && simulator_bsp);
+  semihosting_on =
+      limits.semihosting && (options.semihosting == SemihostingMode::kOn ||
+                             (options.semihosting == SemihostingMode::kAuto && simulator_bsp));
   semihosting_access = options.semihosting == SemihostingMode::kOn ? SemihostingAccess::kFull
                                                                    : SemihostingAccess::kConsole;
   return {};
@@ -233,9 +234,14 @@ Error Machine::Impl::install_handlers() {
       return outcome.handled ? HostCall::handled() : HostCall::not_handled();
     };
   }
-  if (options.icount_shift) {
+  const BoardLimits& limits = board_type->limits;
+  const bool paced_board = limits.default_icount_shift >= 0;
+  if (options.icount_shift || paced_board) {
     Cpu* cpu = &board->cpu();
-    clock.use_instruction_count([cpu] { return cpu->instruction_count(); }, *options.icount_shift);
+    const unsigned shift =
+        options.icount_shift.value_or(static_cast<unsigned>(limits.default_icount_shift));
+    clock.use_instruction_count([cpu] { return cpu->instruction_count(); }, shift);
+    clock.set_align(options.icount_align.value_or(paced_board));
   }
   return {};
 }
@@ -408,6 +414,12 @@ void Machine::Impl::idle_until_io_or_deadline() {
 
 void Machine::Impl::run_guest_slice() {
   Cpu& cpu = board->cpu();
+  // A paced CPU (-icount align=on) that got ahead of the host clock sleeps,
+  // serving io (its input arrives meanwhile), until the host catches up.
+  if (const int64_t ahead = clock.ahead_ns(); ahead > kAlignSlackNs) {
+    loop->run_once(ahead);
+    return;
+  }
   clock.begin_slice();
   uint64_t budget = clock.slice_budget(kSliceInstructions);
   if (gdb) budget = gdb->slice_budget(budget);  // 1 while a debugger single-steps
@@ -478,6 +490,8 @@ Expected<std::unique_ptr<Machine>> Machine::create(const Options& options) {
   config.pflash_path = options.pflash_path;
   config.pflash_create = options.pflash_create;
   config.pflash_overlay = options.snapshot;
+  config.mtd_path = options.mtd_path;
+  config.mtd_overlay = options.snapshot;
   config.serial = impl->serial_ports;
   config.properties = options.machine_properties;
   Expected<std::unique_ptr<Board>> board = impl->board_type->create(config, impl->clock);

@@ -34,6 +34,8 @@ struct Machine::Impl final : public MachineControl {
   /// Instructions per slice when no virtual deadline is closer: about 30 µs
   /// at interpreter speed, short enough for responsive io.
   static constexpr uint64_t kSliceInstructions = 20000;
+  /// How far a paced CPU may run ahead of the host clock before it sleeps.
+  static constexpr int64_t kAlignSlackNs = 1'000'000;
 
   Options options;
   const BoardType* board_type = nullptr;

@@ -360,13 +360,7 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
   } else if (name == "object") {
     return parse_object(value, options);
   } else if (name == "icount") {
-    std::string_view shift = value;
-    if (shift.starts_with("shift=")) shift.remove_prefix(6);
-    uint64_t number = 0;
-    if (!parse_unsigned(shift, &number) || number > 16) {
-      return Error("-icount: bad shift '" + value_text + "' (a number from 0 to 16)");
-    }
-    options->icount_shift = static_cast<unsigned>(number);
+    return parse_icount(value, options);
   } else if (name == "accel") {
     std::string_view kind = value;
     if (kind.starts_with("accel=")) kind.remove_prefix(6);
@@ -399,6 +393,44 @@ Error apply_option(std::string_view name, std::string_view value, Options* optio
 
 }  // namespace
 
+// -icount N or -icount shift=N[,align=on|off][,sleep=on]
+Error parse_icount(std::string_view text, Options* options) {
+  std::string_view rest = text;
+  if (!text.empty() && text.find('=') == std::string_view::npos) {
+    rest = {};  // the bare number form
+    uint64_t number = 0;
+    if (!parse_unsigned(text, &number) || number > 16) {
+      return Error("-icount: bad shift '" + std::string(text) + "' (a number from 0 to 16)");
+    }
+    options->icount_shift = static_cast<unsigned>(number);
+    return {};
+  }
+  Expected<std::vector<std::pair<std::string, std::string>>> pairs =
+      split_key_values(rest, "-icount");
+  if (!pairs) return pairs.error();
+  for (const auto& [key, item] : *pairs) {
+    if (key == "shift") {
+      uint64_t number = 0;
+      if (!parse_unsigned(item, &number) || number > 16) {
+        return Error("-icount: bad shift '" + item + "' (a number from 0 to 16)");
+      }
+      options->icount_shift = static_cast<unsigned>(number);
+    } else if (key == "align" || key == "sleep") {
+      std::optional<bool> on = parse_switch(item);
+      if (!on) return Error("-icount: bad value '" + item + "' for '" + key + "' (use on or off)");
+      if (key == "align") {
+        options->icount_align = *on;
+      } else if (!*on) {
+        return Error("-icount: sleep=off is not supported (an idle CPU's time follows the host's)");
+      }
+    } else {
+      return Error("-icount: unknown parameter '" + key + "' (shift, align, sleep)");
+    }
+  }
+  if (!options->icount_shift && !options->icount_align) return Error("-icount: missing shift=N");
+  return {};
+}
+
 Error parse_drive(std::string_view text, Options* options) {
   Expected<std::vector<std::pair<std::string, std::string>>> pairs =
       split_key_values(text, "-drive");
@@ -423,8 +455,17 @@ Error parse_drive(std::string_view text, Options* options) {
       return Error("-drive: unknown parameter '" + key + "' (if, file, format, create)");
     }
   }
+  if (interface == "mtd") {
+    if (!file_given) return Error("-drive: missing file=FILE");
+    if (file.empty()) return Error("-drive: empty file name");
+    if (create)
+      return Error("-drive: create=on needs if=pflash (an mtd image gives the flash size)");
+    if (!options->mtd_path.empty()) return Error("-drive: only one mtd drive is supported");
+    options->mtd_path = file;
+    return {};
+  }
   if (interface != "pflash") {
-    return Error("-drive: only if=pflash is supported" +
+    return Error("-drive: only if=pflash and if=mtd are supported" +
                  (interface.empty() ? std::string() : " (got if=" + interface + ")"));
   }
   if (!file_given) return Error("-drive: missing file=FILE");
@@ -684,6 +725,22 @@ Error resolve_board(Options* options, const ParseState& state) {
     options->ram_bytes = static_cast<uint32_t>(*state.ram_bytes);
   }
   options->cpu = state.cpu.value_or(limits.default_cpu);
+  if (options->icount_align && !options->icount_shift && limits.default_icount_shift < 0) {
+    return Error("-icount: missing shift=N (the " + std::string(type->name) +
+                 " board has no default)");
+  }
+  if (!options->mtd_path.empty() && !limits.mtd_flash) {
+    return Error("-drive if=mtd: the " + std::string(type->name) +
+                 " board has no SPI flash (use if=pflash)");
+  }
+  if (!options->pflash_path.empty() && limits.firmware_is_boot_rom) {
+    return Error("-pflash: the " + std::string(type->name) + " board has a mask boot ROM, no " +
+                 "parallel flash (its SPI flash image: -drive if=mtd,file=FILE,format=raw)");
+  }
+  if (options->semihosting == SemihostingMode::kOn && !limits.semihosting) {
+    return Error("-semihosting: not available on the " + std::string(type->name) +
+                 " board (its firmware uses excp svc itself)");
+  }
   if (options->serial.size() > limits.serial_ports) {
     return Error("-serial " + options->serial[limits.serial_ports].text + ": the " + type->name +
                  " board has only " + std::to_string(limits.serial_ports) + " serial ports");
@@ -824,6 +881,9 @@ std::string usage_text() {
          "  -drive if=pflash,file=FILE[,format=raw][,create=on]\n"
          "                           same as -pflash; create=on makes a missing FILE\n"
          "                           (erased, 0xFF) instead of failing\n"
+         "  -drive if=mtd,file=FILE[,format=raw]\n"
+         "                           SPI NOR flash image (sc14441); its size (1 to 16 MiB)\n"
+         "                           is the flash size; guest writes persist\n"
          "  -L DIR                   look for the default firmware in DIR\n"
          "Devices:\n"
          "  -serial SPEC             next UART's backend: stdio, null, none, file:PATH, pty,\n"
@@ -879,6 +939,10 @@ std::string usage_text() {
          "  -d ITEM,...|help         enable log categories\n"
          "  -D FILE                  write the log to FILE\n"
          "  -icount N                deterministic time: virtual ns = instructions << N\n"
+         "  -icount shift=N[,align=on|off][,sleep=on]\n"
+         "                           the same; align=on paces the CPU to the host clock\n"
+         "                           (one instruction per 2^N ns of real time; the default\n"
+         "                           on boards with a paced clock: sc14441, shift=8)\n"
          "  -accel interp|jit|help   CPU execution engine (-accel help lists them and the "
          "default)\n"
          "Migration:\n"

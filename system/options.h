@@ -102,6 +102,8 @@ struct Options {
   std::string kernel_path;
   std::string pflash_path;
   bool pflash_create = false;  // -drive ...,create=on: make a missing image (erased, flash-sized)
+  /// -drive if=mtd,file=PATH: the SPI NOR flash image (boards with one).
+  std::string mtd_path;
   /// In serial-port order; empty means the default (see plan_consoles()).
   std::vector<SerialSpec> serial;
   /// -monitor SPEC; nullopt: the default (muxed on stdio with the serial
@@ -124,6 +126,9 @@ struct Options {
   std::vector<std::string> data_dirs;  // -L, searched in order before the built-in places
   io::LoopBackend loop = io::LoopBackend::kIoUring;  // falls back to epoll if refused
   std::optional<unsigned> icount_shift;              // -icount N: virtual ns = instructions << N
+  /// -icount ...,align=on|off: pace the CPU to the host clock; nullopt:
+  /// the board's default (on for a board with a default paced clock).
+  std::optional<bool> icount_align;
   /// -accel interp|jit: the CPU's execution engine (cpu/engines.h).
   EngineKind accel = default_engine_kind();
   /// -chardev, in order; -qmp SPEC adds one too.
@@ -192,10 +197,14 @@ struct ConsolePlan {
 /// there is no default monitor.
 ConsolePlan plan_consoles(const Options& options, unsigned serial_ports, bool program_owns_stdio);
 
-/// Parses a -drive value ("if=pflash,file=F[,format=raw][,create=on]") into
-/// `options` (pflash_path, pflash_create). Keys may appear once; ",," in a
+/// Parses a -drive value ("if=pflash,file=F[,format=raw][,create=on]" or
+/// "if=mtd,file=F[,format=raw]") into `options` (pflash_path,
+/// pflash_create; mtd_path). Keys may appear once; ",," in a
 /// value is a literal comma, as in QEMU.
 Error parse_drive(std::string_view text, Options* options);
+/// Parses an -icount value ("N" or "shift=N[,align=on|off][,sleep=on]")
+/// into `options` (icount_shift, icount_align).
+Error parse_icount(std::string_view text, Options* options);
 
 /// Parses a -chardev value ("socket,id=ID,path=P,server=on,wait=off",
 /// "socket,id=ID,host=H,port=N,...", "stdio,id=ID[,mux=on]", "pty,id=ID",

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <termios.h>
 
 #include <algorithm>
@@ -46,6 +47,15 @@ void ChannelCharBackend::close_channels() {
 
 void ChannelCharBackend::notify(CharEvent event) {
   if (frontend_) frontend_->char_event(event);
+}
+
+void ChannelCharBackend::discard_output() {
+  output_.clear();
+  output_start_ = 0;
+  if (output_watch_) {
+    loop_.remove_watch(output_watch_);
+    output_watch_ = 0;
+  }
 }
 
 size_t ChannelCharBackend::write(std::span<const uint8_t> bytes) {
@@ -222,23 +232,62 @@ Expected<std::unique_ptr<PtyCharBackend>> PtyCharBackend::open(io::Loop& loop,
   master.release();  // owned by the channel now
   if (Error error = (*channel)->set_blocking(false); !error.ok())
     return error.with_context("-serial pty");
+  // Our own open of the slave happened above, so every event counts others.
+  io::UniqueFd opens(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (!opens.valid() || inotify_add_watch(opens.get(), name, IN_OPEN | IN_CLOSE) < 0) {
+    return Error::from_errno(std::string("-serial pty: watching ") + name, errno);
+  }
   std::fprintf(stderr, "char device redirected to %s (label %s)\n", name, label.c_str());
   return std::unique_ptr<PtyCharBackend>(
-      new PtyCharBackend(loop, std::move(*channel), std::move(slave), name));
+      new PtyCharBackend(loop, std::move(*channel), std::move(slave), name, std::move(opens)));
 }
 
 PtyCharBackend::PtyCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> master,
-                               io::UniqueFd slave, std::string slave_path)
+                               io::UniqueFd slave, std::string slave_path, io::UniqueFd opens)
     : ChannelCharBackend(loop),
       master_(std::move(master)),
       slave_(std::move(slave)),
-      slave_path_(std::move(slave_path)) {
+      slave_path_(std::move(slave_path)),
+      opens_(std::move(opens)) {
   master_->set_name("pty " + slave_path_);
   set_channels(master_.get(), master_.get());
+  opens_watch_ = loop.add_watch(opens_.get(), io::kIn,
+                                [this](int fd, uint32_t) { return on_open_events(fd); });
 }
 
 PtyCharBackend::~PtyCharBackend() {
+  if (opens_watch_) loop().remove_watch(opens_watch_);
   close_channels();
+}
+
+size_t PtyCharBackend::write(std::span<const uint8_t> bytes) {
+  if (external_opens_ == 0) return bytes.size();  // nothing attached to the line
+  return ChannelCharBackend::write(bytes);
+}
+
+bool PtyCharBackend::on_open_events(int fd) {
+  alignas(inotify_event) char buffer[4096];
+  const int before = external_opens_;
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got <= 0) break;
+    for (ssize_t at = 0; at + static_cast<ssize_t>(sizeof(inotify_event)) <= got;) {
+      inotify_event event;
+      std::memcpy(&event, buffer + at, sizeof event);
+      if (event.mask & IN_OPEN) ++external_opens_;
+      if (event.mask & IN_CLOSE) external_opens_ = std::max(external_opens_ - 1, 0);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event.len);
+    }
+  }
+  if (before > 0 && external_opens_ == 0) {
+    // The last client left: what it did not read is nobody's now.
+    discard_output();
+    tcflush(slave_.get(), TCIFLUSH);
+    notify(CharEvent::kClosed);
+  } else if (before == 0 && external_opens_ > 0) {
+    notify(CharEvent::kOpened);
+  }
+  return true;
 }
 
 }  // namespace cr16::system

@@ -64,6 +64,8 @@ class ChannelCharBackend : public CharBackend {
   io::Loop& loop() { return loop_; }
   /// Stops reading the input channel (e.g. after end of file).
   void stop_input();
+  /// Drops output accepted but not yet handed to the output channel.
+  void discard_output();
 
  private:
   void update_input_watch();
@@ -114,7 +116,12 @@ class FileCharBackend : public ChannelCharBackend {
 };
 
 /// -serial pty: a pseudo-terminal in raw mode. The slave side stays open
-/// inside the emulator, so clients may come and go (minicom, screen).
+/// inside the emulator, so clients may come and go (minicom, screen, a
+/// flashing tool that reopens the port for every step). Opens and closes of
+/// the slave by others are watched (inotify): while nobody else holds it,
+/// guest output is dropped, as on a serial line with nothing attached, so a
+/// client that connects after an hour sees fresh output, not an hour of
+/// stale bytes; the frontend hears kOpened/kClosed.
 class PtyCharBackend : public ChannelCharBackend {
  public:
   /// Opens the pty and prints "char device redirected to /dev/pts/N (label LABEL)"
@@ -123,13 +130,22 @@ class PtyCharBackend : public ChannelCharBackend {
   ~PtyCharBackend() override;
   /// The slave device path (/dev/pts/N).
   const std::string& slave_path() const { return slave_path_; }
+  /// Guest output goes to the pty only while someone else holds the slave.
+  size_t write(std::span<const uint8_t> bytes) override;
+  /// Whether another process holds the slave open now.
+  bool connected() const { return external_opens_ > 0; }
 
  private:
   PtyCharBackend(io::Loop& loop, std::unique_ptr<io::FileChannel> master, io::UniqueFd slave,
-                 std::string slave_path);
+                 std::string slave_path, io::UniqueFd opens);
+  bool on_open_events(int fd);
+
   std::unique_ptr<io::FileChannel> master_;
   io::UniqueFd slave_;
   std::string slave_path_;
+  io::UniqueFd opens_;  // inotify: IN_OPEN / IN_CLOSE of the slave
+  io::Loop::WatchId opens_watch_ = 0;
+  int external_opens_ = 0;
 };
 
 }  // namespace cr16::system

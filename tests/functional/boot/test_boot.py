@@ -110,6 +110,41 @@ class Boot(unittest.TestCase):
                 process.wait()
             process.stderr.close()
 
+    def test_serial_pty_drops_output_nobody_reads_and_survives_reopening(self):
+        # A pty with nothing attached is a serial line with nothing on it:
+        # the boot banner printed before anyone opened the slave is gone
+        # (not queued for whoever opens it an hour later), and a client may
+        # close and reopen the port as often as it likes.
+        process = subprocess.Popen([h.BINARY, "-serial", "pty", "-monitor", "none"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        try:
+            line = h.stderr_line(process)
+            match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
+            self.assertIsNotNone(match, line)
+            time.sleep(1)  # the firmware has printed its banner by now
+            for round in range(4):
+                fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
+                console = h.Console(process, fd, fd)
+                self.assertEqual(console.output_within(0.3), b"", "stale output in round %d" % round)
+                console.send("\r")
+                console.expect(PROMPT)
+                self.assertEqual(self.command(console, "echo round %d" % round),
+                                 "round %d\n" % round)
+                console.send("help\r")  # output the client leaves unread when it closes
+                os.close(fd)
+                time.sleep(0.2)
+            fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
+            console = h.Console(process, fd, fd)
+            console.send("poweroff 4\r")
+            self.assertEqual(process.wait(timeout=20), 4)
+            os.close(fd)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+
     def test_log_categories_to_a_file(self):
         with tempfile.TemporaryDirectory() as directory:
             log = os.path.join(directory, "log.txt")
@@ -266,6 +301,27 @@ class Boot(unittest.TestCase):
                 self.assertIn(b"uptime:", result.stdout)
                 outputs.append(result.stdout)
         self.assertEqual(outputs[0], outputs[1])
+
+    def test_icount_align_paces_the_cpu_to_the_host_clock(self):
+        # -icount shift=N,align=on runs one instruction per 2^N ns of real
+        # time: the compute guest (about 0.4 M instructions) takes 4x as long
+        # at shift 12 as at shift 10, and far longer than unpaced.
+        compute = os.path.join(h.SOURCE_DIR, "tests", "functional", "guest", "compute")
+
+        def wall(*icount):
+            start = time.monotonic()
+            result = subprocess.run([h.BINARY, "-nographic", *icount, "-kernel", compute],
+                                    stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return time.monotonic() - start
+
+        unpaced = wall("-icount", "shift=12,align=off")
+        shift10 = wall("-icount", "shift=10,align=on")
+        shift12 = wall("-icount", "shift=12,align=on")
+        self.assertGreater(shift10, 0.25)
+        self.assertGreater(shift12, 1.2)
+        self.assertGreater(shift12, 2.5 * shift10)
+        self.assertLess(unpaced, shift12 / 2)
 
     def test_idle_guest_costs_little_host_cpu(self):
         console = self.pipe_console("-nographic")

@@ -40,7 +40,7 @@ void transfer(Stateful& from, Stateful& to) {
 }
 
 TEST(DeviceState, TablesAreWellFormed) {
-  ASSERT_EQ(hw_state_descriptions().size(), 11u);
+  ASSERT_EQ(hw_state_descriptions().size(), 16u);
   for (const StateDescription* description : hw_state_descriptions()) {
     const Error error = migration::check_state_description(*description);
     EXPECT_TRUE(error.ok()) << error.message();

@@ -192,6 +192,46 @@ TEST(VirtualClock, IdleWarpFollowsHostTimeButStopsAtTheDeadline) {
   EXPECT_EQ(clock.run_due_timers(), 1u);
 }
 
+TEST(VirtualClock, AlignedClockReportsHowFarItRunsAheadOfTheHost) {
+  FakeHost host{1'000'000};
+  uint64_t instructions = 0;
+  VirtualClock clock(host.source());
+  clock.use_instruction_count([&] { return instructions; }, 8);  // 256 ns each
+  clock.set_align(true);
+  EXPECT_TRUE(clock.aligned());
+  EXPECT_EQ(clock.ahead_ns(), 0);  // paused
+  clock.resume();
+  // A slice is at most the alignment quantum of virtual time.
+  EXPECT_EQ(clock.slice_budget(1'000'000),
+            static_cast<uint64_t>(VirtualClock::kAlignQuantumNs >> 8) + 1);
+  clock.begin_slice();
+  instructions += 4000;  // 1.024 ms of virtual time in no host time
+  clock.end_slice();
+  EXPECT_EQ(clock.ahead_ns(), 1'024'000);
+  host.now += 1'000'000;
+  EXPECT_EQ(clock.ahead_ns(), 24'000);
+  host.now += 24'000;
+  EXPECT_EQ(clock.ahead_ns(), 0);
+  // Idle time follows the host even with no deadline armed.
+  clock.begin_idle();
+  host.now += 3'000'000;
+  clock.end_idle();
+  EXPECT_EQ(clock.now_ns(), 1'024'000 + 3'000'000);
+  EXPECT_EQ(clock.ahead_ns(), 0);
+  // Far behind (the process was stopped): start afresh, no catch-up race.
+  host.now += 10 * VirtualClock::kMaxAlignLagNs;
+  EXPECT_EQ(clock.ahead_ns(), 0);
+  clock.begin_slice();
+  instructions += 1000;
+  clock.end_slice();
+  EXPECT_EQ(clock.ahead_ns(), 256'000);
+  // Pausing and resuming starts afresh too: paused time is never owed.
+  clock.pause();
+  host.now += 5'000'000;
+  clock.resume();
+  EXPECT_EQ(clock.ahead_ns(), 0);
+}
+
 TEST(VirtualClock, SwitchingToInstructionCountKeepsTheTime) {
   FakeHost host;
   VirtualClock clock(host.source());

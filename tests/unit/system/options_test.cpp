@@ -224,7 +224,8 @@ TEST(Options, OptionsThatCannotGoTogetherAreErrors) {
 TEST(Options, DrivePflash) {
   EXPECT_EQ(parse({"-drive", "if=pflash,file=f.img"})->pflash_path, "f.img");
   EXPECT_EQ(parse({"-drive", "if=pflash,file=f.img,format=raw"})->pflash_path, "f.img");
-  EXPECT_NE(error_of({"-drive", "if=ide,file=f.img"}).find("if=pflash"), std::string::npos);
+  EXPECT_NE(error_of({"-drive", "if=ide,file=f.img"}).find("if=pflash and if=mtd"),
+            std::string::npos);
   EXPECT_NE(error_of({"-drive", "file=f.img"}).find("if=pflash"), std::string::npos);
   EXPECT_NE(error_of({"-drive", "if=pflash"}).find("file="), std::string::npos);
   EXPECT_NE(error_of({"-drive", "if=pflash,file=a,format=qcow2"}).find("qcow2"), std::string::npos);
@@ -233,6 +234,38 @@ TEST(Options, DrivePflash) {
   EXPECT_NE(error_of({"-pflash", "a", "-drive", "if=pflash,file=b"}).find("one pflash"),
             std::string::npos);
   EXPECT_NE(error_of({"-pflash", "a", "-pflash", "b"}).find("one pflash"), std::string::npos);
+}
+
+TEST(Options, IcountTakesShiftAlignAndSleep) {
+  Expected<Options> paced = parse({"-icount", "shift=6,align=on,sleep=on"});
+  ASSERT_TRUE(paced.ok()) << paced.error().message();
+  EXPECT_EQ(paced->icount_shift, 6u);
+  EXPECT_EQ(paced->icount_align, true);
+  EXPECT_EQ(parse({"-icount", "shift=4,align=off"})->icount_align, false);
+  EXPECT_FALSE(parse({"-icount", "4"})->icount_align.has_value());
+  EXPECT_NE(error_of({"-icount", "shift=4,sleep=off"}).find("sleep=off is not supported"),
+            std::string::npos);
+  EXPECT_NE(error_of({"-icount", "shift=4,align=maybe"}).find("'align'"), std::string::npos);
+  EXPECT_NE(error_of({"-icount", "shift=4,speed=9"}).find("unknown parameter 'speed'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"-icount", "sleep=on"}).find("missing shift=N"), std::string::npos);
+  // virt has no paced default: align alone needs a shift.
+  EXPECT_NE(error_of({"-icount", "align=on"}).find("missing shift=N"), std::string::npos);
+}
+
+TEST(Options, DriveMtdIsTheSpiFlashImage) {
+  Options options;
+  ASSERT_TRUE(parse_drive("if=mtd,file=spi.img,format=raw", &options).ok());
+  EXPECT_EQ(options.mtd_path, "spi.img");
+  EXPECT_TRUE(options.pflash_path.empty());
+  EXPECT_NE(parse_drive("if=mtd,file=b.img", &options).message().find("one mtd drive"),
+            std::string::npos);
+  Options fresh;
+  EXPECT_NE(parse_drive("if=mtd,file=a,create=on", &fresh).message().find("create=on"),
+            std::string::npos);
+  // The virt board's flash is parallel: an mtd image is refused by name.
+  EXPECT_NE(error_of({"-drive", "if=mtd,file=spi.img"}).find("virt board has no SPI flash"),
+            std::string::npos);
 }
 
 TEST(Options, DriveRejectsDuplicateKeysAndTakesCreate) {
