@@ -457,6 +457,7 @@ class Robustness(Sc14441Test):
             except host.HostError:
                 break  # the loader got lost (or reset): fine, the process must live
             self.assertTrue(board.alive(), "cr16-system died after %d pokes" % pokes)
+        self.log("poke storm: %d pokes answered" % pokes)
         self.assertGreater(pokes, 10)
         self.assertTrue(board.alive())
         # the machine still works: back to the ROM (RESET or the watchdog) and boot again
