@@ -176,6 +176,32 @@ TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
   EXPECT_EQ(resets, 1);
 }
 
+TEST_F(Sc14441BoardTest, PeekingEverySfrChangesNothing) {
+  wr(kInt0PriorityReg + 4, 0x0022);
+  wr(kUartBase + kUartCtrl, kUartRen | kUartTen);
+  const uint8_t input[] = {'p', 'q'};
+  type(input);
+  wr(kUartBase + kUartRxTx, 'x');
+  wr(kQspiBase + kQspiCtrlBus, kQspiBusEnCs, AccessSize::kDword);
+  wr(kQspiBase + kQspiWriteData, 0x9F, AccessSize::kByte);
+  clock.advance_by(15'000'000);
+  auto before = migration::save_state_sections(board->state_sections());
+  ASSERT_TRUE(before.ok());
+  for (uint32_t address = kSfrBase; address <= 0xFFFFFE; address += 2) {
+    uint32_t value = 0;
+    ASSERT_EQ(board->memory().peek(address, AccessSize::kWord, &value), BusStatus::kOk);
+  }
+  auto after = migration::save_state_sections(board->state_sections());
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*before == *after);
+  uint32_t value = 0;
+  ASSERT_EQ(board->memory().peek(kUartBase + kUartRxTx, AccessSize::kWord, &value), BusStatus::kOk);
+  EXPECT_EQ(value, uint32_t{'p'});
+  ASSERT_EQ(board->memory().peek(kWatchdogReg, AccessSize::kWord, &value), BusStatus::kOk);
+  EXPECT_EQ(value, 0xFEu);
+  EXPECT_EQ(rd(kUartBase + kUartRxTx), uint32_t{'p'});  // the guest's read takes it
+}
+
 TEST_F(Sc14441BoardTest, DevicesListTheBlocks) {
   std::set<std::string> names;
   for (const BoardDevice& device : board->devices()) names.insert(device.name);
