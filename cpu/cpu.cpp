@@ -125,8 +125,9 @@ void Cpu::set_pair_slow(unsigned code, uint32_t value) {
 
 // ---- Slow paths of data access.
 
-Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size) {
+Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size, uint32_t pc) {
   const auto bytes = static_cast<uint32_t>(size);
+  access_pc_ = pc == kUnknownPc ? state_.pc : pc;
   if (address > kAddressMask || address + bytes - 1 > kAddressMask) return {0, false};
   const uint32_t offset = address & (kPageSize - 1);
   if (!watchpoints_.empty()) [[unlikely]] {
@@ -137,7 +138,7 @@ Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size) {
     uint32_t result = 0;
     for (uint32_t i = 0; i < bytes; ++i) {
       uint32_t byte;
-      if (!read8(address + i, &byte)) return {0, false};
+      if (!read8(address + i, &byte, access_pc_)) return {0, false};
       result |= byte << (8 * i);
     }
     return {result, true};
@@ -148,13 +149,14 @@ Cpu::SlowRead Cpu::slow_read(uint32_t address, AccessSize size) {
   // The CR16C core bus has no error response: the read returns 0.
   if (log_enabled(LogCategory::kGuestErrors)) {
     log_printf(LogCategory::kGuestErrors, "cpu: bus error reading %u bytes at 0x%06x (pc 0x%06x)",
-               bytes, address, state_.pc);
+               bytes, address, access_pc_);
   }
   return {0, true};
 }
 
-bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value) {
+bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value, uint32_t pc) {
   const auto bytes = static_cast<uint32_t>(size);
+  access_pc_ = pc == kUnknownPc ? state_.pc : pc;
   if (address > kAddressMask || address + bytes - 1 > kAddressMask) return false;
   const uint32_t offset = address & (kPageSize - 1);
   if (!watchpoints_.empty()) [[unlikely]] {
@@ -162,7 +164,7 @@ bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value) {
   }
   if (bytes > 1 && offset + bytes > kPageSize) {
     for (uint32_t i = 0; i < bytes; ++i) {
-      if (!write8(address + i, (value >> (8 * i)) & 0xFFu)) return false;
+      if (!write8(address + i, (value >> (8 * i)) & 0xFFu, access_pc_)) return false;
     }
     return true;
   }
@@ -170,7 +172,7 @@ bool Cpu::slow_write(uint32_t address, AccessSize size, uint32_t value) {
   if (model_ == CpuModel::kCr16cPlus) return false;
   if (log_enabled(LogCategory::kGuestErrors)) {
     log_printf(LogCategory::kGuestErrors, "cpu: bus error writing %u bytes at 0x%06x (pc 0x%06x)",
-               bytes, address, state_.pc);
+               bytes, address, access_pc_);
   }
   return true;
 }

@@ -247,12 +247,19 @@ class Cpu : public CodeWriteListener, public Stateful {
   /// Data accesses. Return false when the access faulted (address beyond 24
   /// bits, or a bus error on CR16C+); the engine then raises
   /// raise_address_fault(). RAM goes through the bus's host pointers inline.
-  bool read8(uint32_t address, uint32_t* value);
-  bool read16(uint32_t address, uint32_t* value);
-  bool read32(uint32_t address, uint32_t* value);
-  bool write8(uint32_t address, uint32_t value);
-  bool write16(uint32_t address, uint32_t value);
-  bool write32(uint32_t address, uint32_t value);
+  /// `pc` is the accessing instruction's address, which access_pc() tells a
+  /// device during a slow-path access (kUnknownPc: state().pc).
+  static constexpr uint32_t kUnknownPc = 0xFFFFFFFFu;
+  bool read8(uint32_t address, uint32_t* value, uint32_t pc = kUnknownPc);
+  bool read16(uint32_t address, uint32_t* value, uint32_t pc = kUnknownPc);
+  bool read32(uint32_t address, uint32_t* value, uint32_t pc = kUnknownPc);
+  bool write8(uint32_t address, uint32_t value, uint32_t pc = kUnknownPc);
+  bool write16(uint32_t address, uint32_t value, uint32_t pc = kUnknownPc);
+  bool write32(uint32_t address, uint32_t value, uint32_t pc = kUnknownPc);
+  /// The address of the instruction whose data access is going through the
+  /// bus's slow path (an MMIO device, an unassigned address) right now; for
+  /// devices' log lines (-d unimp, guest_errors). Stale outside such an access.
+  uint32_t access_pc() const { return access_pc_; }
   /// Reads one instruction word for translation (never a data access: no
   /// watchpoint sees it). False when nothing answers at `address`.
   bool fetch_word(uint32_t address, uint16_t* word);
@@ -340,8 +347,8 @@ class Cpu : public CodeWriteListener, public Stateful {
     uint32_t value;
     bool ok;
   };
-  SlowRead slow_read(uint32_t address, AccessSize size);
-  bool slow_write(uint32_t address, AccessSize size, uint32_t value);
+  SlowRead slow_read(uint32_t address, AccessSize size, uint32_t pc);
+  bool slow_write(uint32_t address, AccessSize size, uint32_t value, uint32_t pc);
   bool interrupt_deliverable() const {
     return irq_line_ && (state_.psr & (psr::kE | psr::kI)) == (psr::kE | psr::kI);
   }
@@ -384,12 +391,13 @@ class Cpu : public CodeWriteListener, public Stateful {
   std::vector<Watchpoint> watchpoints_;
   bool resume_armed_ = false;  // the next run() steps over the breakpoint at resume_pc_
   uint32_t resume_pc_ = 0;
+  uint32_t access_pc_ = 0;  // see access_pc()
   DebugStop stop_;
 };
 
 // ---- Inline fast paths for data accesses (RAM through host pointers).
 
-inline bool Cpu::read8(uint32_t address, uint32_t* value) {
+inline bool Cpu::read8(uint32_t address, uint32_t* value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   if (page < kPageCount) {
     if (const uint8_t* host = bus_.read_page[page]) {
@@ -397,12 +405,12 @@ inline bool Cpu::read8(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  const SlowRead slow = slow_read(address, AccessSize::kByte);
+  const SlowRead slow = slow_read(address, AccessSize::kByte, pc);
   *value = slow.value;
   return slow.ok;
 }
 
-inline bool Cpu::read16(uint32_t address, uint32_t* value) {
+inline bool Cpu::read16(uint32_t address, uint32_t* value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   const uint32_t offset = address & (kPageSize - 1);
   if (page < kPageCount && offset <= kPageSize - 2) {
@@ -413,12 +421,12 @@ inline bool Cpu::read16(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  const SlowRead slow = slow_read(address, AccessSize::kWord);
+  const SlowRead slow = slow_read(address, AccessSize::kWord, pc);
   *value = slow.value;
   return slow.ok;
 }
 
-inline bool Cpu::read32(uint32_t address, uint32_t* value) {
+inline bool Cpu::read32(uint32_t address, uint32_t* value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   const uint32_t offset = address & (kPageSize - 1);
   if (page < kPageCount && offset <= kPageSize - 4) {
@@ -427,12 +435,12 @@ inline bool Cpu::read32(uint32_t address, uint32_t* value) {
       return true;
     }
   }
-  const SlowRead slow = slow_read(address, AccessSize::kDword);
+  const SlowRead slow = slow_read(address, AccessSize::kDword, pc);
   *value = slow.value;
   return slow.ok;
 }
 
-inline bool Cpu::write8(uint32_t address, uint32_t value) {
+inline bool Cpu::write8(uint32_t address, uint32_t value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   if (page < kPageCount) {
     if (uint8_t* host = bus_.write_page[page]) {
@@ -440,10 +448,10 @@ inline bool Cpu::write8(uint32_t address, uint32_t value) {
       return true;
     }
   }
-  return slow_write(address, AccessSize::kByte, value & 0xFFu);
+  return slow_write(address, AccessSize::kByte, value & 0xFFu, pc);
 }
 
-inline bool Cpu::write16(uint32_t address, uint32_t value) {
+inline bool Cpu::write16(uint32_t address, uint32_t value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   const uint32_t offset = address & (kPageSize - 1);
   if (page < kPageCount && offset <= kPageSize - 2) {
@@ -453,10 +461,10 @@ inline bool Cpu::write16(uint32_t address, uint32_t value) {
       return true;
     }
   }
-  return slow_write(address, AccessSize::kWord, value & 0xFFFFu);
+  return slow_write(address, AccessSize::kWord, value & 0xFFFFu, pc);
 }
 
-inline bool Cpu::write32(uint32_t address, uint32_t value) {
+inline bool Cpu::write32(uint32_t address, uint32_t value, uint32_t pc) {
   const uint32_t page = address >> kPageBits;
   const uint32_t offset = address & (kPageSize - 1);
   if (page < kPageCount && offset <= kPageSize - 4) {
@@ -465,7 +473,7 @@ inline bool Cpu::write32(uint32_t address, uint32_t value) {
       return true;
     }
   }
-  return slow_write(address, AccessSize::kDword, value);
+  return slow_write(address, AccessSize::kDword, value, pc);
 }
 
 }  // namespace cr16

@@ -137,18 +137,19 @@ inline bool fast_pairs(const Op& op, bool immediate) {
   return op.a < 11 && (immediate || op.b < 11);
 }
 
+/// A data access of the instruction at `pc` (Cpu::access_pc() for devices).
 template <unsigned kBits>
-inline bool load(Cpu& cpu, uint32_t address, uint32_t* value) {
-  if constexpr (kBits == 8) return cpu.read8(address, value);
-  if constexpr (kBits == 16) return cpu.read16(address, value);
-  if constexpr (kBits == 32) return cpu.read32(address, value);
+inline bool load(Cpu& cpu, uint32_t address, uint32_t* value, uint32_t pc) {
+  if constexpr (kBits == 8) return cpu.read8(address, value, pc);
+  if constexpr (kBits == 16) return cpu.read16(address, value, pc);
+  if constexpr (kBits == 32) return cpu.read32(address, value, pc);
 }
 
 template <unsigned kBits>
-inline bool store(Cpu& cpu, uint32_t address, uint32_t value) {
-  if constexpr (kBits == 8) return cpu.write8(address, value);
-  if constexpr (kBits == 16) return cpu.write16(address, value);
-  if constexpr (kBits == 32) return cpu.write32(address, value);
+inline bool store(Cpu& cpu, uint32_t address, uint32_t value, uint32_t pc) {
+  if constexpr (kBits == 8) return cpu.write8(address, value, pc);
+  if constexpr (kBits == 16) return cpu.write16(address, value, pc);
+  if constexpr (kBits == 32) return cpu.write32(address, value, pc);
 }
 
 /// Width in bits of a b/w/d instruction (from the mnemonic's group).

@@ -18,7 +18,7 @@ struct MemoryBit {
     static const Op* run(Cpu& cpu, const Op* op) {
       const uint32_t address = effective_address<kMode>(cpu, op);
       uint32_t value;
-      if (!load<kBits>(cpu, address, &value)) [[unlikely]]
+      if (!load<kBits>(cpu, address, &value, op->pc)) [[unlikely]]
         return fault_address(cpu, op);
       const uint32_t bit = 1u << (op->imm2 & (kBits - 1));
       set_flag(cpu.state(), (value & bit) != 0);
@@ -26,7 +26,7 @@ struct MemoryBit {
         CR16_MUSTTAIL return next(cpu, op);
       } else {
         value = kOp == BitOp::kSet ? (value | bit) : (value & ~bit);
-        if (!store<kBits>(cpu, address, value)) [[unlikely]]
+        if (!store<kBits>(cpu, address, value, op->pc)) [[unlikely]]
           return fault_address(cpu, op);
         CR16_MUSTTAIL return after_store(cpu, op);
       }

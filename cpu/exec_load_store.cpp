@@ -11,7 +11,7 @@ struct Load {
   struct Form {
     static const Op* run(Cpu& cpu, const Op* op) {
       uint32_t value;
-      if (!load<kBits>(cpu, effective_address<kMode>(cpu, op), &value)) [[unlikely]] {
+      if (!load<kBits>(cpu, effective_address<kMode>(cpu, op), &value, op->pc)) [[unlikely]] {
         return fault_address(cpu, op);
       }
       set_reg<kBits>(cpu, op->a, value);
@@ -28,7 +28,7 @@ struct Store {
     static const Op* run(Cpu& cpu, const Op* op) {
       const uint32_t value =
           kImmediate ? static_cast<uint32_t>(op->imm2) : get_reg<kBits>(cpu, op->a);
-      if (!store<kBits>(cpu, effective_address<kMode>(cpu, op), value)) [[unlikely]] {
+      if (!store<kBits>(cpu, effective_address<kMode>(cpu, op), value, op->pc)) [[unlikely]] {
         return fault_address(cpu, op);
       }
       CR16_MUSTTAIL return after_store(cpu, op);

@@ -37,7 +37,7 @@ const Op* return_from_exception(Cpu& cpu, const Op* op) {
   if (cpu.user_mode()) return trap(cpu, op, vector::kUnd);
   CpuState& s = cpu.state();
   uint32_t pc_half, saved_psr;
-  if (!cpu.read32(s.isp, &pc_half) || !cpu.read16(s.isp + 4, &saved_psr)) {
+  if (!cpu.read32(s.isp, &pc_half, op->pc) || !cpu.read16(s.isp + 4, &saved_psr, op->pc)) {
     return fault_address(cpu, op);
   }
   s.isp = (s.isp + 6) & 0xFFFFFEu;

@@ -48,7 +48,7 @@ const Op* load_multiple(Cpu& cpu, const Op* op) {
   const uint32_t base = read_pointer(cpu, kPointer);
   uint32_t values[8];
   for (uint32_t i = 0; i < count; ++i) {
-    if (!cpu.read16(base + 2 * i, &values[i])) return fault_address(cpu, op);
+    if (!cpu.read16(base + 2 * i, &values[i], op->pc)) return fault_address(cpu, op);
   }
   for (uint32_t i = 0; i < count; ++i) cpu.set_reg16(kRegisterOrder[i], values[i]);
   write_pointer(cpu, kPointer, base + 2 * count);
@@ -60,7 +60,8 @@ const Op* store_multiple(Cpu& cpu, const Op* op) {
   const uint32_t count = static_cast<uint32_t>(op->imm);
   const uint32_t base = read_pointer(cpu, kPointer);
   for (uint32_t i = 0; i < count; ++i) {
-    if (!cpu.write16(base + 2 * i, cpu.reg16(kRegisterOrder[i]))) return fault_address(cpu, op);
+    if (!cpu.write16(base + 2 * i, cpu.reg16(kRegisterOrder[i]), op->pc))
+      return fault_address(cpu, op);
   }
   write_pointer(cpu, kPointer, base + 2 * count);
   CR16_MUSTTAIL return after_store(cpu, op);

@@ -17,16 +17,16 @@ const Op* push(Cpu& cpu, const Op* op) {
   uint32_t remaining = count;
   for (unsigned reg = op->a; remaining > 0 && reg <= kLastRegister; ++reg) {
     if (reg < 12 || remaining == 1) {
-      if (!cpu.write16(address, s.r[reg])) return fault_address(cpu, op);
+      if (!cpu.write16(address, s.r[reg], op->pc)) return fault_address(cpu, op);
       address += 2;
       remaining -= 1;
     } else {
-      if (!cpu.write32(address, s.r[reg])) return fault_address(cpu, op);
+      if (!cpu.write32(address, s.r[reg], op->pc)) return fault_address(cpu, op);
       address += 4;
       remaining -= 2;
     }
   }
-  if (op->b && !cpu.write32(new_sp + 2 * count, s.r[kRegRa])) return fault_address(cpu, op);
+  if (op->b && !cpu.write32(new_sp + 2 * count, s.r[kRegRa], op->pc)) return fault_address(cpu, op);
   s.r[kRegSp] = new_sp;
   CR16_MUSTTAIL return after_store(cpu, op);
 }
@@ -42,12 +42,12 @@ bool pop_registers(Cpu& cpu, const Op* op) {
   for (unsigned reg = op->a; remaining > 0 && reg <= kLastRegister; ++reg) {
     uint32_t value;
     if (reg < 12 || remaining == 1) {
-      if (!cpu.read16(address, &value)) return false;
+      if (!cpu.read16(address, &value, op->pc)) return false;
       values[reg] = reg < 12 ? value : ((s.r[reg] & 0xFFFF0000u) | value);
       address += 2;
       remaining -= 1;
     } else {
-      if (!cpu.read32(address, &value)) return false;
+      if (!cpu.read32(address, &value, op->pc)) return false;
       values[reg] = value;
       address += 4;
       remaining -= 2;
@@ -56,7 +56,7 @@ bool pop_registers(Cpu& cpu, const Op* op) {
   }
   uint32_t ra = s.r[kRegRa];
   const uint32_t ra_address = s.r[kRegSp] + 2 * count;
-  if (op->b && !cpu.read32(ra_address, &ra)) return false;
+  if (op->b && !cpu.read32(ra_address, &ra, op->pc)) return false;
   // Commit only after every read succeeded (a faulting POP changes nothing).
   const uint32_t new_sp = s.r[kRegSp] + 2 * count + (op->b ? 4u : 0u);
   for (unsigned reg = 0; reg <= kLastRegister; ++reg) {

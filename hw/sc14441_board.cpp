@@ -55,7 +55,7 @@ const BoardType& sc14441_board_type() {
 
 struct Sc14441Board::Parts {
   explicit Parts(DeviceClock& device_clock)
-      : clock(device_clock), sfr([this] { return cpu ? cpu->state().pc : 0; }) {}
+      : clock(device_clock), sfr([this] { return cpu ? cpu->access_pc() : 0; }) {}
 
   DeviceClock& clock;
   BoardConfig config;

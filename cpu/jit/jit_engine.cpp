@@ -496,7 +496,8 @@ void JitEngine::run(uint64_t until) {
     const uint32_t count = block->instruction_count;
     const uint32_t end_pc = block->end_pc;
     s.icount += count;
-    const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_, &s);
+    const uint32_t left =
+        reinterpret_cast<TranslatedBlock>(const_cast<void*>(block->host_code))(&cpu_, &s);
     uint32_t retired = count;
     if (left == 0) {
       s.pc = end_pc;

@@ -46,16 +46,16 @@
 
 /* ---- QSPI controller (notes §5.7) ---------------------------------------- */
 
-#define SC14441_QSPIC_CTRLBUS SC_U(0xFF0C00)   /* 32-bit writes: strobes */
-#define SC14441_QSPIC_CTRLMODE SC_U(0xFF0C04)  /* 16-bit */
-#define SC14441_QSPIC_RECVDATA SC_U(0xFF0C08)  /* 32-bit, first byte in 7:0 */
+#define SC14441_QSPIC_CTRLBUS SC_U(0xFF0C00)  /* 32-bit writes: strobes */
+#define SC14441_QSPIC_CTRLMODE SC_U(0xFF0C04) /* 16-bit */
+#define SC14441_QSPIC_RECVDATA SC_U(0xFF0C08) /* 32-bit, first byte in 7:0 */
 #define SC14441_QSPIC_BURSTCMDA SC_U(0xFF0C0C)
 #define SC14441_QSPIC_BURSTCMDB SC_U(0xFF0C10)
 #define SC14441_QSPIC_STATUS SC_U(0xFF0C14)    /* 16-bit */
 #define SC14441_QSPIC_WRITEDATA SC_U(0xFF0C18) /* 8/16/32-bit writes, low byte first */
 #define SC14441_QSPIC_READDATA SC_U(0xFF0C1C)  /* 16/32-bit reads clock 2/4 bytes in */
 #define SC14441_QSPIC_DUMMYDATA SC_U(0xFF0C20)
-#define SC14441_QSPIC_LAST SC_U(0xFF0C3C)      /* last register of the block */
+#define SC14441_QSPIC_LAST SC_U(0xFF0C3C) /* last register of the block */
 
 #define SC14441_QSPIC_CTRLBUS_SET_SINGLE SC_U(0x01)
 #define SC14441_QSPIC_CTRLBUS_SET_DUAL SC_U(0x02)
@@ -213,10 +213,10 @@
 #define SC14441_NOR_READ_STATUS SC_U(0x05)
 #define SC14441_NOR_WRITE_ENABLE SC_U(0x06)
 #define SC14441_NOR_WRITE_DISABLE SC_U(0x04)
-#define SC14441_NOR_SECTOR_ERASE SC_U(0x20)  /* 4 KiB */
-#define SC14441_NOR_BLOCK_ERASE SC_U(0xD8)   /* 64 KiB */
-#define SC14441_NOR_CHIP_ERASE SC_U(0x60)    /* also 0xC7 */
-#define SC14441_NOR_PAGE_PROGRAM SC_U(0x02)  /* 256-byte page */
+#define SC14441_NOR_SECTOR_ERASE SC_U(0x20) /* 4 KiB */
+#define SC14441_NOR_BLOCK_ERASE SC_U(0xD8)  /* 64 KiB */
+#define SC14441_NOR_CHIP_ERASE SC_U(0x60)   /* also 0xC7 */
+#define SC14441_NOR_PAGE_PROGRAM SC_U(0x02) /* 256-byte page */
 #define SC14441_NOR_READ SC_U(0x03)
 #define SC14441_NOR_READ_ID SC_U(0x9F)
 #define SC14441_NOR_STATUS_WIP SC_U(0x01)

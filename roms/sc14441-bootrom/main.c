@@ -25,9 +25,9 @@
  * so one poll is about 7 x 256 ns = 1.8 us.
  */
 #define POLLS_PER_MS 560UL
-#define STX_PERIOD_POLLS (200UL * POLLS_PER_MS)   /* ~200 ms between STX */
-#define SILENCE_POLLS (2000UL * POLLS_PER_MS)     /* ~2 s without a byte */
-#define TX_READY_POLLS 0x10000UL                  /* TI should be set at once */
+#define STX_PERIOD_POLLS (200UL * POLLS_PER_MS) /* ~200 ms between STX */
+#define SILENCE_POLLS (2000UL * POLLS_PER_MS)   /* ~2 s without a byte */
+#define TX_READY_POLLS 0x10000UL                /* TI should be set at once */
 
 void rom_start_payload(void) __attribute__((noreturn));
 void rom_main(void) __attribute__((noreturn));

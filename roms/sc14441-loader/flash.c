@@ -5,8 +5,8 @@
  */
 #include "loader.h"
 
-#define ERASE_POLLS 0x4001U   /* RDSR polls after a sector erase */
-#define PROGRAM_POLLS 0x401U  /* RDSR polls after a page program */
+#define ERASE_POLLS 0x4001U  /* RDSR polls after a sector erase */
+#define PROGRAM_POLLS 0x401U /* RDSR polls after a page program */
 
 static void qspi_wait_idle(void) {
   for (uint16_t polls = 0xFFFF; polls != 0; polls--) {
@@ -116,7 +116,8 @@ uint32_t flash_probe_size(void) {
     read_sfdp(8 + 8UL * i, parameter, 8);
     uint8_t dwords = parameter[3];
     if (parameter[0] != 0x00 || dwords < 2 || dwords > 16) continue; /* not JEDEC basic */
-    uint32_t pointer = parameter[4] | ((uint32_t)parameter[5] << 8) | ((uint32_t)parameter[6] << 16);
+    uint32_t pointer =
+        parameter[4] | ((uint32_t)parameter[5] << 8) | ((uint32_t)parameter[6] << 16);
     uint8_t table[8];
     read_sfdp(pointer, table, 8);
     uint32_t density = le32(table + 4);

@@ -37,8 +37,8 @@
  * that a board delivering host bytes in bunches never trips them, and
  * short of the watchdog period (fed when the header is in).
  */
-#define HEADER_POLLS 100000UL  /* ~300 ms for the 13 header bytes */
-#define PARAM_POLLS 330000UL   /* ~1 s for the parameters */
+#define HEADER_POLLS 100000UL /* ~300 ms for the 13 header bytes */
+#define PARAM_POLLS 330000UL  /* ~1 s for the parameters */
 
 #define RX_RING_SIZE 1024U
 
@@ -55,11 +55,10 @@ static void trap_reset(void) {
 
 /* ED=1 dispatch table: C function pointers already hold address >> 1. */
 void (*const loader_dispatch_table[32])(void) __attribute__((aligned(4))) = {
-    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
-    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
-    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
-    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
-    trap_reset, trap_reset, trap_reset, trap_reset};
+    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
+    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
+    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset,
+    trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset, trap_reset};
 
 static uint8_t rx_ring[RX_RING_SIZE] __attribute__((aligned(4)));
 static uint16_t rx_read_index;
@@ -157,12 +156,18 @@ static uint16_t minimum_length(uint8_t command) {
 
 static int baud_code(uint32_t baud) {
   switch (baud) {
-    case 9600: return SC14441_UART_BAUD_9600;
-    case 19200: return SC14441_UART_BAUD_19200;
-    case 57600: return SC14441_UART_BAUD_57600;
-    case 115200: return SC14441_UART_BAUD_115200;
-    case 230400: return SC14441_UART_BAUD_230400;
-    default: return -1;
+    case 9600:
+      return SC14441_UART_BAUD_9600;
+    case 19200:
+      return SC14441_UART_BAUD_19200;
+    case 57600:
+      return SC14441_UART_BAUD_57600;
+    case 115200:
+      return SC14441_UART_BAUD_115200;
+    case 230400:
+      return SC14441_UART_BAUD_230400;
+    default:
+      return -1;
   }
 }
 

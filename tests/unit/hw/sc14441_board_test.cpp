@@ -4,7 +4,10 @@
 #include "hw/sc14441_board.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "hw/sc14441_dma.h"
@@ -15,6 +18,7 @@
 #include "hw/spi_nor_flash.h"
 #include "migration/state_sections.h"
 #include "sc14441_fixture.h"
+#include "util/log.h"
 
 namespace cr16 {
 namespace {
@@ -134,6 +138,31 @@ TEST_F(Sc14441BoardTest, UartTiInterruptReachesItsHandlerThroughInta) {
   // The handler's own byte latched a new UART_TI request; INTA cleared the first.
   EXPECT_EQ(rd(kSetIntPendingReg), 1u << kIrqUartTi);
   EXPECT_EQ(resets, 0);
+}
+
+// cr16-elf-as, linked at 0xFEF000: movw $0x12, r0; nop; nop; storw r0,
+// 0xff6000 (at 0xFEF008); loadw 0xff6002, r1 (at 0xFEF00E); spin.
+const std::string kUnimpRom = "b05a1200002c002c13000fff00601f890260e010";
+
+TEST_F(Sc14441BoardTest, UnimplementedSfrLinesNameTheAccessingInstruction) {
+  // Not the start of the translated block (0xFEF000): the store's and the
+  // load's own addresses, as the CPU reports them to devices (access_pc()).
+  const std::string path = testing::TempDir() + "sc14441-pc-" + std::to_string(getpid());
+  ASSERT_TRUE(set_log_file(path).ok());
+  const uint32_t saved_mask = log_mask();
+  set_log_mask(static_cast<uint32_t>(LogCategory::kUnimp));
+  BoardConfig config;
+  config.bios_image = from_hex(kUnimpRom);
+  build(config);
+  board->run_slice(8);
+  set_log_mask(saved_mask);
+  ASSERT_TRUE(set_log_file("").ok());
+  std::ifstream file(path);
+  std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  EXPECT_NE(log.find("write of 0x0012 to 0xff6000 (16-bit) at pc 0xfef008"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("read at 0xff6002 (16-bit) at pc 0xfef00e"), std::string::npos) << log;
 }
 
 TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
