@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
+#include "hw/board_requests.h"
 #include "hw/sc14441_dma.h"
 #include "hw/sc14441_icu.h"
 #include "hw/sc14441_map.h"
@@ -69,12 +71,7 @@ struct Sc14441Board::Parts {
   std::unique_ptr<Sc14441Qspi> qspi;
   std::unique_ptr<Sc14441Sysregs> sysregs;
   uint32_t reset_pc = kBootRomBase;
-
-  std::function<void(int)> poweroff_handler;
-  std::function<void()> reset_request_handler;
-  std::function<void(const std::string&)> panic_handler;
-  bool in_slice = false;
-  bool pending_reset_request = false;
+  std::optional<BoardRequests> requests;  // made once the board exists (it resets it)
 };
 
 Sc14441Board::Sc14441Board() = default;
@@ -164,23 +161,10 @@ Expected<std::unique_ptr<Sc14441Board>> Sc14441Board::create(const BoardConfig& 
   }
 
   Sc14441Board* self = board.get();
-  p.sysregs->set_reset_handler([self] { self->request_reset(); });
+  p.requests.emplace([self] { self->reset(); });
+  p.sysregs->set_reset_handler([self] { self->parts_->requests->request_reset(); });
   p.cpu->reset(kBootRomBase);
   return board;
-}
-
-void Sc14441Board::request_reset() {
-  Parts& p = *parts_;
-  if (p.in_slice) {
-    p.pending_reset_request = true;
-    p.cpu->request_exit();
-    return;
-  }
-  if (p.reset_request_handler) {
-    p.reset_request_handler();
-  } else {
-    reset();
-  }
 }
 
 const BoardType& Sc14441Board::type() const {
@@ -210,34 +194,22 @@ void Sc14441Board::reset() {
   p.qspi->reset();
   p.sysregs->reset();
   p.flash->reset();
-  p.pending_reset_request = false;
+  p.requests->clear_pending_reset();
   p.cpu->reset(p.reset_pc);
 }
 
 void Sc14441Board::set_poweroff_handler(std::function<void(int)> handler) {
-  parts_->poweroff_handler = std::move(handler);
+  parts_->requests->set_poweroff_handler(std::move(handler));
 }
 void Sc14441Board::set_reset_request_handler(std::function<void()> handler) {
-  parts_->reset_request_handler = std::move(handler);
+  parts_->requests->set_reset_request_handler(std::move(handler));
 }
 void Sc14441Board::set_panic_handler(std::function<void(const std::string&)> handler) {
-  parts_->panic_handler = std::move(handler);
+  parts_->requests->set_panic_handler(std::move(handler));
 }
 
 StopReason Sc14441Board::run_slice(uint64_t budget) {
-  Parts& p = *parts_;
-  p.in_slice = true;
-  StopReason reason = p.cpu->run(budget);
-  p.in_slice = false;
-  if (reason == StopReason::kGuestPanic && p.panic_handler) {
-    p.panic_handler(p.cpu->panic_message());
-    return reason;
-  }
-  if (p.pending_reset_request) {
-    p.pending_reset_request = false;
-    request_reset();
-  }
-  return reason;
+  return parts_->requests->run_slice(*parts_->cpu, budget);
 }
 
 std::vector<BoardDevice> Sc14441Board::devices() const {

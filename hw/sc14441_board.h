@@ -71,7 +71,6 @@ class Sc14441Board final : public Board {
  private:
   struct Parts;
   Sc14441Board();
-  void request_reset();
   std::unique_ptr<Parts> parts_;
 };
 

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <optional>
 
+#include "hw/board_requests.h"
 #include "hw/display.h"
 #include "hw/flash.h"
 #include "hw/icu.h"
@@ -94,12 +95,7 @@ struct VirtBoard::Parts {
 
   uint32_t reset_pc = virt::kFlashBase;
 
-  std::function<void(int)> poweroff_handler;
-  std::function<void()> reset_request_handler;
-  std::function<void(const std::string&)> panic_handler;
-  bool in_slice = false;
-  std::optional<int> pending_poweroff;
-  bool pending_reset_request = false;
+  std::optional<BoardRequests> requests;  // made once the board exists (it resets it)
   uint32_t next_reset_cause = virt::kResetCausePowerOn;
 };
 
@@ -193,40 +189,20 @@ Expected<std::unique_ptr<VirtBoard>> VirtBoard::create(const BoardConfig& reques
   }
 
   VirtBoard* self = board.get();
-  p.sysctl->set_poweroff_handler([self](int code) {
-    Parts& parts = *self->parts_;
-    if (parts.in_slice) {
-      parts.pending_poweroff = code;
-      parts.cpu->request_exit();
-    } else if (parts.poweroff_handler) {
-      parts.poweroff_handler(code);
-    }
-  });
+  p.requests.emplace([self] { self->reset(); });
+  p.sysctl->set_poweroff_handler(
+      [self](int code) { self->parts_->requests->request_poweroff(code); });
   p.sysctl->set_reset_handler([self] {
     self->parts_->next_reset_cause = virt::kResetCauseSoftware;
-    self->request_reset();
+    self->parts_->requests->request_reset();
   });
   p.watchdog->set_expiry_handler([self] {
     self->parts_->next_reset_cause = virt::kResetCauseWatchdog;
-    self->request_reset();
+    self->parts_->requests->request_reset();
   });
 
   p.cpu->reset(virt::kFlashBase);
   return board;
-}
-
-void VirtBoard::request_reset() {
-  Parts& p = *parts_;
-  if (p.in_slice) {
-    p.pending_reset_request = true;
-    p.cpu->request_exit();
-    return;
-  }
-  if (p.reset_request_handler) {
-    p.reset_request_handler();
-  } else {
-    reset();
-  }
 }
 
 const BoardType& VirtBoard::type() const {
@@ -272,7 +248,7 @@ void VirtBoard::reset() {
   p.flash->reset();
   p.display->reset();
   p.keyboard->reset();
-  p.pending_reset_request = false;
+  p.requests->clear_pending_reset();
   p.cpu->reset(p.reset_pc);
 }
 
@@ -281,38 +257,19 @@ void VirtBoard::request_powerdown() {
 }
 
 void VirtBoard::set_panic_handler(std::function<void(const std::string&)> handler) {
-  parts_->panic_handler = std::move(handler);
+  parts_->requests->set_panic_handler(std::move(handler));
 }
 
 void VirtBoard::set_poweroff_handler(std::function<void(int)> handler) {
-  parts_->poweroff_handler = std::move(handler);
+  parts_->requests->set_poweroff_handler(std::move(handler));
 }
 
 void VirtBoard::set_reset_request_handler(std::function<void()> handler) {
-  parts_->reset_request_handler = std::move(handler);
+  parts_->requests->set_reset_request_handler(std::move(handler));
 }
 
 StopReason VirtBoard::run_slice(uint64_t budget) {
-  Parts& p = *parts_;
-  p.in_slice = true;
-  StopReason reason = p.cpu->run(budget);
-  p.in_slice = false;
-  if (reason == StopReason::kGuestPanic && p.panic_handler) {
-    p.panic_handler(p.cpu->panic_message());
-    return reason;
-  }
-  if (p.pending_poweroff) {
-    int code = *p.pending_poweroff;
-    p.pending_poweroff.reset();
-    p.pending_reset_request = false;
-    if (p.poweroff_handler) p.poweroff_handler(code);
-    return reason;
-  }
-  if (p.pending_reset_request) {
-    p.pending_reset_request = false;
-    request_reset();
-  }
-  return reason;
+  return parts_->requests->run_slice(*parts_->cpu, budget);
 }
 
 std::vector<StatefulDevice*> VirtBoard::stateful_devices() {

@@ -101,7 +101,6 @@ class VirtBoard final : public Board {
   VirtBoard();
   /// Routes a reset request (sysctl, watchdog) to the handler, deferring it
   /// to the end of the slice when the CPU is running.
-  void request_reset();
   std::unique_ptr<Parts> parts_;
 };
 

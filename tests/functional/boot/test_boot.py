@@ -89,61 +89,56 @@ class Boot(unittest.TestCase):
         self.assertEqual(console.wait(), 0)
         self.assertEqual(termios.tcgetattr(console.read_fd), console.initial_mode)  # restored
 
-    def test_serial_pty_backend(self):
-        process = subprocess.Popen([h.BINARY, "-serial", "pty"], stdin=subprocess.DEVNULL,
+    def pty_backend(self, *args):
+        """Starts cr16-system with -serial pty; returns the process and the
+        slave path from its "char device redirected" line (killed at the end)."""
+        process = subprocess.Popen([h.BINARY, "-serial", "pty", *args], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            line = h.stderr_line(process)
-            match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
-            self.assertIsNotNone(match, line)
-            fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
-            console = h.Console(process, fd, fd)
-            console.send("\r")
-            console.expect(PROMPT)
-            self.assertEqual(self.command(console, "echo via pty"), "via pty\n")
-            console.send("poweroff 8\r")
-            self.assertEqual(process.wait(timeout=20), 8)
-            os.close(fd)
-        finally:
+
+        def stop():
             if process.poll() is None:
                 process.kill()
                 process.wait()
             process.stderr.close()
+        self.addCleanup(stop)
+        line = h.stderr_line(process)
+        match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
+        self.assertIsNotNone(match, line)
+        return process, match.group(1)
+
+    def test_serial_pty_backend(self):
+        process, path = self.pty_backend()
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        console = h.Console(process, fd, fd)
+        console.send("\r")
+        console.expect(PROMPT)
+        self.assertEqual(self.command(console, "echo via pty"), "via pty\n")
+        console.send("poweroff 8\r")
+        self.assertEqual(process.wait(timeout=20), 8)
+        os.close(fd)
 
     def test_serial_pty_drops_output_nobody_reads_and_survives_reopening(self):
         # A pty with nothing attached is a serial line with nothing on it:
         # the boot banner printed before anyone opened the slave is gone
         # (not queued for whoever opens it an hour later), and a client may
         # close and reopen the port as often as it likes.
-        process = subprocess.Popen([h.BINARY, "-serial", "pty", "-monitor", "none"],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
-        try:
-            line = h.stderr_line(process)
-            match = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
-            self.assertIsNotNone(match, line)
-            time.sleep(1)  # the firmware has printed its banner by now
-            for round in range(4):
-                fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
-                console = h.Console(process, fd, fd)
-                self.assertEqual(console.output_within(0.3), b"", "stale output in round %d" % round)
-                console.send("\r")
-                console.expect(PROMPT)
-                self.assertEqual(self.command(console, "echo round %d" % round),
-                                 "round %d\n" % round)
-                console.send("help\r")  # output the client leaves unread when it closes
-                os.close(fd)
-                time.sleep(0.2)
-            fd = os.open(match.group(1), os.O_RDWR | os.O_NOCTTY)
+        process, path = self.pty_backend("-monitor", "none")
+        time.sleep(1)  # the firmware has printed its banner by now
+        for round in range(4):
+            fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
             console = h.Console(process, fd, fd)
-            console.send("poweroff 4\r")
-            self.assertEqual(process.wait(timeout=20), 4)
+            self.assertEqual(console.output_within(0.3), b"", "stale output in round %d" % round)
+            console.send("\r")
+            console.expect(PROMPT)
+            self.assertEqual(self.command(console, "echo round %d" % round), "round %d\n" % round)
+            console.send("help\r")  # output the client leaves unread when it closes
             os.close(fd)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stderr.close()
+            time.sleep(0.2)
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        console = h.Console(process, fd, fd)
+        console.send("poweroff 4\r")
+        self.assertEqual(process.wait(timeout=20), 4)
+        os.close(fd)
 
     def test_log_categories_to_a_file(self):
         with tempfile.TemporaryDirectory() as directory:

@@ -1,13 +1,6 @@
 // libFuzzer target: drives the virt board's devices with arbitrary guest
-// accesses. Each 8-byte record is one operation:
-//   byte 0: operation (low 2 bits: read, write, advance the clock, UART or
-//           keyboard input)
-//           and access width (bits 2-3)
-//   bytes 1-3: address (folded into the device area, the ICU or the flash)
-//   bytes 4-7: value (write data, nanoseconds to advance, or input bytes)
-// Time advances in steps of at most 1 ms and stops for the rest of the input
-// once devices have armed kArmBudget deadlines: a guest can program a 1 us
-// periodic timer, and a second of it would be a million callbacks.
+// accesses, as the records of mmio_records.h: addresses folded into the
+// device area, the ICU or the flash; operation 3 is UART or keyboard input.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -28,29 +21,12 @@
 #include "hw/virt_map.h"
 #include "hw/watchdog.h"
 #include "migration/state_sections.h"
+#include "mmio_records.h"
 
 namespace {
 
-class SinkBackend : public cr16::CharBackend {
- public:
-  size_t write(std::span<const uint8_t> bytes) override { return bytes.size() / 2; }
-  void attach(cr16::CharFrontend* frontend) override { frontend_ = frontend; }
-  void frontend_ready() override {}
-  cr16::CharFrontend* frontend_ = nullptr;
-};
-
-/// A manual clock that counts armed deadlines (each timer callback re-arms).
-class CountingClock : public cr16::ManualDeviceClock {
- public:
-  TimerHandle arm(int64_t deadline_ns, std::function<void()> callback) override {
-    ++arms;
-    return ManualDeviceClock::arm(deadline_ns, std::move(callback));
-  }
-  uint64_t arms = 0;
-};
-
-constexpr uint64_t kArmBudget = 5'000;
-constexpr int64_t kAdvanceStepNs = 1'000'000;
+using cr16::fuzz::CountingClock;
+using cr16::fuzz::SinkBackend;
 
 uint32_t fold_address(uint32_t raw) {
   switch (raw >> 22) {
@@ -122,45 +98,14 @@ class Fixture {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Fixture fixture;
   fixture.restore();
-  cr16::AddressSpace& memory = fixture.memory();
-  const uint64_t arms_at_start = fixture.clock().arms;
-  for (size_t at = 0; at + 8 <= size; at += 8) {
-    const uint8_t* record = data + at;
-    uint32_t address = fold_address(record[1] | (record[2] << 8) | (record[3] << 16));
-    uint32_t value = record[4] | (record[5] << 8) | (record[6] << 16) | (uint32_t{record[7]} << 24);
-    static constexpr cr16::AccessSize kSizes[] = {cr16::AccessSize::kByte, cr16::AccessSize::kWord,
-                                                  cr16::AccessSize::kDword,
-                                                  cr16::AccessSize::kWord};
-    cr16::AccessSize width = kSizes[(record[0] >> 2) & 3];
-    switch (record[0] & 3) {
-      case 0: {
-        uint32_t out = 0;
-        (void)memory.read_slow(address, width, &out);
-        break;
-      }
-      case 1:
-        (void)memory.write_slow(address, width, value);
-        break;
-      case 2: {
-        int64_t remaining = value & 0x3FFFFFFF;
-        while (remaining > 0 && fixture.clock().arms - arms_at_start < kArmBudget) {
-          const int64_t step = remaining < kAdvanceStepNs ? remaining : kAdvanceStepNs;
-          fixture.clock().advance_by(step);
-          remaining -= step;
-        }
-        break;
-      }
-      case 3: {
+  cr16::fuzz::run_mmio_records(
+      {data, size}, fixture.memory(), fixture.clock(), fold_address,
+      [](const uint8_t* record, uint32_t value) {
         if (value & 2) {  // a key event of 1-3 scancode bytes
           fixture.keyboard().push_scancodes(std::span<const uint8_t>(record + 5, 1 + value % 3));
-          break;
+        } else {  // up to 4 bytes of UART input
+          fixture.serial(value & 1).feed({record + 4, 4});
         }
-        cr16::CharFrontend* frontend = fixture.serial(value & 1).frontend_;
-        size_t room = frontend != nullptr ? frontend->can_receive() : 0;
-        if (room > 0) frontend->receive(std::span<const uint8_t>(record + 4, room < 4 ? room : 4));
-        break;
-      }
-    }
-  }
+      });
   return 0;
 }

@@ -1,14 +1,9 @@
 // libFuzzer target: drives the sc14441 board's SFRs, XIP window and RAM
-// with arbitrary guest accesses (the CPU does not run). Each 8-byte record
-// is one operation:
-//   byte 0: operation (low 2 bits: read, write, advance the clock, UART or
-//           UART2 input) and access width (bits 2-3)
-//   bytes 1-3: address (bits 23:22 pick the SFR window, the modelled blocks,
-//              the XIP window and RAM, or any address)
-//   bytes 4-7: value (write data, nanoseconds to advance, or input bytes)
-// DMA transfers, software resets and watchdog expiries happen as the guest
-// triggers them. Time advances in steps of at most 1 ms and stops once
-// devices armed kArmBudget deadlines.
+// with arbitrary guest accesses (the CPU does not run), as the records of
+// mmio_records.h: address bits 23:22 pick the SFR window, the modelled
+// blocks, the XIP window and RAM, or any address; operation 3 is UART or
+// UART2 input. DMA transfers, software resets and watchdog expiries happen
+// as the guest triggers them.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,30 +15,14 @@
 #include "hw/sc14441_board.h"
 #include "hw/sc14441_map.h"
 #include "migration/state_sections.h"
+#include "mmio_records.h"
 
 namespace {
 
 namespace map = cr16::sc14441;
 
-class SinkBackend : public cr16::CharBackend {
- public:
-  size_t write(std::span<const uint8_t> bytes) override { return bytes.size() / 2; }
-  void attach(cr16::CharFrontend* frontend) override { frontend_ = frontend; }
-  void frontend_ready() override {}
-  cr16::CharFrontend* frontend_ = nullptr;
-};
-
-class CountingClock : public cr16::ManualDeviceClock {
- public:
-  TimerHandle arm(int64_t deadline_ns, std::function<void()> callback) override {
-    ++arms;
-    return ManualDeviceClock::arm(deadline_ns, std::move(callback));
-  }
-  uint64_t arms = 0;
-};
-
-constexpr uint64_t kArmBudget = 5'000;
-constexpr int64_t kAdvanceStepNs = 1'000'000;
+using cr16::fuzz::CountingClock;
+using cr16::fuzz::SinkBackend;
 
 constexpr uint32_t kBlocks[] = {map::kQspiBase,  map::kClkBase,     map::kDmaBase,
                                 map::kPowerBase, map::kGpioBase,    map::kUartBase,
@@ -117,43 +96,9 @@ class Fixture {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Fixture fixture;
   fixture.restore();
-  cr16::AddressSpace& memory = fixture.memory();
-  const uint64_t arms_at_start = fixture.clock().arms;
-  for (size_t at = 0; at + 8 <= size; at += 8) {
-    const uint8_t* record = data + at;
-    const uint32_t address = fold_address(record[1] | (record[2] << 8) | (record[3] << 16));
-    const uint32_t value =
-        record[4] | (record[5] << 8) | (record[6] << 16) | (uint32_t{record[7]} << 24);
-    static constexpr cr16::AccessSize kSizes[] = {cr16::AccessSize::kByte, cr16::AccessSize::kWord,
-                                                  cr16::AccessSize::kDword,
-                                                  cr16::AccessSize::kWord};
-    const cr16::AccessSize width = kSizes[(record[0] >> 2) & 3];
-    switch (record[0] & 3) {
-      case 0: {
-        uint32_t out = 0;
-        (void)memory.read_slow(address, width, &out);
-        break;
-      }
-      case 1:
-        (void)memory.write_slow(address, width, value);
-        break;
-      case 2: {
-        int64_t remaining = value & 0x3FFFFFFF;
-        while (remaining > 0 && fixture.clock().arms - arms_at_start < kArmBudget) {
-          const int64_t step = std::min(remaining, kAdvanceStepNs);
-          fixture.clock().advance_by(step);
-          remaining -= step;
-        }
-        break;
-      }
-      case 3: {
-        cr16::CharFrontend* frontend = fixture.serial(record[0] >> 7).frontend_;
-        const size_t room = frontend != nullptr ? frontend->can_receive() : 0;
-        if (room > 0)
-          frontend->receive(std::span<const uint8_t>(record + 4, std::min<size_t>(room, 4)));
-        break;
-      }
-    }
-  }
+  cr16::fuzz::run_mmio_records({data, size}, fixture.memory(), fixture.clock(), fold_address,
+                               [](const uint8_t* record, uint32_t) {
+                                 fixture.serial(record[0] >> 7).feed({record + 4, 4});
+                               });
   return 0;
 }

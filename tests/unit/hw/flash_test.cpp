@@ -22,23 +22,8 @@ namespace {
 using test::read32;
 using test::write32;
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/cr16-flash-test-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
+using test::read_file;
+using test::TempDir;
 
 class RecordingListener : public CodeWriteListener {
  public:

@@ -22,6 +22,7 @@
 
 #include "hw/manual_device_clock.h"
 #include "migration/state_codec.h"
+#include "test_helpers.h"
 
 namespace cr16 {
 namespace {
@@ -30,23 +31,8 @@ using namespace spi_nor;
 
 constexpr uint32_t kMiB = 1u << 20;
 
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/cr16-spinor-test-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
+using test::read_file;
+using test::TempDir;
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -1,10 +1,17 @@
-// Fakes shared by the hw tests: an interrupt sink that records line levels
-// and a character backend with a controllable acceptance limit.
+// Fakes shared by the hw tests: an interrupt sink that records line levels,
+// a character backend with a controllable acceptance limit, and a temporary
+// directory for image files.
 #pragma once
+
+#include <stdlib.h>
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "hw/address_space.h"
@@ -12,6 +19,28 @@
 #include "hw/irq.h"
 
 namespace cr16::test {
+
+/// A fresh directory under /tmp, removed with everything in it at the end.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "cr16-hw-test") {
+    std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// The whole contents of a file (empty when it cannot be read).
+inline std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
 
 class RecordingIrqSink : public IrqSink {
  public:
