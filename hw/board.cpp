@@ -39,6 +39,10 @@ Error check_ram_size(const BoardType& type, uint64_t bytes) {
   const BoardLimits& limits = type.limits;
   if (bytes < limits.ram_min || bytes > limits.ram_max ||
       (limits.ram_granule != 0 && bytes % limits.ram_granule != 0)) {
+    if (limits.ram_min == limits.ram_max) {
+      return Error("the " + std::string(type.name) + " board has a fixed " +
+                   format_size(limits.ram_min) + " of RAM");
+    }
     return Error("RAM size must be a multiple of " + format_size(limits.ram_granule) + " between " +
                  format_size(limits.ram_min) + " and " + format_size(limits.ram_max) + " on the " +
                  type.name + " board");
