@@ -108,8 +108,12 @@ Error Machine::Impl::create_consoles(const ConsolePlan& plan) {
       serial_ports.push_back(chardev_port(spec.chardev));
       continue;
     }
-    // stdio and mon: backends get a multiplexer; mon: adds the monitor's port.
-    const bool multiplex = spec.kind == SerialSpec::Kind::kStdio || spec.mux_monitor;
+    // mon: backends get a multiplexer (and the monitor's port); so does
+    // stdio on a terminal, for the Ctrl-A escapes (raw mode has no Ctrl-C).
+    // Plain stdio on a pipe, file or socket passes every byte, 0x01 too:
+    // a host tool may speak a binary protocol through it, as with QEMU.
+    const bool multiplex =
+        spec.mux_monitor || (spec.kind == SerialSpec::Kind::kStdio && isatty(STDIN_FILENO));
     std::vector<CharBackend*> ports;
     Expected<CharBackend*> host =
         open_backend(spec, label, spec.mux_monitor ? 2 : 1, multiplex, &ports);

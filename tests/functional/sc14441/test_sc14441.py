@@ -401,6 +401,76 @@ class BootRom(Sc14441Test):
         client.ping()
 
 
+class FdPort(host.SerialPort):
+    """The host tool's port on a socket or a pair of pipes instead of a tty:
+    same reads and writes, nothing to put in raw mode."""
+
+    def __init__(self, read_fd, write_fd, name):
+        self.path = name
+        self.fd = read_fd
+        self.write_fd = write_fd
+        os.set_blocking(read_fd, False)
+        os.set_blocking(write_fd, False)
+
+    def set_baud(self, baud):
+        self.baud = baud
+
+    def flush_input(self):
+        while self.read(4096, 0):
+            pass
+
+    def write(self, data):
+        view = memoryview(bytes(data))
+        deadline = time.monotonic() + 10
+        while view:
+            try:
+                view = view[os.write(self.write_fd, view):]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise host.HostError("write to %s stalled" % self.path)
+                time.sleep(0.001)
+
+    def close(self):
+        self.fd = None
+
+
+class OtherBackends(Sc14441Test):
+    """The ROM and the loader on -serial unix: and -serial stdio, not a pty."""
+
+    def run_loader(self, port):
+        host.wait_for_stx(port, 10, self.log)
+        port.flush_input()  # STX queued since the start, as a tool opening a port drops them
+        client = host.boot_loader(port, loader_image(), log=self.log)
+        client.ping()
+        self.assertEqual(client.chip_id()[:3], b"441")
+        self.assertEqual(client.flash_info(), MIB)
+
+    def test_unix_socket_and_stdio_lines(self):
+        directory = tempfile.mkdtemp(prefix="cr16-sc14441-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", directory]))
+        image = os.path.join(directory, "flash.img")
+        with open(image, "wb") as f:
+            f.write(b"\xff" * MIB)
+        common = [h.BINARY, "-M", "sc14441", "-drive", "if=mtd,file=%s,format=raw" % image,
+                  "-display", "none", "-monitor", "none", "-snapshot"]
+        path = os.path.join(directory, "uart.sock")
+        server = subprocess.Popen(common + ["-serial", "unix:%s,server=on,wait=off" % path],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (server.kill(), server.wait()))
+        deadline = time.monotonic() + 20
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(sock.close)
+        sock.connect(path)
+        self.run_loader(FdPort(sock.fileno(), sock.fileno(), "unix:" + path))
+        piped = subprocess.Popen(common + ["-serial", "stdio"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (piped.kill(), piped.wait()))
+        self.run_loader(FdPort(piped.stdout.fileno(), piped.stdin.fileno(), "stdio"))
+
+
 class Robustness(Sc14441Test):
     def test_unimplemented_sfr_read_is_logged_with_the_pc(self):
         directory = tempfile.mkdtemp(prefix="cr16-sc14441-log-")

@@ -58,8 +58,7 @@ TEST(Sc14441Registry, LimitsAreTheBoardFacts) {
   EXPECT_FALSE(limits.semihosting);
   EXPECT_TRUE(limits.mtd_flash);
   EXPECT_TRUE(check_ram_size(*type, 52u << 10).ok());
-  EXPECT_EQ(check_ram_size(*type, 64u << 10).message(),
-            "the sc14441 board has a fixed 52K of RAM");
+  EXPECT_EQ(check_ram_size(*type, 64u << 10).message(), "the sc14441 board has a fixed 52K of RAM");
   EXPECT_NE(board_help_text().find("sc14441"), std::string::npos);
   EXPECT_STREQ(board_types().front()->name, "virt");
 }
