@@ -5,6 +5,7 @@
 #include <xbyak/xbyak.h>
 #include <climits>
 #include <cstddef>
+#include <vector>
 
 #include "cpu/decode.h"
 #include "cpu/disas.h"
@@ -16,10 +17,11 @@ namespace cr16::jit {
 
 namespace {
 
-/// Worst-case host bytes per guest instruction (the call sequence and its
-/// exit stub; measured ~50) and per block (prologue, epilogue).
-constexpr size_t kMaxBytesPerInstruction = 96;
-constexpr size_t kMaxBytesPerBlockFrame = 64;
+/// Worst-case host bytes per guest instruction (native code, its slow path's
+/// handler call and its exit stub; measured < 160) and per block (prologue,
+/// epilogue).
+constexpr size_t kMaxBytesPerInstruction = 256;
+constexpr size_t kMaxBytesPerBlockFrame = 128;
 constexpr size_t kMaxBlockBytes =
     JitEngine::kMaxBlockInstructions * kMaxBytesPerInstruction + kMaxBytesPerBlockFrame;
 
@@ -44,10 +46,20 @@ constexpr uint32_t register_offset(unsigned index) {
 
 /// The host code buffer and the emitter writing into it. Memory is RW while
 /// a block is emitted and RX otherwise (never both: W^X).
+///
+/// Register use in a translation (System V): rbx = Cpu*, r12 = CpuState*,
+/// r13 = &Bus::read_page[0], r14 = &Bus::write_page[0] (all callee-saved, so
+/// they survive handler calls); rax, rcx, rdx and r8-r10 are scratch within
+/// one guest instruction. Guest registers and the PSR live in CpuState: each
+/// instruction's effect is complete when the next one starts, so a handler
+/// call, a slow path or an exit may follow any instruction.
 class CodeEmitter : public Xbyak::CodeGenerator {
  public:
-  explicit CodeEmitter(size_t bytes)
-      : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE), capacity_(bytes) {
+  CodeEmitter(size_t bytes, uint8_t* const* read_pages, uint8_t* const* write_pages)
+      : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE),
+        capacity_(bytes),
+        read_pages_(read_pages),
+        write_pages_(write_pages) {
     setProtectModeRE();
   }
   ~CodeEmitter() override { setProtectModeRW(false); }
@@ -65,39 +77,48 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     setProtectModeRW();
     const uint8_t* entry = getCurr();
     using namespace Xbyak::util;
-    // System V: rdi = Cpu*, rsi = CpuState*. rbx and r12 keep them across
-    // the calls; the pushes and the sub keep rsp 16-byte aligned at each call.
+    // Five pushes and the return address keep rsp 16-byte aligned at calls.
     push(rbx);
     push(r12);
-    sub(rsp, 8);
+    push(r13);
+    push(r14);
+    push(r15);
     mov(rbx, rdi);
     mov(r12, rsi);
+    mov(r13, reinterpret_cast<uint64_t>(read_pages_));
+    mov(r14, reinterpret_cast<uint64_t>(write_pages_));
     Xbyak::Label epilogue;
     std::vector<Xbyak::Label> exits(block.instruction_count);
+    slow_paths_.clear();
+    slow_paths_.reserve(block.instruction_count);
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       const Op& op = block.ops[2 * i];
       const Op& stop = block.ops[2 * i + 1];
-      if (emit_branch(op, exits[i]) || emit_native(op)) {
+      current_index_ = i;
+      if (emit_native_instruction(op, stop, exits[i])) {
         ++native_instructions_;
         continue;
       }
-      mov(rdi, rbx);
-      mov(rsi, reinterpret_cast<uint64_t>(&op));
-      mov(rax, reinterpret_cast<uint64_t>(op.handler));
-      call(rax);
-      mov(rcx, reinterpret_cast<uint64_t>(&stop));
-      cmp(rax, rcx);
-      jne(exits[i], T_NEAR);
+      emit_handler_call(op, stop, exits[i]);
     }
     xor_(eax, eax);
     jmp(epilogue, T_NEAR);
+    // Slow paths (MMIO, unmapped, code pages, short register pairs): the
+    // instruction runs again from the start in its interpreter handler.
+    for (SlowPath& path : slow_paths_) {
+      L(path.entry);
+      emit_handler_call(*path.op, *path.stop, exits[path.index]);
+      jmp(path.resume, T_NEAR);
+    }
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       L(exits[i]);
       mov(eax, i + 1);
       jmp(epilogue, T_NEAR);
     }
     L(epilogue);
-    add(rsp, 8);
+    pop(r15);
+    pop(r14);
+    pop(r13);
     pop(r12);
     pop(rbx);
     ret();
@@ -110,108 +131,157 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   uint64_t native_instructions() const { return native_instructions_; }
 
  private:
-  /// The two-operand register/immediate forms this stage translates natively:
-  /// moves, the logic operations and ADDU (none changes a flag).
-  enum class NativeOp : uint8_t { kMov, kAnd, kOr, kXor, kAddUnsigned };
+  struct SlowPath {
+    Xbyak::Label entry;
+    Xbyak::Label resume;
+    const Op* op;
+    const Op* stop;
+    uint32_t index;
+  };
 
-  static bool native_form(isa::Mnemonic mnemonic, NativeOp* kind, unsigned* bits) {
-    using isa::Mnemonic;
-    switch (mnemonic) {
-      case Mnemonic::kMovb:
-        *kind = NativeOp::kMov;
-        *bits = 8;
-        return true;
-      case Mnemonic::kMovw:
-        *kind = NativeOp::kMov;
-        *bits = 16;
-        return true;
-      case Mnemonic::kMovd:
-        *kind = NativeOp::kMov;
-        *bits = 32;
-        return true;
-      case Mnemonic::kAndb:
-        *kind = NativeOp::kAnd;
-        *bits = 8;
-        return true;
-      case Mnemonic::kAndw:
-        *kind = NativeOp::kAnd;
-        *bits = 16;
-        return true;
-      case Mnemonic::kAndd:
-        *kind = NativeOp::kAnd;
-        *bits = 32;
-        return true;
-      case Mnemonic::kOrb:
-        *kind = NativeOp::kOr;
-        *bits = 8;
-        return true;
-      case Mnemonic::kOrw:
-        *kind = NativeOp::kOr;
-        *bits = 16;
-        return true;
-      case Mnemonic::kOrd:
-        *kind = NativeOp::kOr;
-        *bits = 32;
-        return true;
-      case Mnemonic::kXorb:
-        *kind = NativeOp::kXor;
-        *bits = 8;
-        return true;
-      case Mnemonic::kXorw:
-        *kind = NativeOp::kXor;
-        *bits = 16;
-        return true;
-      case Mnemonic::kXord:
-        *kind = NativeOp::kXor;
-        *bits = 32;
-        return true;
-      case Mnemonic::kAddub:
-        *kind = NativeOp::kAddUnsigned;
-        *bits = 8;
-        return true;
-      case Mnemonic::kAdduw:
-        *kind = NativeOp::kAddUnsigned;
-        *bits = 16;
-        return true;
-      default:
-        return false;
-    }
+  /// A slow path for the current instruction; the caller jumps to .entry
+  /// and places L(.resume) after its native code.
+  SlowPath& new_slow_path(const Op& op, const Op& stop) {
+    SlowPath& path = slow_paths_.emplace_back();
+    path.op = &op;
+    path.stop = &stop;
+    path.index = current_index_;
+    return path;
   }
 
-  /// `kind` of `source` into `destination` (a memory operand or a register
-  /// of the same width).
-  template <typename Destination, typename Source>
-  void apply(NativeOp kind, const Destination& destination, const Source& source) {
-    switch (kind) {
-      case NativeOp::kMov:
-        mov(destination, source);
-        break;
-      case NativeOp::kAnd:
-        and_(destination, source);
-        break;
-      case NativeOp::kOr:
-        or_(destination, source);
-        break;
-      case NativeOp::kXor:
-        xor_(destination, source);
-        break;
-      case NativeOp::kAddUnsigned:
-        add(destination, source);
-        break;
-    }
-  }
-
-  /// Native code for Bcond/BR (entry kB): PC := target when the condition
-  /// holds on PSR, else the next instruction; then the block's exit for this
-  /// instruction (the interpreter's branch leaves the block the same way).
-  bool emit_branch(const Op& op, const Xbyak::Label& exit) {
+  /// The call of `op`'s interpreter handler; leaves through `exit` when the
+  /// instruction left the block.
+  void emit_handler_call(const Op& op, const Op& stop, const Xbyak::Label& exit) {
     using namespace Xbyak::util;
+    mov(rdi, rbx);
+    mov(rsi, reinterpret_cast<uint64_t>(&op));
+    mov(rax, reinterpret_cast<uint64_t>(op.handler));
+    call(rax);
+    mov(rcx, reinterpret_cast<uint64_t>(&stop));
+    cmp(rax, rcx);
+    jne(exit, T_NEAR);
+  }
+
+  /// Native code for `op` when it has a native form; false: the caller
+  /// emits the handler call.
+  bool emit_native_instruction(const Op& op, const Op& stop, const Xbyak::Label& exit) {
     if (op.handler == &exec::op_undefined) return false;
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
-    if (!d.valid() || d.mnemonic != isa::Mnemonic::kB || d.operand_count != 2) return false;
+    if (!d.valid()) return false;
+    return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) || emit_arith(d, op) ||
+           emit_shift(d, op) || emit_extend(d, op) || emit_memory(d, op, stop) ||
+           emit_call_jump(d, op, stop, exit);
+  }
+
+  // ---- Guest state operands.
+
+  Xbyak::Address psr_byte() const {
+    using namespace Xbyak::util;
+    return byte[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
+  }
+  Xbyak::Address psr_word() const {
+    using namespace Xbyak::util;
+    return word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
+  }
+  Xbyak::Address pc_dword() const {
+    using namespace Xbyak::util;
+    return dword[r12 + static_cast<uint32_t>(offsetof(CpuState, pc))];
+  }
+  /// r[index] at `bits` wide (its low byte, low half or whole slot).
+  Xbyak::Address guest(unsigned index, unsigned bits = 32) const {
+    using namespace Xbyak::util;
+    const Xbyak::RegExp at = r12 + register_offset(index);
+    return bits == 8 ? byte[at] : bits == 16 ? word[at] : dword[at];
+  }
+  /// `host` register's 8/16/32-bit view.
+  static Xbyak::Reg sized(const Xbyak::Reg32& host, unsigned bits) {
+    if (bits == 8) return host.cvt8();
+    if (bits == 16) return host.cvt16();
+    return host;
+  }
+
+  /// target := the register pair `code` (0..10: r[code] | r[code+1] << 16,
+  /// the upper halves being 0).
+  void load_pair(const Xbyak::Reg32& target, unsigned code) {
+    mov(target, guest(code + 1));
+    shl(target, 16);
+    or_(target, guest(code));
+  }
+  /// The pair `code` (0..10) := value (clobbers value and scratch).
+  void store_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
+    movzx(scratch, value.cvt16());
+    shr(value, 16);
+    mov(guest(code), scratch);
+    mov(guest(code + 1), value);
+  }
+  /// Pair `code` 12..15 as the interpreter reads it: the whole register,
+  /// unless CFG.SR selects CR16B pairs (codes 12..14) — then `slow`.
+  void check_long_pair(unsigned code, const Xbyak::Label& slow) {
+    if (code >= 15) return;
+    test(word[r12 + static_cast<uint32_t>(offsetof(CpuState, cfg))], cfg::kSr);
+    jnz(slow, T_NEAR);
+  }
+
+  // ---- PSR flags from the host's, after the host operation.
+
+  /// C := CF, F := OF (ADD/ADDC/SUB/SUBC of the same width).
+  void set_carry_overflow_flags() {
+    using namespace Xbyak::util;
+    setc(r8b);
+    seto(r9b);
+    shl(r9b, 5);
+    or_(r8b, r9b);
+    and_(psr_byte(), static_cast<uint8_t>(~(psr::kC | psr::kF)));
+    or_(psr_byte(), r8b);
+  }
+  /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
+  /// src: SF != OF), L = src > dest unsigned (borrow: CF).
+  void set_compare_flags() {
+    using namespace Xbyak::util;
+    setb(r8b);
+    setl(r9b);
+    sete(r10b);
+    shl(r8b, 2);
+    shl(r9b, 7);
+    shl(r10b, 6);
+    or_(r8b, r9b);
+    or_(r8b, r10b);
+    and_(psr_byte(), static_cast<uint8_t>(~(psr::kZ | psr::kN | psr::kL)));
+    or_(psr_byte(), r8b);
+  }
+
+  // ---- Branches.
+
+  /// Bcond/BR, BEQ0/BNE0: PC := target or the next instruction; then the
+  /// block's exit for this instruction (the interpreter's branch leaves the
+  /// block the same way).
+  bool emit_branch(const isa::Decoded& d, const Op& op, const Xbyak::Label& exit) {
+    using isa::Mnemonic;
     const uint32_t target = static_cast<uint32_t>(op.imm) & kAddressMask;
     const uint32_t next = (op.pc + op.size) & kAddressMask;
-    const uint32_t pc_offset = offsetof(CpuState, pc);
+    Xbyak::Label taken;
+    if (d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b ||
+        d.mnemonic == Mnemonic::kBeq0w || d.mnemonic == Mnemonic::kBne0w) {
+      const bool byte_wide = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b;
+      const bool if_zero = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBeq0w;
+      if (byte_wide) {
+        cmp(guest(op.b, 8), 0);
+      } else {
+        cmp(guest(op.b, 16), 0);
+      }
+      if (if_zero) {
+        jz(taken, T_NEAR);
+      } else {
+        jnz(taken, T_NEAR);
+      }
+      mov(pc_dword(), next);
+      jmp(exit, T_NEAR);
+      L(taken);
+      mov(pc_dword(), target);
+      jmp(exit, T_NEAR);
+      return true;
+    }
+    if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
     // (PSR bits tested, taken when any is set or when all are clear), per
     // alu::condition.
     struct Test {
@@ -236,107 +306,511 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     };
     const unsigned condition = op.a & 15u;
     if (condition >= 14) {
-      mov(dword[r12 + pc_offset], target);
+      mov(pc_dword(), target);
       jmp(exit, T_NEAR);
       return true;
     }
     const Test flags = kTests[condition];
-    Xbyak::Label taken;
-    test(word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))], flags.mask);
+    test(psr_word(), flags.mask);
     if (flags.taken_if_set) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
     }
-    mov(dword[r12 + pc_offset], next);
+    mov(pc_dword(), next);
     jmp(exit, T_NEAR);
     L(taken);
-    mov(dword[r12 + pc_offset], target);
+    mov(pc_dword(), target);
     jmp(exit, T_NEAR);
     return true;
+  }
+
+  // ---- Register/immediate ALU forms.
+
+  enum class AluOp : uint8_t {
+    kMov,
+    kAnd,
+    kOr,
+    kXor,
+    kAddUnsigned,
+    kAdd,
+    kAddCarry,
+    kSub,
+    kSubCarry,
+    kCompare
+  };
+
+  static bool alu_form(isa::Mnemonic mnemonic, AluOp* kind, unsigned* bits) {
+    using isa::Mnemonic;
+    struct Form {
+      Mnemonic mnemonic;
+      AluOp kind;
+      unsigned bits;
+    };
+    static constexpr Form kForms[] = {
+        {Mnemonic::kMovb, AluOp::kMov, 8},
+        {Mnemonic::kMovw, AluOp::kMov, 16},
+        {Mnemonic::kMovd, AluOp::kMov, 32},
+        {Mnemonic::kAndb, AluOp::kAnd, 8},
+        {Mnemonic::kAndw, AluOp::kAnd, 16},
+        {Mnemonic::kAndd, AluOp::kAnd, 32},
+        {Mnemonic::kOrb, AluOp::kOr, 8},
+        {Mnemonic::kOrw, AluOp::kOr, 16},
+        {Mnemonic::kOrd, AluOp::kOr, 32},
+        {Mnemonic::kXorb, AluOp::kXor, 8},
+        {Mnemonic::kXorw, AluOp::kXor, 16},
+        {Mnemonic::kXord, AluOp::kXor, 32},
+        {Mnemonic::kAddub, AluOp::kAddUnsigned, 8},
+        {Mnemonic::kAdduw, AluOp::kAddUnsigned, 16},
+        {Mnemonic::kAddb, AluOp::kAdd, 8},
+        {Mnemonic::kAddw, AluOp::kAdd, 16},
+        {Mnemonic::kAddd, AluOp::kAdd, 32},
+        {Mnemonic::kAddcb, AluOp::kAddCarry, 8},
+        {Mnemonic::kAddcw, AluOp::kAddCarry, 16},
+        {Mnemonic::kSubb, AluOp::kSub, 8},
+        {Mnemonic::kSubw, AluOp::kSub, 16},
+        {Mnemonic::kSubd, AluOp::kSub, 32},
+        {Mnemonic::kSubcb, AluOp::kSubCarry, 8},
+        {Mnemonic::kSubcw, AluOp::kSubCarry, 16},
+        {Mnemonic::kCmpb, AluOp::kCompare, 8},
+        {Mnemonic::kCmpw, AluOp::kCompare, 16},
+        {Mnemonic::kCmpd, AluOp::kCompare, 32},
+    };
+    for (const Form& form : kForms) {
+      if (form.mnemonic == mnemonic) {
+        *kind = form.kind;
+        *bits = form.bits;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// `kind` of `source` into `destination`; the host flags are then those
+  /// of the operation (adc/sbb take the carry from CF, set by the caller).
+  template <typename Destination, typename Source>
+  void apply(AluOp kind, const Destination& destination, const Source& source) {
+    switch (kind) {
+      case AluOp::kMov:
+        mov(destination, source);
+        break;
+      case AluOp::kAnd:
+        and_(destination, source);
+        break;
+      case AluOp::kOr:
+        or_(destination, source);
+        break;
+      case AluOp::kXor:
+        xor_(destination, source);
+        break;
+      case AluOp::kAddUnsigned:
+      case AluOp::kAdd:
+        add(destination, source);
+        break;
+      case AluOp::kAddCarry:
+        adc(destination, source);
+        break;
+      case AluOp::kSub:
+        sub(destination, source);
+        break;
+      case AluOp::kSubCarry:
+        sbb(destination, source);
+        break;
+      case AluOp::kCompare:
+        cmp(destination, source);
+        break;
+    }
   }
 
   /// An 8/16-bit immediate as xbyak accepts it: zero-extended for mov,
   /// sign-extended for the ALU forms (same bits in the instruction).
-  static uint32_t narrow_immediate(NativeOp kind, uint32_t imm, unsigned bits) {
+  static uint32_t narrow_immediate(AluOp kind, uint32_t imm, unsigned bits) {
+    if (bits == 32) return imm;
     const uint32_t mask = (1u << bits) - 1;
-    if (kind == NativeOp::kMov) return imm & mask;
+    if (kind == AluOp::kMov) return imm & mask;
     const uint32_t sign = 1u << (bits - 1);
     return ((imm & mask) ^ sign) - sign;
   }
 
-  /// ecx (or `target`) := the register pair `code` (0..10) as the
-  /// interpreter's fast path reads it: r[code] | r[code+1] << 16.
-  void load_pair(const Xbyak::Reg32& target, unsigned code) {
+  /// mov/and/or/xor/addu/add/addc/sub/subc/cmp with a register or
+  /// immediate source and a register destination; 32-bit ones only on plain
+  /// pairs (codes 0..10). The flags of the flag-setting ones are written to
+  /// the PSR at once from the host's.
+  bool emit_arith(const isa::Decoded& d, const Op& op) {
     using namespace Xbyak::util;
-    mov(target, dword[r12 + register_offset(code + 1)]);
-    shl(target, 16);
-    or_(target, dword[r12 + register_offset(code)]);
-  }
-
-  /// Native code for nop and the forms native_form() names, register or
-  /// immediate source, register destination; 32-bit ones only on plain
-  /// pairs (codes 0..10). False: emit the handler call instead.
-  bool emit_native(const Op& op) {
-    using namespace Xbyak::util;
-    if (op.handler == &exec::op_undefined) return false;
-    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
-    if (!d.valid()) return false;
-    if (d.mnemonic == isa::Mnemonic::kNop) return true;
-    NativeOp kind;
+    AluOp kind;
     unsigned bits;
-    if (!native_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
+    if (!alu_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
+    if (d.operands[1].type != isa::OperandType::kRegr &&
+        d.operands[1].type != isa::OperandType::kRegp) {
+      return false;
+    }
     const bool immediate = isa::is_immediate(d.operands[0].type);
+    if (!immediate && d.operands[0].type != isa::OperandType::kRegr &&
+        d.operands[0].type != isa::OperandType::kRegp) {
+      return false;
+    }
     const auto imm = static_cast<uint32_t>(op.imm);
-    if (bits == 8) {  // the low byte of r[a]
-      if (immediate) {
-        apply(kind, byte[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 8));
-      } else {
-        mov(al, byte[r12 + register_offset(op.b)]);
-        apply(kind, byte[r12 + register_offset(op.a)], al);
+    const bool carry_in = kind == AluOp::kAddCarry || kind == AluOp::kSubCarry;
+    const bool sets_carry = kind == AluOp::kAdd || kind == AluOp::kSub || carry_in;
+    if (bits < 32) {
+      // The low byte/half of r[a]; r[b] or the immediate.
+      const Xbyak::Reg value = sized(edx, bits);
+      if (kind == AluOp::kMov) {
+        if (immediate) {
+          mov(guest(op.a, bits), narrow_immediate(kind, imm, bits));
+        } else {
+          mov(value, guest(op.b, bits));
+          mov(guest(op.a, bits), value);
+        }
+        return true;
       }
-      return true;
-    }
-    if (bits == 16) {  // the low half of r[a]
-      if (immediate) {
-        apply(kind, word[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 16));
-      } else {
-        mov(ax, word[r12 + register_offset(op.b)]);
-        apply(kind, word[r12 + register_offset(op.a)], ax);
+      if (kind == AluOp::kAnd || kind == AluOp::kOr || kind == AluOp::kXor ||
+          kind == AluOp::kAddUnsigned) {
+        if (immediate) {
+          apply(kind, guest(op.a, bits), narrow_immediate(kind, imm, bits));
+        } else {
+          mov(value, guest(op.b, bits));
+          apply(kind, guest(op.a, bits), value);
+        }
+        return true;
       }
-      return true;
-    }
-    if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
-    if (immediate && kind == NativeOp::kMov) {  // two constant halves
-      mov(dword[r12 + register_offset(op.a)], imm & 0xFFFFu);
-      mov(dword[r12 + register_offset(op.a + 1)], imm >> 16);
-      return true;
-    }
-    // value = pair(a) kind source; r[a] = value & 0xFFFF; r[a+1] = value >> 16
-    if (immediate) {
-      mov(ecx, imm);
+      mov(value, guest(op.a, bits));
+      if (!immediate) mov(sized(ecx, bits), guest(op.b, bits));
+      if (carry_in) bt(psr_word(), 0);  // CF := PSR.C
+      if (immediate) {
+        apply(kind, value, narrow_immediate(kind, imm, bits));
+      } else {
+        apply(kind, value, sized(ecx, bits));
+      }
     } else {
-      load_pair(ecx, op.b);
-    }
-    if (kind == NativeOp::kMov) {
-      mov(edx, ecx);
-    } else {
+      if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
+      if (kind == AluOp::kMov && immediate) {  // two constant halves
+        mov(guest(op.a), imm & 0xFFFFu);
+        mov(guest(op.a + 1), imm >> 16);
+        return true;
+      }
+      if (immediate) {
+        mov(ecx, imm);
+      } else {
+        load_pair(ecx, op.b);
+      }
+      if (kind == AluOp::kMov) {
+        store_pair(op.a, ecx, eax);
+        return true;
+      }
       load_pair(edx, op.a);
       apply(kind, edx, ecx);
     }
-    movzx(eax, dx);
-    shr(edx, 16);
-    mov(dword[r12 + register_offset(op.a)], eax);
-    mov(dword[r12 + register_offset(op.a + 1)], edx);
+    if (kind == AluOp::kCompare) {
+      set_compare_flags();
+      return true;
+    }
+    if (sets_carry) set_carry_overflow_flags();
+    if (bits < 32) {
+      mov(guest(op.a, bits), sized(edx, bits));
+    } else {
+      store_pair(op.a, edx, eax);
+    }
+    return true;
+  }
+
+  // ---- Shifts by an immediate count (no flags).
+
+  bool emit_shift(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    bool arithmetic;
+    unsigned bits;
+    switch (d.mnemonic) {
+      case Mnemonic::kAshub:
+        arithmetic = true;
+        bits = 8;
+        break;
+      case Mnemonic::kAshuw:
+        arithmetic = true;
+        bits = 16;
+        break;
+      case Mnemonic::kAshud:
+        arithmetic = true;
+        bits = 32;
+        break;
+      case Mnemonic::kLshb:
+        arithmetic = false;
+        bits = 8;
+        break;
+      case Mnemonic::kLshw:
+        arithmetic = false;
+        bits = 16;
+        break;
+      case Mnemonic::kLshd:
+        arithmetic = false;
+        bits = 32;
+        break;
+      default:
+        return false;
+    }
+    if (d.operand_count != 2 || !isa::is_immediate(d.operands[0].type)) return false;
+    if (d.operands[1].type != isa::OperandType::kRegr &&
+        d.operands[1].type != isa::OperandType::kRegp) {
+      return false;
+    }
+    if (bits == 32 && op.a >= 11) return false;
+    const int32_t count = op.imm;
+    const auto width = static_cast<int32_t>(bits);
+    const bool zero = count >= width || (!arithmetic && -count >= width);
+    const int amount = count >= 0 ? count : (-count >= width ? width - 1 : -count);
+    if (bits == 32) {
+      load_pair(edx, op.a);
+      if (zero) {
+        xor_(edx, edx);
+      } else {
+        shift_by(edx, count, amount, arithmetic);
+      }
+      store_pair(op.a, edx, eax);
+    } else if (zero) {
+      mov(guest(op.a, bits), 0);
+    } else {
+      shift_by(guest(op.a, bits), count, amount, arithmetic);
+    }
+    return true;
+  }
+
+  template <typename Target>
+  void shift_by(const Target& target, int32_t count, int amount, bool arithmetic) {
+    if (count > 0) {
+      shl(target, amount);
+    } else if (count < 0) {
+      if (arithmetic) {
+        sar(target, amount);
+      } else {
+        shr(target, amount);
+      }
+    }
+  }
+
+  // ---- movxb/movzb (byte -> word), movxw/movzw (word -> pair 0..10).
+
+  bool emit_extend(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const Mnemonic m = d.mnemonic;
+    if (m != Mnemonic::kMovxb && m != Mnemonic::kMovzb && m != Mnemonic::kMovxw &&
+        m != Mnemonic::kMovzw) {
+      return false;
+    }
+    if (d.operand_count != 2 || isa::is_immediate(d.operands[0].type)) return false;
+    if (m == Mnemonic::kMovxb || m == Mnemonic::kMovzb) {
+      if (m == Mnemonic::kMovxb) {
+        movsx(edx, guest(op.b, 8));
+      } else {
+        movzx(edx, guest(op.b, 8));
+      }
+      mov(guest(op.a, 16), dx);
+      return true;
+    }
+    if (op.a >= 11) return false;
+    if (m == Mnemonic::kMovxw) {
+      movsx(edx, guest(op.b, 16));
+    } else {
+      movzx(edx, guest(op.b, 16));
+    }
+    store_pair(op.a, edx, eax);
+    return true;
+  }
+
+  // ---- Loads and stores through the bus's host-pointer page table.
+
+  /// loadb/w/d and storb/w/d in every addressing mode whose base is a plain
+  /// register, a pair 0..10 or r12/r13 (index): the page's host pointer
+  /// (Bus::read_page / write_page, the interpreter's fast path) when the
+  /// access lies inside one page that has one; otherwise (MMIO, unmapped,
+  /// code pages, dirty logging, watchpoints, beyond 24 bits) the slow path
+  /// runs the instruction in its handler.
+  bool emit_memory(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    unsigned bits;
+    bool is_load;
+    switch (d.mnemonic) {
+      case Mnemonic::kLoadb:
+        bits = 8;
+        is_load = true;
+        break;
+      case Mnemonic::kLoadw:
+        bits = 16;
+        is_load = true;
+        break;
+      case Mnemonic::kLoadd:
+        bits = 32;
+        is_load = true;
+        break;
+      case Mnemonic::kStorb:
+        bits = 8;
+        is_load = false;
+        break;
+      case Mnemonic::kStorw:
+        bits = 16;
+        is_load = false;
+        break;
+      case Mnemonic::kStord:
+        bits = 32;
+        is_load = false;
+        break;
+      default:
+        return false;
+    }
+    if (d.operand_count != 2) return false;
+    const isa::Operand& memory = is_load ? d.operands[0] : d.operands[1];
+    const isa::Operand& data = is_load ? d.operands[1] : d.operands[0];
+    exec::AddressMode mode;
+    Op scratch;
+    if (!exec::memory_operand(memory, &mode, scratch)) return false;
+    const bool pair_base =
+        mode == exec::AddressMode::kPairBase || mode == exec::AddressMode::kIndexPair;
+    if (pair_base && op.b >= 11) return false;
+    const bool register_data =
+        data.type == isa::OperandType::kRegr || data.type == isa::OperandType::kRegp;
+    if (!is_load && !register_data && bits == 32) return false;
+    if (bits == 32 && (is_load || register_data) && op.a >= 11) return false;
+
+    SlowPath& path = new_slow_path(op, stop);
+    const auto disp = static_cast<uint32_t>(op.imm);
+    switch (mode) {
+      case exec::AddressMode::kAbsolute:
+        mov(eax, disp);
+        break;
+      case exec::AddressMode::kRegisterBase:
+        mov(eax, guest(op.b));
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kPairBase:
+        load_pair(eax, op.b);
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kIndexAbsolute:
+        mov(eax, guest(op.c));
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kIndexPair:
+        load_pair(eax, op.b);
+        add(eax, guest(op.c));
+        if (disp != 0) add(eax, disp);
+        break;
+    }
+    const unsigned bytes = bits / 8;
+    cmp(eax, kAddressMask);
+    ja(path.entry, T_NEAR);
+    mov(edx, eax);
+    shr(edx, kPageBits);
+    if (bytes > 1) {
+      mov(ecx, eax);
+      and_(ecx, kPageSize - 1);
+      cmp(ecx, kPageSize - bytes);
+      ja(path.entry, T_NEAR);
+    }
+    mov(rcx, qword[(is_load ? r13 : r14) + rdx * 8]);
+    test(rcx, rcx);
+    jz(path.entry, T_NEAR);
+    and_(eax, kPageSize - 1);
+    if (is_load) {
+      if (bits == 8) {
+        mov(dl, byte[rcx + rax]);
+        mov(guest(op.a, 8), dl);
+      } else if (bits == 16) {
+        mov(dx, word[rcx + rax]);
+        mov(guest(op.a, 16), dx);
+      } else {
+        mov(edx, dword[rcx + rax]);
+        store_pair(op.a, edx, r8d);
+      }
+    } else if (!register_data) {
+      const auto value = static_cast<uint32_t>(op.imm2);
+      if (bits == 8) {
+        mov(byte[rcx + rax], value & 0xFFu);
+      } else {
+        mov(word[rcx + rax], value & 0xFFFFu);
+      }
+    } else if (bits == 8) {
+      mov(dl, guest(op.a, 8));
+      mov(byte[rcx + rax], dl);
+    } else if (bits == 16) {
+      mov(dx, guest(op.a, 16));
+      mov(word[rcx + rax], dx);
+    } else {
+      load_pair(edx, op.a);
+      mov(dword[rcx + rax], edx);
+    }
+    L(path.resume);
+    return true;
+  }
+
+  // ---- bal, jal, jump: the link and the PC, then the block's exit.
+
+  /// target := pair `code` (0..10, or 12..15 read whole: the caller checked
+  /// CFG.SR).
+  void read_pair(const Xbyak::Reg32& target, unsigned code) {
+    if (code < 11) {
+      load_pair(target, code);
+    } else {
+      mov(target, guest(code));
+    }
+  }
+  void write_link(unsigned code, uint32_t link) {
+    if (code < 11) {
+      mov(guest(code), link & 0xFFFFu);
+      mov(guest(code + 1), link >> 16);
+    } else {
+      mov(guest(code), link);
+    }
+  }
+
+  bool emit_call_jump(const isa::Decoded& d, const Op& op, const Op& stop,
+                      const Xbyak::Label& exit) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const uint32_t link = ((op.pc + op.size) & kAddressMask) >> 1;
+    const bool is_bal = d.mnemonic == Mnemonic::kBal;
+    const bool is_jal = d.mnemonic == Mnemonic::kJal;
+    const bool is_jump = d.mnemonic == Mnemonic::kJump && d.operand_count == 1;
+    if (!is_bal && !is_jal && !is_jump) return false;
+    const bool links = is_bal || is_jal;
+    if (links && op.a == 11) return false;
+    if (!is_bal && op.b == 11) return false;
+    const bool long_link = links && op.a >= 12 && op.a < 15;
+    const bool long_target = !is_bal && op.b >= 12 && op.b < 15;
+    SlowPath* path = nullptr;
+    if (long_link || long_target) {
+      path = &new_slow_path(op, stop);
+      check_long_pair(14, path->entry);  // any of 12..14: CFG.SR is the test
+    }
+    if (is_bal) {
+      write_link(op.a, link);
+      mov(pc_dword(), static_cast<uint32_t>(op.imm) & kAddressMask);
+    } else {
+      read_pair(ecx, op.b);
+      shl(ecx, 1);
+      and_(ecx, exec::kPcMask);
+      if (is_jal) write_link(op.a, link);
+      mov(pc_dword(), ecx);
+    }
+    jmp(exit, T_NEAR);
+    if (path) L(path->resume);
     return true;
   }
 
   size_t capacity_;
+  uint8_t* const* read_pages_;
+  uint8_t* const* write_pages_;
+  std::vector<SlowPath> slow_paths_;
+  uint32_t current_index_ = 0;
   uint64_t native_instructions_ = 0;
 };
 
 JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
-    : Interpreter(cpu), emitter_(std::make_unique<CodeEmitter>(code_cache_bytes)) {}
+    : Interpreter(cpu),
+      emitter_(std::make_unique<CodeEmitter>(code_cache_bytes, bus_.read_page.data(),
+                                             bus_.write_page.data())) {}
 
 JitEngine::~JitEngine() = default;
 
