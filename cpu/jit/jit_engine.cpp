@@ -35,7 +35,7 @@ const Op* return_to_translation(Cpu&, const Op* op) {
 /// A translation: returns 0 when the block ran to its end (PC is then the
 /// block's end), else 1 + the index of the instruction that left the block
 /// (it set the PC). `state` is cpu->state(), for the native code.
-using TranslatedBlock = uint32_t (*)(Cpu* cpu, CpuState* state);
+using TranslatedBlock = void (*)(Cpu* cpu, CpuState* state, ChainContext* context);
 
 /// Byte offset of guest register r[index] in CpuState.
 constexpr uint32_t register_offset(unsigned index) {
@@ -55,14 +55,22 @@ constexpr uint32_t register_offset(unsigned index) {
 /// call, a slow path or an exit may follow any instruction.
 class CodeEmitter : public Xbyak::CodeGenerator {
  public:
-  CodeEmitter(size_t bytes, uint8_t* const* read_pages, uint8_t* const* write_pages)
+  CodeEmitter(size_t bytes, uint8_t* const* read_pages, uint8_t* const* write_pages,
+              const DispatchEntry* dispatch, uint32_t dispatch_mask)
       : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE),
         capacity_(bytes),
         read_pages_(read_pages),
-        write_pages_(write_pages) {
+        write_pages_(write_pages),
+        dispatch_(dispatch),
+        dispatch_mask_(dispatch_mask) {
     setProtectModeRE();
   }
   ~CodeEmitter() override { setProtectModeRW(false); }
+
+  struct Entries {
+    const uint8_t* from_run = nullptr;
+    const uint8_t* from_chain = nullptr;
+  };
 
   size_t capacity() const { return capacity_; }
   size_t used() const { return getSize(); }
@@ -72,12 +80,17 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// After an emission error: back to RX (the caller then drops everything).
   void abandon() { setProtectModeRE(false); }
 
-  /// Emits `block` (its Ops in instruction/stop pairs) and returns its entry.
-  const uint8_t* emit(const Block& block) {
+  /// Emits `block` (its Ops in instruction/stop pairs) and returns its two
+  /// entries: from run() (prologue) and from another translation (chain).
+  Entries emit(const Block& block) {
     setProtectModeRW();
-    const uint8_t* entry = getCurr();
     using namespace Xbyak::util;
-    // Five pushes and the return address keep rsp 16-byte aligned at calls.
+    Entries entries;
+    Xbyak::Label leave;
+    leave_ = &leave;
+    entries.from_run = getCurr();
+    // System V: rdi = Cpu*, rsi = CpuState*, rdx = ChainContext*. Five pushes
+    // and the return address keep rsp 16-byte aligned at calls.
     push(rbx);
     push(r12);
     push(r13);
@@ -85,9 +98,21 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     push(r15);
     mov(rbx, rdi);
     mov(r12, rsi);
+    mov(r15, rdx);
     mov(r13, reinterpret_cast<uint64_t>(read_pages_));
     mov(r14, reinterpret_cast<uint64_t>(write_pages_));
-    Xbyak::Label epilogue;
+    // From another translation: the same registers, PC = this block's.
+    entries.from_chain = getCurr();
+    // The interpreter's accounting: the whole block counts on entry (what a
+    // device reading the instruction count mid-block sees); an exit gives
+    // back the instructions after the one that left. A block that does not
+    // fit the budget is left to run() (which steps what is left).
+    mov(rax, icount_qword());
+    add(rax, block.instruction_count);
+    cmp(rax, qword[r15 + static_cast<uint32_t>(offsetof(ChainContext, until))]);
+    ja(*leave_, T_NEAR);
+    mov(icount_qword(), rax);
+    block_count_ = block.instruction_count;
     std::vector<Xbyak::Label> exits(block.instruction_count);
     slow_paths_.clear();
     slow_paths_.reserve(block.instruction_count);
@@ -101,8 +126,8 @@ class CodeEmitter : public Xbyak::CodeGenerator {
       }
       emit_handler_call(op, stop, exits[i]);
     }
-    xor_(eax, eax);
-    jmp(epilogue, T_NEAR);
+    current_index_ = block.instruction_count - 1;
+    exit_to_constant(block.end_pc);
     // Slow paths (MMIO, unmapped, code pages, short register pairs): the
     // instruction runs again from the start in its interpreter handler.
     for (SlowPath& path : slow_paths_) {
@@ -110,20 +135,23 @@ class CodeEmitter : public Xbyak::CodeGenerator {
       emit_handler_call(*path.op, *path.stop, exits[path.index]);
       jmp(path.resume, T_NEAR);
     }
+    // A handler left the block (it set the PC): back to run(), which looks
+    // at what the handler may have changed (interrupts, events, halt).
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       L(exits[i]);
-      mov(eax, i + 1);
-      jmp(epilogue, T_NEAR);
+      give_back(i);
+      jmp(*leave_, T_NEAR);
     }
-    L(epilogue);
+    L(*leave_);
     pop(r15);
     pop(r14);
     pop(r13);
     pop(r12);
     pop(rbx);
     ret();
+    slow_paths_.clear();
     setProtectModeRE();
-    return entry;
+    return entries;
   }
 
   /// Guest instructions translated to native code so far (the rest are
@@ -153,6 +181,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// instruction left the block.
   void emit_handler_call(const Op& op, const Op& stop, const Xbyak::Label& exit) {
     using namespace Xbyak::util;
+    mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 1);
     mov(rdi, rbx);
     mov(rsi, reinterpret_cast<uint64_t>(&op));
     mov(rax, reinterpret_cast<uint64_t>(op.handler));
@@ -171,6 +200,59 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) || emit_arith(d, op) ||
            emit_shift(d, op) || emit_extend(d, op) || emit_memory(d, op, stop) ||
            emit_call_jump(d, op, stop, exit);
+  }
+
+  // ---- Block exits.
+
+  Xbyak::Address icount_qword() const {
+    using namespace Xbyak::util;
+    return qword[r12 + static_cast<uint32_t>(offsetof(CpuState, icount))];
+  }
+  /// The instruction current_index_ left the block: the ones after it did
+  /// not retire.
+  void give_back(uint32_t index) {
+    const uint32_t unretired = block_count_ - (index + 1);
+    if (unretired != 0) sub(icount_qword(), unretired);
+  }
+  /// Common part of a native exit: PC is set; unless a handler ran in this
+  /// block (it may have raised an interrupt, an event or a stop: run()
+  /// must look) or the chain budget is spent, on to the next translation.
+  void chain_checks() {
+    using namespace Xbyak::util;
+    give_back(current_index_);
+    cmp(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 0);
+    jne(*leave_, T_NEAR);
+    sub(dword[r15 + static_cast<uint32_t>(offsetof(ChainContext, chain_left))], 1);
+    jb(*leave_, T_NEAR);
+  }
+  /// Native exit to a known PC: through its dispatch-table slot (filled when
+  /// the target is translated, emptied on invalidation and flush).
+  void exit_to_constant(uint32_t target) {
+    using namespace Xbyak::util;
+    target &= kAddressMask;
+    mov(pc_dword(), target);
+    chain_checks();
+    const DispatchEntry* slot = &dispatch_[(target >> 1) & dispatch_mask_];
+    mov(rdx, reinterpret_cast<uint64_t>(slot));
+    cmp(dword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, pc))], target);
+    jne(*leave_, T_NEAR);
+    jmp(qword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, code))]);
+  }
+  /// Native exit to the PC in ecx (jump, jal): the dispatch table is the
+  /// indirect-branch cache.
+  void exit_to_ecx() {
+    using namespace Xbyak::util;
+    mov(pc_dword(), ecx);
+    chain_checks();
+    mov(eax, ecx);
+    shr(eax, 1);
+    and_(eax, dispatch_mask_);
+    shl(rax, 4);
+    mov(rdx, reinterpret_cast<uint64_t>(dispatch_));
+    add(rdx, rax);
+    cmp(dword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, pc))], ecx);
+    jne(*leave_, T_NEAR);
+    jmp(qword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, code))]);
   }
 
   // ---- Guest state operands.
@@ -224,15 +306,26 @@ class CodeEmitter : public Xbyak::CodeGenerator {
 
   // ---- PSR flags from the host's, after the host operation.
 
+  /// PSR := (PSR & ~bits) | r8d, as one 16-bit read-modify-write: a later
+  /// 16-bit read of the PSR (a branch) then forwards from this store (a byte
+  /// store followed by a word load would stall the host).
+  void merge_psr_bits(uint16_t bits) {
+    using namespace Xbyak::util;
+    movzx(r10d, psr_word());
+    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~bits)));
+    or_(r10d, r8d);
+    mov(psr_word(), r10w);
+  }
   /// C := CF, F := OF (ADD/ADDC/SUB/SUBC of the same width).
   void set_carry_overflow_flags() {
     using namespace Xbyak::util;
     setc(r8b);
     seto(r9b);
-    shl(r9b, 5);
-    or_(r8b, r9b);
-    and_(psr_byte(), static_cast<uint8_t>(~(psr::kC | psr::kF)));
-    or_(psr_byte(), r8b);
+    movzx(r8d, r8b);
+    movzx(r9d, r9b);
+    shl(r9d, 5);
+    or_(r8d, r9d);
+    merge_psr_bits(psr::kC | psr::kF);
   }
   /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
   /// src: SF != OF), L = src > dest unsigned (borrow: CF).
@@ -241,13 +334,15 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     setb(r8b);
     setl(r9b);
     sete(r10b);
-    shl(r8b, 2);
-    shl(r9b, 7);
-    shl(r10b, 6);
-    or_(r8b, r9b);
-    or_(r8b, r10b);
-    and_(psr_byte(), static_cast<uint8_t>(~(psr::kZ | psr::kN | psr::kL)));
-    or_(psr_byte(), r8b);
+    movzx(r8d, r8b);
+    movzx(r9d, r9b);
+    movzx(r10d, r10b);
+    shl(r8d, 2);
+    shl(r9d, 7);
+    shl(r10d, 6);
+    or_(r8d, r9d);
+    or_(r8d, r10d);
+    merge_psr_bits(psr::kZ | psr::kN | psr::kL);
   }
 
   // ---- Branches.
@@ -274,11 +369,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
       } else {
         jnz(taken, T_NEAR);
       }
-      mov(pc_dword(), next);
-      jmp(exit, T_NEAR);
+      exit_to_constant(next);
       L(taken);
-      mov(pc_dword(), target);
-      jmp(exit, T_NEAR);
+      exit_to_constant(target);
       return true;
     }
     if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
@@ -306,8 +399,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     };
     const unsigned condition = op.a & 15u;
     if (condition >= 14) {
-      mov(pc_dword(), target);
-      jmp(exit, T_NEAR);
+      exit_to_constant(target);
       return true;
     }
     const Test flags = kTests[condition];
@@ -317,11 +409,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     } else {
       jz(taken, T_NEAR);
     }
-    mov(pc_dword(), next);
-    jmp(exit, T_NEAR);
+    exit_to_constant(next);
     L(taken);
-    mov(pc_dword(), target);
-    jmp(exit, T_NEAR);
+    exit_to_constant(target);
     return true;
   }
 
@@ -786,15 +876,14 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     }
     if (is_bal) {
       write_link(op.a, link);
-      mov(pc_dword(), static_cast<uint32_t>(op.imm) & kAddressMask);
+      exit_to_constant(static_cast<uint32_t>(op.imm));
     } else {
       read_pair(ecx, op.b);
       shl(ecx, 1);
       and_(ecx, exec::kPcMask);
       if (is_jal) write_link(op.a, link);
-      mov(pc_dword(), ecx);
+      exit_to_ecx();
     }
-    jmp(exit, T_NEAR);
     if (path) L(path->resume);
     return true;
   }
@@ -802,6 +891,10 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   size_t capacity_;
   uint8_t* const* read_pages_;
   uint8_t* const* write_pages_;
+  const DispatchEntry* dispatch_;
+  uint32_t dispatch_mask_;
+  Xbyak::Label* leave_ = nullptr;  // the current block's return to run()
+  uint32_t block_count_ = 0;
   std::vector<SlowPath> slow_paths_;
   uint32_t current_index_ = 0;
   uint64_t native_instructions_ = 0;
@@ -809,14 +902,28 @@ class CodeEmitter : public Xbyak::CodeGenerator {
 
 JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
     : Interpreter(cpu),
+      dispatch_(std::make_unique<DispatchEntry[]>(kDispatchSlots)),
       emitter_(std::make_unique<CodeEmitter>(code_cache_bytes, bus_.read_page.data(),
-                                             bus_.write_page.data())) {}
+                                             bus_.write_page.data(), dispatch_.get(),
+                                             kDispatchSlots - 1)) {}
 
 JitEngine::~JitEngine() = default;
 
 void JitEngine::invalidate_page(uint32_t page_index) {
   Interpreter::invalidate_page(page_index);
   blocks_.invalidate_page(page_index);
+  clear_dispatch();
+}
+
+void JitEngine::clear_dispatch() {
+  for (uint32_t i = 0; i < kDispatchSlots; ++i) dispatch_[i] = DispatchEntry{};
+}
+
+void JitEngine::publish(const Block& block) {
+  if (cpu_.breakpoint_at(block.pc)) return;
+  DispatchEntry& slot = dispatch_[(block.pc >> 1) & (kDispatchSlots - 1)];
+  slot.pc = block.pc;
+  slot.code = static_cast<const uint8_t*>(block.host_code) + chain_offset_;
 }
 
 void JitEngine::flush() {
@@ -829,6 +936,7 @@ void JitEngine::drop_translations() {
   // block, e.g. a CFG.SR change): the code and Ops are only overwritten by
   // the next translation, which run() makes after the current block left.
   blocks_.flush();
+  clear_dispatch();
   emitter_->clear();
   ++code_flushes_;
 }
@@ -894,7 +1002,9 @@ Block* JitEngine::translate_block(uint32_t pc) {
   if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
   const uint8_t* code = nullptr;
   try {
-    code = emitter_->emit(*block);
+    const CodeEmitter::Entries entries = emitter_->emit(*block);
+    code = entries.from_run;
+    chain_offset_ = static_cast<size_t>(entries.from_chain - entries.from_run);
   } catch (const Xbyak::Error& error) {
     // Our bug, never the guest's: log it and let the interpreter run this
     // stretch (run() sees emit_failed_). The partly written buffer goes.
@@ -907,6 +1017,7 @@ Block* JitEngine::translate_block(uint32_t pc) {
   }
   blocks_.commit(block, 2 * size_t{count});
   block->host_code = code;
+  publish(*block);
   if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
     trace_translation_jit(*block, code, static_cast<size_t>(emitter_->getCurr() - code));
   }
@@ -957,27 +1068,22 @@ void JitEngine::run(uint64_t until) {
 #if CR16_DISPATCH_TRAMPOLINE
   depth_left_ = UINT_MAX;  // each handler dispatches once (to its stop Op)
 #endif
-  // Blocks follow each other here without returning to the core's run loop
-  // while nothing needs it: the same condition (and bound) as the
-  // interpreter's chaining, plus wait/eiwait, which the interpreter's
-  // handlers leave by returning rather than chaining.
+  // Translations enter each other directly (through the dispatch table)
+  // while nothing needs this loop: no handler ran in the block just left
+  // (only handlers change what needs_run_loop() and halted() look at; every
+  // device access is a handler call), the budget allows the next block
+  // (checked on its entry), within kMaxChain direct entries; never when
+  // tracing or with breakpoints (a block at a breakpoint is never in the
+  // table). Between such runs, this loop continues as the interpreter
+  // chains: the same condition and bound.
+  const bool direct = !tracing;
+  context_.until = until;
   for (unsigned chained = 0;; ++chained) {
     if (tracing) [[unlikely]]
       trace_block(*block);
-    // The interpreter's accounting: the whole block counts on entry (what a
-    // device reading the instruction count mid-block sees), the
-    // instructions after the one that left are given back.
-    const uint32_t count = block->instruction_count;
-    const uint32_t end_pc = block->end_pc;
-    s.icount += count;
-    const uint32_t left = reinterpret_cast<TranslatedBlock>(block->host_code)(&cpu_, &s);
-    uint32_t retired = count;
-    if (left == 0) {
-      s.pc = end_pc;
-    } else {
-      retired = left;
-    }
-    s.icount -= count - retired;
+    context_.handler_ran = 0;
+    context_.chain_left = direct ? kMaxChain : 0;
+    reinterpret_cast<TranslatedBlock>(const_cast<void*>(block->host_code))(&cpu_, &s, &context_);
     if (unretired_) [[unlikely]] {
       --s.icount;
       unretired_ = false;
@@ -989,6 +1095,7 @@ void JitEngine::run(uint64_t until) {
     }
     block = blocks_.find(s.pc);
     if (block == nullptr || block->instruction_count > until - s.icount) return;
+    publish(*block);
   }
 }
 

@@ -225,6 +225,63 @@ TEST(Jit, BlockTooBigForTheCodeCacheRunsInTheInterpreter) {
   EXPECT_GE(jit.cpu.engine().statistics().flushes, 1u);  // the failed emissions dropped the cache
 }
 
+/// Runs `steps` slices of `budget` on both machines, comparing the state.
+void run_both(Machine& jit, Machine& interp, int steps, uint64_t budget, const char* what) {
+  for (int i = 0; i < steps; ++i) {
+    for (Machine* m : {&jit, &interp}) m->cpu.run(budget);
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << what << " step " << i << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+  }
+}
+
+TEST(JitChaining, CallsReturnsAndLoopsAcrossInvalidation) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // main: addw $1, r1 ; bal (ra), sub ; br main      (at kCode)
+  // sub:  addw $1, r2 ; jump (ra)                    (at kCode + 0x100)
+  // Blocks enter each other directly (bal, br: the dispatch table; jump
+  // (ra): the same table as indirect-branch cache); the subroutine is then
+  // rewritten by the debugger and by a guest store from main, and the
+  // budgets cut the chains at every instruction.
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, {kAddw1R1, 0xC000, 0x00FE, 0x18E0, 0xFFFB});
+    m->bus.load_words(kCode + 0x100, {0x3212, 0x0AEE});
+    m->cpu.state().pc = kCode;
+  }
+  run_both(jit, interp, 50, 1000, "chained");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.cpu.state().r[1], 50u * 1000 / 5);
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 20, budget, "short budgets");
+    if (HasFatalFailure()) return;
+  }
+  for (Machine* m : {&jit, &interp}) {  // addw $2, r2
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 0x100, AccessSize::kWord, 0x3222).ok());
+  }
+  run_both(jit, interp, 20, 997, "after the debugger's write");
+  if (HasFatalFailure()) return;
+  // main: storw r4, 0(r3) (r3 -> sub's addw, r4 = addw $3, r2) before the
+  // call, on a running chain.
+  for (Machine* m : {&jit, &interp}) {
+    m->cpu.state().r[3] = kCode + 0x100;
+    m->cpu.state().r[4] = 0x3232;
+    m->cpu.state().pc = kCode;
+    ASSERT_TRUE(m->cpu.debug_write(kCode, AccessSize::kWord, 0x0019).ok());  // storw r4, 0x0:l(r3)
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 2, AccessSize::kWord, 0xC043).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 4, AccessSize::kWord, 0x0000).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 6, AccessSize::kWord, 0xC000).ok());  // bal (ra), sub
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 8, AccessSize::kWord, 0x00FA).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 10, AccessSize::kWord, 0x18E0).ok());  // br main
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 12, AccessSize::kWord, 0xFFF7).ok());
+  }
+  run_both(jit, interp, 10, 501, "after the guest's store");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.bus.peek16(kCode + 0x100), 0x3232u);
+  EXPECT_GE(jit.cpu.engine().statistics().invalidations, 2u);
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
@@ -380,10 +437,9 @@ TEST(JitLockStep, LoadsAndStoresMatchTheInterpreter) {
   // byte counts reads), in the bus-error hole and beyond 24 bits, mixed
   // with moves and adds that change the bases.
   using isa::Mnemonic;
-  const std::vector<uint16_t> entries =
-      entries_of({Mnemonic::kLoadb, Mnemonic::kLoadw, Mnemonic::kLoadd, Mnemonic::kStorb,
-                  Mnemonic::kStorw, Mnemonic::kStord, Mnemonic::kAddw, Mnemonic::kMovw,
-                  Mnemonic::kAddd});
+  const std::vector<uint16_t> entries = entries_of(
+      {Mnemonic::kLoadb, Mnemonic::kLoadw, Mnemonic::kLoadd, Mnemonic::kStorb, Mnemonic::kStorw,
+       Mnemonic::kStord, Mnemonic::kAddw, Mnemonic::kMovw, Mnemonic::kAddd});
   ASSERT_GE(entries.size(), 10u);
   for (uint64_t seed = 1; seed <= 100; ++seed) {
     entries_lock_step(entries, seed, [](std::mt19937_64& rng, unsigned i) -> uint32_t {
@@ -446,7 +502,7 @@ TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
   for (const char* mnemonic : {"push", "movabs", "call", "cmp", "jne", "pop", "ret"}) {
     EXPECT_NE(log.find(std::string("  ") + mnemonic), std::string::npos) << mnemonic << "\n" << log;
   }
-  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;  // the native movw
+  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;   // the native movw
   EXPECT_NE(log.find("qword ptr [r13"), std::string::npos) << log;  // the page table base
   EXPECT_EQ(log.find("not decoded"), std::string::npos) << log;
 }
