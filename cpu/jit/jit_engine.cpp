@@ -181,7 +181,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// instruction left the block.
   void emit_handler_call(const Op& op, const Op& stop, const Xbyak::Label& exit) {
     using namespace Xbyak::util;
-    mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 1);
+    if (!register_only(op)) {
+      mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 1);
+    }
     mov(rdi, rbx);
     mov(rsi, reinterpret_cast<uint64_t>(&op));
     mov(rax, reinterpret_cast<uint64_t>(op.handler));
@@ -189,6 +191,20 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     mov(rcx, reinterpret_cast<uint64_t>(&stop));
     cmp(rax, rcx);
     jne(exit, T_NEAR);
+  }
+
+  /// True when `op`'s handler, if it continues the block, has changed only
+  /// guest registers and the PSR's flags: no memory (a device could raise
+  /// an interrupt), no stack, nothing privileged, no trap; so the block's
+  /// exits may still enter the next translation directly. (Handlers that
+  /// leave the block always return to run().)
+  static bool register_only(const Op& op) {
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid()) return false;
+    const isa::Entry& entry = isa::table()[d.entry];
+    return entry.memory_access() == isa::MemoryAccess::kNone && !entry.stack_access() &&
+           !entry.privileged() && !entry.ends_block() && d.mnemonic != isa::Mnemonic::kExcp;
   }
 
   /// Native code for `op` when it has a native form; false: the caller
