@@ -337,11 +337,12 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     using namespace Xbyak::util;
     setc(r8b);
     seto(r9b);
-    movzx(r8d, r8b);
-    movzx(r9d, r9b);
-    shl(r9d, 5);
-    or_(r8d, r9d);
-    merge_psr_bits(psr::kC | psr::kF);
+    movzx(r10d, psr_word());
+    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kC | psr::kF))));
+    or_(r10b, r8b);  // C is bit 0
+    shl(r9b, 5);     // F is bit 5
+    or_(r10b, r9b);
+    mov(psr_word(), r10w);
   }
   /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
   /// src: SF != OF), L = src > dest unsigned (borrow: CF).
