@@ -230,17 +230,33 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     const uint32_t unretired = block_count_ - (index + 1);
     if (unretired != 0) sub(icount_qword(), unretired);
   }
-  /// Common part of a native exit: PC is set; unless a handler ran in this
-  /// block (it may have raised an interrupt, an event or a stop: run()
-  /// must look) or the chain budget is spent, on to the next translation.
+  /// Common part of a native exit: PC is set; on to the next translation
+  /// unless the chain budget is spent or, after a handler with side effects
+  /// ran, the core needs run() (Cpu::needs_run_loop, halted).
   void chain_checks() {
     using namespace Xbyak::util;
     give_back(current_index_);
-    cmp(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 0);
-    jne(*leave_, T_NEAR);
     sub(dword[r15 + static_cast<uint32_t>(offsetof(ChainContext, chain_left))], 1);
     jb(*leave_, T_NEAR);
+    Xbyak::Label checked;
+    const Xbyak::Address handler_ran =
+        byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))];
+    cmp(handler_ran, 0);
+    je(checked, T_NEAR);
+    // A handler with side effects ran (a device may have raised an
+    // interrupt, a stop may be pending): ask the core, as run() would.
+    mov(rdi, rbx);
+    mov(rax, reinterpret_cast<uint64_t>(&may_continue));
+    call(rax);
+    test(al, al);
+    jz(*leave_, T_NEAR);
+    mov(handler_ran, 0);
+    mov(ecx, pc_dword());  // the call clobbered it (exit_to_ecx)
+    L(checked);
   }
+  /// From the generated code: nothing needs run() at this block boundary
+  /// (what run()'s loop checks between blocks).
+  static bool may_continue(Cpu* cpu) { return !cpu->needs_run_loop() && !cpu->halted(); }
   /// Native exit to a known PC: through its dispatch-table slot (filled when
   /// the target is translated, emptied on invalidation and flush).
   void exit_to_constant(uint32_t target) {
@@ -1086,13 +1102,14 @@ void JitEngine::run(uint64_t until) {
   depth_left_ = UINT_MAX;  // each handler dispatches once (to its stop Op)
 #endif
   // Translations enter each other directly (through the dispatch table)
-  // while nothing needs this loop: no handler ran in the block just left
-  // (only handlers change what needs_run_loop() and halted() look at; every
-  // device access is a handler call), the budget allows the next block
-  // (checked on its entry), within kMaxChain direct entries; never when
-  // tracing or with breakpoints (a block at a breakpoint is never in the
-  // table). Between such runs, this loop continues as the interpreter
-  // chains: the same condition and bound.
+  // while nothing needs this loop: only handlers change what
+  // needs_run_loop() and halted() look at (every device access is a handler
+  // call), so an exit asks the core only after one with side effects ran;
+  // the budget allows the next block (checked on its entry), within
+  // kMaxChain direct entries; never when tracing, and never into a block at
+  // a breakpoint (publish() leaves those out of the table). Between such
+  // runs, this loop continues as the interpreter chains: the same condition
+  // and bound.
   const bool direct = !tracing;
   context_.until = until;
   for (unsigned chained = 0;; ++chained) {
