@@ -3,6 +3,7 @@
 #include "cpu/jit/jit_engine.h"
 
 #include <xbyak/xbyak.h>
+#include <algorithm>
 #include <climits>
 #include <cstddef>
 #include <vector>
@@ -24,6 +25,8 @@ constexpr size_t kMaxBytesPerInstruction = 256;
 constexpr size_t kMaxBytesPerBlockFrame = 128;
 constexpr size_t kMaxBlockBytes =
     JitEngine::kMaxBlockInstructions * kMaxBytesPerInstruction + kMaxBytesPerBlockFrame;
+/// Host page size for the code buffer's protection changes.
+constexpr uintptr_t kPageBytes = 4096;
 
 /// The Op after each instruction in a translation: the handler's threaded
 /// dispatch lands here and it returns itself, telling the generated code that
@@ -83,7 +86,18 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// Emits `block` (its Ops in instruction/stop pairs) and returns its two
   /// entries: from run() (prologue) and from another translation (chain).
   Entries emit(const Block& block) {
-    setProtectModeRW();
+    // Only the pages this block may use become writable (a whole-buffer
+    // mprotect per block made translation, and so booting, slow).
+    const auto page_mask = ~uintptr_t{kPageBytes - 1};
+    const uintptr_t writable_begin = reinterpret_cast<uintptr_t>(getCurr()) & page_mask;
+    const uintptr_t buffer_end =
+        (reinterpret_cast<uintptr_t>(getCode()) + capacity_ + kPageBytes - 1) & page_mask;
+    const uintptr_t writable_end = std::min(
+        buffer_end,
+        (reinterpret_cast<uintptr_t>(getCurr()) + kMaxBlockBytes + kPageBytes - 1) & page_mask);
+    const auto* writable = reinterpret_cast<const void*>(writable_begin);
+    const size_t writable_bytes = writable_end - writable_begin;
+    if (!protect(writable, writable_bytes, PROTECT_RW)) throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
     using namespace Xbyak::util;
     Entries entries;
     Xbyak::Label leave;
@@ -150,7 +164,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     pop(rbx);
     ret();
     slow_paths_.clear();
-    setProtectModeRE();
+    if (!protect(writable, writable_bytes, PROTECT_RE)) throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
     return entries;
   }
 
@@ -215,7 +229,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     if (!d.valid()) return false;
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) || emit_arith(d, op) ||
            emit_shift(d, op) || emit_extend(d, op) || emit_memory(d, op, stop) ||
-           emit_call_jump(d, op, stop, exit);
+           emit_stack(d, op, stop) || emit_call_jump(d, op, stop, exit);
   }
 
   // ---- Block exits.
@@ -863,6 +877,104 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     } else {
       load_pair(edx, op.a);
       mov(dword[rcx + rax], edx);
+    }
+    L(path.resume);
+    return true;
+  }
+
+  // ---- push, pop, popret.
+
+  /// push/pop/popret when the whole stack range is in one page with a host
+  /// pointer (the usual case: RAM); otherwise the slow path runs the
+  /// instruction in its handler (nothing has changed by then). The register
+  /// layout (op.a first, op.imm words, op.b = RA on top) is unrolled here as
+  /// the handler's loop walks it.
+  bool emit_stack(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const bool is_push = d.mnemonic == Mnemonic::kPush;
+    const bool is_popret = d.mnemonic == Mnemonic::kPopret;
+    if (!is_push && !is_popret && d.mnemonic != Mnemonic::kPop) return false;
+    const auto count = static_cast<uint32_t>(op.imm);
+    if (count > 16) return false;
+    const bool with_ra = op.b != 0;
+    const uint32_t total = 2 * count + (with_ra ? 4u : 0u);
+    if (total == 0 || total > 64) return false;
+    struct Slot {
+      unsigned reg;
+      uint32_t offset;
+      bool dword;
+    };
+    Slot slots[16];
+    unsigned slot_count = 0;
+    {
+      uint32_t offset = 0;
+      uint32_t remaining = count;
+      for (unsigned reg = op.a; remaining > 0 && reg <= 15; ++reg) {
+        const bool dword = !(reg < 12 || remaining == 1);
+        slots[slot_count++] = Slot{reg, offset, dword};
+        offset += dword ? 4 : 2;
+        remaining -= dword ? 2 : 1;
+      }
+    }
+    SlowPath& path = new_slow_path(op, stop);
+    mov(eax, guest(kRegSp));
+    if (is_push) sub(eax, total);
+    cmp(eax, kAddressMask);
+    ja(path.entry, T_NEAR);
+    mov(edx, eax);
+    shr(edx, kPageBits);
+    mov(ecx, eax);
+    and_(ecx, kPageSize - 1);
+    cmp(ecx, kPageSize - total);
+    ja(path.entry, T_NEAR);
+    mov(rdx, qword[(is_push ? r14 : r13) + rdx * 8]);
+    test(rdx, rdx);
+    jz(path.entry, T_NEAR);
+    add(rdx, rcx);
+    bool sp_loaded = false;
+    for (unsigned i = 0; i < slot_count; ++i) {
+      const Slot& slot = slots[i];
+      if (is_push) {
+        mov(r8d, guest(slot.reg));
+        if (slot.dword) {
+          mov(dword[rdx + slot.offset], r8d);
+        } else {
+          mov(word[rdx + slot.offset], r8w);
+        }
+      } else if (slot.dword) {
+        mov(r8d, dword[rdx + slot.offset]);
+        mov(guest(slot.reg), r8d);
+      } else {
+        movzx(r8d, word[rdx + slot.offset]);
+        if (slot.reg < 12) {
+          mov(guest(slot.reg), r8d);
+        } else {
+          mov(guest(slot.reg, 16), r8w);  // the upper half stays
+        }
+      }
+      if (slot.reg == kRegSp) sp_loaded = true;
+    }
+    if (with_ra) {
+      if (is_push) {
+        mov(r8d, guest(kRegRa));
+        mov(dword[rdx + 2 * count], r8d);
+      } else {
+        mov(r8d, dword[rdx + 2 * count]);
+        mov(guest(kRegRa), r8d);
+      }
+    }
+    if (is_push) {
+      mov(guest(kRegSp), eax);
+    } else if (!sp_loaded) {
+      add(eax, total);
+      mov(guest(kRegSp), eax);
+    }
+    if (is_popret) {
+      mov(ecx, guest(kRegRa));
+      shl(ecx, 1);
+      and_(ecx, exec::kPcMask);
+      exit_to_ecx();
     }
     L(path.resume);
     return true;
