@@ -154,6 +154,7 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       L(exits[i]);
       give_back(i);
+      mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_left))], 1);
       jmp(*leave_, T_NEAR);
     }
     L(*leave_);
@@ -1080,10 +1081,12 @@ void JitEngine::drop_translations() {
   // Safe from inside a running translation (an instruction that ends its
   // block, e.g. a CFG.SR change): the code and Ops are only overwritten by
   // the next translation, which run() makes after the current block left.
+  // Only a cache that held something counts as flushed (a reset or a new
+  // engine flushes an empty one).
+  if (emitter_->used() != 0 || blocks_.block_count() != 0) ++code_flushes_;
   blocks_.flush();
   clear_dispatch();
   emitter_->clear();
-  ++code_flushes_;
 }
 
 EngineStatistics JitEngine::statistics() const {
@@ -1227,16 +1230,23 @@ void JitEngine::run(uint64_t until) {
   for (unsigned chained = 0;; ++chained) {
     if (tracing) [[unlikely]]
       trace_block(*block);
+    // One bound for the blocks entered here and those entered directly.
+    const uint32_t chain_budget = direct ? kMaxChain - chained : 0;
     context_.handler_ran = 0;
-    context_.chain_left = direct ? kMaxChain : 0;
+    context_.handler_left = 0;
+    context_.chain_left = chain_budget;
     reinterpret_cast<TranslatedBlock>(const_cast<void*>(block->host_code))(&cpu_, &s, &context_);
+    if (context_.chain_left < chain_budget) chained += chain_budget - context_.chain_left;
     if (unretired_) [[unlikely]] {
       --s.icount;
       unretired_ = false;
       return;
     }
-    if (tracing || chained >= kMaxChain || cpu_.needs_run_loop() || cpu_.halted() ||
-        cpu_.breakpoint_at(s.pc)) {
+    // A handler that left its block returns to the core, as the
+    // interpreter's do (what it changed may concern the core beyond
+    // needs_run_loop(): a stop requested from an SVC hook, say).
+    if (context_.handler_left || tracing || chained >= kMaxChain || cpu_.needs_run_loop() ||
+        cpu_.halted() || cpu_.breakpoint_at(s.pc)) {
       return;
     }
     block = blocks_.find(s.pc);

@@ -21,9 +21,10 @@ class CodeEmitter;
 /// What the translations read and write besides the CPU state: run()'s
 /// budget, the chain budget and whether a handler ran (r15 points here).
 struct ChainContext {
-  uint64_t until = 0;       // icount at which run() must stop
-  uint32_t chain_left = 0;  // translations that may still be entered directly
-  uint8_t handler_ran = 0;  // a handler ran since run() entered a translation
+  uint64_t until = 0;        // icount at which run() must stop
+  uint32_t chain_left = 0;   // translations that may still be entered directly
+  uint8_t handler_ran = 0;   // a handler with side effects ran since the last check
+  uint8_t handler_left = 0;  // a handler left its block (set the PC itself)
 };
 
 /// One slot of the dispatch table: the translation entered directly (from
