@@ -127,6 +127,22 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     ja(*leave_, T_NEAR);
     mov(icount_qword(), rax);
     block_count_ = block.instruction_count;
+    // Flags live after each instruction (backwards from the block's end,
+    // where all are): an ALU instruction whose flags are all overwritten
+    // before anything can see them (a later ALU instruction, with no
+    // handler call, slow path or exit between) skips writing them.
+    flags_live_after_.assign(block.instruction_count, kAllFlags);
+    uint16_t live = kAllFlags;
+    for (uint32_t i = block.instruction_count; i-- > 0;) {
+      flags_live_after_[i] = live;
+      uint16_t reads = kAllFlags;
+      uint16_t writes = 0;
+      if (quiet_flag_effect(block.ops[2 * i], &reads, &writes)) {
+        live = static_cast<uint16_t>((live & ~writes) | reads);
+      } else {
+        live = kAllFlags;
+      }
+    }
     std::vector<Xbyak::Label> exits(block.instruction_count);
     slow_paths_.clear();
     slow_paths_.reserve(block.instruction_count);
@@ -206,6 +222,71 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     mov(rcx, reinterpret_cast<uint64_t>(&stop));
     cmp(rax, rcx);
     jne(exit, T_NEAR);
+  }
+
+  static constexpr uint16_t kAllFlags = psr::kC | psr::kF | psr::kZ | psr::kN | psr::kL;
+
+  /// True when `op` is translated natively with nothing that could look at
+  /// the PSR (no handler call, slow path or exit: register ALU forms, nop,
+  /// immediate shifts, extensions — the same conditions as emit_arith,
+  /// emit_shift and emit_extend); then *reads / *writes are the flags it
+  /// reads and writes.
+  static bool quiet_flag_effect(const Op& op, uint16_t* reads, uint16_t* writes) {
+    using isa::Mnemonic;
+    using isa::OperandType;
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid()) return false;
+    *reads = 0;
+    *writes = 0;
+    if (d.mnemonic == Mnemonic::kNop) return true;
+    if (d.operand_count != 2) return false;
+    const auto is_register = [](OperandType type) {
+      return type == OperandType::kRegr || type == OperandType::kRegp;
+    };
+    const bool immediate = isa::is_immediate(d.operands[0].type);
+    if (!is_register(d.operands[1].type)) return false;
+    AluOp kind;
+    unsigned bits;
+    if (alu_form(d.mnemonic, &kind, &bits)) {
+      if (!immediate && !is_register(d.operands[0].type)) return false;
+      if (bits == 32 && (op.a >= 11 || (!immediate && op.b >= 11))) return false;
+      switch (kind) {
+        case AluOp::kAdd:
+        case AluOp::kSub:
+          *writes = psr::kC | psr::kF;
+          break;
+        case AluOp::kAddCarry:
+        case AluOp::kSubCarry:
+          *reads = psr::kC;
+          *writes = psr::kC | psr::kF;
+          break;
+        case AluOp::kCompare:
+          *writes = psr::kZ | psr::kN | psr::kL;
+          break;
+        default:
+          break;
+      }
+      return true;
+    }
+    switch (d.mnemonic) {
+      case Mnemonic::kAshub:
+      case Mnemonic::kAshuw:
+      case Mnemonic::kLshb:
+      case Mnemonic::kLshw:
+        return immediate;
+      case Mnemonic::kAshud:
+      case Mnemonic::kLshd:
+        return immediate && op.a < 11;
+      case Mnemonic::kMovxb:
+      case Mnemonic::kMovzb:
+        return !immediate;
+      case Mnemonic::kMovxw:
+      case Mnemonic::kMovzw:
+        return !immediate && op.a < 11;
+      default:
+        return false;
+    }
   }
 
   /// True when `op`'s handler, if it continues the block, has changed only
@@ -640,11 +721,12 @@ class CodeEmitter : public Xbyak::CodeGenerator {
       load_pair(edx, op.a);
       apply(kind, edx, ecx);
     }
+    const uint16_t live = flags_live_after_[current_index_];
     if (kind == AluOp::kCompare) {
-      set_compare_flags();
+      if (live & (psr::kZ | psr::kN | psr::kL)) set_compare_flags();
       return true;
     }
-    if (sets_carry) set_carry_overflow_flags();
+    if (sets_carry && (live & (psr::kC | psr::kF))) set_carry_overflow_flags();
     if (bits < 32) {
       mov(guest(op.a, bits), sized(edx, bits));
     } else {
@@ -1039,7 +1121,8 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   uint8_t* const* write_pages_;
   const DispatchEntry* dispatch_;
   uint32_t dispatch_mask_;
-  Xbyak::Label* leave_ = nullptr;  // the current block's return to run()
+  Xbyak::Label* leave_ = nullptr;           // the current block's return to run()
+  std::vector<uint16_t> flags_live_after_;  // per instruction of the current block
   uint32_t block_count_ = 0;
   std::vector<SlowPath> slow_paths_;
   uint32_t current_index_ = 0;
