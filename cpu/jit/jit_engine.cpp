@@ -2,8 +2,11 @@
 // docs/jit.md).
 #include "cpu/jit/jit_engine.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xbyak/xbyak.h>
 #include <algorithm>
+
 #include <climits>
 #include <cstddef>
 #include <vector>
@@ -56,23 +59,64 @@ constexpr uint32_t register_offset(unsigned index) {
 /// one guest instruction. Guest registers and the PSR live in CpuState: each
 /// instruction's effect is complete when the next one starts, so a handler
 /// call, a slow path or an exit may follow any instruction.
-class CodeEmitter : public Xbyak::CodeGenerator {
+/// Two views of one anonymous shared memory object: the code is written
+/// through `rw` and executed through `rx`, so no page is ever writable and
+/// executable and no protection changes per block. Empty (rw == nullptr)
+/// when the host refuses (the emitter then flips the pages of each block).
+struct DualMapping {
+  explicit DualMapping(size_t bytes) {
+    const int fd = memfd_create("cr16-jit", MFD_CLOEXEC);
+    if (fd < 0) return;
+    if (ftruncate(fd, static_cast<off_t>(bytes)) == 0) {
+      void* writable = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      void* executable = mmap(nullptr, bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+      if (writable != MAP_FAILED && executable != MAP_FAILED) {
+        rw = static_cast<uint8_t*>(writable);
+        rx = static_cast<uint8_t*>(executable);
+        mapped_bytes = bytes;
+      } else {
+        if (writable != MAP_FAILED) munmap(writable, bytes);
+        if (executable != MAP_FAILED) munmap(executable, bytes);
+      }
+    }
+    close(fd);
+  }
+  ~DualMapping() {
+    if (rw != nullptr) {
+      munmap(rw, mapped_bytes);
+      munmap(rx, mapped_bytes);
+    }
+  }
+  DualMapping(const DualMapping&) = delete;
+  DualMapping& operator=(const DualMapping&) = delete;
+
+  uint8_t* rw = nullptr;
+  uint8_t* rx = nullptr;
+  size_t mapped_bytes = 0;
+};
+
+class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
  public:
   CodeEmitter(size_t bytes, uint8_t* const* read_pages, uint8_t* const* write_pages,
               const DispatchEntry* dispatch, uint32_t dispatch_mask)
-      : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE),
+      : DualMapping(bytes),
+        Xbyak::CodeGenerator(bytes,
+                             rw != nullptr ? static_cast<void*>(rw) : Xbyak::DontSetProtectRWE),
         capacity_(bytes),
         read_pages_(read_pages),
         write_pages_(write_pages),
         dispatch_(dispatch),
         dispatch_mask_(dispatch_mask) {
-    setProtectModeRE();
+    if (rw == nullptr) setProtectModeRE();
   }
-  ~CodeEmitter() override { setProtectModeRW(false); }
+  ~CodeEmitter() override {
+    if (rw == nullptr) setProtectModeRW(false);
+  }
 
   struct Entries {
-    const uint8_t* from_run = nullptr;
+    const uint8_t* from_run = nullptr;  // executable addresses
     const uint8_t* from_chain = nullptr;
+    size_t bytes = 0;
   };
 
   size_t capacity() const { return capacity_; }
@@ -81,7 +125,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// Forgets every block (the memory is reused by the next ones).
   void clear() { reset(); }
   /// After an emission error: back to RX (the caller then drops everything).
-  void abandon() { setProtectModeRE(false); }
+  void abandon() {
+    if (rw == nullptr) setProtectModeRE(false);
+  }
 
   /// Emits `block` (its Ops in instruction/stop pairs) and returns its two
   /// entries: from run() (prologue) and from another translation (chain).
@@ -97,7 +143,9 @@ class CodeEmitter : public Xbyak::CodeGenerator {
         (reinterpret_cast<uintptr_t>(getCurr()) + kMaxBlockBytes + kPageBytes - 1) & page_mask);
     const auto* writable = reinterpret_cast<const void*>(writable_begin);
     const size_t writable_bytes = writable_end - writable_begin;
-    if (!protect(writable, writable_bytes, PROTECT_RW)) throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RW)) {
+      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    }
     using namespace Xbyak::util;
     Entries entries;
     Xbyak::Label leave;
@@ -181,8 +229,18 @@ class CodeEmitter : public Xbyak::CodeGenerator {
     pop(rbx);
     ret();
     slow_paths_.clear();
-    if (!protect(writable, writable_bytes, PROTECT_RE)) throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RE)) {
+      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    }
+    entries.bytes = static_cast<size_t>(getCurr() - entries.from_run);
+    entries.from_run = executable(entries.from_run);
+    entries.from_chain = executable(entries.from_chain);
     return entries;
+  }
+
+  /// The executable address of code written at `written`.
+  const uint8_t* executable(const uint8_t* written) const {
+    return rw == nullptr ? written : rx + (written - rw);
   }
 
   /// Guest instructions translated to native code so far (the rest are
@@ -1232,9 +1290,11 @@ Block* JitEngine::translate_block(uint32_t pc) {
   bus_.watch_code_page(block->first_page);
   if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
   const uint8_t* code = nullptr;
+  size_t code_bytes = 0;
   try {
     const CodeEmitter::Entries entries = emitter_->emit(*block);
     code = entries.from_run;
+    code_bytes = entries.bytes;
     chain_offset_ = static_cast<size_t>(entries.from_chain - entries.from_run);
   } catch (const Xbyak::Error& error) {
     // Our bug, never the guest's: log it and let the interpreter run this
@@ -1250,7 +1310,7 @@ Block* JitEngine::translate_block(uint32_t pc) {
   block->host_code = code;
   publish(*block);
   if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
-    trace_translation_jit(*block, code, static_cast<size_t>(emitter_->getCurr() - code));
+    trace_translation_jit(*block, code, code_bytes);
   }
   return block;
 }
