@@ -367,9 +367,9 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     if (op.handler == &exec::op_undefined) return false;
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
     if (!d.valid()) return false;
-    return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) || emit_arith(d, op) ||
-           emit_shift(d, op) || emit_extend(d, op) || emit_memory(d, op, stop) ||
-           emit_stack(d, op, stop) || emit_call_jump(d, op, stop, exit);
+    return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
+           emit_arith(d, op, stop) || emit_shift(d, op) || emit_extend(d, op) ||
+           emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_call_jump(d, op, stop, exit);
   }
 
   // ---- Block exits.
@@ -713,8 +713,9 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// immediate source and a register destination; 32-bit ones only on plain
   /// pairs (codes 0..10). The flags of the flag-setting ones are written to
   /// the PSR at once from the host's.
-  bool emit_arith(const isa::Decoded& d, const Op& op) {
+  bool emit_arith(const isa::Decoded& d, const Op& op, const Op& stop) {
     using namespace Xbyak::util;
+    SlowPath* long_path = nullptr;
     AluOp kind;
     unsigned bits;
     if (!alu_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
@@ -761,36 +762,58 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         apply(kind, value, sized(ecx, bits));
       }
     } else {
-      if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
-      if (kind == AluOp::kMov && immediate) {  // two constant halves
-        mov(guest(op.a), imm & 0xFFFFu);
-        mov(guest(op.a + 1), imm >> 16);
+      // Pairs 0..10, or r12..sp whole (CFG.SR clear; set: the handler).
+      if (op.a == 11 || (!immediate && op.b == 11)) return false;
+      if ((op.a >= 12 && op.a < 15) || (!immediate && op.b >= 12 && op.b < 15)) {
+        long_path = &new_slow_path(op, stop);
+        check_long_pair(14, long_path->entry);
+      }
+      if (kind == AluOp::kMov && immediate) {
+        if (op.a < 11) {  // two constant halves
+          mov(guest(op.a), imm & 0xFFFFu);
+          mov(guest(op.a + 1), imm >> 16);
+        } else {
+          mov(guest(op.a), imm);
+        }
+        if (long_path) L(long_path->resume);
         return true;
       }
       if (immediate) {
         mov(ecx, imm);
       } else {
-        load_pair(ecx, op.b);
+        read_pair(ecx, op.b);
       }
       if (kind == AluOp::kMov) {
-        store_pair(op.a, ecx, eax);
+        write_pair(op.a, ecx, eax);
+        if (long_path) L(long_path->resume);
         return true;
       }
-      load_pair(edx, op.a);
+      read_pair(edx, op.a);
       apply(kind, edx, ecx);
     }
     const uint16_t live = flags_live_after_[current_index_];
     if (kind == AluOp::kCompare) {
       if (live & (psr::kZ | psr::kN | psr::kL)) set_compare_flags();
-      return true;
-    }
-    if (sets_carry && (live & (psr::kC | psr::kF))) set_carry_overflow_flags();
-    if (bits < 32) {
-      mov(guest(op.a, bits), sized(edx, bits));
     } else {
-      store_pair(op.a, edx, eax);
+      if (sets_carry && (live & (psr::kC | psr::kF))) set_carry_overflow_flags();
+      if (bits < 32) {
+        mov(guest(op.a, bits), sized(edx, bits));
+      } else {
+        write_pair(op.a, edx, eax);
+      }
     }
+    if (long_path) L(long_path->resume);
     return true;
+  }
+
+  /// The pair `code` (0..10, or 12..15 whole: the caller checked CFG.SR)
+  /// := value (clobbers value and scratch).
+  void write_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
+    if (code < 11) {
+      store_pair(code, value, scratch);
+    } else {
+      mov(guest(code), value);
+    }
   }
 
   // ---- Shifts by an immediate count (no flags).
@@ -946,13 +969,18 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     if (!exec::memory_operand(memory, &mode, scratch)) return false;
     const bool pair_base =
         mode == exec::AddressMode::kPairBase || mode == exec::AddressMode::kIndexPair;
-    if (pair_base && op.b >= 11) return false;
+    if (pair_base && op.b == 11) return false;
     const bool register_data =
         data.type == isa::OperandType::kRegr || data.type == isa::OperandType::kRegp;
     if (!is_load && !register_data && bits == 32) return false;
-    if (bits == 32 && (is_load || register_data) && op.a >= 11) return false;
+    const bool pair_data = bits == 32 && (is_load || register_data);
+    if (pair_data && op.a == 11) return false;
 
     SlowPath& path = new_slow_path(op, stop);
+    // r12..sp as base or data pair: whole, unless CFG.SR (then the handler).
+    if ((pair_base && op.b >= 12 && op.b < 15) || (pair_data && op.a >= 12 && op.a < 15)) {
+      check_long_pair(14, path.entry);
+    }
     const auto disp = static_cast<uint32_t>(op.imm);
     switch (mode) {
       case exec::AddressMode::kAbsolute:
@@ -963,7 +991,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         if (disp != 0) add(eax, disp);
         break;
       case exec::AddressMode::kPairBase:
-        load_pair(eax, op.b);
+        read_pair(eax, op.b);
         if (disp != 0) add(eax, disp);
         break;
       case exec::AddressMode::kIndexAbsolute:
@@ -971,7 +999,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         if (disp != 0) add(eax, disp);
         break;
       case exec::AddressMode::kIndexPair:
-        load_pair(eax, op.b);
+        read_pair(eax, op.b);
         add(eax, guest(op.c));
         if (disp != 0) add(eax, disp);
         break;
@@ -1000,7 +1028,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         mov(guest(op.a, 16), dx);
       } else {
         mov(edx, dword[rcx + rax]);
-        store_pair(op.a, edx, r8d);
+        write_pair(op.a, edx, r8d);
       }
     } else if (!register_data) {
       const auto value = static_cast<uint32_t>(op.imm2);
@@ -1016,7 +1044,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       mov(dx, guest(op.a, 16));
       mov(word[rcx + rax], dx);
     } else {
-      load_pair(edx, op.a);
+      read_pair(edx, op.a);
       mov(dword[rcx + rax], edx);
     }
     L(path.resume);

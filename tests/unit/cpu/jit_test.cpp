@@ -382,6 +382,9 @@ void entries_lock_step(const std::vector<uint16_t>& entries, uint64_t seed, Pick
     // A faulting access (IAD, saved PC = the next instruction) goes on
     // after retx, so one bad address does not end the run.
     m->bus.poke16(kHandlers + 0x10 * 12, 0x0003);
+    // Every third seed with CFG.SR (CR16B-style short pairs 12..14: the
+    // native forms of r12..ra pairs fall back to the handlers).
+    if (seed % 3 == 0) m->cpu.set_cfg(cfg::kEd | cfg::kSr);
     std::memcpy(m->cpu.state().r, registers, sizeof registers);
     m->cpu.state().psr |=
         static_cast<uint16_t>(registers[0] & (psr::kC | psr::kF | psr::kL | psr::kN | psr::kZ));
