@@ -298,6 +298,10 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     *reads = 0;
     *writes = 0;
     if (d.mnemonic == Mnemonic::kNop) return true;
+    if (d.mnemonic >= Mnemonic::kSeq && d.mnemonic <= Mnemonic::kSge) {
+      *reads = kAllFlags;
+      return d.operand_count == 1;
+    }
     if (d.operand_count != 2) return false;
     const auto is_register = [](OperandType type) {
       return type == OperandType::kRegr || type == OperandType::kRegp;
@@ -369,7 +373,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     if (!d.valid()) return false;
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
            emit_arith(d, op, stop) || emit_shift(d, op) || emit_extend(d, op) ||
-           emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_call_jump(d, op, stop, exit);
+           emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_set_on_condition(d, op) ||
+           emit_conditional_jump(d, op, stop) || emit_call_jump(d, op, stop, exit);
   }
 
   // ---- Block exits.
@@ -562,8 +567,26 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       return true;
     }
     if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
-    // (PSR bits tested, taken when any is set or when all are clear), per
-    // alu::condition.
+    const unsigned condition = op.a & 15u;
+    if (condition >= 14) {
+      exit_to_constant(target);
+      return true;
+    }
+    if (test_condition(condition)) {
+      jnz(taken, T_NEAR);
+    } else {
+      jz(taken, T_NEAR);
+    }
+    exit_to_constant(next);
+    L(taken);
+    exit_to_constant(target);
+    return true;
+  }
+
+  /// Tests the PSR bits condition `condition` (0..13) looks at; returns
+  /// true when it holds if any is set (jnz), false when it holds if all are
+  /// clear (jz). Per alu::condition.
+  bool test_condition(unsigned condition) {
     struct Test {
       uint16_t mask;
       bool taken_if_set;
@@ -584,21 +607,53 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         {psr::kZ | psr::kN, false},
         {psr::kZ | psr::kN, true},
     };
-    const unsigned condition = op.a & 15u;
-    if (condition >= 14) {
-      exit_to_constant(target);
-      return true;
-    }
     const Test flags = kTests[condition];
     test(psr_word(), flags.mask);
-    if (flags.taken_if_set) {
+    return flags.taken_if_set;
+  }
+
+  /// Scond: r[a] (16 bits) := condition ? 1 : 0.
+  bool emit_set_on_condition(const isa::Decoded& d, const Op& op) {
+    using namespace Xbyak::util;
+    const auto m = static_cast<unsigned>(d.mnemonic);
+    const auto first = static_cast<unsigned>(isa::Mnemonic::kSeq);
+    if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kSge)) return false;
+    if (d.operand_count != 1) return false;
+    if (test_condition(m - first)) {
+      setnz(al);
+    } else {
+      setz(al);
+    }
+    movzx(eax, al);
+    mov(guest(op.a, 16), ax);
+    return true;
+  }
+
+  /// Jcond (pair target): the target or the next instruction, then the exit.
+  bool emit_conditional_jump(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using namespace Xbyak::util;
+    const auto m = static_cast<unsigned>(d.mnemonic);
+    const auto first = static_cast<unsigned>(isa::Mnemonic::kJeq);
+    if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kJge)) return false;
+    if (d.operand_count != 1 || op.b == 11) return false;
+    SlowPath* path = nullptr;
+    if (op.b >= 12 && op.b < 15) {
+      path = &new_slow_path(op, stop);
+      check_long_pair(14, path->entry);
+    }
+    Xbyak::Label taken;
+    if (test_condition(m - first)) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
     }
-    exit_to_constant(next);
+    exit_to_constant(op.pc + op.size);
     L(taken);
-    exit_to_constant(target);
+    read_pair(ecx, op.b);
+    shl(ecx, 1);
+    and_(ecx, exec::kPcMask);
+    exit_to_ecx();
+    if (path) L(path->resume);
     return true;
   }
 

@@ -405,7 +405,8 @@ void entries_lock_step(const std::vector<uint16_t>& entries, uint64_t seed, Pick
 TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   // Every encoding of the natively translated moves, logic, arithmetic,
-  // compares, shifts, extensions, nop, branches, bal/jal/jump, with the
+  // compares, shifts, extensions, nop, branches, bal/jal/jump, Scond,
+  // Jcond, with the
   // upper halves of r12, r13, ra and sp set, against the interpreter.
   using isa::Mnemonic;
   const std::vector<uint16_t> entries = entries_of({
@@ -418,7 +419,12 @@ TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
       Mnemonic::kAshud, Mnemonic::kLshb,  Mnemonic::kLshw,  Mnemonic::kLshd,  Mnemonic::kMovxb,
       Mnemonic::kMovzb, Mnemonic::kMovxw, Mnemonic::kMovzw, Mnemonic::kB,     Mnemonic::kBeq0b,
       Mnemonic::kBne0b, Mnemonic::kBeq0w, Mnemonic::kBne0w, Mnemonic::kBal,   Mnemonic::kJal,
-      Mnemonic::kJump,
+      Mnemonic::kJump,  Mnemonic::kSeq,   Mnemonic::kSne,   Mnemonic::kScs,   Mnemonic::kScc,
+      Mnemonic::kShi,   Mnemonic::kSls,   Mnemonic::kSgt,   Mnemonic::kSle,   Mnemonic::kSfs,
+      Mnemonic::kSfc,   Mnemonic::kSlo,   Mnemonic::kShs,   Mnemonic::kSlt,   Mnemonic::kSge,
+      Mnemonic::kJeq,   Mnemonic::kJne,   Mnemonic::kJcs,   Mnemonic::kJcc,   Mnemonic::kJhi,
+      Mnemonic::kJls,   Mnemonic::kJgt,   Mnemonic::kJle,   Mnemonic::kJfs,   Mnemonic::kJfc,
+      Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,
   });
   ASSERT_GE(entries.size(), 40u);
   for (uint64_t seed = 1; seed <= 80; ++seed) {
