@@ -2,9 +2,14 @@
 // docs/jit.md).
 #include "cpu/jit/jit_engine.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xbyak/xbyak.h>
+#include <algorithm>
+
 #include <climits>
 #include <cstddef>
+#include <vector>
 
 #include "cpu/decode.h"
 #include "cpu/disas.h"
@@ -16,12 +21,15 @@ namespace cr16::jit {
 
 namespace {
 
-/// Worst-case host bytes per guest instruction (the call sequence and its
-/// exit stub; measured ~50) and per block (prologue, epilogue).
-constexpr size_t kMaxBytesPerInstruction = 96;
-constexpr size_t kMaxBytesPerBlockFrame = 64;
+/// Worst-case host bytes per guest instruction (native code, its slow path's
+/// handler call and its exit stub; measured < 160) and per block (prologue,
+/// epilogue).
+constexpr size_t kMaxBytesPerInstruction = 256;
+constexpr size_t kMaxBytesPerBlockFrame = 128;
 constexpr size_t kMaxBlockBytes =
     JitEngine::kMaxBlockInstructions * kMaxBytesPerInstruction + kMaxBytesPerBlockFrame;
+/// Host page size for the code buffer's protection changes.
+constexpr uintptr_t kPageBytes = 4096;
 
 /// The Op after each instruction in a translation: the handler's threaded
 /// dispatch lands here and it returns itself, telling the generated code that
@@ -33,7 +41,7 @@ const Op* return_to_translation(Cpu&, const Op* op) {
 /// A translation: returns 0 when the block ran to its end (PC is then the
 /// block's end), else 1 + the index of the instruction that left the block
 /// (it set the PC). `state` is cpu->state(), for the native code.
-using TranslatedBlock = uint32_t (*)(Cpu* cpu, CpuState* state);
+using TranslatedBlock = void (*)(Cpu* cpu, CpuState* state, ChainContext* context);
 
 /// Byte offset of guest register r[index] in CpuState.
 constexpr uint32_t register_offset(unsigned index) {
@@ -44,13 +52,72 @@ constexpr uint32_t register_offset(unsigned index) {
 
 /// The host code buffer and the emitter writing into it. Memory is RW while
 /// a block is emitted and RX otherwise (never both: W^X).
-class CodeEmitter : public Xbyak::CodeGenerator {
- public:
-  explicit CodeEmitter(size_t bytes)
-      : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE), capacity_(bytes) {
-    setProtectModeRE();
+///
+/// Register use in a translation (System V): rbx = Cpu*, r12 = CpuState*,
+/// r13 = &Bus::read_page[0], r14 = &Bus::write_page[0] (all callee-saved, so
+/// they survive handler calls); rax, rcx, rdx and r8-r10 are scratch within
+/// one guest instruction. Guest registers and the PSR live in CpuState: each
+/// instruction's effect is complete when the next one starts, so a handler
+/// call, a slow path or an exit may follow any instruction.
+/// Two views of one anonymous shared memory object: the code is written
+/// through `rw` and executed through `rx`, so no page is ever writable and
+/// executable and no protection changes per block. Empty (rw == nullptr)
+/// when the host refuses (the emitter then flips the pages of each block).
+struct DualMapping {
+  explicit DualMapping(size_t bytes) {
+    const int fd = memfd_create("cr16-jit", MFD_CLOEXEC);
+    if (fd < 0) return;
+    if (ftruncate(fd, static_cast<off_t>(bytes)) == 0) {
+      void* writable = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      void* executable = mmap(nullptr, bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+      if (writable != MAP_FAILED && executable != MAP_FAILED) {
+        rw = static_cast<uint8_t*>(writable);
+        rx = static_cast<uint8_t*>(executable);
+        mapped_bytes = bytes;
+      } else {
+        if (writable != MAP_FAILED) munmap(writable, bytes);
+        if (executable != MAP_FAILED) munmap(executable, bytes);
+      }
+    }
+    close(fd);
   }
-  ~CodeEmitter() override { setProtectModeRW(false); }
+  ~DualMapping() {
+    if (rw != nullptr) {
+      munmap(rw, mapped_bytes);
+      munmap(rx, mapped_bytes);
+    }
+  }
+  DualMapping(const DualMapping&) = delete;
+  DualMapping& operator=(const DualMapping&) = delete;
+
+  uint8_t* rw = nullptr;
+  uint8_t* rx = nullptr;
+  size_t mapped_bytes = 0;
+};
+
+class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
+ public:
+  CodeEmitter(size_t bytes, uint8_t* const* read_pages, uint8_t* const* write_pages,
+              const DispatchEntry* dispatch, uint32_t dispatch_mask)
+      : DualMapping(bytes),
+        Xbyak::CodeGenerator(bytes,
+                             rw != nullptr ? static_cast<void*>(rw) : Xbyak::DontSetProtectRWE),
+        capacity_(bytes),
+        read_pages_(read_pages),
+        write_pages_(write_pages),
+        dispatch_(dispatch),
+        dispatch_mask_(dispatch_mask) {
+    if (rw == nullptr) setProtectModeRE();
+  }
+  ~CodeEmitter() override {
+    if (rw == nullptr) setProtectModeRW(false);
+  }
+
+  struct Entries {
+    const uint8_t* from_run = nullptr;  // executable addresses
+    const uint8_t* from_chain = nullptr;
+    size_t bytes = 0;
+  };
 
   size_t capacity() const { return capacity_; }
   size_t used() const { return getSize(); }
@@ -58,51 +125,122 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   /// Forgets every block (the memory is reused by the next ones).
   void clear() { reset(); }
   /// After an emission error: back to RX (the caller then drops everything).
-  void abandon() { setProtectModeRE(false); }
+  void abandon() {
+    if (rw == nullptr) setProtectModeRE(false);
+  }
 
-  /// Emits `block` (its Ops in instruction/stop pairs) and returns its entry.
-  const uint8_t* emit(const Block& block) {
-    setProtectModeRW();
-    const uint8_t* entry = getCurr();
+  /// Emits `block` (its Ops in instruction/stop pairs) and returns its two
+  /// entries: from run() (prologue) and from another translation (chain).
+  Entries emit(const Block& block) {
+    // Only the pages this block may use become writable (a whole-buffer
+    // mprotect per block made translation, and so booting, slow).
+    const auto page_mask = ~uintptr_t{kPageBytes - 1};
+    const uintptr_t writable_begin = reinterpret_cast<uintptr_t>(getCurr()) & page_mask;
+    const uintptr_t buffer_end =
+        (reinterpret_cast<uintptr_t>(getCode()) + capacity_ + kPageBytes - 1) & page_mask;
+    const uintptr_t writable_end = std::min(
+        buffer_end,
+        (reinterpret_cast<uintptr_t>(getCurr()) + kMaxBlockBytes + kPageBytes - 1) & page_mask);
+    const auto* writable = reinterpret_cast<const void*>(writable_begin);
+    const size_t writable_bytes = writable_end - writable_begin;
+    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RW)) {
+      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    }
     using namespace Xbyak::util;
-    // System V: rdi = Cpu*, rsi = CpuState*. rbx and r12 keep them across
-    // the calls; the pushes and the sub keep rsp 16-byte aligned at each call.
+    Entries entries;
+    Xbyak::Label leave;
+    leave_ = &leave;
+    entries.from_run = getCurr();
+    // System V: rdi = Cpu*, rsi = CpuState*, rdx = ChainContext*. Five pushes
+    // and the return address keep rsp 16-byte aligned at calls.
     push(rbx);
     push(r12);
-    sub(rsp, 8);
+    push(r13);
+    push(r14);
+    push(r15);
     mov(rbx, rdi);
     mov(r12, rsi);
-    Xbyak::Label epilogue;
+    mov(r15, rdx);
+    mov(r13, reinterpret_cast<uint64_t>(read_pages_));
+    mov(r14, reinterpret_cast<uint64_t>(write_pages_));
+    // From another translation: the same registers, PC = this block's.
+    entries.from_chain = getCurr();
+    // The interpreter's accounting: the whole block counts on entry (what a
+    // device reading the instruction count mid-block sees); an exit gives
+    // back the instructions after the one that left. A block that does not
+    // fit the budget is left to run() (which steps what is left).
+    mov(rax, icount_qword());
+    add(rax, block.instruction_count);
+    cmp(rax, qword[r15 + static_cast<uint32_t>(offsetof(ChainContext, until))]);
+    ja(*leave_, T_NEAR);
+    mov(icount_qword(), rax);
+    block_count_ = block.instruction_count;
+    // Flags live after each instruction (backwards from the block's end,
+    // where all are): an ALU instruction whose flags are all overwritten
+    // before anything can see them (a later ALU instruction, with no
+    // handler call, slow path or exit between) skips writing them.
+    flags_live_after_.assign(block.instruction_count, kAllFlags);
+    uint16_t live = kAllFlags;
+    for (uint32_t i = block.instruction_count; i-- > 0;) {
+      flags_live_after_[i] = live;
+      uint16_t reads = kAllFlags;
+      uint16_t writes = 0;
+      if (quiet_flag_effect(block.ops[2 * i], &reads, &writes)) {
+        live = static_cast<uint16_t>((live & ~writes) | reads);
+      } else {
+        live = kAllFlags;
+      }
+    }
     std::vector<Xbyak::Label> exits(block.instruction_count);
+    slow_paths_.clear();
+    slow_paths_.reserve(block.instruction_count);
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       const Op& op = block.ops[2 * i];
       const Op& stop = block.ops[2 * i + 1];
-      if (emit_branch(op, exits[i]) || emit_native(op)) {
+      current_index_ = i;
+      if (emit_native_instruction(op, stop, exits[i])) {
         ++native_instructions_;
         continue;
       }
-      mov(rdi, rbx);
-      mov(rsi, reinterpret_cast<uint64_t>(&op));
-      mov(rax, reinterpret_cast<uint64_t>(op.handler));
-      call(rax);
-      mov(rcx, reinterpret_cast<uint64_t>(&stop));
-      cmp(rax, rcx);
-      jne(exits[i], T_NEAR);
+      emit_handler_call(op, stop, exits[i]);
     }
-    xor_(eax, eax);
-    jmp(epilogue, T_NEAR);
+    current_index_ = block.instruction_count - 1;
+    exit_to_constant(block.end_pc);
+    // Slow paths (MMIO, unmapped, code pages, short register pairs): the
+    // instruction runs again from the start in its interpreter handler.
+    for (SlowPath& path : slow_paths_) {
+      L(path.entry);
+      emit_handler_call(*path.op, *path.stop, exits[path.index]);
+      jmp(path.resume, T_NEAR);
+    }
+    // A handler left the block (it set the PC): back to run(), which looks
+    // at what the handler may have changed (interrupts, events, halt).
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
       L(exits[i]);
-      mov(eax, i + 1);
-      jmp(epilogue, T_NEAR);
+      give_back(i);
+      mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_left))], 1);
+      jmp(*leave_, T_NEAR);
     }
-    L(epilogue);
-    add(rsp, 8);
+    L(*leave_);
+    pop(r15);
+    pop(r14);
+    pop(r13);
     pop(r12);
     pop(rbx);
     ret();
-    setProtectModeRE();
-    return entry;
+    slow_paths_.clear();
+    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RE)) {
+      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    }
+    entries.bytes = static_cast<size_t>(getCurr() - entries.from_run);
+    entries.from_run = executable(entries.from_run);
+    entries.from_chain = executable(entries.from_chain);
+    return entries;
+  }
+
+  /// The executable address of code written at `written`.
+  const uint8_t* executable(const uint8_t* written) const {
+    return rw == nullptr ? written : rx + (written - rw);
   }
 
   /// Guest instructions translated to native code so far (the rest are
@@ -110,110 +248,345 @@ class CodeEmitter : public Xbyak::CodeGenerator {
   uint64_t native_instructions() const { return native_instructions_; }
 
  private:
-  /// The two-operand register/immediate forms this stage translates natively:
-  /// moves, the logic operations and ADDU (none changes a flag).
-  enum class NativeOp : uint8_t { kMov, kAnd, kOr, kXor, kAddUnsigned };
+  struct SlowPath {
+    Xbyak::Label entry;
+    Xbyak::Label resume;
+    const Op* op;
+    const Op* stop;
+    uint32_t index;
+  };
 
-  static bool native_form(isa::Mnemonic mnemonic, NativeOp* kind, unsigned* bits) {
+  /// A slow path for the current instruction; the caller jumps to .entry
+  /// and places L(.resume) after its native code.
+  SlowPath& new_slow_path(const Op& op, const Op& stop) {
+    SlowPath& path = slow_paths_.emplace_back();
+    path.op = &op;
+    path.stop = &stop;
+    path.index = current_index_;
+    return path;
+  }
+
+  /// The call of `op`'s interpreter handler; leaves through `exit` when the
+  /// instruction left the block.
+  void emit_handler_call(const Op& op, const Op& stop, const Xbyak::Label& exit) {
+    using namespace Xbyak::util;
+    if (!register_only(op)) {
+      mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 1);
+    }
+    mov(rdi, rbx);
+    mov(rsi, reinterpret_cast<uint64_t>(&op));
+    mov(rax, reinterpret_cast<uint64_t>(op.handler));
+    call(rax);
+    mov(rcx, reinterpret_cast<uint64_t>(&stop));
+    cmp(rax, rcx);
+    jne(exit, T_NEAR);
+  }
+
+  static constexpr uint16_t kAllFlags = psr::kC | psr::kF | psr::kZ | psr::kN | psr::kL;
+
+  /// True when `op` is translated natively with nothing that could look at
+  /// the PSR (no handler call, slow path or exit: register ALU forms, nop,
+  /// immediate shifts, extensions — the same conditions as emit_arith,
+  /// emit_shift and emit_extend); then *reads / *writes are the flags it
+  /// reads and writes.
+  static bool quiet_flag_effect(const Op& op, uint16_t* reads, uint16_t* writes) {
     using isa::Mnemonic;
-    switch (mnemonic) {
-      case Mnemonic::kMovb:
-        *kind = NativeOp::kMov;
-        *bits = 8;
-        return true;
-      case Mnemonic::kMovw:
-        *kind = NativeOp::kMov;
-        *bits = 16;
-        return true;
-      case Mnemonic::kMovd:
-        *kind = NativeOp::kMov;
-        *bits = 32;
-        return true;
-      case Mnemonic::kAndb:
-        *kind = NativeOp::kAnd;
-        *bits = 8;
-        return true;
-      case Mnemonic::kAndw:
-        *kind = NativeOp::kAnd;
-        *bits = 16;
-        return true;
-      case Mnemonic::kAndd:
-        *kind = NativeOp::kAnd;
-        *bits = 32;
-        return true;
-      case Mnemonic::kOrb:
-        *kind = NativeOp::kOr;
-        *bits = 8;
-        return true;
-      case Mnemonic::kOrw:
-        *kind = NativeOp::kOr;
-        *bits = 16;
-        return true;
-      case Mnemonic::kOrd:
-        *kind = NativeOp::kOr;
-        *bits = 32;
-        return true;
-      case Mnemonic::kXorb:
-        *kind = NativeOp::kXor;
-        *bits = 8;
-        return true;
-      case Mnemonic::kXorw:
-        *kind = NativeOp::kXor;
-        *bits = 16;
-        return true;
-      case Mnemonic::kXord:
-        *kind = NativeOp::kXor;
-        *bits = 32;
-        return true;
-      case Mnemonic::kAddub:
-        *kind = NativeOp::kAddUnsigned;
-        *bits = 8;
-        return true;
-      case Mnemonic::kAdduw:
-        *kind = NativeOp::kAddUnsigned;
-        *bits = 16;
-        return true;
+    using isa::OperandType;
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid()) return false;
+    *reads = 0;
+    *writes = 0;
+    if (d.mnemonic == Mnemonic::kNop) return true;
+    if (d.mnemonic >= Mnemonic::kSeq && d.mnemonic <= Mnemonic::kSge) {
+      *reads = kAllFlags;
+      return d.operand_count == 1;
+    }
+    if (d.operand_count != 2) return false;
+    const auto is_register = [](OperandType type) {
+      return type == OperandType::kRegr || type == OperandType::kRegp;
+    };
+    const bool immediate = isa::is_immediate(d.operands[0].type);
+    if (!is_register(d.operands[1].type)) return false;
+    AluOp kind;
+    unsigned bits;
+    if (alu_form(d.mnemonic, &kind, &bits)) {
+      if (!immediate && !is_register(d.operands[0].type)) return false;
+      if (bits == 32 && (op.a >= 11 || (!immediate && op.b >= 11))) return false;
+      switch (kind) {
+        case AluOp::kAdd:
+        case AluOp::kSub:
+          *writes = psr::kC | psr::kF;
+          break;
+        case AluOp::kAddCarry:
+        case AluOp::kSubCarry:
+          *reads = psr::kC;
+          *writes = psr::kC | psr::kF;
+          break;
+        case AluOp::kCompare:
+          *writes = psr::kZ | psr::kN | psr::kL;
+          break;
+        default:
+          break;
+      }
+      return true;
+    }
+    switch (d.mnemonic) {
+      case Mnemonic::kAshub:
+      case Mnemonic::kAshuw:
+      case Mnemonic::kLshb:
+      case Mnemonic::kLshw:
+        return immediate;
+      case Mnemonic::kAshud:
+      case Mnemonic::kLshd:
+        return immediate && op.a < 11;
+      case Mnemonic::kMovxb:
+      case Mnemonic::kMovzb:
+        return !immediate;
+      case Mnemonic::kMovxw:
+      case Mnemonic::kMovzw:
+        return !immediate && op.a < 11;
       default:
         return false;
     }
   }
 
-  /// `kind` of `source` into `destination` (a memory operand or a register
-  /// of the same width).
-  template <typename Destination, typename Source>
-  void apply(NativeOp kind, const Destination& destination, const Source& source) {
-    switch (kind) {
-      case NativeOp::kMov:
-        mov(destination, source);
-        break;
-      case NativeOp::kAnd:
-        and_(destination, source);
-        break;
-      case NativeOp::kOr:
-        or_(destination, source);
-        break;
-      case NativeOp::kXor:
-        xor_(destination, source);
-        break;
-      case NativeOp::kAddUnsigned:
-        add(destination, source);
-        break;
-    }
-  }
-
-  /// Native code for Bcond/BR (entry kB): PC := target when the condition
-  /// holds on PSR, else the next instruction; then the block's exit for this
-  /// instruction (the interpreter's branch leaves the block the same way).
-  bool emit_branch(const Op& op, const Xbyak::Label& exit) {
-    using namespace Xbyak::util;
+  /// True when `op`'s handler, if it continues the block, has changed only
+  /// guest registers and the PSR's flags: no memory (a device could raise
+  /// an interrupt), no stack, nothing privileged, no trap; so the block's
+  /// exits may still enter the next translation directly. (Handlers that
+  /// leave the block always return to run().)
+  static bool register_only(const Op& op) {
     if (op.handler == &exec::op_undefined) return false;
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
-    if (!d.valid() || d.mnemonic != isa::Mnemonic::kB || d.operand_count != 2) return false;
+    if (!d.valid()) return false;
+    const isa::Entry& entry = isa::table()[d.entry];
+    return entry.memory_access() == isa::MemoryAccess::kNone && !entry.stack_access() &&
+           !entry.privileged() && !entry.ends_block() && d.mnemonic != isa::Mnemonic::kExcp;
+  }
+
+  /// Native code for `op` when it has a native form; false: the caller
+  /// emits the handler call.
+  bool emit_native_instruction(const Op& op, const Op& stop, const Xbyak::Label& exit) {
+    if (op.handler == &exec::op_undefined) return false;
+    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
+    if (!d.valid()) return false;
+    return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
+           emit_arith(d, op, stop) || emit_shift(d, op) || emit_extend(d, op) ||
+           emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_set_on_condition(d, op) ||
+           emit_conditional_jump(d, op, stop) || emit_call_jump(d, op, stop, exit);
+  }
+
+  // ---- Block exits.
+
+  Xbyak::Address icount_qword() const {
+    using namespace Xbyak::util;
+    return qword[r12 + static_cast<uint32_t>(offsetof(CpuState, icount))];
+  }
+  /// The instruction current_index_ left the block: the ones after it did
+  /// not retire.
+  void give_back(uint32_t index) {
+    const uint32_t unretired = block_count_ - (index + 1);
+    if (unretired != 0) sub(icount_qword(), unretired);
+  }
+  /// Common part of a native exit: PC is set; on to the next translation
+  /// unless the chain budget is spent or, after a handler with side effects
+  /// ran, the core needs run() (Cpu::needs_run_loop, halted).
+  void chain_checks() {
+    using namespace Xbyak::util;
+    give_back(current_index_);
+    sub(dword[r15 + static_cast<uint32_t>(offsetof(ChainContext, chain_left))], 1);
+    jb(*leave_, T_NEAR);
+    Xbyak::Label checked;
+    const Xbyak::Address handler_ran =
+        byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))];
+    cmp(handler_ran, 0);
+    je(checked, T_NEAR);
+    // A handler with side effects ran (a device may have raised an
+    // interrupt, a stop may be pending): ask the core, as run() would.
+    mov(rdi, rbx);
+    mov(rax, reinterpret_cast<uint64_t>(&may_continue));
+    call(rax);
+    test(al, al);
+    jz(*leave_, T_NEAR);
+    mov(handler_ran, 0);
+    mov(ecx, pc_dword());  // the call clobbered it (exit_to_ecx)
+    L(checked);
+  }
+  /// From the generated code: nothing needs run() at this block boundary
+  /// (what run()'s loop checks between blocks).
+  static bool may_continue(Cpu* cpu) { return !cpu->needs_run_loop() && !cpu->halted(); }
+  /// Native exit to a known PC: through its dispatch-table slot (filled when
+  /// the target is translated, emptied on invalidation and flush).
+  void exit_to_constant(uint32_t target) {
+    using namespace Xbyak::util;
+    target &= kAddressMask;
+    mov(pc_dword(), target);
+    chain_checks();
+    const DispatchEntry* slot = &dispatch_[(target >> 1) & dispatch_mask_];
+    mov(rdx, reinterpret_cast<uint64_t>(slot));
+    cmp(dword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, pc))], target);
+    jne(*leave_, T_NEAR);
+    jmp(qword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, code))]);
+  }
+  /// Native exit to the PC in ecx (jump, jal): the dispatch table is the
+  /// indirect-branch cache.
+  void exit_to_ecx() {
+    using namespace Xbyak::util;
+    mov(pc_dword(), ecx);
+    chain_checks();
+    mov(eax, ecx);
+    shr(eax, 1);
+    and_(eax, dispatch_mask_);
+    shl(rax, 4);
+    mov(rdx, reinterpret_cast<uint64_t>(dispatch_));
+    add(rdx, rax);
+    cmp(dword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, pc))], ecx);
+    jne(*leave_, T_NEAR);
+    jmp(qword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, code))]);
+  }
+
+  // ---- Guest state operands.
+
+  Xbyak::Address psr_byte() const {
+    using namespace Xbyak::util;
+    return byte[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
+  }
+  Xbyak::Address psr_word() const {
+    using namespace Xbyak::util;
+    return word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
+  }
+  Xbyak::Address pc_dword() const {
+    using namespace Xbyak::util;
+    return dword[r12 + static_cast<uint32_t>(offsetof(CpuState, pc))];
+  }
+  /// r[index] at `bits` wide (its low byte, low half or whole slot).
+  Xbyak::Address guest(unsigned index, unsigned bits = 32) const {
+    using namespace Xbyak::util;
+    const Xbyak::RegExp at = r12 + register_offset(index);
+    return bits == 8 ? byte[at] : bits == 16 ? word[at] : dword[at];
+  }
+  /// `host` register's 8/16/32-bit view.
+  static Xbyak::Reg sized(const Xbyak::Reg32& host, unsigned bits) {
+    if (bits == 8) return host.cvt8();
+    if (bits == 16) return host.cvt16();
+    return host;
+  }
+
+  /// target := the register pair `code` (0..10: r[code] | r[code+1] << 16,
+  /// the upper halves being 0).
+  void load_pair(const Xbyak::Reg32& target, unsigned code) {
+    mov(target, guest(code + 1));
+    shl(target, 16);
+    or_(target, guest(code));
+  }
+  /// The pair `code` (0..10) := value (clobbers value and scratch).
+  void store_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
+    movzx(scratch, value.cvt16());
+    shr(value, 16);
+    mov(guest(code), scratch);
+    mov(guest(code + 1), value);
+  }
+  /// Pair `code` 12..15 as the interpreter reads it: the whole register,
+  /// unless CFG.SR selects CR16B pairs (codes 12..14) — then `slow`.
+  void check_long_pair(unsigned code, const Xbyak::Label& slow) {
+    if (code >= 15) return;
+    test(word[r12 + static_cast<uint32_t>(offsetof(CpuState, cfg))], cfg::kSr);
+    jnz(slow, T_NEAR);
+  }
+
+  // ---- PSR flags from the host's, after the host operation.
+
+  /// PSR := (PSR & ~bits) | r8d, as one 16-bit read-modify-write: a later
+  /// 16-bit read of the PSR (a branch) then forwards from this store (a byte
+  /// store followed by a word load would stall the host).
+  void merge_psr_bits(uint16_t bits) {
+    using namespace Xbyak::util;
+    movzx(r10d, psr_word());
+    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~bits)));
+    or_(r10d, r8d);
+    mov(psr_word(), r10w);
+  }
+  /// C := CF, F := OF (ADD/ADDC/SUB/SUBC of the same width).
+  void set_carry_overflow_flags() {
+    using namespace Xbyak::util;
+    setc(r8b);
+    seto(r9b);
+    movzx(r10d, psr_word());
+    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kC | psr::kF))));
+    or_(r10b, r8b);  // C is bit 0
+    shl(r9b, 5);     // F is bit 5
+    or_(r10b, r9b);
+    mov(psr_word(), r10w);
+  }
+  /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
+  /// src: SF != OF), L = src > dest unsigned (borrow: CF).
+  void set_compare_flags() {
+    using namespace Xbyak::util;
+    setb(r8b);
+    setl(r9b);
+    sete(r10b);
+    movzx(r8d, r8b);
+    movzx(r9d, r9b);
+    movzx(r10d, r10b);
+    shl(r8d, 2);
+    shl(r9d, 7);
+    shl(r10d, 6);
+    or_(r8d, r9d);
+    or_(r8d, r10d);
+    merge_psr_bits(psr::kZ | psr::kN | psr::kL);
+  }
+
+  // ---- Branches.
+
+  /// Bcond/BR, BEQ0/BNE0: PC := target or the next instruction; then the
+  /// block's exit for this instruction (the interpreter's branch leaves the
+  /// block the same way).
+  bool emit_branch(const isa::Decoded& d, const Op& op, const Xbyak::Label& exit) {
+    using isa::Mnemonic;
     const uint32_t target = static_cast<uint32_t>(op.imm) & kAddressMask;
     const uint32_t next = (op.pc + op.size) & kAddressMask;
-    const uint32_t pc_offset = offsetof(CpuState, pc);
-    // (PSR bits tested, taken when any is set or when all are clear), per
-    // alu::condition.
+    Xbyak::Label taken;
+    if (d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b ||
+        d.mnemonic == Mnemonic::kBeq0w || d.mnemonic == Mnemonic::kBne0w) {
+      const bool byte_wide = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b;
+      const bool if_zero = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBeq0w;
+      if (byte_wide) {
+        cmp(guest(op.b, 8), 0);
+      } else {
+        cmp(guest(op.b, 16), 0);
+      }
+      if (if_zero) {
+        jz(taken, T_NEAR);
+      } else {
+        jnz(taken, T_NEAR);
+      }
+      exit_to_constant(next);
+      L(taken);
+      exit_to_constant(target);
+      return true;
+    }
+    if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
+    const unsigned condition = op.a & 15u;
+    if (condition >= 14) {
+      exit_to_constant(target);
+      return true;
+    }
+    if (test_condition(condition)) {
+      jnz(taken, T_NEAR);
+    } else {
+      jz(taken, T_NEAR);
+    }
+    exit_to_constant(next);
+    L(taken);
+    exit_to_constant(target);
+    return true;
+  }
+
+  /// Tests the PSR bits condition `condition` (0..13) looks at; returns
+  /// true when it holds if any is set (jnz), false when it holds if all are
+  /// clear (jz). Per alu::condition.
+  bool test_condition(unsigned condition) {
     struct Test {
       uint16_t mask;
       bool taken_if_set;
@@ -234,115 +607,693 @@ class CodeEmitter : public Xbyak::CodeGenerator {
         {psr::kZ | psr::kN, false},
         {psr::kZ | psr::kN, true},
     };
-    const unsigned condition = op.a & 15u;
-    if (condition >= 14) {
-      mov(dword[r12 + pc_offset], target);
-      jmp(exit, T_NEAR);
-      return true;
-    }
     const Test flags = kTests[condition];
+    test(psr_word(), flags.mask);
+    return flags.taken_if_set;
+  }
+
+  /// Scond: r[a] (16 bits) := condition ? 1 : 0.
+  bool emit_set_on_condition(const isa::Decoded& d, const Op& op) {
+    using namespace Xbyak::util;
+    const auto m = static_cast<unsigned>(d.mnemonic);
+    const auto first = static_cast<unsigned>(isa::Mnemonic::kSeq);
+    if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kSge)) return false;
+    if (d.operand_count != 1) return false;
+    if (test_condition(m - first)) {
+      setnz(al);
+    } else {
+      setz(al);
+    }
+    movzx(eax, al);
+    mov(guest(op.a, 16), ax);
+    return true;
+  }
+
+  /// Jcond (pair target): the target or the next instruction, then the exit.
+  bool emit_conditional_jump(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using namespace Xbyak::util;
+    const auto m = static_cast<unsigned>(d.mnemonic);
+    const auto first = static_cast<unsigned>(isa::Mnemonic::kJeq);
+    if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kJge)) return false;
+    if (d.operand_count != 1 || op.b == 11) return false;
+    SlowPath* path = nullptr;
+    if (op.b >= 12 && op.b < 15) {
+      path = &new_slow_path(op, stop);
+      check_long_pair(14, path->entry);
+    }
     Xbyak::Label taken;
-    test(word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))], flags.mask);
-    if (flags.taken_if_set) {
+    if (test_condition(m - first)) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
     }
-    mov(dword[r12 + pc_offset], next);
-    jmp(exit, T_NEAR);
+    exit_to_constant(op.pc + op.size);
     L(taken);
-    mov(dword[r12 + pc_offset], target);
-    jmp(exit, T_NEAR);
+    read_pair(ecx, op.b);
+    shl(ecx, 1);
+    and_(ecx, exec::kPcMask);
+    exit_to_ecx();
+    if (path) L(path->resume);
     return true;
+  }
+
+  // ---- Register/immediate ALU forms.
+
+  enum class AluOp : uint8_t {
+    kMov,
+    kAnd,
+    kOr,
+    kXor,
+    kAddUnsigned,
+    kAdd,
+    kAddCarry,
+    kSub,
+    kSubCarry,
+    kCompare
+  };
+
+  static bool alu_form(isa::Mnemonic mnemonic, AluOp* kind, unsigned* bits) {
+    using isa::Mnemonic;
+    struct Form {
+      Mnemonic mnemonic;
+      AluOp kind;
+      unsigned bits;
+    };
+    static constexpr Form kForms[] = {
+        {Mnemonic::kMovb, AluOp::kMov, 8},
+        {Mnemonic::kMovw, AluOp::kMov, 16},
+        {Mnemonic::kMovd, AluOp::kMov, 32},
+        {Mnemonic::kAndb, AluOp::kAnd, 8},
+        {Mnemonic::kAndw, AluOp::kAnd, 16},
+        {Mnemonic::kAndd, AluOp::kAnd, 32},
+        {Mnemonic::kOrb, AluOp::kOr, 8},
+        {Mnemonic::kOrw, AluOp::kOr, 16},
+        {Mnemonic::kOrd, AluOp::kOr, 32},
+        {Mnemonic::kXorb, AluOp::kXor, 8},
+        {Mnemonic::kXorw, AluOp::kXor, 16},
+        {Mnemonic::kXord, AluOp::kXor, 32},
+        {Mnemonic::kAddub, AluOp::kAddUnsigned, 8},
+        {Mnemonic::kAdduw, AluOp::kAddUnsigned, 16},
+        {Mnemonic::kAddb, AluOp::kAdd, 8},
+        {Mnemonic::kAddw, AluOp::kAdd, 16},
+        {Mnemonic::kAddd, AluOp::kAdd, 32},
+        {Mnemonic::kAddcb, AluOp::kAddCarry, 8},
+        {Mnemonic::kAddcw, AluOp::kAddCarry, 16},
+        {Mnemonic::kSubb, AluOp::kSub, 8},
+        {Mnemonic::kSubw, AluOp::kSub, 16},
+        {Mnemonic::kSubd, AluOp::kSub, 32},
+        {Mnemonic::kSubcb, AluOp::kSubCarry, 8},
+        {Mnemonic::kSubcw, AluOp::kSubCarry, 16},
+        {Mnemonic::kCmpb, AluOp::kCompare, 8},
+        {Mnemonic::kCmpw, AluOp::kCompare, 16},
+        {Mnemonic::kCmpd, AluOp::kCompare, 32},
+    };
+    for (const Form& form : kForms) {
+      if (form.mnemonic == mnemonic) {
+        *kind = form.kind;
+        *bits = form.bits;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /// `kind` of `source` into `destination`; the host flags are then those
+  /// of the operation (adc/sbb take the carry from CF, set by the caller).
+  template <typename Destination, typename Source>
+  void apply(AluOp kind, const Destination& destination, const Source& source) {
+    switch (kind) {
+      case AluOp::kMov:
+        mov(destination, source);
+        break;
+      case AluOp::kAnd:
+        and_(destination, source);
+        break;
+      case AluOp::kOr:
+        or_(destination, source);
+        break;
+      case AluOp::kXor:
+        xor_(destination, source);
+        break;
+      case AluOp::kAddUnsigned:
+      case AluOp::kAdd:
+        add(destination, source);
+        break;
+      case AluOp::kAddCarry:
+        adc(destination, source);
+        break;
+      case AluOp::kSub:
+        sub(destination, source);
+        break;
+      case AluOp::kSubCarry:
+        sbb(destination, source);
+        break;
+      case AluOp::kCompare:
+        cmp(destination, source);
+        break;
+    }
   }
 
   /// An 8/16-bit immediate as xbyak accepts it: zero-extended for mov,
   /// sign-extended for the ALU forms (same bits in the instruction).
-  static uint32_t narrow_immediate(NativeOp kind, uint32_t imm, unsigned bits) {
+  static uint32_t narrow_immediate(AluOp kind, uint32_t imm, unsigned bits) {
+    if (bits == 32) return imm;
     const uint32_t mask = (1u << bits) - 1;
-    if (kind == NativeOp::kMov) return imm & mask;
+    if (kind == AluOp::kMov) return imm & mask;
     const uint32_t sign = 1u << (bits - 1);
     return ((imm & mask) ^ sign) - sign;
   }
 
-  /// ecx (or `target`) := the register pair `code` (0..10) as the
-  /// interpreter's fast path reads it: r[code] | r[code+1] << 16.
-  void load_pair(const Xbyak::Reg32& target, unsigned code) {
+  /// mov/and/or/xor/addu/add/addc/sub/subc/cmp with a register or
+  /// immediate source and a register destination; 32-bit ones only on plain
+  /// pairs (codes 0..10). The flags of the flag-setting ones are written to
+  /// the PSR at once from the host's.
+  bool emit_arith(const isa::Decoded& d, const Op& op, const Op& stop) {
     using namespace Xbyak::util;
-    mov(target, dword[r12 + register_offset(code + 1)]);
-    shl(target, 16);
-    or_(target, dword[r12 + register_offset(code)]);
-  }
-
-  /// Native code for nop and the forms native_form() names, register or
-  /// immediate source, register destination; 32-bit ones only on plain
-  /// pairs (codes 0..10). False: emit the handler call instead.
-  bool emit_native(const Op& op) {
-    using namespace Xbyak::util;
-    if (op.handler == &exec::op_undefined) return false;
-    const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
-    if (!d.valid()) return false;
-    if (d.mnemonic == isa::Mnemonic::kNop) return true;
-    NativeOp kind;
+    SlowPath* long_path = nullptr;
+    AluOp kind;
     unsigned bits;
-    if (!native_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
+    if (!alu_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
+    if (d.operands[1].type != isa::OperandType::kRegr &&
+        d.operands[1].type != isa::OperandType::kRegp) {
+      return false;
+    }
     const bool immediate = isa::is_immediate(d.operands[0].type);
+    if (!immediate && d.operands[0].type != isa::OperandType::kRegr &&
+        d.operands[0].type != isa::OperandType::kRegp) {
+      return false;
+    }
     const auto imm = static_cast<uint32_t>(op.imm);
-    if (bits == 8) {  // the low byte of r[a]
-      if (immediate) {
-        apply(kind, byte[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 8));
-      } else {
-        mov(al, byte[r12 + register_offset(op.b)]);
-        apply(kind, byte[r12 + register_offset(op.a)], al);
+    const bool carry_in = kind == AluOp::kAddCarry || kind == AluOp::kSubCarry;
+    const bool sets_carry = kind == AluOp::kAdd || kind == AluOp::kSub || carry_in;
+    if (bits < 32) {
+      // The low byte/half of r[a]; r[b] or the immediate.
+      const Xbyak::Reg value = sized(edx, bits);
+      if (kind == AluOp::kMov) {
+        if (immediate) {
+          mov(guest(op.a, bits), narrow_immediate(kind, imm, bits));
+        } else {
+          mov(value, guest(op.b, bits));
+          mov(guest(op.a, bits), value);
+        }
+        return true;
       }
-      return true;
-    }
-    if (bits == 16) {  // the low half of r[a]
-      if (immediate) {
-        apply(kind, word[r12 + register_offset(op.a)], narrow_immediate(kind, imm, 16));
-      } else {
-        mov(ax, word[r12 + register_offset(op.b)]);
-        apply(kind, word[r12 + register_offset(op.a)], ax);
+      if (kind == AluOp::kAnd || kind == AluOp::kOr || kind == AluOp::kXor ||
+          kind == AluOp::kAddUnsigned) {
+        if (immediate) {
+          apply(kind, guest(op.a, bits), narrow_immediate(kind, imm, bits));
+        } else {
+          mov(value, guest(op.b, bits));
+          apply(kind, guest(op.a, bits), value);
+        }
+        return true;
       }
-      return true;
-    }
-    if (op.a >= 11 || (!immediate && op.b >= 11)) return false;
-    if (immediate && kind == NativeOp::kMov) {  // two constant halves
-      mov(dword[r12 + register_offset(op.a)], imm & 0xFFFFu);
-      mov(dword[r12 + register_offset(op.a + 1)], imm >> 16);
-      return true;
-    }
-    // value = pair(a) kind source; r[a] = value & 0xFFFF; r[a+1] = value >> 16
-    if (immediate) {
-      mov(ecx, imm);
+      mov(value, guest(op.a, bits));
+      if (!immediate) mov(sized(ecx, bits), guest(op.b, bits));
+      if (carry_in) bt(psr_word(), 0);  // CF := PSR.C
+      if (immediate) {
+        apply(kind, value, narrow_immediate(kind, imm, bits));
+      } else {
+        apply(kind, value, sized(ecx, bits));
+      }
     } else {
-      load_pair(ecx, op.b);
-    }
-    if (kind == NativeOp::kMov) {
-      mov(edx, ecx);
-    } else {
-      load_pair(edx, op.a);
+      // Pairs 0..10, or r12..sp whole (CFG.SR clear; set: the handler).
+      if (op.a == 11 || (!immediate && op.b == 11)) return false;
+      if ((op.a >= 12 && op.a < 15) || (!immediate && op.b >= 12 && op.b < 15)) {
+        long_path = &new_slow_path(op, stop);
+        check_long_pair(14, long_path->entry);
+      }
+      if (kind == AluOp::kMov && immediate) {
+        if (op.a < 11) {  // two constant halves
+          mov(guest(op.a), imm & 0xFFFFu);
+          mov(guest(op.a + 1), imm >> 16);
+        } else {
+          mov(guest(op.a), imm);
+        }
+        if (long_path) L(long_path->resume);
+        return true;
+      }
+      if (immediate) {
+        mov(ecx, imm);
+      } else {
+        read_pair(ecx, op.b);
+      }
+      if (kind == AluOp::kMov) {
+        write_pair(op.a, ecx, eax);
+        if (long_path) L(long_path->resume);
+        return true;
+      }
+      read_pair(edx, op.a);
       apply(kind, edx, ecx);
     }
-    movzx(eax, dx);
-    shr(edx, 16);
-    mov(dword[r12 + register_offset(op.a)], eax);
-    mov(dword[r12 + register_offset(op.a + 1)], edx);
+    const uint16_t live = flags_live_after_[current_index_];
+    if (kind == AluOp::kCompare) {
+      if (live & (psr::kZ | psr::kN | psr::kL)) set_compare_flags();
+    } else {
+      if (sets_carry && (live & (psr::kC | psr::kF))) set_carry_overflow_flags();
+      if (bits < 32) {
+        mov(guest(op.a, bits), sized(edx, bits));
+      } else {
+        write_pair(op.a, edx, eax);
+      }
+    }
+    if (long_path) L(long_path->resume);
+    return true;
+  }
+
+  /// The pair `code` (0..10, or 12..15 whole: the caller checked CFG.SR)
+  /// := value (clobbers value and scratch).
+  void write_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
+    if (code < 11) {
+      store_pair(code, value, scratch);
+    } else {
+      mov(guest(code), value);
+    }
+  }
+
+  // ---- Shifts by an immediate count (no flags).
+
+  bool emit_shift(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    bool arithmetic;
+    unsigned bits;
+    switch (d.mnemonic) {
+      case Mnemonic::kAshub:
+        arithmetic = true;
+        bits = 8;
+        break;
+      case Mnemonic::kAshuw:
+        arithmetic = true;
+        bits = 16;
+        break;
+      case Mnemonic::kAshud:
+        arithmetic = true;
+        bits = 32;
+        break;
+      case Mnemonic::kLshb:
+        arithmetic = false;
+        bits = 8;
+        break;
+      case Mnemonic::kLshw:
+        arithmetic = false;
+        bits = 16;
+        break;
+      case Mnemonic::kLshd:
+        arithmetic = false;
+        bits = 32;
+        break;
+      default:
+        return false;
+    }
+    if (d.operand_count != 2 || !isa::is_immediate(d.operands[0].type)) return false;
+    if (d.operands[1].type != isa::OperandType::kRegr &&
+        d.operands[1].type != isa::OperandType::kRegp) {
+      return false;
+    }
+    if (bits == 32 && op.a >= 11) return false;
+    const int32_t count = op.imm;
+    const auto width = static_cast<int32_t>(bits);
+    const bool zero = count >= width || (!arithmetic && -count >= width);
+    const int amount = count >= 0 ? count : (-count >= width ? width - 1 : -count);
+    if (bits == 32) {
+      load_pair(edx, op.a);
+      if (zero) {
+        xor_(edx, edx);
+      } else {
+        shift_by(edx, count, amount, arithmetic);
+      }
+      store_pair(op.a, edx, eax);
+    } else if (zero) {
+      mov(guest(op.a, bits), 0);
+    } else {
+      shift_by(guest(op.a, bits), count, amount, arithmetic);
+    }
+    return true;
+  }
+
+  template <typename Target>
+  void shift_by(const Target& target, int32_t count, int amount, bool arithmetic) {
+    if (count > 0) {
+      shl(target, amount);
+    } else if (count < 0) {
+      if (arithmetic) {
+        sar(target, amount);
+      } else {
+        shr(target, amount);
+      }
+    }
+  }
+
+  // ---- movxb/movzb (byte -> word), movxw/movzw (word -> pair 0..10).
+
+  bool emit_extend(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const Mnemonic m = d.mnemonic;
+    if (m != Mnemonic::kMovxb && m != Mnemonic::kMovzb && m != Mnemonic::kMovxw &&
+        m != Mnemonic::kMovzw) {
+      return false;
+    }
+    if (d.operand_count != 2 || isa::is_immediate(d.operands[0].type)) return false;
+    if (m == Mnemonic::kMovxb || m == Mnemonic::kMovzb) {
+      if (m == Mnemonic::kMovxb) {
+        movsx(edx, guest(op.b, 8));
+      } else {
+        movzx(edx, guest(op.b, 8));
+      }
+      mov(guest(op.a, 16), dx);
+      return true;
+    }
+    if (op.a >= 11) return false;
+    if (m == Mnemonic::kMovxw) {
+      movsx(edx, guest(op.b, 16));
+    } else {
+      movzx(edx, guest(op.b, 16));
+    }
+    store_pair(op.a, edx, eax);
+    return true;
+  }
+
+  // ---- Loads and stores through the bus's host-pointer page table.
+
+  /// loadb/w/d and storb/w/d in every addressing mode whose base is a plain
+  /// register, a pair 0..10 or r12/r13 (index): the page's host pointer
+  /// (Bus::read_page / write_page, the interpreter's fast path) when the
+  /// access lies inside one page that has one; otherwise (MMIO, unmapped,
+  /// code pages, dirty logging, watchpoints, beyond 24 bits) the slow path
+  /// runs the instruction in its handler.
+  bool emit_memory(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    unsigned bits;
+    bool is_load;
+    switch (d.mnemonic) {
+      case Mnemonic::kLoadb:
+        bits = 8;
+        is_load = true;
+        break;
+      case Mnemonic::kLoadw:
+        bits = 16;
+        is_load = true;
+        break;
+      case Mnemonic::kLoadd:
+        bits = 32;
+        is_load = true;
+        break;
+      case Mnemonic::kStorb:
+        bits = 8;
+        is_load = false;
+        break;
+      case Mnemonic::kStorw:
+        bits = 16;
+        is_load = false;
+        break;
+      case Mnemonic::kStord:
+        bits = 32;
+        is_load = false;
+        break;
+      default:
+        return false;
+    }
+    if (d.operand_count != 2) return false;
+    const isa::Operand& memory = is_load ? d.operands[0] : d.operands[1];
+    const isa::Operand& data = is_load ? d.operands[1] : d.operands[0];
+    exec::AddressMode mode;
+    Op scratch;
+    if (!exec::memory_operand(memory, &mode, scratch)) return false;
+    const bool pair_base =
+        mode == exec::AddressMode::kPairBase || mode == exec::AddressMode::kIndexPair;
+    if (pair_base && op.b == 11) return false;
+    const bool register_data =
+        data.type == isa::OperandType::kRegr || data.type == isa::OperandType::kRegp;
+    if (!is_load && !register_data && bits == 32) return false;
+    const bool pair_data = bits == 32 && (is_load || register_data);
+    if (pair_data && op.a == 11) return false;
+
+    SlowPath& path = new_slow_path(op, stop);
+    // r12..sp as base or data pair: whole, unless CFG.SR (then the handler).
+    if ((pair_base && op.b >= 12 && op.b < 15) || (pair_data && op.a >= 12 && op.a < 15)) {
+      check_long_pair(14, path.entry);
+    }
+    const auto disp = static_cast<uint32_t>(op.imm);
+    switch (mode) {
+      case exec::AddressMode::kAbsolute:
+        mov(eax, disp);
+        break;
+      case exec::AddressMode::kRegisterBase:
+        mov(eax, guest(op.b));
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kPairBase:
+        read_pair(eax, op.b);
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kIndexAbsolute:
+        mov(eax, guest(op.c));
+        if (disp != 0) add(eax, disp);
+        break;
+      case exec::AddressMode::kIndexPair:
+        read_pair(eax, op.b);
+        add(eax, guest(op.c));
+        if (disp != 0) add(eax, disp);
+        break;
+    }
+    const unsigned bytes = bits / 8;
+    cmp(eax, kAddressMask);
+    ja(path.entry, T_NEAR);
+    mov(edx, eax);
+    shr(edx, kPageBits);
+    if (bytes > 1) {
+      mov(ecx, eax);
+      and_(ecx, kPageSize - 1);
+      cmp(ecx, kPageSize - bytes);
+      ja(path.entry, T_NEAR);
+    }
+    mov(rcx, qword[(is_load ? r13 : r14) + rdx * 8]);
+    test(rcx, rcx);
+    jz(path.entry, T_NEAR);
+    and_(eax, kPageSize - 1);
+    if (is_load) {
+      if (bits == 8) {
+        mov(dl, byte[rcx + rax]);
+        mov(guest(op.a, 8), dl);
+      } else if (bits == 16) {
+        mov(dx, word[rcx + rax]);
+        mov(guest(op.a, 16), dx);
+      } else {
+        mov(edx, dword[rcx + rax]);
+        write_pair(op.a, edx, r8d);
+      }
+    } else if (!register_data) {
+      const auto value = static_cast<uint32_t>(op.imm2);
+      if (bits == 8) {
+        mov(byte[rcx + rax], value & 0xFFu);
+      } else {
+        mov(word[rcx + rax], value & 0xFFFFu);
+      }
+    } else if (bits == 8) {
+      mov(dl, guest(op.a, 8));
+      mov(byte[rcx + rax], dl);
+    } else if (bits == 16) {
+      mov(dx, guest(op.a, 16));
+      mov(word[rcx + rax], dx);
+    } else {
+      read_pair(edx, op.a);
+      mov(dword[rcx + rax], edx);
+    }
+    L(path.resume);
+    return true;
+  }
+
+  // ---- push, pop, popret.
+
+  /// push/pop/popret when the whole stack range is in one page with a host
+  /// pointer (the usual case: RAM); otherwise the slow path runs the
+  /// instruction in its handler (nothing has changed by then). The register
+  /// layout (op.a first, op.imm words, op.b = RA on top) is unrolled here as
+  /// the handler's loop walks it.
+  bool emit_stack(const isa::Decoded& d, const Op& op, const Op& stop) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const bool is_push = d.mnemonic == Mnemonic::kPush;
+    const bool is_popret = d.mnemonic == Mnemonic::kPopret;
+    if (!is_push && !is_popret && d.mnemonic != Mnemonic::kPop) return false;
+    const auto count = static_cast<uint32_t>(op.imm);
+    if (count > 16) return false;
+    const bool with_ra = op.b != 0;
+    const uint32_t total = 2 * count + (with_ra ? 4u : 0u);
+    if (total == 0 || total > 64) return false;
+    struct Slot {
+      unsigned reg;
+      uint32_t offset;
+      bool dword;
+    };
+    Slot slots[16];
+    unsigned slot_count = 0;
+    {
+      uint32_t offset = 0;
+      uint32_t remaining = count;
+      for (unsigned reg = op.a; remaining > 0 && reg <= 15; ++reg) {
+        const bool dword = !(reg < 12 || remaining == 1);
+        slots[slot_count++] = Slot{reg, offset, dword};
+        offset += dword ? 4 : 2;
+        remaining -= dword ? 2 : 1;
+      }
+    }
+    SlowPath& path = new_slow_path(op, stop);
+    mov(eax, guest(kRegSp));
+    if (is_push) sub(eax, total);
+    cmp(eax, kAddressMask);
+    ja(path.entry, T_NEAR);
+    mov(edx, eax);
+    shr(edx, kPageBits);
+    mov(ecx, eax);
+    and_(ecx, kPageSize - 1);
+    cmp(ecx, kPageSize - total);
+    ja(path.entry, T_NEAR);
+    mov(rdx, qword[(is_push ? r14 : r13) + rdx * 8]);
+    test(rdx, rdx);
+    jz(path.entry, T_NEAR);
+    add(rdx, rcx);
+    bool sp_loaded = false;
+    for (unsigned i = 0; i < slot_count; ++i) {
+      const Slot& slot = slots[i];
+      if (is_push) {
+        mov(r8d, guest(slot.reg));
+        if (slot.dword) {
+          mov(dword[rdx + slot.offset], r8d);
+        } else {
+          mov(word[rdx + slot.offset], r8w);
+        }
+      } else if (slot.dword) {
+        mov(r8d, dword[rdx + slot.offset]);
+        mov(guest(slot.reg), r8d);
+      } else {
+        movzx(r8d, word[rdx + slot.offset]);
+        if (slot.reg < 12) {
+          mov(guest(slot.reg), r8d);
+        } else {
+          mov(guest(slot.reg, 16), r8w);  // the upper half stays
+        }
+      }
+      if (slot.reg == kRegSp) sp_loaded = true;
+    }
+    if (with_ra) {
+      if (is_push) {
+        mov(r8d, guest(kRegRa));
+        mov(dword[rdx + 2 * count], r8d);
+      } else {
+        mov(r8d, dword[rdx + 2 * count]);
+        mov(guest(kRegRa), r8d);
+      }
+    }
+    if (is_push) {
+      mov(guest(kRegSp), eax);
+    } else if (!sp_loaded) {
+      add(eax, total);
+      mov(guest(kRegSp), eax);
+    }
+    if (is_popret) {
+      mov(ecx, guest(kRegRa));
+      shl(ecx, 1);
+      and_(ecx, exec::kPcMask);
+      exit_to_ecx();
+    }
+    L(path.resume);
+    return true;
+  }
+
+  // ---- bal, jal, jump: the link and the PC, then the block's exit.
+
+  /// target := pair `code` (0..10, or 12..15 read whole: the caller checked
+  /// CFG.SR).
+  void read_pair(const Xbyak::Reg32& target, unsigned code) {
+    if (code < 11) {
+      load_pair(target, code);
+    } else {
+      mov(target, guest(code));
+    }
+  }
+  void write_link(unsigned code, uint32_t link) {
+    if (code < 11) {
+      mov(guest(code), link & 0xFFFFu);
+      mov(guest(code + 1), link >> 16);
+    } else {
+      mov(guest(code), link);
+    }
+  }
+
+  bool emit_call_jump(const isa::Decoded& d, const Op& op, const Op& stop,
+                      const Xbyak::Label& exit) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const uint32_t link = ((op.pc + op.size) & kAddressMask) >> 1;
+    const bool is_bal = d.mnemonic == Mnemonic::kBal;
+    const bool is_jal = d.mnemonic == Mnemonic::kJal;
+    const bool is_jump = d.mnemonic == Mnemonic::kJump && d.operand_count == 1;
+    if (!is_bal && !is_jal && !is_jump) return false;
+    const bool links = is_bal || is_jal;
+    if (links && op.a == 11) return false;
+    if (!is_bal && op.b == 11) return false;
+    const bool long_link = links && op.a >= 12 && op.a < 15;
+    const bool long_target = !is_bal && op.b >= 12 && op.b < 15;
+    SlowPath* path = nullptr;
+    if (long_link || long_target) {
+      path = &new_slow_path(op, stop);
+      check_long_pair(14, path->entry);  // any of 12..14: CFG.SR is the test
+    }
+    if (is_bal) {
+      write_link(op.a, link);
+      exit_to_constant(static_cast<uint32_t>(op.imm));
+    } else {
+      read_pair(ecx, op.b);
+      shl(ecx, 1);
+      and_(ecx, exec::kPcMask);
+      if (is_jal) write_link(op.a, link);
+      exit_to_ecx();
+    }
+    if (path) L(path->resume);
     return true;
   }
 
   size_t capacity_;
+  uint8_t* const* read_pages_;
+  uint8_t* const* write_pages_;
+  const DispatchEntry* dispatch_;
+  uint32_t dispatch_mask_;
+  Xbyak::Label* leave_ = nullptr;           // the current block's return to run()
+  std::vector<uint16_t> flags_live_after_;  // per instruction of the current block
+  uint32_t block_count_ = 0;
+  std::vector<SlowPath> slow_paths_;
+  uint32_t current_index_ = 0;
   uint64_t native_instructions_ = 0;
 };
 
 JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
-    : Interpreter(cpu), emitter_(std::make_unique<CodeEmitter>(code_cache_bytes)) {}
+    : Interpreter(cpu),
+      dispatch_(std::make_unique<DispatchEntry[]>(kDispatchSlots)),
+      emitter_(std::make_unique<CodeEmitter>(code_cache_bytes, bus_.read_page.data(),
+                                             bus_.write_page.data(), dispatch_.get(),
+                                             kDispatchSlots - 1)) {}
 
 JitEngine::~JitEngine() = default;
 
 void JitEngine::invalidate_page(uint32_t page_index) {
   Interpreter::invalidate_page(page_index);
   blocks_.invalidate_page(page_index);
+  clear_dispatch();
+}
+
+void JitEngine::clear_dispatch() {
+  for (uint32_t i = 0; i < kDispatchSlots; ++i) dispatch_[i] = DispatchEntry{};
+}
+
+void JitEngine::publish(const Block& block) {
+  if (cpu_.breakpoint_at(block.pc)) return;
+  DispatchEntry& slot = dispatch_[(block.pc >> 1) & (kDispatchSlots - 1)];
+  slot.pc = block.pc;
+  slot.code = static_cast<const uint8_t*>(block.host_code) + chain_offset_;
 }
 
 void JitEngine::flush() {
@@ -354,9 +1305,12 @@ void JitEngine::drop_translations() {
   // Safe from inside a running translation (an instruction that ends its
   // block, e.g. a CFG.SR change): the code and Ops are only overwritten by
   // the next translation, which run() makes after the current block left.
+  // Only a cache that held something counts as flushed (a reset or a new
+  // engine flushes an empty one).
+  if (emitter_->used() != 0 || blocks_.block_count() != 0) ++code_flushes_;
   blocks_.flush();
+  clear_dispatch();
   emitter_->clear();
-  ++code_flushes_;
 }
 
 EngineStatistics JitEngine::statistics() const {
@@ -419,8 +1373,12 @@ Block* JitEngine::translate_block(uint32_t pc) {
   bus_.watch_code_page(block->first_page);
   if (block->last_page != block->first_page) bus_.watch_code_page(block->last_page);
   const uint8_t* code = nullptr;
+  size_t code_bytes = 0;
   try {
-    code = emitter_->emit(*block);
+    const CodeEmitter::Entries entries = emitter_->emit(*block);
+    code = entries.from_run;
+    code_bytes = entries.bytes;
+    chain_offset_ = static_cast<size_t>(entries.from_chain - entries.from_run);
   } catch (const Xbyak::Error& error) {
     // Our bug, never the guest's: log it and let the interpreter run this
     // stretch (run() sees emit_failed_). The partly written buffer goes.
@@ -433,8 +1391,9 @@ Block* JitEngine::translate_block(uint32_t pc) {
   }
   blocks_.commit(block, 2 * size_t{count});
   block->host_code = code;
+  publish(*block);
   if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
-    trace_translation_jit(*block, code, static_cast<size_t>(emitter_->getCurr() - code));
+    trace_translation_jit(*block, code, code_bytes);
   }
   return block;
 }
@@ -483,39 +1442,42 @@ void JitEngine::run(uint64_t until) {
 #if CR16_DISPATCH_TRAMPOLINE
   depth_left_ = UINT_MAX;  // each handler dispatches once (to its stop Op)
 #endif
-  // Blocks follow each other here without returning to the core's run loop
-  // while nothing needs it: the same condition (and bound) as the
-  // interpreter's chaining, plus wait/eiwait, which the interpreter's
-  // handlers leave by returning rather than chaining.
+  // Translations enter each other directly (through the dispatch table)
+  // while nothing needs this loop: only handlers change what
+  // needs_run_loop() and halted() look at (every device access is a handler
+  // call), so an exit asks the core only after one with side effects ran;
+  // the budget allows the next block (checked on its entry), within
+  // kMaxChain direct entries; never when tracing, and never into a block at
+  // a breakpoint (publish() leaves those out of the table). Between such
+  // runs, this loop continues as the interpreter chains: the same condition
+  // and bound.
+  const bool direct = !tracing;
+  context_.until = until;
   for (unsigned chained = 0;; ++chained) {
     if (tracing) [[unlikely]]
       trace_block(*block);
-    // The interpreter's accounting: the whole block counts on entry (what a
-    // device reading the instruction count mid-block sees), the
-    // instructions after the one that left are given back.
-    const uint32_t count = block->instruction_count;
-    const uint32_t end_pc = block->end_pc;
-    s.icount += count;
-    const uint32_t left =
-        reinterpret_cast<TranslatedBlock>(const_cast<void*>(block->host_code))(&cpu_, &s);
-    uint32_t retired = count;
-    if (left == 0) {
-      s.pc = end_pc;
-    } else {
-      retired = left;
-    }
-    s.icount -= count - retired;
+    // One bound for the blocks entered here and those entered directly.
+    const uint32_t chain_budget = direct ? kMaxChain - chained : 0;
+    context_.handler_ran = 0;
+    context_.handler_left = 0;
+    context_.chain_left = chain_budget;
+    reinterpret_cast<TranslatedBlock>(const_cast<void*>(block->host_code))(&cpu_, &s, &context_);
+    if (context_.chain_left < chain_budget) chained += chain_budget - context_.chain_left;
     if (unretired_) [[unlikely]] {
       --s.icount;
       unretired_ = false;
       return;
     }
-    if (tracing || chained >= kMaxChain || cpu_.needs_run_loop() || cpu_.halted() ||
-        cpu_.breakpoint_at(s.pc)) {
+    // A handler that left its block returns to the core, as the
+    // interpreter's do (what it changed may concern the core beyond
+    // needs_run_loop(): a stop requested from an SVC hook, say).
+    if (context_.handler_left || tracing || chained >= kMaxChain || cpu_.needs_run_loop() ||
+        cpu_.halted() || cpu_.breakpoint_at(s.pc)) {
       return;
     }
     block = blocks_.find(s.pc);
     if (block == nullptr || block->instruction_count > until - s.icount) return;
+    publish(*block);
   }
 }
 

@@ -18,6 +18,24 @@ namespace cr16::jit {
 
 class CodeEmitter;
 
+/// What the translations read and write besides the CPU state: run()'s
+/// budget, the chain budget and whether a handler ran (r15 points here).
+struct ChainContext {
+  uint64_t until = 0;        // icount at which run() must stop
+  uint32_t chain_left = 0;   // translations that may still be entered directly
+  uint8_t handler_ran = 0;   // a handler with side effects ran since the last check
+  uint8_t handler_left = 0;  // a handler left its block (set the PC itself)
+};
+
+/// One slot of the dispatch table: the translation entered directly (from
+/// another one) for guest PC `pc`; pc = kNoPc when empty. Direct-mapped by
+/// (pc >> 1), it serves direct exits and indirect jumps alike.
+struct DispatchEntry {
+  static constexpr uint64_t kNoPc = ~uint64_t{0};
+  uint64_t pc = kNoPc;
+  const void* code = nullptr;
+};
+
 /// Runs guest code through translations. Derives from Interpreter for the
 /// handlers' context (Interpreter::of) and its single-step path (trace mode,
 /// breakpoints, budget tails). Machine thread only.
@@ -51,6 +69,19 @@ class JitEngine final : public Interpreter {
   /// -d in_asm / out_asm for a fresh translation.
   void trace_translation_jit(const Block& block, const uint8_t* code, size_t size);
 
+  /// Slots of the dispatch table (a power of two).
+  static constexpr uint32_t kDispatchSlots = 4096;
+  /// Publishes `block` for direct entry from other translations (never a
+  /// block at a breakpoint: run() must see it).
+  void publish(const Block& block);
+  /// Empties the dispatch table (invalidation, flush).
+  void clear_dispatch();
+
+  std::unique_ptr<DispatchEntry[]> dispatch_;
+  ChainContext context_;
+  /// Bytes from a translation's run() entry to its chained entry (the
+  /// fixed-size prologue).
+  size_t chain_offset_ = 0;
   std::unique_ptr<CodeEmitter> emitter_;
   /// The predecoded Ops of each translation, two per guest instruction: the
   /// instruction, then a stop Op that returns to the generated code.

@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -77,12 +79,15 @@ bool jit_available() {
 TEST(Jit, EngineRegistryNamesBothEngines) {
   EXPECT_STREQ(engine_kind_name(EngineKind::kInterpreter), "interp");
   EXPECT_STREQ(engine_kind_name(EngineKind::kJit), "jit");
-  EXPECT_EQ(default_engine_kind(), EngineKind::kInterpreter);  // until native translation
+  EXPECT_EQ(default_engine_kind(),  // the JIT where this build has one (x86-64)
+            jit_available() ? EngineKind::kJit : EngineKind::kInterpreter);
   EXPECT_TRUE(parse_engine_kind("interp").ok());
   EXPECT_FALSE(parse_engine_kind("kvm").ok());
   EXPECT_NE(engine_help_text().find("interp"), std::string::npos);
   EXPECT_NE(engine_help_text().find("(default)"), std::string::npos);
-  if (jit_available()) EXPECT_TRUE(parse_engine_kind("jit").ok());
+  if (jit_available()) {
+    EXPECT_TRUE(parse_engine_kind("jit").ok());
+  }
 }
 
 TEST(Jit, RunsABlockAndCountsIt) {
@@ -223,6 +228,63 @@ TEST(Jit, BlockTooBigForTheCodeCacheRunsInTheInterpreter) {
   EXPECT_GE(jit.cpu.engine().statistics().flushes, 1u);  // the failed emissions dropped the cache
 }
 
+/// Runs `steps` slices of `budget` on both machines, comparing the state.
+void run_both(Machine& jit, Machine& interp, int steps, uint64_t budget, const char* what) {
+  for (int i = 0; i < steps; ++i) {
+    for (Machine* m : {&jit, &interp}) m->cpu.run(budget);
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << what << " step " << i << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+  }
+}
+
+TEST(JitChaining, CallsReturnsAndLoopsAcrossInvalidation) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // main: addw $1, r1 ; bal (ra), sub ; br main      (at kCode)
+  // sub:  addw $1, r2 ; jump (ra)                    (at kCode + 0x100)
+  // Blocks enter each other directly (bal, br: the dispatch table; jump
+  // (ra): the same table as indirect-branch cache); the subroutine is then
+  // rewritten by the debugger and by a guest store from main, and the
+  // budgets cut the chains at every instruction.
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, {kAddw1R1, 0xC000, 0x00FE, 0x18E0, 0xFFFB});
+    m->bus.load_words(kCode + 0x100, {0x3212, 0x0AEE});
+    m->cpu.state().pc = kCode;
+  }
+  run_both(jit, interp, 50, 1000, "chained");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.cpu.state().r[1], 50u * 1000 / 5);
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 20, budget, "short budgets");
+    if (HasFatalFailure()) return;
+  }
+  for (Machine* m : {&jit, &interp}) {  // addw $2, r2
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 0x100, AccessSize::kWord, 0x3222).ok());
+  }
+  run_both(jit, interp, 20, 997, "after the debugger's write");
+  if (HasFatalFailure()) return;
+  // main: storw r4, 0(r3) (r3 -> sub's addw, r4 = addw $3, r2) before the
+  // call, on a running chain.
+  for (Machine* m : {&jit, &interp}) {
+    m->cpu.state().r[3] = kCode + 0x100;
+    m->cpu.state().r[4] = 0x3232;
+    m->cpu.state().pc = kCode;
+    ASSERT_TRUE(m->cpu.debug_write(kCode, AccessSize::kWord, 0x0019).ok());  // storw r4, 0x0:l(r3)
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 2, AccessSize::kWord, 0xC043).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 4, AccessSize::kWord, 0x0000).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 6, AccessSize::kWord, 0xC000).ok());  // bal (ra), sub
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 8, AccessSize::kWord, 0x00FA).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 10, AccessSize::kWord, 0x18E0).ok());  // br main
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 12, AccessSize::kWord, 0xFFF7).ok());
+  }
+  run_both(jit, interp, 10, 501, "after the guest's store");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.bus.peek16(kCode + 0x100), 0x3232u);
+  EXPECT_GE(jit.cpu.engine().statistics().invalidations, 2u);
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
@@ -277,58 +339,153 @@ TEST(JitLockStep, RandomStreamsMatchTheInterpreter) {
   }
 }
 
-TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
-  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
-  // Every encoding of the natively translated mov/and/or/xor (b, w, d),
-  // addub/adduw, nop and Bcond/BR, mixed with compares and adds that set the flags the
-  // branches test, with the upper halves of r12, r13, ra and sp set,
-  // against the interpreter.
+/// The reachable table entries whose mnemonic is in `mnemonics`.
+std::vector<uint16_t> entries_of(std::initializer_list<isa::Mnemonic> mnemonics) {
   std::vector<uint16_t> entries;
   const auto table = isa::table();
   for (uint16_t i = 0; i < table.size(); ++i) {
-    const isa::Mnemonic m = table[i].mnemonic;
-    using isa::Mnemonic;
-    const bool native = m == Mnemonic::kMovb || m == Mnemonic::kMovw || m == Mnemonic::kMovd ||
-                        m == Mnemonic::kAndb || m == Mnemonic::kAndw || m == Mnemonic::kAndd ||
-                        m == Mnemonic::kOrb || m == Mnemonic::kOrw || m == Mnemonic::kOrd ||
-                        m == Mnemonic::kXorb || m == Mnemonic::kXorw || m == Mnemonic::kXord ||
-                        m == Mnemonic::kNop || m == Mnemonic::kAddub || m == Mnemonic::kAdduw ||
-                        m == Mnemonic::kB || m == Mnemonic::kCmpw || m == Mnemonic::kCmpd ||
-                        m == Mnemonic::kAddw || m == Mnemonic::kSubd;
-    if (native && isa::entry_reachable(i)) {
-      entries.push_back(i);
+    for (const isa::Mnemonic m : mnemonics) {
+      if (table[i].mnemonic == m && isa::entry_reachable(i)) entries.push_back(i);
     }
   }
-  ASSERT_GE(entries.size(), 4u);
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
-    std::mt19937_64 rng(seed);
-    std::vector<uint16_t> words;
-    for (int i = 0; i < 300; ++i) {
-      const auto encoding = isa::random_encoding(rng, entries[rng() % entries.size()]);
-      for (unsigned w = 0; encoding && w < encoding->size_words; ++w) {
-        words.push_back(encoding->words[w]);
-      }
+  return entries;
+}
+
+/// Random encodings of `entries` (then `br .`) run under both engines from
+/// the registers `pick` chooses and flags from r0; whole state and memory
+/// compared after every slice of a few blocks.
+template <typename Pick>
+void entries_lock_step(const std::vector<uint16_t>& entries, uint64_t seed, Pick pick) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint16_t> words;
+  for (int i = 0; i < 300; ++i) {
+    const auto encoding = isa::random_encoding(rng, entries[rng() % entries.size()]);
+    for (unsigned w = 0; encoding && w < encoding->size_words; ++w) {
+      words.push_back(encoding->words[w]);
     }
-    words.push_back(kBranchToSelf);
-    words.push_back(0);
-    Machine jit(EngineKind::kJit);
-    Machine interp(EngineKind::kInterpreter);
-    uint32_t registers[16];
-    for (unsigned i = 0; i < 16; ++i) {
-      registers[i] =
-          i < 12 ? static_cast<uint32_t>(rng() & 0xFFFF) : static_cast<uint32_t>(rng() & 0xFFFFFE);
-    }
-    for (Machine* m : {&jit, &interp}) {
-      m->bus.load_words(kCode, words);
-      std::memcpy(m->cpu.state().r, registers, sizeof registers);
-      m->cpu.state().psr |=
-          static_cast<uint16_t>(registers[0] & (psr::kC | psr::kF | psr::kL | psr::kN | psr::kZ));
-      m->cpu.state().pc = kCode;
-      m->cpu.run(400);
-    }
+  }
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  uint32_t registers[16];
+  for (unsigned i = 0; i < 16; ++i) registers[i] = pick(rng, i);
+  // Data for the loads, where random displacements and bases land: the
+  // first MiB (around the code, vectors and handlers) and the MMIO window.
+  std::vector<uint16_t> data(0x8000);
+  for (uint16_t& word : data) word = static_cast<uint16_t>(rng());
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(0x2000, std::vector<uint16_t>(data.begin(), data.begin() + 0x1000));
+    for (uint32_t at = 0x10000; at < 0x100000; at += 0x10000) m->bus.load_words(at, data);
+    for (uint32_t at = 0xFF0000; at < 0x1000000; at += 0x10000) m->bus.load_words(at, data);
+    m->bus.load_words(kCode, words);
+    // A faulting access (IAD, saved PC = the next instruction) goes on
+    // after retx, so one bad address does not end the run.
+    m->bus.poke16(kHandlers + 0x10 * 12, 0x0003);
+    // Every third seed with CFG.SR (CR16B-style short pairs 12..14: the
+    // native forms of r12..ra pairs fall back to the handlers).
+    if (seed % 3 == 0) m->cpu.set_cfg(cfg::kEd | cfg::kSr);
+    std::memcpy(m->cpu.state().r, registers, sizeof registers);
+    m->cpu.state().psr |=
+        static_cast<uint16_t>(registers[0] & (psr::kC | psr::kF | psr::kL | psr::kN | psr::kZ));
+    m->cpu.state().pc = kCode;
+  }
+  for (int slice = 0; slice < 40; ++slice) {
+    const uint64_t budget = 1 + rng() % 30;
+    for (Machine* m : {&jit, &interp}) m->cpu.run(budget);
     ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
-        << "seed " << seed << "\njit:    " << describe(jit.cpu.state())
+        << "seed " << seed << " slice " << slice << "\njit:    " << describe(jit.cpu.state())
         << "\ninterp: " << describe(interp.cpu.state());
+    if (jit.cpu.panicked()) break;
+  }
+  ASSERT_TRUE(jit.bus.memory() == interp.bus.memory()) << "seed " << seed;
+  ASSERT_EQ(jit.bus.acknowledges, interp.bus.acknowledges) << "seed " << seed;
+}
+
+TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // Every encoding of the natively translated moves, logic, arithmetic,
+  // compares, shifts, extensions, nop, branches, bal/jal/jump, Scond,
+  // Jcond, with the
+  // upper halves of r12, r13, ra and sp set, against the interpreter.
+  using isa::Mnemonic;
+  const std::vector<uint16_t> entries = entries_of({
+      Mnemonic::kMovb,  Mnemonic::kMovw,  Mnemonic::kMovd,  Mnemonic::kAndb,  Mnemonic::kAndw,
+      Mnemonic::kAndd,  Mnemonic::kOrb,   Mnemonic::kOrw,   Mnemonic::kOrd,   Mnemonic::kXorb,
+      Mnemonic::kXorw,  Mnemonic::kXord,  Mnemonic::kNop,   Mnemonic::kAddub, Mnemonic::kAdduw,
+      Mnemonic::kAddb,  Mnemonic::kAddw,  Mnemonic::kAddd,  Mnemonic::kAddcb, Mnemonic::kAddcw,
+      Mnemonic::kSubb,  Mnemonic::kSubw,  Mnemonic::kSubd,  Mnemonic::kSubcb, Mnemonic::kSubcw,
+      Mnemonic::kCmpb,  Mnemonic::kCmpw,  Mnemonic::kCmpd,  Mnemonic::kAshub, Mnemonic::kAshuw,
+      Mnemonic::kAshud, Mnemonic::kLshb,  Mnemonic::kLshw,  Mnemonic::kLshd,  Mnemonic::kMovxb,
+      Mnemonic::kMovzb, Mnemonic::kMovxw, Mnemonic::kMovzw, Mnemonic::kB,     Mnemonic::kBeq0b,
+      Mnemonic::kBne0b, Mnemonic::kBeq0w, Mnemonic::kBne0w, Mnemonic::kBal,   Mnemonic::kJal,
+      Mnemonic::kJump,  Mnemonic::kSeq,   Mnemonic::kSne,   Mnemonic::kScs,   Mnemonic::kScc,
+      Mnemonic::kShi,   Mnemonic::kSls,   Mnemonic::kSgt,   Mnemonic::kSle,   Mnemonic::kSfs,
+      Mnemonic::kSfc,   Mnemonic::kSlo,   Mnemonic::kShs,   Mnemonic::kSlt,   Mnemonic::kSge,
+      Mnemonic::kJeq,   Mnemonic::kJne,   Mnemonic::kJcs,   Mnemonic::kJcc,   Mnemonic::kJhi,
+      Mnemonic::kJls,   Mnemonic::kJgt,   Mnemonic::kJle,   Mnemonic::kJfs,   Mnemonic::kJfc,
+      Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,
+  });
+  ASSERT_GE(entries.size(), 40u);
+  for (uint64_t seed = 1; seed <= 80; ++seed) {
+    // Register values biased to the flag edge cases (0, 1, the sign bits,
+    // all ones) so carries, borrows and overflows happen often.
+    static constexpr uint32_t kEdges[] = {0,      1,      0x7F,   0x80,   0xFF,  0x7FFF,
+                                          0x8000, 0xFFFF, 0xFFFE, 0x8001, 0x100, 0xFF00};
+    entries_lock_step(entries, seed, [](std::mt19937_64& rng, unsigned i) -> uint32_t {
+      if (i >= 12) return static_cast<uint32_t>(rng() & 0xFFFFFE);
+      if (rng() % 2) return kEdges[rng() % std::size(kEdges)];
+      return static_cast<uint32_t>(rng() & 0xFFFF);
+    });
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+TEST(JitLockStep, LoadsAndStoresMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // Loads and stores in every addressing mode and push/pop/popret, with
+  // bases and the stack pointer in RAM, at page
+  // ends (accesses straddling two pages), in the code being run (stores
+  // rewrite translated code), in the MMIO window (the interrupt-acknowledge
+  // byte counts reads), in the bus-error hole and beyond 24 bits, mixed
+  // with moves and adds that change the bases.
+  using isa::Mnemonic;
+  const std::vector<uint16_t> entries =
+      entries_of({Mnemonic::kLoadb, Mnemonic::kLoadw, Mnemonic::kLoadd, Mnemonic::kStorb,
+                  Mnemonic::kStorw, Mnemonic::kStord, Mnemonic::kAddw, Mnemonic::kMovw,
+                  Mnemonic::kAddd, Mnemonic::kPush, Mnemonic::kPop, Mnemonic::kPopret});
+  ASSERT_GE(entries.size(), 10u);
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    entries_lock_step(entries, seed, [](std::mt19937_64& rng, unsigned i) -> uint32_t {
+      uint32_t value;
+      switch (rng() % 8) {
+        case 0:
+          value = kCode + static_cast<uint32_t>(rng() % 1200);  // the code itself
+          break;
+        case 1:
+          value = 0x3000 - static_cast<uint32_t>(rng() % 8);  // a page end
+          break;
+        case 5:
+          value = 0x2000 + static_cast<uint32_t>(rng() % 0x2000);  // data
+          break;
+        case 2:
+          value = 0xFFFE00 - static_cast<uint32_t>(rng() % 4);  // MMIO, acknowledge byte
+          break;
+        case 3:
+          value = 0xFF8000 + static_cast<uint32_t>(rng() % 0x1000);  // bus error
+          break;
+        case 4:
+          value = 0x01000000 - static_cast<uint32_t>(rng() % 4);  // beyond 24 bits
+          break;
+        default:
+          value = static_cast<uint32_t>(rng() & 0xFFFF);
+          break;
+      }
+      // Plain registers hold 16 bits (the pair's other half selects the
+      // upper part of the address).
+      return i >= 12 ? value : (rng() % 2 ? value & 0xFFFF : value >> 16);
+    });
+    if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
@@ -340,10 +497,13 @@ TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
                static_cast<uint32_t>(LogCategory::kInAsm));
   {
     Machine m(EngineKind::kJit);
-    // addw $1, r1 (a handler call) ; movw $0x1234, r2 (native) ; br .
-    m.bus.load_words(kCode, {kAddw1R1, 0x5AB2, 0x1234, kBranchToSelf, 0});
-    m.cpu.run(3);
+    // mulw r1, r2 (a handler call) ; movw $0x1234, r2 (native) ;
+    // loadw 0x2000, r3 (native, through the page table) ; br .
+    m.bus.poke16(0x2000, 0xBEEF);
+    m.bus.load_words(kCode, {0x6712, 0x5AB2, 0x1234, 0x8930, 0x2000, kBranchToSelf, 0});
+    m.cpu.run(4);
     EXPECT_EQ(m.cpu.state().r[2], 0x1234u);
+    EXPECT_EQ(m.cpu.state().r[3], 0xBEEFu);
   }
   set_log_mask(0);
   ASSERT_TRUE(set_log_file("").ok());
@@ -356,7 +516,8 @@ TEST(Jit, OutAsmPrintsHostCodeThroughCapstone) {
   for (const char* mnemonic : {"push", "movabs", "call", "cmp", "jne", "pop", "ret"}) {
     EXPECT_NE(log.find(std::string("  ") + mnemonic), std::string::npos) << mnemonic << "\n" << log;
   }
-  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;  // the native movw
+  EXPECT_NE(log.find("word ptr [r12"), std::string::npos) << log;   // the native movw
+  EXPECT_NE(log.find("qword ptr [r13"), std::string::npos) << log;  // the page table base
   EXPECT_EQ(log.find("not decoded"), std::string::npos) << log;
 }
 
