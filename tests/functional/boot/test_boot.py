@@ -132,8 +132,9 @@ class Boot(unittest.TestCase):
             console.expect(PROMPT)
             self.assertEqual(self.command(console, "echo round %d" % round), "round %d\n" % round)
             console.send("help\r")  # output the client leaves unread when it closes
-            os.close(fd)
-            time.sleep(0.2)
+            console.expect("help")  # the guest is answering...
+            os.close(fd)  # ... and the rest of its answer is left behind
+            time.sleep(1)  # long enough for it to finish, even under sanitizers
         fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
         console = h.Console(process, fd, fd)
         console.send("poweroff 4\r")
