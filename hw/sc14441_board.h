@@ -1,5 +1,5 @@
 // The `sc14441` board: a Dialog SC14441 DECT SoC as far as its UART boot
-// ROM and a UART loader need it (docs/sc14441-notes.md,
+// ROM and a UART loader need it (docs/boards/sc14441-registers.md,
 // docs/boards/sc14441-registers.md). One CR16C core; RAM at 0x000000 (16
 // KiB), 0x009000 (4 KiB) and 0x010000 (32 KiB); the 2 KiB mask boot ROM at
 // 0xFEF000 (-bios, or the default firmware; the CPU resets there); an SPI

@@ -1,4 +1,4 @@
-// The SC14441 DMA controller (docs/sc14441-notes.md section 5.2): four
+// The SC14441 DMA controller (docs/boards/sc14441-registers.md): four
 // channels at 0xFF4400 + 0x10 * n moving bytes, halfwords or words from A
 // to B through the board's address space (so RAM writes are seen by the
 // dirty log and the code cache like CPU stores).

@@ -1,4 +1,4 @@
-// The SC14441 interrupt controller (docs/sc14441-notes.md section 4): 15
+// The SC14441 interrupt controller (docs/boards/sc14441-registers.md): 15
 // edge-latched sources with a 3-bit priority each (0 masks, 7 highest),
 // SET/RESET_INT_PENDING, INT0..3_PRIORITY and PC_START_REG at 0xFF5400,
 // and the CPU's acknowledge window at 0xFFFC00-0xFFFFFF: the maskable

@@ -1,6 +1,6 @@
 // The SC14441 board's memory map, SFR addresses and bit fields as the device
 // models use them (docs/boards/sc14441-registers.md; facts from
-// docs/sc14441-notes.md). All SFR addresses are absolute.
+// docs/boards/sc14441-registers.md). All SFR addresses are absolute.
 #pragma once
 
 #include <cstdint>

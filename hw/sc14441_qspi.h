@@ -1,4 +1,4 @@
-// The SC14441 QSPI controller (docs/sc14441-notes.md section 5.7) at
+// The SC14441 QSPI controller (docs/boards/sc14441-registers.md) at
 // 0xFF0C00 in manual mode, driving a SpiNorFlash: CTRLBUS strobes CS#
 // (EN_CS selects, DIS_CS deselects) and the I/O mode, WRITEDATA clocks out
 // 1, 2 or 4 bytes (the access width, low byte first), a READDATA read

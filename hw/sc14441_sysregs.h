@@ -1,5 +1,5 @@
-// The SC14441's small system registers (docs/sc14441-notes.md sections
-// 5.1, 5.4-5.6), one object answering several SFR windows:
+// The SC14441's small system registers (docs/boards/sc14441-registers.md),
+// one object answering several SFR windows:
 //   * clocks and PLL (0xFF4000-0xFF402F), TEST_ENV/BAT/CP (0xFF4800-
 //     0xFF481F), timers (0xFF4970-0xFF497F): plain storage (BAT_STATUS bit
 //     3 always reads 1);

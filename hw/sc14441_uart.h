@@ -1,4 +1,4 @@
-// The SC14441 UART (docs/sc14441-notes.md section 5.1) at 0xFF4900, and
+// The SC14441 UART (docs/boards/sc14441-registers.md) at 0xFF4900, and
 // UART2 at 0xFF4910 with the same model. TX is instantaneous: a byte
 // written to RX_TX goes to the backend at once and sets TI. RX is never
 // paced at the baud rate: host input waits in a 4 KiB buffer the guest

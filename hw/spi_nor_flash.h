@@ -69,7 +69,7 @@ struct SpiNorTiming {
   int64_t chip_erase_ns;
 
   /// The default: done within a few status polls of a loader running at a
-  /// few MIPS (docs/sc14441-notes.md section 6 asks for that, since loaders
+  /// few MIPS (docs/boards/sc14441.md asks for that, since loaders
   /// count polls, not time): 20 us program, 50/100/200 us erase, 1 ms chip.
   static constexpr SpiNorTiming quick() { return {20'000, 50'000, 100'000, 200'000, 1'000'000}; }
   /// Typical values of common 16-Mbit serial NOR datasheets: 0.7 ms program,

@@ -1,7 +1,7 @@
 /*
  * The Dialog SC14441 (CR16C DECT SoC) as the `sc14441` board models it:
  * memory map and the peripheral registers our boot ROM and test loader use,
- * as plain C #defines. Source of every value: docs/sc14441-notes.md (the
+ * as plain C #defines. Source of every value: docs/boards/sc14441-registers.md (the
  * board's spec) and the device semantics agreed for issue 12.
  *
  * Values are wrapped in SC_U() so the header also works in assembly sources

@@ -1,5 +1,5 @@
 /*
- * The sc14441 boot ROM: UART boot as in docs/sc14441-notes.md section 3.
+ * The sc14441 boot ROM: UART boot as in docs/boards/sc14441.md ("The boot ROM").
  *
  *   ROM -> host  02 (STX) every ~200 ms until SOH arrives (other bytes ignored)
  *   host -> ROM  01 LL HH   image length, little-endian

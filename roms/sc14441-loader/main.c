@@ -1,6 +1,6 @@
 /*
  * The sc14441 test loader: uploaded by the boot ROM to 0x010080, it speaks
- * the command protocol of docs/sc14441-notes.md section 7 on the UART
+ * the command protocol of docs/boards/sc14441.md ("The test loader's command protocol") on the UART
  * (RX through a DMA channel 2 ring, TX polled) and drives the SPI NOR
  * flash through the QSPI controller. Two extra commands serve the tests:
  * 0x10 PEEK and 0x11 POKE.

@@ -10,7 +10,7 @@ emulator's `-serial pty`:
     sc14441_host.py -p /dev/pts/7 chip_id
     sc14441_host.py -p /dev/pts/7 write_flash new.img 0x10000 0x2000
 
-Two protocols (docs/sc14441-notes.md sections 3 and 7):
+Two protocols (docs/boards/sc14441.md: the boot ROM, the loader protocol):
 
 * Boot ROM: wait for STX (0x02, other bytes skipped), send SOH + 16-bit
   length, expect ACK (0x06; NACK 0x15 refuses), send the image in one

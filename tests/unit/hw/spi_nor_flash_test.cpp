@@ -315,7 +315,7 @@ TEST_F(SpiNorTest, ReadManufacturerDeviceIdAlternatesBothBytes) {
             (std::vector<uint8_t>{0x13, 0xEF}));
 }
 
-// Decodes SFDP the way the SC14441 loader does (docs/sc14441-notes.md 6).
+// Decodes SFDP the way the SC14441 loader does (docs/boards/sc14441-flash.md).
 TEST_F(SpiNorTest, SfdpHeaderAndBasicTableReportTheSize) {
   for (uint32_t mib : {1u, 2u, 4u, 8u, 16u}) {
     flash = make(mib * kMiB);
@@ -437,7 +437,7 @@ TEST_F(SpiNorTest, ResetEndsCommandsAndPowerDownButKeepsContents) {
   EXPECT_EQ(read(0, 1)[0], 0x00);
 }
 
-// The SC14441 loader's flash sequence (docs/sc14441-notes.md 6): WREN in
+// The SC14441 loader's flash sequence (docs/boards/sc14441-flash.md): WREN in
 // its own cycle, the erase or program, then READ STATUS polled with 16-bit
 // reads (two bytes each). At a few MIPS one poll costs about 12 us; with the
 // default timing the poll budgets (0x4001 erase, 0x401 program) are never
