@@ -291,10 +291,12 @@ class Cpu : public CodeWriteListener, public Stateful {
 
   /// True when the engine must return to the run loop at the next
   /// instruction boundary: a latched event, a deliverable interrupt, a
-  /// trace trap, a debugger stop, a blocked SVC or a guest panic.
+  /// trace trap, a debugger stop, a blocked SVC, a guest panic, or an exit
+  /// request (a device asking for a reset or power-off from the instruction
+  /// that just ran: nothing after it may run first, under any engine).
   bool needs_run_loop() const {
     return (state_.psr & (psr::kT | psr::kP)) || state_.events_pending || attention_ ||
-           interrupt_deliverable();
+           interrupt_deliverable() || exit_requested_.load(std::memory_order_relaxed);
   }
   /// True (once) when a store since the last call hit a page holding
   /// translated code: the engine must end its block after that store.

@@ -139,6 +139,8 @@ Expected<std::unique_ptr<Sc14441Board>> Sc14441Board::create(const BoardConfig& 
   p.uart[1] = std::make_unique<Sc14441Uart>("uart2", kUart2Base, config.serial[1], &p.icu,
                                             kIrqUart2, kIrqUart2);
   p.dma = std::make_unique<Sc14441Dma>(p.memory, *p.uart[0], p.icu);
+  Cpu* cpu = p.cpu.get();
+  p.dma->set_long_transfer_handler([cpu] { cpu->request_exit(); });
   p.qspi = std::make_unique<Sc14441Qspi>(*p.flash);
   p.sysregs = std::make_unique<Sc14441Sysregs>(clock);
   Sc14441Dma* dma = p.dma.get();

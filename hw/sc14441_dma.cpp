@@ -155,9 +155,10 @@ void Sc14441Dma::start(unsigned index) {
                "sc14441-dma: channel %u: circular memory-to-memory runs one pass", index);
   }
   running_[index] = true;
-  while (move_unit(index)) {
-  }
+  uint32_t units = 0;
+  while (move_unit(index)) ++units;
   running_[index] = false;
+  if (units >= kLongTransferUnits && long_transfer_) long_transfer_();
 }
 
 uint16_t Sc14441Dma::read_reg(uint32_t reg, bool) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "hw/address_space.h"
 #include "hw/device_state.h"
@@ -62,6 +63,16 @@ class Sc14441Dma : public Sc14441HalfwordBlock, public Stateful {
   void uart_rx_request();
   void uart_tx_request();
 
+  /// Called after a transfer that moved many units in one go (a memory-to-
+  /// memory channel runs to completion inside the guest's register write):
+  /// the board ends the CPU slice there, so a guest restarting long
+  /// transfers in a loop cannot keep the machine from its io and signals.
+  void set_long_transfer_handler(std::function<void()> handler) {
+    long_transfer_ = std::move(handler);
+  }
+  /// Units a transfer may move before the long-transfer handler is called.
+  static constexpr uint32_t kLongTransferUnits = 256;
+
   const Sc14441DmaState& state() const { return state_; }
   const StateDescription& state_description() const override;
   void* state_data() override { return &state_; }
@@ -83,6 +94,7 @@ class Sc14441Dma : public Sc14441HalfwordBlock, public Stateful {
   Sc14441Icu& icu_;
   Sc14441DmaState state_;
   bool running_[sc14441::kDmaChannels] = {};  // service() in progress (not state)
+  std::function<void()> long_transfer_;
 };
 
 }  // namespace cr16

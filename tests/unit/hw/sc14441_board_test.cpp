@@ -10,6 +10,7 @@
 #include <fstream>
 #include <set>
 
+#include "cpu/engines.h"
 #include "hw/sc14441_dma.h"
 #include "hw/sc14441_icu.h"
 #include "hw/sc14441_qspi.h"
@@ -163,6 +164,34 @@ TEST_F(Sc14441BoardTest, UnimplementedSfrLinesNameTheAccessingInstruction) {
   EXPECT_NE(log.find("write of 0x0012 to 0xff6000 (16-bit) at pc 0xfef008"), std::string::npos)
       << log;
   EXPECT_NE(log.find("read at 0xff6002 (16-bit) at pc 0xfef00e"), std::string::npos) << log;
+}
+
+// cr16-elf-as, linked at 0xFEF000: movw $0x80, r0; movw $0, r2; loop:
+// storw r0, DEBUG_REG (SW_RESET); addw $1, r2; storw r2, 0x100; br loop.
+const std::string kResetLoopRom = "b05a8000025a13000fff0450123220c90001ea1f";
+
+TEST_F(Sc14441BoardTest, AResetRequestEndsTheSliceAtTheBlockUnderEveryEngine) {
+  // The request is delivered when the slice returns, and the slice returns
+  // at the end of the block that asked: one pass of the loop, whatever the
+  // engine (the JIT used to enter its translation again and again, up to
+  // the budget, which also kept SIGTERM waiting behind a guest's DMA loop).
+  for (const EngineKindInfo& info : engine_kinds()) {
+    if (!engine_available(info.kind)) continue;
+    SCOPED_TRACE(info.name);
+    BoardConfig config;
+    config.bios_image = from_hex(kResetLoopRom);
+    build(config);
+    board->cpu().set_engine(std::move(make_engine(info.kind, board->cpu()).value()));
+    int requests = 0;
+    board->set_reset_request_handler([&requests] { ++requests; });
+    for (int slice = 1; slice <= 3; ++slice) {
+      board->run_slice(1000);
+      EXPECT_EQ(requests, slice);
+      uint32_t passes = 0;
+      ASSERT_EQ(board->memory().read_slow(0x100, AccessSize::kWord, &passes), BusStatus::kOk);
+      EXPECT_EQ(passes, static_cast<uint32_t>(slice));
+    }
+  }
 }
 
 TEST_F(Sc14441BoardTest, StateSectionsRoundTripThroughTheEngine) {
