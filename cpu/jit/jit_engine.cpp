@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <climits>
+#include <cstdlib>
 #include <cstddef>
 #include <vector>
 
@@ -1270,9 +1271,20 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   uint64_t native_instructions_ = 0;
 };
 
-JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
+unsigned JitEngine::default_translate_after() {
+  const char* text = std::getenv("CR16_JIT_TRANSLATE_AFTER");
+  if (text == nullptr || *text == 0) return kDefaultTranslateAfter;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (*end != 0 || value > 255) return kDefaultTranslateAfter;
+  return static_cast<unsigned>(value);
+}
+
+JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes, unsigned translate_after)
     : Interpreter(cpu),
       dispatch_(std::make_unique<DispatchEntry[]>(kDispatchSlots)),
+      heat_(std::make_unique<uint8_t[]>(kHeatSlots)),
+      translate_after_(std::min(translate_after, 255u)),
       emitter_(std::make_unique<CodeEmitter>(code_cache_bytes, bus_.read_page.data(),
                                              bus_.write_page.data(), dispatch_.get(),
                                              kDispatchSlots - 1)) {}
@@ -1283,6 +1295,11 @@ void JitEngine::invalidate_page(uint32_t page_index) {
   Interpreter::invalidate_page(page_index);
   blocks_.invalidate_page(page_index);
   clear_dispatch();
+  clear_heat();
+}
+
+void JitEngine::clear_heat() {
+  std::fill_n(heat_.get(), kHeatSlots, uint8_t{0});
 }
 
 void JitEngine::clear_dispatch() {
@@ -1297,8 +1314,13 @@ void JitEngine::publish(const Block& block) {
 }
 
 void JitEngine::flush() {
+  // Blocks still run by the interpreter (not yet translated) count too.
+  const bool interpreted_blocks = cache_.block_count() != 0;
+  const uint64_t flushes = code_flushes_;
   Interpreter::flush();
   drop_translations();
+  clear_heat();
+  if (interpreted_blocks && code_flushes_ == flushes) ++code_flushes_;
 }
 
 void JitEngine::drop_translations() {
@@ -1318,7 +1340,8 @@ EngineStatistics JitEngine::statistics() const {
   statistics.translations += blocks_.translations();
   statistics.invalidations += blocks_.invalidations();
   statistics.flushes = code_flushes_;
-  statistics.cached_blocks = blocks_.block_count();
+  // Translations and the blocks the interpreter runs until they are hot.
+  statistics.cached_blocks = blocks_.block_count() + statistics.cached_blocks;
   statistics.code_cache_bytes = emitter_->capacity();
   statistics.code_cache_used = emitter_->used();
   return statistics;
@@ -1424,7 +1447,14 @@ void JitEngine::run(uint64_t until) {
     step_one();
     return;
   }
-  Block* block = translation_at(s.pc);
+  Block* block = blocks_.find(s.pc);
+  if (block == nullptr) {
+    if (heat(s.pc) < translate_after_) {
+      interpret_cold_block(until);
+      return;
+    }
+    block = translation_at(s.pc);
+  }
   if (!block && emit_failed_) [[unlikely]] {
     emit_failed_ = false;
     Interpreter::run(until);
@@ -1479,6 +1509,29 @@ void JitEngine::run(uint64_t until) {
     if (block == nullptr || block->instruction_count > until - s.icount) return;
     publish(*block);
   }
+}
+
+void JitEngine::interpret_cold_block(uint64_t until) {
+  CpuState& s = cpu_.state();
+  Block* block = block_at(cache_, s.pc);
+  if (!block) [[unlikely]] {
+    ++s.icount;  // the fetch fault counts as a step
+    return;
+  }
+  if (block->instruction_count > until - s.icount) {
+    step_one();
+    return;
+  }
+  ++heat(s.pc);
+  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) [[unlikely]]
+    trace_block(*block);
+  // One block, back to the core after it (Interpreter::chain sees no
+  // budget): each block entered is counted, and whatever its last
+  // instruction asks of the core is seen as under the interpreter.
+  chain_budget_ = 0;
+  until_ = until;
+  enter_block(s, block);
+  settle(s, execute(block->ops));
 }
 
 }  // namespace cr16::jit
