@@ -49,7 +49,7 @@ class JitEngine final : public Interpreter {
   /// that runs once, such as a firmware's start-up, is never translated).
   /// The environment variable CR16_JIT_TRANSLATE_AFTER overrides it (0:
   /// translate every block before its first run, as the lock-step tests do).
-  static constexpr unsigned kDefaultTranslateAfter = 4;
+  static constexpr unsigned kDefaultTranslateAfter = 16;
   /// kDefaultTranslateAfter, or CR16_JIT_TRANSLATE_AFTER when set (0..255).
   static unsigned default_translate_after();
 
