@@ -373,7 +373,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
     if (!d.valid()) return false;
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
-           emit_arith(d, op, stop) || emit_shift(d, op) || emit_extend(d, op) ||
+           emit_arith(d, op, stop) || emit_multiply(d, op) || emit_shift(d, op) ||
+           emit_extend(d, op) ||
            emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_set_on_condition(d, op) ||
            emit_conditional_jump(d, op, stop) || emit_call_jump(d, op, stop, exit);
   }
@@ -1104,6 +1105,57 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       mov(dword[rcx + rax], edx);
     }
     L(path.resume);
+    return true;
+  }
+
+  // ---- Multiplies (no flags).
+
+  /// mulb/mulw (register or immediate source): the low byte/half of r[a]
+  /// := the low bits of the product (the rest of r[a] stays);
+  /// muluw/mulsw into a plain pair (codes 0..10): pair := zero/sign-extended
+  /// r[b] (16 bits) * the pair's low word. The low bits of a product do not
+  /// depend on how the operands are extended, so imul serves mulb/mulw.
+  bool emit_multiply(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const bool is_byte = d.mnemonic == Mnemonic::kMulb;
+    if (is_byte || d.mnemonic == Mnemonic::kMulw) {
+      if (d.operand_count != 2) return false;
+      if (d.operands[1].type != isa::OperandType::kRegr) return false;
+      const bool immediate = isa::is_immediate(d.operands[0].type);
+      if (!immediate && d.operands[0].type != isa::OperandType::kRegr) return false;
+      const unsigned bits = is_byte ? 8 : 16;
+      if (is_byte) {
+        movzx(eax, guest(op.a, 8));
+      } else {
+        movzx(eax, guest(op.a, 16));
+      }
+      if (immediate) {
+        imul(eax, eax, static_cast<int32_t>(static_cast<uint32_t>(op.imm) & 0xFFFFu));
+      } else {
+        if (is_byte) {
+          movzx(ecx, guest(op.b, 8));
+        } else {
+          movzx(ecx, guest(op.b, 16));
+        }
+        imul(eax, ecx);
+      }
+      mov(guest(op.a, bits), sized(eax, bits));
+      return true;
+    }
+    const bool is_unsigned = d.mnemonic == Mnemonic::kMuluw;
+    if (!is_unsigned && d.mnemonic != Mnemonic::kMulsw) return false;
+    if (d.operand_count != 2 || op.a >= 11) return false;
+    if (d.operands[0].type != isa::OperandType::kRegr) return false;
+    if (is_unsigned) {
+      movzx(eax, guest(op.b, 16));
+      movzx(ecx, guest(op.a, 16));
+    } else {
+      movsx(eax, guest(op.b, 16));
+      movsx(ecx, guest(op.a, 16));
+    }
+    imul(eax, ecx);
+    store_pair(op.a, eax, ecx);
     return true;
   }
 

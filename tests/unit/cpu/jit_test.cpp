@@ -382,6 +382,29 @@ TEST(JitTranslateAfter, InterruptsAndBreakpointsWhileBlocksAreCold) {
   }
 }
 
+TEST(JitMultiply, SignedAndUnsignedProductsMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // mulsw r1, (r3,r2); muluw r1, (r5,r4); mulw r1, r6; mulb r1, r7 over
+  // operands with the sign bits set, against the interpreter.
+  static constexpr uint32_t kValues[] = {0, 1, 3, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0x8001, 0xFFFF};
+  for (uint32_t a : kValues) {
+    for (uint32_t b : kValues) {
+      Machine jit(EngineKind::kJit);
+      Machine interp(EngineKind::kInterpreter);
+      for (Machine* m : {&jit, &interp}) {
+        m->bus.load_words(kCode, {0x6212, 0x6314, 0x6716, 0x6517, kBranchToSelf, 0});
+        m->cpu.state().pc = kCode;
+        m->cpu.state().r[1] = a;
+        for (unsigned r : {2u, 4u, 6u, 7u}) m->cpu.state().r[r] = b;
+        m->cpu.run(5);
+      }
+      ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+          << std::hex << a << " " << b << "\njit:    " << describe(jit.cpu.state())
+          << "\ninterp: " << describe(interp.cpu.state());
+    }
+  }
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
@@ -522,6 +545,7 @@ TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
       Mnemonic::kJeq,   Mnemonic::kJne,   Mnemonic::kJcs,   Mnemonic::kJcc,   Mnemonic::kJhi,
       Mnemonic::kJls,   Mnemonic::kJgt,   Mnemonic::kJle,   Mnemonic::kJfs,   Mnemonic::kJfc,
       Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,
+      Mnemonic::kMulb,  Mnemonic::kMulw,  Mnemonic::kMuluw, Mnemonic::kMulsw,
   });
   ASSERT_GE(entries.size(), 40u);
   for (uint64_t seed = 1; seed <= 80; ++seed) {
