@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <climits>
+#include <cstdlib>
 #include <cstddef>
 #include <vector>
 
@@ -372,7 +373,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const isa::Decoded d = isa::decode(op.words[0], op.words[1], op.words[2]);
     if (!d.valid()) return false;
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
-           emit_arith(d, op, stop) || emit_shift(d, op) || emit_extend(d, op) ||
+           emit_arith(d, op, stop) || emit_multiply(d, op) || emit_shift(d, op) ||
+           emit_extend(d, op) ||
            emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_set_on_condition(d, op) ||
            emit_conditional_jump(d, op, stop) || emit_call_jump(d, op, stop, exit);
   }
@@ -1106,6 +1108,57 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     return true;
   }
 
+  // ---- Multiplies (no flags).
+
+  /// mulb/mulw (register or immediate source): the low byte/half of r[a]
+  /// := the low bits of the product (the rest of r[a] stays);
+  /// muluw/mulsw into a plain pair (codes 0..10): pair := zero/sign-extended
+  /// r[b] (16 bits) * the pair's low word. The low bits of a product do not
+  /// depend on how the operands are extended, so imul serves mulb/mulw.
+  bool emit_multiply(const isa::Decoded& d, const Op& op) {
+    using isa::Mnemonic;
+    using namespace Xbyak::util;
+    const bool is_byte = d.mnemonic == Mnemonic::kMulb;
+    if (is_byte || d.mnemonic == Mnemonic::kMulw) {
+      if (d.operand_count != 2) return false;
+      if (d.operands[1].type != isa::OperandType::kRegr) return false;
+      const bool immediate = isa::is_immediate(d.operands[0].type);
+      if (!immediate && d.operands[0].type != isa::OperandType::kRegr) return false;
+      const unsigned bits = is_byte ? 8 : 16;
+      if (is_byte) {
+        movzx(eax, guest(op.a, 8));
+      } else {
+        movzx(eax, guest(op.a, 16));
+      }
+      if (immediate) {
+        imul(eax, eax, static_cast<int32_t>(static_cast<uint32_t>(op.imm) & 0xFFFFu));
+      } else {
+        if (is_byte) {
+          movzx(ecx, guest(op.b, 8));
+        } else {
+          movzx(ecx, guest(op.b, 16));
+        }
+        imul(eax, ecx);
+      }
+      mov(guest(op.a, bits), sized(eax, bits));
+      return true;
+    }
+    const bool is_unsigned = d.mnemonic == Mnemonic::kMuluw;
+    if (!is_unsigned && d.mnemonic != Mnemonic::kMulsw) return false;
+    if (d.operand_count != 2 || op.a >= 11) return false;
+    if (d.operands[0].type != isa::OperandType::kRegr) return false;
+    if (is_unsigned) {
+      movzx(eax, guest(op.b, 16));
+      movzx(ecx, guest(op.a, 16));
+    } else {
+      movsx(eax, guest(op.b, 16));
+      movsx(ecx, guest(op.a, 16));
+    }
+    imul(eax, ecx);
+    store_pair(op.a, eax, ecx);
+    return true;
+  }
+
   // ---- push, pop, popret.
 
   /// push/pop/popret when the whole stack range is in one page with a host
@@ -1270,9 +1323,20 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   uint64_t native_instructions_ = 0;
 };
 
-JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes)
+unsigned JitEngine::default_translate_after() {
+  const char* text = std::getenv("CR16_JIT_TRANSLATE_AFTER");
+  if (text == nullptr || *text == 0) return kDefaultTranslateAfter;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text, &end, 10);
+  if (*end != 0 || value > 255) return kDefaultTranslateAfter;
+  return static_cast<unsigned>(value);
+}
+
+JitEngine::JitEngine(Cpu& cpu, size_t code_cache_bytes, unsigned translate_after)
     : Interpreter(cpu),
       dispatch_(std::make_unique<DispatchEntry[]>(kDispatchSlots)),
+      heat_(std::make_unique<uint8_t[]>(kHeatSlots)),
+      translate_after_(std::min(translate_after, 255u)),
       emitter_(std::make_unique<CodeEmitter>(code_cache_bytes, bus_.read_page.data(),
                                              bus_.write_page.data(), dispatch_.get(),
                                              kDispatchSlots - 1)) {}
@@ -1283,6 +1347,11 @@ void JitEngine::invalidate_page(uint32_t page_index) {
   Interpreter::invalidate_page(page_index);
   blocks_.invalidate_page(page_index);
   clear_dispatch();
+  clear_heat();
+}
+
+void JitEngine::clear_heat() {
+  std::fill_n(heat_.get(), kHeatSlots, uint8_t{0});
 }
 
 void JitEngine::clear_dispatch() {
@@ -1297,8 +1366,13 @@ void JitEngine::publish(const Block& block) {
 }
 
 void JitEngine::flush() {
+  // Blocks still run by the interpreter (not yet translated) count too.
+  const bool interpreted_blocks = cache_.block_count() != 0;
+  const uint64_t flushes = code_flushes_;
   Interpreter::flush();
   drop_translations();
+  clear_heat();
+  if (interpreted_blocks && code_flushes_ == flushes) ++code_flushes_;
 }
 
 void JitEngine::drop_translations() {
@@ -1318,7 +1392,8 @@ EngineStatistics JitEngine::statistics() const {
   statistics.translations += blocks_.translations();
   statistics.invalidations += blocks_.invalidations();
   statistics.flushes = code_flushes_;
-  statistics.cached_blocks = blocks_.block_count();
+  // Translations and the blocks the interpreter runs until they are hot.
+  statistics.cached_blocks = blocks_.block_count() + statistics.cached_blocks;
   statistics.code_cache_bytes = emitter_->capacity();
   statistics.code_cache_used = emitter_->used();
   return statistics;
@@ -1424,7 +1499,14 @@ void JitEngine::run(uint64_t until) {
     step_one();
     return;
   }
-  Block* block = translation_at(s.pc);
+  Block* block = blocks_.find(s.pc);
+  if (block == nullptr) {
+    if (heat(s.pc) < translate_after_) {
+      interpret_cold_block(until);
+      return;
+    }
+    block = translation_at(s.pc);
+  }
   if (!block && emit_failed_) [[unlikely]] {
     emit_failed_ = false;
     Interpreter::run(until);
@@ -1479,6 +1561,29 @@ void JitEngine::run(uint64_t until) {
     if (block == nullptr || block->instruction_count > until - s.icount) return;
     publish(*block);
   }
+}
+
+void JitEngine::interpret_cold_block(uint64_t until) {
+  CpuState& s = cpu_.state();
+  Block* block = block_at(cache_, s.pc);
+  if (!block) [[unlikely]] {
+    ++s.icount;  // the fetch fault counts as a step
+    return;
+  }
+  if (block->instruction_count > until - s.icount) {
+    step_one();
+    return;
+  }
+  ++heat(s.pc);
+  if (log_enabled(LogCategory::kExec) || log_enabled(LogCategory::kCpu)) [[unlikely]]
+    trace_block(*block);
+  // One block, back to the core after it (Interpreter::chain sees no
+  // budget): each block entered is counted, and whatever its last
+  // instruction asks of the core is seen as under the interpreter.
+  chain_budget_ = 0;
+  until_ = until;
+  enter_block(s, block);
+  settle(s, execute(block->ops));
 }
 
 }  // namespace cr16::jit

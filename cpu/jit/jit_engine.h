@@ -45,10 +45,19 @@ class JitEngine final : public Interpreter {
   static constexpr size_t kDefaultCodeCacheBytes = size_t{16} << 20;
   /// Guest instructions per translated block, at most.
   static constexpr unsigned kMaxBlockInstructions = 64;
+  /// Times a block runs in the interpreter before it is translated (code
+  /// that runs once, such as a firmware's start-up, is never translated).
+  /// The environment variable CR16_JIT_TRANSLATE_AFTER overrides it (0:
+  /// translate every block before its first run, as the lock-step tests do).
+  static constexpr unsigned kDefaultTranslateAfter = 16;
+  /// kDefaultTranslateAfter, or CR16_JIT_TRANSLATE_AFTER when set (0..255).
+  static unsigned default_translate_after();
 
   /// A JIT for `cpu` with a code cache of `code_cache_bytes` (at least 64 KiB
-  /// is sensible; tests use small ones to exercise flushes).
-  explicit JitEngine(Cpu& cpu, size_t code_cache_bytes = kDefaultCodeCacheBytes);
+  /// is sensible; tests use small ones to exercise flushes) translating a
+  /// block once it ran `translate_after` times in the interpreter.
+  explicit JitEngine(Cpu& cpu, size_t code_cache_bytes = kDefaultCodeCacheBytes,
+                     unsigned translate_after = default_translate_after());
   ~JitEngine() override;
 
   // ExecutionEngine
@@ -66,6 +75,15 @@ class JitEngine final : public Interpreter {
   Block* translate_block(uint32_t pc);
   /// Drops every translation and the host code (flush(), cache full).
   void drop_translations();
+  /// Runs the block at the PC (not translated, run fewer than
+  /// translate_after_ times) in the interpreter and counts the run; no
+  /// chaining: the core's loop comes back for the next block.
+  void interpret_cold_block(uint64_t until);
+  /// The run counter of the block at `pc` (direct-mapped by PC, no tag: a
+  /// collision only translates a block sooner).
+  uint8_t& heat(uint32_t pc) { return heat_[(pc >> 1) & (kHeatSlots - 1)]; }
+  /// Counters back to 0 (invalidation, flush).
+  void clear_heat();
   /// -d in_asm / out_asm for a fresh translation.
   void trace_translation_jit(const Block& block, const uint8_t* code, size_t size);
 
@@ -78,6 +96,10 @@ class JitEngine final : public Interpreter {
   void clear_dispatch();
 
   std::unique_ptr<DispatchEntry[]> dispatch_;
+  /// Slots of the run counters (a power of two).
+  static constexpr uint32_t kHeatSlots = 8192;
+  std::unique_ptr<uint8_t[]> heat_;
+  unsigned translate_after_;
   ChainContext context_;
   /// Bytes from a translation's run() entry to its chained entry (the
   /// fixed-size prologue).

@@ -35,8 +35,9 @@ void check(bool condition) {
 struct Machine {
   explicit Machine(bool jit) : cpu(bus, CpuModel::kCr16cPlus) {
     if (jit) {
-      // A small code cache, so long inputs also exercise flushes.
-      cpu.set_engine(std::make_unique<jit::JitEngine>(cpu, size_t{128} << 10));
+      // A small code cache, so long inputs also exercise flushes; every
+      // block translated before its first run (no interpreted warm-up).
+      cpu.set_engine(std::make_unique<jit::JitEngine>(cpu, size_t{128} << 10, 0));
     } else {
       Expected<std::unique_ptr<ExecutionEngine>> engine =
           make_engine(EngineKind::kInterpreter, cpu);

@@ -36,17 +36,23 @@ constexpr uint32_t kSp = 0x8000;
 constexpr uint16_t kAddw1R1 = 0x3211;       // addw $1, r1
 constexpr uint16_t kBranchToSelf = 0x18E0;  // br . (with a 0x0000 second word)
 
-/// One CPU on its own bus with the engine of `kind`, vectors in place.
+/// One CPU on its own bus with the engine of `kind`, vectors in place. The
+/// JIT translates each block before its first run unless `translate_after`
+/// says otherwise (the lock-step tests compare translations, not the
+/// interpreter with itself).
 struct Machine {
-  explicit Machine(EngineKind kind, size_t code_cache_bytes = 0) : cpu(bus, CpuModel::kCr16cPlus) {
+  explicit Machine(EngineKind kind, size_t code_cache_bytes = 0, unsigned translate_after = 0)
+      : cpu(bus, CpuModel::kCr16cPlus) {
     Expected<std::unique_ptr<ExecutionEngine>> engine = make_engine(kind, cpu);
 #if CR16_HAVE_JIT
-    if (kind == EngineKind::kJit && code_cache_bytes != 0) {
-      engine =
-          std::unique_ptr<ExecutionEngine>(std::make_unique<jit::JitEngine>(cpu, code_cache_bytes));
+    if (kind == EngineKind::kJit) {
+      engine = std::unique_ptr<ExecutionEngine>(std::make_unique<jit::JitEngine>(
+          cpu, code_cache_bytes != 0 ? code_cache_bytes : jit::JitEngine::kDefaultCodeCacheBytes,
+          translate_after));
     }
 #else
     (void)code_cache_bytes;
+    (void)translate_after;
 #endif
     if (engine.ok()) cpu.set_engine(std::move(*engine));
     for (uint32_t v = 0; v < 64; ++v) {
@@ -285,6 +291,120 @@ TEST(JitChaining, CallsReturnsAndLoopsAcrossInvalidation) {
   EXPECT_GE(jit.cpu.engine().statistics().invalidations, 2u);
 }
 
+TEST(JitTranslateAfter, BlocksRunInTheInterpreterUntilHotThenTranslatedAcrossInvalidation) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // The same loop as CallsReturnsAndLoopsAcrossInvalidation, with blocks
+  // translated only after 3 runs: budgets of 1..11 cut it while blocks are
+  // cold, warming and translated; the debugger and a guest store rewrite
+  // the subroutine (its counters restart), all in lock-step with the
+  // interpreter.
+  Machine jit(EngineKind::kJit, 0, 3);
+  Machine interp(EngineKind::kInterpreter);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, {kAddw1R1, 0xC000, 0x00FE, 0x18E0, 0xFFFB});
+    m->bus.load_words(kCode + 0x100, {0x3212, 0x0AEE});
+    m->cpu.state().pc = kCode;
+  }
+  // Two runs of each block: nothing translated yet.
+  run_both(jit, interp, 1, 9, "cold");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.cpu.engine().statistics().code_cache_used, 0u);
+  EXPECT_GT(jit.cpu.engine().statistics().cached_blocks, 0u);  // the interpreter's
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 3, budget, "warming");
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(jit.cpu.engine().statistics().code_cache_used, 0u);
+  run_both(jit, interp, 20, 1000, "translated");
+  if (HasFatalFailure()) return;
+  const uint64_t invalidated = jit.cpu.engine().statistics().invalidations;
+  for (Machine* m : {&jit, &interp}) {  // addw $2, r2
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 0x100, AccessSize::kWord, 0x3222).ok());
+  }
+  run_both(jit, interp, 1, 5, "rewritten, cold again");
+  if (HasFatalFailure()) return;
+  EXPECT_GT(jit.cpu.engine().statistics().invalidations, invalidated);
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 3, budget, "rewritten, warming");
+    if (HasFatalFailure()) return;
+  }
+  // main: storw r4, 0(r3) (r3 -> sub's addw, r4 = addw $3, r2) before the
+  // call: a guest store invalidates while blocks are warm and translated.
+  for (Machine* m : {&jit, &interp}) {
+    m->cpu.state().r[3] = kCode + 0x100;
+    m->cpu.state().r[4] = 0x3232;
+    m->cpu.state().pc = kCode;
+    ASSERT_TRUE(m->cpu.debug_write(kCode, AccessSize::kWord, 0x0019).ok());  // storw r4, 0x0:l(r3)
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 2, AccessSize::kWord, 0xC043).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 4, AccessSize::kWord, 0x0000).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 6, AccessSize::kWord, 0xC000).ok());  // bal (ra), sub
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 8, AccessSize::kWord, 0x00FA).ok());
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 10, AccessSize::kWord, 0x18E0).ok());  // br main
+    ASSERT_TRUE(m->cpu.debug_write(kCode + 12, AccessSize::kWord, 0xFFF7).ok());
+  }
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 4, budget, "guest store");
+    if (HasFatalFailure()) return;
+  }
+  run_both(jit, interp, 10, 501, "guest store, long slices");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.bus.peek16(kCode + 0x100), 0x3232u);
+}
+
+TEST(JitTranslateAfter, InterruptsAndBreakpointsWhileBlocksAreCold) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit, 0, 2);
+  Machine interp(EngineKind::kInterpreter);
+  std::vector<uint16_t> words(30, kAddw1R1);
+  words.push_back(kBranchToSelf);
+  words.push_back(0);
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, words);
+    m->cpu.state().pc = kCode;
+    m->cpu.state().psr |= psr::kE | psr::kI;
+  }
+  run_both(jit, interp, 1, 10, "cold");
+  if (HasFatalFailure()) return;
+  for (Machine* m : {&jit, &interp}) m->cpu.set_irq_line(true);
+  run_both(jit, interp, 1, 30, "interrupt");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.bus.acknowledges, interp.bus.acknowledges);
+  for (Machine* m : {&jit, &interp}) {
+    m->cpu.set_irq_line(false);
+    m->cpu.state().pc = kCode;
+    ASSERT_TRUE(m->cpu.set_breakpoint(kCode + 20).ok());
+  }
+  for (int i = 0; i < 6; ++i) {
+    for (Machine* m : {&jit, &interp}) m->cpu.run(100);
+    ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+        << "breakpoint " << i << "\njit:    " << describe(jit.cpu.state())
+        << "\ninterp: " << describe(interp.cpu.state());
+  }
+}
+
+TEST(JitMultiply, SignedAndUnsignedProductsMatchTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // mulsw r1, (r3,r2); muluw r1, (r5,r4); mulw r1, r6; mulb r1, r7 over
+  // operands with the sign bits set, against the interpreter.
+  static constexpr uint32_t kValues[] = {0, 1, 3, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0x8001, 0xFFFF};
+  for (uint32_t a : kValues) {
+    for (uint32_t b : kValues) {
+      Machine jit(EngineKind::kJit);
+      Machine interp(EngineKind::kInterpreter);
+      for (Machine* m : {&jit, &interp}) {
+        m->bus.load_words(kCode, {0x6212, 0x6314, 0x6716, 0x6517, kBranchToSelf, 0});
+        m->cpu.state().pc = kCode;
+        m->cpu.state().r[1] = a;
+        for (unsigned r : {2u, 4u, 6u, 7u}) m->cpu.state().r[r] = b;
+        m->cpu.run(5);
+      }
+      ASSERT_EQ(std::memcmp(&jit.cpu.state(), &interp.cpu.state(), sizeof(CpuState)), 0)
+          << std::hex << a << " " << b << "\njit:    " << describe(jit.cpu.state())
+          << "\ninterp: " << describe(interp.cpu.state());
+    }
+  }
+}
+
 /// Random program: registers partly pointing into the code and stack areas
 /// (so random stores hit translated code), random instructions of every
 /// table entry, run in random slices under both engines with interrupts
@@ -425,6 +545,7 @@ TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
       Mnemonic::kJeq,   Mnemonic::kJne,   Mnemonic::kJcs,   Mnemonic::kJcc,   Mnemonic::kJhi,
       Mnemonic::kJls,   Mnemonic::kJgt,   Mnemonic::kJle,   Mnemonic::kJfs,   Mnemonic::kJfc,
       Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,
+      Mnemonic::kMulb,  Mnemonic::kMulw,  Mnemonic::kMuluw, Mnemonic::kMulsw,
   });
   ASSERT_GE(entries.size(), 40u);
   for (uint64_t seed = 1; seed <= 80; ++seed) {
