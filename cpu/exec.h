@@ -196,6 +196,18 @@ enum class AddressMode : uint8_t {
 /// when `operand` is not a memory operand.
 bool memory_operand(const isa::Operand& operand, AddressMode* mode, Op& op);
 
+/// The shape of a loadb/loadw/loadd or storb/storw/stord: width, direction
+/// and which operand is the memory one (the interpreter's handlers and the
+/// JIT's native loads and stores decode it alike).
+struct LoadStoreForm {
+  unsigned bits = 0;
+  bool is_load = false;
+  const isa::Operand* memory = nullptr;
+  const isa::Operand* data = nullptr;
+};
+/// False for any other instruction (or a malformed operand count).
+bool load_store_form(const Decoded& d, LoadStoreForm* form);
+
 template <AddressMode kMode>
 inline uint32_t effective_address(const Cpu& cpu, const Op* op) {
   const uint32_t* r = cpu.state().r;

@@ -38,40 +38,38 @@ struct Store {
 
 }  // namespace
 
-bool select_load_store(const Decoded& d, Op& op) {
-  unsigned bits;
-  bool is_load;
+bool load_store_form(const Decoded& d, LoadStoreForm* form) {
   switch (d.mnemonic) {
     case Mnemonic::kLoadb:
-      bits = 8;
-      is_load = true;
+    case Mnemonic::kStorb:
+      form->bits = 8;
       break;
     case Mnemonic::kLoadw:
-      bits = 16;
-      is_load = true;
+    case Mnemonic::kStorw:
+      form->bits = 16;
       break;
     case Mnemonic::kLoadd:
-      bits = 32;
-      is_load = true;
-      break;
-    case Mnemonic::kStorb:
-      bits = 8;
-      is_load = false;
-      break;
-    case Mnemonic::kStorw:
-      bits = 16;
-      is_load = false;
-      break;
     case Mnemonic::kStord:
-      bits = 32;
-      is_load = false;
+      form->bits = 32;
       break;
     default:
       return false;
   }
   if (d.operand_count != 2) return false;
-  const isa::Operand& memory = is_load ? d.operands[0] : d.operands[1];
-  const isa::Operand& data = is_load ? d.operands[1] : d.operands[0];
+  form->is_load = d.mnemonic == Mnemonic::kLoadb || d.mnemonic == Mnemonic::kLoadw ||
+                  d.mnemonic == Mnemonic::kLoadd;
+  form->memory = &d.operands[form->is_load ? 0 : 1];
+  form->data = &d.operands[form->is_load ? 1 : 0];
+  return true;
+}
+
+bool select_load_store(const Decoded& d, Op& op) {
+  LoadStoreForm form;
+  if (!load_store_form(d, &form)) return false;
+  const unsigned bits = form.bits;
+  const bool is_load = form.is_load;
+  const isa::Operand& memory = *form.memory;
+  const isa::Operand& data = *form.data;
   AddressMode mode;
   if (!memory_operand(memory, &mode, op)) return false;
   if (is_load) {

@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include <climits>
-#include <cstdlib>
 #include <cstddef>
+#include <cstdlib>
 #include <vector>
 
 #include "cpu/decode.h"
@@ -374,9 +374,9 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     if (!d.valid()) return false;
     return d.mnemonic == isa::Mnemonic::kNop || emit_branch(d, op, exit) ||
            emit_arith(d, op, stop) || emit_multiply(d, op) || emit_shift(d, op) ||
-           emit_extend(d, op) ||
-           emit_memory(d, op, stop) || emit_stack(d, op, stop) || emit_set_on_condition(d, op) ||
-           emit_conditional_jump(d, op, stop) || emit_call_jump(d, op, stop, exit);
+           emit_extend(d, op) || emit_memory(d, op, stop) || emit_stack(d, op, stop) ||
+           emit_set_on_condition(d, op) || emit_conditional_jump(d, op, stop) ||
+           emit_call_jump(d, op, stop, exit);
   }
 
   // ---- Block exits.
@@ -986,41 +986,13 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// code pages, dirty logging, watchpoints, beyond 24 bits) the slow path
   /// runs the instruction in its handler.
   bool emit_memory(const isa::Decoded& d, const Op& op, const Op& stop) {
-    using isa::Mnemonic;
     using namespace Xbyak::util;
-    unsigned bits;
-    bool is_load;
-    switch (d.mnemonic) {
-      case Mnemonic::kLoadb:
-        bits = 8;
-        is_load = true;
-        break;
-      case Mnemonic::kLoadw:
-        bits = 16;
-        is_load = true;
-        break;
-      case Mnemonic::kLoadd:
-        bits = 32;
-        is_load = true;
-        break;
-      case Mnemonic::kStorb:
-        bits = 8;
-        is_load = false;
-        break;
-      case Mnemonic::kStorw:
-        bits = 16;
-        is_load = false;
-        break;
-      case Mnemonic::kStord:
-        bits = 32;
-        is_load = false;
-        break;
-      default:
-        return false;
-    }
-    if (d.operand_count != 2) return false;
-    const isa::Operand& memory = is_load ? d.operands[0] : d.operands[1];
-    const isa::Operand& data = is_load ? d.operands[1] : d.operands[0];
+    exec::LoadStoreForm form;
+    if (!exec::load_store_form(d, &form)) return false;
+    const unsigned bits = form.bits;
+    const bool is_load = form.is_load;
+    const isa::Operand& memory = *form.memory;
+    const isa::Operand& data = *form.data;
     exec::AddressMode mode;
     Op scratch;
     if (!exec::memory_operand(memory, &mode, scratch)) return false;

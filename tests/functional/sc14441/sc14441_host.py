@@ -96,6 +96,7 @@ class SerialPort:
     def __init__(self, path, baud=9600):
         self.path = path
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        self.write_fd = self.fd  # the same descriptor both ways on a tty
         self._make_raw()
         self.set_baud(baud)
         self.flush_input()
@@ -138,12 +139,12 @@ class SerialPort:
         deadline = time.monotonic() + 10
         while view:
             try:
-                written = os.write(self.fd, view)
+                written = os.write(self.write_fd, view)
                 view = view[written:]
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise HostError("write to %s stalled" % self.path)
-                select.select([], [self.fd], [], 0.1)
+                select.select([], [self.write_fd], [], 0.1)
 
     def read(self, count, timeout):
         """Up to `count` bytes; b"" when none arrived within `timeout` seconds."""

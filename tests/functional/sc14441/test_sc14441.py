@@ -423,17 +423,6 @@ class FdPort(host.SerialPort):
         while self.read(4096, 0):
             pass
 
-    def write(self, data):
-        view = memoryview(bytes(data))
-        deadline = time.monotonic() + 10
-        while view:
-            try:
-                view = view[os.write(self.write_fd, view):]
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise host.HostError("write to %s stalled" % self.path)
-                time.sleep(0.001)
-
     def close(self):
         self.fd = None
 

@@ -544,8 +544,8 @@ TEST(JitLockStep, NativeFormsMatchTheInterpreter) {
       Mnemonic::kSfc,   Mnemonic::kSlo,   Mnemonic::kShs,   Mnemonic::kSlt,   Mnemonic::kSge,
       Mnemonic::kJeq,   Mnemonic::kJne,   Mnemonic::kJcs,   Mnemonic::kJcc,   Mnemonic::kJhi,
       Mnemonic::kJls,   Mnemonic::kJgt,   Mnemonic::kJle,   Mnemonic::kJfs,   Mnemonic::kJfc,
-      Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,
-      Mnemonic::kMulb,  Mnemonic::kMulw,  Mnemonic::kMuluw, Mnemonic::kMulsw,
+      Mnemonic::kJlo,   Mnemonic::kJhs,   Mnemonic::kJlt,   Mnemonic::kJge,   Mnemonic::kMulb,
+      Mnemonic::kMulw,  Mnemonic::kMuluw, Mnemonic::kMulsw,
   });
   ASSERT_GE(entries.size(), 40u);
   for (uint64_t seed = 1; seed <= 80; ++seed) {
