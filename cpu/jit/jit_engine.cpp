@@ -16,6 +16,7 @@
 #include "cpu/disas.h"
 #include "cpu/exec.h"
 #include "cpu/jit/host_disassembly.h"
+#include "cpu/jit/register_cache.h"
 #include "util/log.h"
 
 namespace cr16::jit {
@@ -55,11 +56,12 @@ constexpr uint32_t register_offset(unsigned index) {
 /// a block is emitted and RX otherwise (never both: W^X).
 ///
 /// Register use in a translation (System V): rbx = Cpu*, r12 = CpuState*,
-/// r13 = &Bus::read_page[0], r14 = &Bus::write_page[0] (all callee-saved, so
-/// they survive handler calls); rax, rcx, rdx and r8-r10 are scratch within
-/// one guest instruction. Guest registers and the PSR live in CpuState: each
-/// instruction's effect is complete when the next one starts, so a handler
-/// call, a slow path or an exit may follow any instruction.
+/// r13 = &Bus::read_page[0], r14 = &Bus::write_page[0], r15 = ChainContext*
+/// (all callee-saved, so they survive handler calls); rsi, rdi, r9-r11 and
+/// rbp hold guest registers and the PSR within a block (RegisterCache),
+/// written back to CpuState before a handler call, on a slow path and at
+/// every exit; r8 is the cache's for those write-backs; rax, rcx and rdx are
+/// scratch within one guest instruction.
 /// Two views of one anonymous shared memory object: the code is written
 /// through `rw` and executed through `rx`, so no page is ever writable and
 /// executable and no protection changes per block. Empty (rw == nullptr)
@@ -152,13 +154,15 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     Xbyak::Label leave;
     leave_ = &leave;
     entries.from_run = getCurr();
-    // System V: rdi = Cpu*, rsi = CpuState*, rdx = ChainContext*. Five pushes
-    // and the return address keep rsp 16-byte aligned at calls.
+    // System V: rdi = Cpu*, rsi = CpuState*, rdx = ChainContext*. Six pushes,
+    // eight bytes and the return address keep rsp 16-byte aligned at calls.
     push(rbx);
     push(r12);
     push(r13);
     push(r14);
     push(r15);
+    push(rbp);
+    sub(rsp, 8);
     mov(rbx, rdi);
     mov(r12, rsi);
     mov(r15, rdx);
@@ -193,6 +197,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       }
     }
     std::vector<Xbyak::Label> exits(block.instruction_count);
+    cache_.reset();
     slow_paths_.clear();
     slow_paths_.reserve(block.instruction_count);
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
@@ -203,15 +208,20 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         ++native_instructions_;
         continue;
       }
+      cache_.spill_all();  // the handler reads and writes CpuState
       emit_handler_call(op, stop, exits[i]);
     }
     current_index_ = block.instruction_count - 1;
     exit_to_constant(block.end_pc);
     // Slow paths (MMIO, unmapped, code pages, short register pairs): the
     // instruction runs again from the start in its interpreter handler.
+    // Guest registers changed in host registers go back to CpuState first;
+    // those the fast path holds where it rejoins are reloaded after.
     for (SlowPath& path : slow_paths_) {
       L(path.entry);
+      cache_.emit_store(path.entry_state);
       emit_handler_call(*path.op, *path.stop, exits[path.index]);
+      cache_.emit_load(path.resume_state);
       jmp(path.resume, T_NEAR);
     }
     // A handler left the block (it set the PC): back to run(), which looks
@@ -223,6 +233,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       jmp(*leave_, T_NEAR);
     }
     L(*leave_);
+    add(rsp, 8);
+    pop(rbp);
     pop(r15);
     pop(r14);
     pop(r13);
@@ -255,16 +267,26 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const Op* op;
     const Op* stop;
     uint32_t index;
+    RegisterCache::State entry_state;   // where the fast path branches off
+    RegisterCache::State resume_state;  // where it rejoins
   };
 
-  /// A slow path for the current instruction; the caller jumps to .entry
-  /// and places L(.resume) after its native code.
+  /// A slow path for the current instruction, branching off in the cache's
+  /// current state: the caller takes every operand from the cache first,
+  /// then jumps to .entry (no cache use between those jumps), and calls
+  /// resume() after its native code.
   SlowPath& new_slow_path(const Op& op, const Op& stop) {
     SlowPath& path = slow_paths_.emplace_back();
     path.op = &op;
     path.stop = &stop;
     path.index = current_index_;
+    path.entry_state = cache_.state();
     return path;
+  }
+  /// Where `path` rejoins the fast path (after the instruction).
+  void resume(SlowPath& path) {
+    path.resume_state = cache_.state();
+    L(path.resume);
   }
 
   /// The call of `op`'s interpreter handler; leaves through `exit` when the
@@ -423,6 +445,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   void exit_to_constant(uint32_t target) {
     using namespace Xbyak::util;
     target &= kAddressMask;
+    cache_.store_all();
     mov(pc_dword(), target);
     chain_checks();
     const DispatchEntry* slot = &dispatch_[(target >> 1) & dispatch_mask_];
@@ -435,6 +458,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// indirect-branch cache.
   void exit_to_ecx() {
     using namespace Xbyak::util;
+    cache_.store_all();  // r8 only: ecx stays
     mov(pc_dword(), ecx);
     chain_checks();
     mov(eax, ecx);
@@ -450,10 +474,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
 
   // ---- Guest state operands.
 
-  Xbyak::Address psr_byte() const {
-    using namespace Xbyak::util;
-    return byte[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
-  }
   Xbyak::Address psr_word() const {
     using namespace Xbyak::util;
     return word[r12 + static_cast<uint32_t>(offsetof(CpuState, psr))];
@@ -462,32 +482,15 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     using namespace Xbyak::util;
     return dword[r12 + static_cast<uint32_t>(offsetof(CpuState, pc))];
   }
-  /// r[index] at `bits` wide (its low byte, low half or whole slot).
-  Xbyak::Address guest(unsigned index, unsigned bits = 32) const {
-    using namespace Xbyak::util;
-    const Xbyak::RegExp at = r12 + register_offset(index);
-    return bits == 8 ? byte[at] : bits == 16 ? word[at] : dword[at];
-  }
   /// `host` register's 8/16/32-bit view.
   static Xbyak::Reg sized(const Xbyak::Reg32& host, unsigned bits) {
     if (bits == 8) return host.cvt8();
     if (bits == 16) return host.cvt16();
     return host;
   }
-
-  /// target := the register pair `code` (0..10: r[code] | r[code+1] << 16,
-  /// the upper halves being 0).
-  void load_pair(const Xbyak::Reg32& target, unsigned code) {
-    mov(target, guest(code + 1));
-    shl(target, 16);
-    or_(target, guest(code));
-  }
-  /// The pair `code` (0..10) := value (clobbers value and scratch).
-  void store_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
-    movzx(scratch, value.cvt16());
-    shr(value, 16);
-    mov(guest(code), scratch);
-    mov(guest(code + 1), value);
+  /// target := source unless they are the same register.
+  void copy(const Xbyak::Reg32& target, const Xbyak::Reg32& source) {
+    if (target.getIdx() != source.getIdx()) mov(target, source);
   }
   /// Pair `code` 12..15 as the interpreter reads it: the whole register,
   /// unless CFG.SR selects CR16B pairs (codes 12..14) — then `slow`.
@@ -497,46 +500,36 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     jnz(slow, T_NEAR);
   }
 
-  // ---- PSR flags from the host's, after the host operation.
+  // ---- PSR flags from the host's, after the host operation. `psr` is the
+  // cached PSR (RegisterCache::modify_psr, asked for before the operation:
+  // the cache may emit code that changes the host flags).
 
-  /// PSR := (PSR & ~bits) | r8d, as one 16-bit read-modify-write: a later
-  /// 16-bit read of the PSR (a branch) then forwards from this store (a byte
-  /// store followed by a word load would stall the host).
-  void merge_psr_bits(uint16_t bits) {
-    using namespace Xbyak::util;
-    movzx(r10d, psr_word());
-    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~bits)));
-    or_(r10d, r8d);
-    mov(psr_word(), r10w);
-  }
   /// C := CF, F := OF (ADD/ADDC/SUB/SUBC of the same width).
-  void set_carry_overflow_flags() {
+  void set_carry_overflow_flags(const Xbyak::Reg32& psr) {
     using namespace Xbyak::util;
-    setc(r8b);
-    seto(r9b);
-    movzx(r10d, psr_word());
-    and_(r10d, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kC | psr::kF))));
-    or_(r10b, r8b);  // C is bit 0
-    shl(r9b, 5);     // F is bit 5
-    or_(r10b, r9b);
-    mov(psr_word(), r10w);
+    setc(al);  // C is bit 0
+    seto(cl);
+    shl(cl, 5);  // F is bit 5
+    or_(al, cl);
+    movzx(eax, al);
+    and_(psr, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kC | psr::kF))));
+    or_(psr, eax);
   }
   /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
   /// src: SF != OF), L = src > dest unsigned (borrow: CF).
-  void set_compare_flags() {
+  void set_compare_flags(const Xbyak::Reg32& psr) {
     using namespace Xbyak::util;
-    setb(r8b);
-    setl(r9b);
-    sete(r10b);
-    movzx(r8d, r8b);
-    movzx(r9d, r9b);
-    movzx(r10d, r10b);
-    shl(r8d, 2);
-    shl(r9d, 7);
-    shl(r10d, 6);
-    or_(r8d, r9d);
-    or_(r8d, r10d);
-    merge_psr_bits(psr::kZ | psr::kN | psr::kL);
+    setb(al);
+    setl(cl);
+    sete(dl);
+    shl(al, 2);
+    shl(cl, 7);
+    shl(dl, 6);
+    or_(al, cl);
+    or_(al, dl);
+    movzx(eax, al);
+    and_(psr, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kZ | psr::kN | psr::kL))));
+    or_(psr, eax);
   }
 
   // ---- Branches.
@@ -546,6 +539,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// block the same way).
   bool emit_branch(const isa::Decoded& d, const Op& op, const Xbyak::Label& exit) {
     using isa::Mnemonic;
+    using namespace Xbyak::util;
+    (void)exit;
     const uint32_t target = static_cast<uint32_t>(op.imm) & kAddressMask;
     const uint32_t next = (op.pc + op.size) & kAddressMask;
     Xbyak::Label taken;
@@ -553,10 +548,13 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         d.mnemonic == Mnemonic::kBeq0w || d.mnemonic == Mnemonic::kBne0w) {
       const bool byte_wide = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b;
       const bool if_zero = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBeq0w;
+      const Xbyak::Reg32 value = cache_.read(op.b, ecx);
+      copy(ecx, value);
+      cache_.store_all();  // before the test: write-backs change host flags
       if (byte_wide) {
-        cmp(guest(op.b, 8), 0);
+        test(cl, cl);
       } else {
-        cmp(guest(op.b, 16), 0);
+        test(cx, cx);
       }
       if (if_zero) {
         jz(taken, T_NEAR);
@@ -574,7 +572,9 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       exit_to_constant(target);
       return true;
     }
-    if (test_condition(condition)) {
+    const Xbyak::Reg32 psr = cache_.psr();
+    cache_.store_all();
+    if (test_condition(psr, condition)) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
@@ -588,7 +588,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// Tests the PSR bits condition `condition` (0..13) looks at; returns
   /// true when it holds if any is set (jnz), false when it holds if all are
   /// clear (jz). Per alu::condition.
-  bool test_condition(unsigned condition) {
+  bool test_condition(const Xbyak::Reg32& psr, unsigned condition) {
     struct Test {
       uint16_t mask;
       bool taken_if_set;
@@ -610,7 +610,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         {psr::kZ | psr::kN, true},
     };
     const Test flags = kTests[condition];
-    test(psr_word(), flags.mask);
+    test(psr, flags.mask);
     return flags.taken_if_set;
   }
 
@@ -621,13 +621,15 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const auto first = static_cast<unsigned>(isa::Mnemonic::kSeq);
     if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kSge)) return false;
     if (d.operand_count != 1) return false;
-    if (test_condition(m - first)) {
+    const Xbyak::Reg32 psr = cache_.psr();
+    const Xbyak::Reg32 target = cache_.modify(op.a);
+    if (test_condition(psr, m - first)) {
       setnz(al);
     } else {
       setz(al);
     }
     movzx(eax, al);
-    mov(guest(op.a, 16), ax);
+    mov(target.cvt16(), ax);
     return true;
   }
 
@@ -638,24 +640,26 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const auto first = static_cast<unsigned>(isa::Mnemonic::kJeq);
     if (m < first || m > static_cast<unsigned>(isa::Mnemonic::kJge)) return false;
     if (d.operand_count != 1 || op.b == 11) return false;
+    const Xbyak::Reg32 psr = cache_.psr();
+    copy(ecx, cache_.read_pair(op.b));
     SlowPath* path = nullptr;
     if (op.b >= 12 && op.b < 15) {
       path = &new_slow_path(op, stop);
       check_long_pair(14, path->entry);
     }
+    cache_.store_all();
     Xbyak::Label taken;
-    if (test_condition(m - first)) {
+    if (test_condition(psr, m - first)) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
     }
     exit_to_constant(op.pc + op.size);
     L(taken);
-    read_pair(ecx, op.b);
     shl(ecx, 1);
     and_(ecx, exec::kPcMask);
     exit_to_ecx();
-    if (path) L(path->resume);
+    if (path) resume(*path);
     return true;
   }
 
@@ -767,12 +771,11 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   }
 
   /// mov/and/or/xor/addu/add/addc/sub/subc/cmp with a register or
-  /// immediate source and a register destination; 32-bit ones only on plain
-  /// pairs (codes 0..10). The flags of the flag-setting ones are written to
-  /// the PSR at once from the host's.
+  /// immediate source and a register destination; 32-bit ones on pairs
+  /// (codes 0..10, or r12..sp whole while CFG.SR is clear). The flags of the
+  /// flag-setting ones go to the cached PSR from the host's.
   bool emit_arith(const isa::Decoded& d, const Op& op, const Op& stop) {
     using namespace Xbyak::util;
-    SlowPath* long_path = nullptr;
     AluOp kind;
     unsigned bits;
     if (!alu_form(d.mnemonic, &kind, &bits) || d.operand_count != 2) return false;
@@ -785,92 +788,53 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         d.operands[0].type != isa::OperandType::kRegp) {
       return false;
     }
+    if (bits == 32 && (op.a == 11 || (!immediate && op.b == 11))) return false;
     const auto imm = static_cast<uint32_t>(op.imm);
     const bool carry_in = kind == AluOp::kAddCarry || kind == AluOp::kSubCarry;
     const bool sets_carry = kind == AluOp::kAdd || kind == AluOp::kSub || carry_in;
-    if (bits < 32) {
-      // The low byte/half of r[a]; r[b] or the immediate.
-      const Xbyak::Reg value = sized(edx, bits);
-      if (kind == AluOp::kMov) {
-        if (immediate) {
-          mov(guest(op.a, bits), narrow_immediate(kind, imm, bits));
-        } else {
-          mov(value, guest(op.b, bits));
-          mov(guest(op.a, bits), value);
-        }
-        return true;
-      }
-      if (kind == AluOp::kAnd || kind == AluOp::kOr || kind == AluOp::kXor ||
-          kind == AluOp::kAddUnsigned) {
-        if (immediate) {
-          apply(kind, guest(op.a, bits), narrow_immediate(kind, imm, bits));
-        } else {
-          mov(value, guest(op.b, bits));
-          apply(kind, guest(op.a, bits), value);
-        }
-        return true;
-      }
-      mov(value, guest(op.a, bits));
-      if (!immediate) mov(sized(ecx, bits), guest(op.b, bits));
-      if (carry_in) bt(psr_word(), 0);  // CF := PSR.C
-      if (immediate) {
-        apply(kind, value, narrow_immediate(kind, imm, bits));
-      } else {
-        apply(kind, value, sized(ecx, bits));
-      }
-    } else {
-      // Pairs 0..10, or r12..sp whole (CFG.SR clear; set: the handler).
-      if (op.a == 11 || (!immediate && op.b == 11)) return false;
-      if ((op.a >= 12 && op.a < 15) || (!immediate && op.b >= 12 && op.b < 15)) {
-        long_path = &new_slow_path(op, stop);
-        check_long_pair(14, long_path->entry);
-      }
-      if (kind == AluOp::kMov && immediate) {
-        if (op.a < 11) {  // two constant halves
-          mov(guest(op.a), imm & 0xFFFFu);
-          mov(guest(op.a + 1), imm >> 16);
-        } else {
-          mov(guest(op.a), imm);
-        }
-        if (long_path) L(long_path->resume);
-        return true;
-      }
-      if (immediate) {
-        mov(ecx, imm);
-      } else {
-        read_pair(ecx, op.b);
-      }
-      if (kind == AluOp::kMov) {
-        write_pair(op.a, ecx, eax);
-        if (long_path) L(long_path->resume);
-        return true;
-      }
-      read_pair(edx, op.a);
-      apply(kind, edx, ecx);
-    }
     const uint16_t live = flags_live_after_[current_index_];
+    const bool flags_needed = kind == AluOp::kCompare
+                                  ? (live & (psr::kZ | psr::kN | psr::kL)) != 0
+                                  : sets_carry && (live & (psr::kC | psr::kF)) != 0;
+    // Operands first (the cache may emit loads and write-backs): the source
+    // copied to ecx, so that taking the destination cannot disturb it.
+    if (!immediate) {
+      copy(ecx, bits == 32 ? cache_.read_pair(op.b) : cache_.read(op.b, ecx));
+    }
+    // CFG.SR set: r12..ra are short pairs, the handler's. Checked before the
+    // destination is taken (a destination to be overwritten holds nothing
+    // the slow path may write back yet).
+    SlowPath* long_path = nullptr;
+    if (bits == 32 && ((op.a >= 12 && op.a < 15) || (!immediate && op.b >= 12 && op.b < 15))) {
+      long_path = &new_slow_path(op, stop);
+      check_long_pair(14, long_path->entry);
+    }
+    Xbyak::Reg32 destination;
     if (kind == AluOp::kCompare) {
-      if (live & (psr::kZ | psr::kN | psr::kL)) set_compare_flags();
+      destination = bits == 32 ? cache_.read_pair(op.a) : cache_.read(op.a, edx);
+    } else if (bits == 32) {
+      destination = kind == AluOp::kMov ? cache_.overwrite_pair(op.a) : cache_.modify_pair(op.a);
     } else {
-      if (sets_carry && (live & (psr::kC | psr::kF))) set_carry_overflow_flags();
-      if (bits < 32) {
-        mov(guest(op.a, bits), sized(edx, bits));
+      destination = cache_.modify(op.a);
+    }
+    const Xbyak::Reg32 psr =
+        flags_needed || carry_in ? cache_.modify_psr() : Xbyak::Reg32(Xbyak::util::eax);
+    if (carry_in) bt(psr, 0);  // CF := PSR.C
+    const Xbyak::Reg target = sized(destination, bits);
+    if (immediate) {
+      apply(kind, target, narrow_immediate(kind, imm, bits));
+    } else {
+      apply(kind, target, sized(ecx, bits));
+    }
+    if (flags_needed) {
+      if (kind == AluOp::kCompare) {
+        set_compare_flags(psr);
       } else {
-        write_pair(op.a, edx, eax);
+        set_carry_overflow_flags(psr);
       }
     }
-    if (long_path) L(long_path->resume);
+    if (long_path) resume(*long_path);
     return true;
-  }
-
-  /// The pair `code` (0..10, or 12..15 whole: the caller checked CFG.SR)
-  /// := value (clobbers value and scratch).
-  void write_pair(unsigned code, const Xbyak::Reg32& value, const Xbyak::Reg32& scratch) {
-    if (code < 11) {
-      store_pair(code, value, scratch);
-    } else {
-      mov(guest(code), value);
-    }
   }
 
   // ---- Shifts by an immediate count (no flags).
@@ -918,18 +882,12 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const auto width = static_cast<int32_t>(bits);
     const bool zero = count >= width || (!arithmetic && -count >= width);
     const int amount = count >= 0 ? count : (-count >= width ? width - 1 : -count);
-    if (bits == 32) {
-      load_pair(edx, op.a);
-      if (zero) {
-        xor_(edx, edx);
-      } else {
-        shift_by(edx, count, amount, arithmetic);
-      }
-      store_pair(op.a, edx, eax);
-    } else if (zero) {
-      mov(guest(op.a, bits), 0);
+    const Xbyak::Reg32 value = bits == 32 ? cache_.modify_pair(op.a) : cache_.modify(op.a);
+    const Xbyak::Reg target = sized(value, bits);
+    if (zero) {
+      mov(target, 0);
     } else {
-      shift_by(guest(op.a, bits), count, amount, arithmetic);
+      shift_by(target, count, amount, arithmetic);
     }
     return true;
   }
@@ -958,22 +916,20 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       return false;
     }
     if (d.operand_count != 2 || isa::is_immediate(d.operands[0].type)) return false;
-    if (m == Mnemonic::kMovxb || m == Mnemonic::kMovzb) {
-      if (m == Mnemonic::kMovxb) {
-        movsx(edx, guest(op.b, 8));
-      } else {
-        movzx(edx, guest(op.b, 8));
-      }
-      mov(guest(op.a, 16), dx);
-      return true;
-    }
-    if (op.a >= 11) return false;
-    if (m == Mnemonic::kMovxw) {
-      movsx(edx, guest(op.b, 16));
+    const bool byte_source = m == Mnemonic::kMovxb || m == Mnemonic::kMovzb;
+    if (!byte_source && op.a >= 11) return false;
+    const bool sign = m == Mnemonic::kMovxb || m == Mnemonic::kMovxw;
+    const Xbyak::Reg source = sized(cache_.read(op.b, ecx), byte_source ? 8 : 16);
+    if (sign) {
+      movsx(edx, source);
     } else {
-      movzx(edx, guest(op.b, 16));
+      movzx(edx, source);
     }
-    store_pair(op.a, edx, eax);
+    if (byte_source) {
+      mov(cache_.modify(op.a).cvt16(), dx);
+    } else {
+      mov(cache_.overwrite_pair(op.a), edx);
+    }
     return true;
   }
 
@@ -1005,33 +961,37 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const bool pair_data = bits == 32 && (is_load || register_data);
     if (pair_data && op.a == 11) return false;
 
-    SlowPath& path = new_slow_path(op, stop);
-    // r12..sp as base or data pair: whole, unless CFG.SR (then the handler).
-    if ((pair_base && op.b >= 12 && op.b < 15) || (pair_data && op.a >= 12 && op.a < 15)) {
-      check_long_pair(14, path.entry);
-    }
+    // The address in eax (the cache's loads and write-backs leave it alone).
     const auto disp = static_cast<uint32_t>(op.imm);
     switch (mode) {
       case exec::AddressMode::kAbsolute:
         mov(eax, disp);
         break;
       case exec::AddressMode::kRegisterBase:
-        mov(eax, guest(op.b));
-        if (disp != 0) add(eax, disp);
+        copy(eax, cache_.read(op.b, eax));
         break;
       case exec::AddressMode::kPairBase:
-        read_pair(eax, op.b);
-        if (disp != 0) add(eax, disp);
+        copy(eax, cache_.read_pair(op.b));
         break;
       case exec::AddressMode::kIndexAbsolute:
-        mov(eax, guest(op.c));
-        if (disp != 0) add(eax, disp);
+        copy(eax, cache_.read(op.c, eax));
         break;
       case exec::AddressMode::kIndexPair:
-        read_pair(eax, op.b);
-        add(eax, guest(op.c));
-        if (disp != 0) add(eax, disp);
+        copy(eax, cache_.read_pair(op.b));
+        add(eax, cache_.read(op.c, ecx));
         break;
+    }
+    if (mode != exec::AddressMode::kAbsolute && disp != 0) add(eax, disp);
+    // A store's data: a host register (r8d, the cache's own, holds a pair
+    // half copied out; nothing uses the cache until the store).
+    Xbyak::Reg32 value;
+    if (!is_load && register_data)
+      value = pair_data ? cache_.read_pair(op.a) : cache_.read(op.a, r8d);
+
+    SlowPath& path = new_slow_path(op, stop);
+    // r12..sp as base or data pair: whole, unless CFG.SR (then the handler).
+    if ((pair_base && op.b >= 12 && op.b < 15) || (pair_data && op.a >= 12 && op.a < 15)) {
+      check_long_pair(14, path.entry);
     }
     const unsigned bytes = bits / 8;
     cmp(eax, kAddressMask);
@@ -1050,33 +1010,27 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     and_(eax, kPageSize - 1);
     if (is_load) {
       if (bits == 8) {
-        mov(dl, byte[rcx + rax]);
-        mov(guest(op.a, 8), dl);
+        mov(cache_.modify(op.a).cvt8(), byte[rcx + rax]);
       } else if (bits == 16) {
-        mov(dx, word[rcx + rax]);
-        mov(guest(op.a, 16), dx);
+        mov(cache_.modify(op.a).cvt16(), word[rcx + rax]);
       } else {
-        mov(edx, dword[rcx + rax]);
-        write_pair(op.a, edx, r8d);
+        mov(cache_.overwrite_pair(op.a), dword[rcx + rax]);
       }
     } else if (!register_data) {
-      const auto value = static_cast<uint32_t>(op.imm2);
+      const auto stored = static_cast<uint32_t>(op.imm2);
       if (bits == 8) {
-        mov(byte[rcx + rax], value & 0xFFu);
+        mov(byte[rcx + rax], stored & 0xFFu);
       } else {
-        mov(word[rcx + rax], value & 0xFFFFu);
+        mov(word[rcx + rax], stored & 0xFFFFu);
       }
     } else if (bits == 8) {
-      mov(dl, guest(op.a, 8));
-      mov(byte[rcx + rax], dl);
+      mov(byte[rcx + rax], value.cvt8());
     } else if (bits == 16) {
-      mov(dx, guest(op.a, 16));
-      mov(word[rcx + rax], dx);
+      mov(word[rcx + rax], value.cvt16());
     } else {
-      read_pair(edx, op.a);
-      mov(dword[rcx + rax], edx);
+      mov(dword[rcx + rax], value);
     }
-    L(path.resume);
+    resume(path);
     return true;
   }
 
@@ -1097,37 +1051,35 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       const bool immediate = isa::is_immediate(d.operands[0].type);
       if (!immediate && d.operands[0].type != isa::OperandType::kRegr) return false;
       const unsigned bits = is_byte ? 8 : 16;
-      if (is_byte) {
-        movzx(eax, guest(op.a, 8));
-      } else {
-        movzx(eax, guest(op.a, 16));
-      }
+      if (!immediate) movzx(ecx, sized(cache_.read(op.b, ecx), bits));
+      const Xbyak::Reg32 target = cache_.modify(op.a);
+      movzx(eax, sized(target, bits));
       if (immediate) {
         imul(eax, eax, static_cast<int32_t>(static_cast<uint32_t>(op.imm) & 0xFFFFu));
       } else {
-        if (is_byte) {
-          movzx(ecx, guest(op.b, 8));
-        } else {
-          movzx(ecx, guest(op.b, 16));
-        }
         imul(eax, ecx);
       }
-      mov(guest(op.a, bits), sized(eax, bits));
+      mov(sized(target, bits), sized(eax, bits));
       return true;
     }
     const bool is_unsigned = d.mnemonic == Mnemonic::kMuluw;
     if (!is_unsigned && d.mnemonic != Mnemonic::kMulsw) return false;
     if (d.operand_count != 2 || op.a >= 11) return false;
     if (d.operands[0].type != isa::OperandType::kRegr) return false;
+    const Xbyak::Reg16 source = cache_.read(op.b, ecx).cvt16();
     if (is_unsigned) {
-      movzx(eax, guest(op.b, 16));
-      movzx(ecx, guest(op.a, 16));
+      movzx(eax, source);
     } else {
-      movsx(eax, guest(op.b, 16));
-      movsx(ecx, guest(op.a, 16));
+      movsx(eax, source);
+    }
+    const Xbyak::Reg32 pair = cache_.modify_pair(op.a);
+    if (is_unsigned) {
+      movzx(ecx, pair.cvt16());
+    } else {
+      movsx(ecx, pair.cvt16());
     }
     imul(eax, ecx);
-    store_pair(op.a, eax, ecx);
+    mov(pair, eax);
     return true;
   }
 
@@ -1166,8 +1118,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
         remaining -= dword ? 2 : 1;
       }
     }
+    copy(eax, cache_.read(kRegSp, eax));
     SlowPath& path = new_slow_path(op, stop);
-    mov(eax, guest(kRegSp));
     if (is_push) sub(eax, total);
     cmp(eax, kAddressMask);
     ja(path.entry, T_NEAR);
@@ -1181,78 +1133,60 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     test(rdx, rdx);
     jz(path.entry, T_NEAR);
     add(rdx, rcx);
+    // From here on the cache may load and write back (through r8 only):
+    // rax (the new SP) and rdx (the host address) stay.
     bool sp_loaded = false;
     for (unsigned i = 0; i < slot_count; ++i) {
       const Slot& slot = slots[i];
       if (is_push) {
-        mov(r8d, guest(slot.reg));
+        const Xbyak::Reg32 value = cache_.read(slot.reg, r8d);
         if (slot.dword) {
-          mov(dword[rdx + slot.offset], r8d);
+          mov(dword[rdx + slot.offset], value);
         } else {
-          mov(word[rdx + slot.offset], r8w);
+          mov(word[rdx + slot.offset], value.cvt16());
         }
       } else if (slot.dword) {
-        mov(r8d, dword[rdx + slot.offset]);
-        mov(guest(slot.reg), r8d);
+        mov(cache_.overwrite(slot.reg), dword[rdx + slot.offset]);
+      } else if (slot.reg < 12) {
+        movzx(cache_.overwrite(slot.reg), word[rdx + slot.offset]);
       } else {
-        movzx(r8d, word[rdx + slot.offset]);
-        if (slot.reg < 12) {
-          mov(guest(slot.reg), r8d);
-        } else {
-          mov(guest(slot.reg, 16), r8w);  // the upper half stays
-        }
+        mov(cache_.modify(slot.reg).cvt16(), word[rdx + slot.offset]);  // the upper half stays
       }
       if (slot.reg == kRegSp) sp_loaded = true;
     }
     if (with_ra) {
       if (is_push) {
-        mov(r8d, guest(kRegRa));
-        mov(dword[rdx + 2 * count], r8d);
+        mov(dword[rdx + 2 * count], cache_.read(kRegRa, r8d));
       } else {
-        mov(r8d, dword[rdx + 2 * count]);
-        mov(guest(kRegRa), r8d);
+        mov(cache_.overwrite(kRegRa), dword[rdx + 2 * count]);
       }
     }
     if (is_push) {
-      mov(guest(kRegSp), eax);
+      mov(cache_.overwrite(kRegSp), eax);
     } else if (!sp_loaded) {
       add(eax, total);
-      mov(guest(kRegSp), eax);
+      mov(cache_.overwrite(kRegSp), eax);
     }
     if (is_popret) {
-      mov(ecx, guest(kRegRa));
+      copy(ecx, cache_.read(kRegRa, ecx));
       shl(ecx, 1);
       and_(ecx, exec::kPcMask);
+      cache_.store_all();
       exit_to_ecx();
     }
-    L(path.resume);
+    resume(path);
     return true;
   }
 
   // ---- bal, jal, jump: the link and the PC, then the block's exit.
 
-  /// target := pair `code` (0..10, or 12..15 read whole: the caller checked
-  /// CFG.SR).
-  void read_pair(const Xbyak::Reg32& target, unsigned code) {
-    if (code < 11) {
-      load_pair(target, code);
-    } else {
-      mov(target, guest(code));
-    }
-  }
-  void write_link(unsigned code, uint32_t link) {
-    if (code < 11) {
-      mov(guest(code), link & 0xFFFFu);
-      mov(guest(code + 1), link >> 16);
-    } else {
-      mov(guest(code), link);
-    }
-  }
+  void write_link(unsigned code, uint32_t link) { mov(cache_.overwrite_pair(code), link); }
 
   bool emit_call_jump(const isa::Decoded& d, const Op& op, const Op& stop,
                       const Xbyak::Label& exit) {
     using isa::Mnemonic;
     using namespace Xbyak::util;
+    (void)exit;
     const uint32_t link = ((op.pc + op.size) & kAddressMask) >> 1;
     const bool is_bal = d.mnemonic == Mnemonic::kBal;
     const bool is_jal = d.mnemonic == Mnemonic::kJal;
@@ -1263,22 +1197,22 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     if (!is_bal && op.b == 11) return false;
     const bool long_link = links && op.a >= 12 && op.a < 15;
     const bool long_target = !is_bal && op.b >= 12 && op.b < 15;
+    if (!is_bal) copy(ecx, cache_.read_pair(op.b));
     SlowPath* path = nullptr;
     if (long_link || long_target) {
       path = &new_slow_path(op, stop);
       check_long_pair(14, path->entry);  // any of 12..14: CFG.SR is the test
     }
+    if (links) write_link(op.a, link);
+    cache_.store_all();
     if (is_bal) {
-      write_link(op.a, link);
       exit_to_constant(static_cast<uint32_t>(op.imm));
     } else {
-      read_pair(ecx, op.b);
       shl(ecx, 1);
       and_(ecx, exec::kPcMask);
-      if (is_jal) write_link(op.a, link);
       exit_to_ecx();
     }
-    if (path) L(path->resume);
+    if (path) resume(*path);
     return true;
   }
 
@@ -1293,6 +1227,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   std::vector<SlowPath> slow_paths_;
   uint32_t current_index_ = 0;
   uint64_t native_instructions_ = 0;
+  RegisterCache cache_{*this};
 };
 
 unsigned JitEngine::default_translate_after() {
