@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "cpu/decode.h"
@@ -198,6 +199,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     }
     std::vector<Xbyak::Label> exits(block.instruction_count);
     cache_.reset();
+    handler_may_have_run_ = false;
+    exit_sites_.clear();
     slow_paths_.clear();
     slow_paths_.reserve(block.instruction_count);
     for (uint32_t i = 0; i < block.instruction_count; ++i) {
@@ -260,6 +263,25 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// calls into the interpreter's handlers).
   uint64_t native_instructions() const { return native_instructions_; }
 
+  /// A direct exit of the last emitted block: the `jmp rel32` at `jump`
+  /// (written address) and the guest PC it leaves for.
+  struct ExitSite {
+    uint8_t* jump;
+    uint32_t target;
+  };
+  const std::vector<ExitSite>& exit_sites() const { return exit_sites_; }
+  /// Points the exit jump at `jump` to `destination` (executable address),
+  /// or back to its dispatch-table lookup (nullptr).
+  void set_exit_jump(uint8_t* jump, const void* destination) {
+    // E9 rel32; the lookup starts right after the 5 bytes.
+    const uint8_t* next = executable(jump) + 5;
+    const int32_t displacement =
+        destination == nullptr
+            ? 0
+            : static_cast<int32_t>(static_cast<const uint8_t*>(destination) - next);
+    std::memcpy(jump + 1, &displacement, sizeof displacement);
+  }
+
  private:
   struct SlowPath {
     Xbyak::Label entry;
@@ -281,6 +303,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     path.stop = &stop;
     path.index = current_index_;
     path.entry_state = cache_.state();
+    if (!register_only(op)) handler_may_have_run_ = true;  // when the path is taken
     return path;
   }
   /// Where `path` rejoins the fast path (after the instruction).
@@ -295,6 +318,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     using namespace Xbyak::util;
     if (!register_only(op)) {
       mov(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 1);
+      handler_may_have_run_ = true;
     }
     mov(rdi, rbx);
     mov(rsi, reinterpret_cast<uint64_t>(&op));
@@ -421,6 +445,10 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     give_back(current_index_);
     sub(dword[r15 + static_cast<uint32_t>(offsetof(ChainContext, chain_left))], 1);
     jb(*leave_, T_NEAR);
+    // handler_ran is 0 on entry (run() clears it, a chained exit only
+    // continues with it clear): without a handler call or slow path before
+    // this exit, there is nothing to ask.
+    if (!handler_may_have_run_) return;
     Xbyak::Label checked;
     const Xbyak::Address handler_ran =
         byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))];
@@ -448,6 +476,15 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     cache_.store_all();
     mov(pc_dword(), target);
     chain_checks();
+    // A direct jump, patched to the target's translation once it exists
+    // (JitEngine::link); until then (and after an unlink) it jumps to the
+    // dispatch-table lookup right after it.
+    if (rw != nullptr) {
+      Xbyak::Label lookup;
+      exit_sites_.push_back(ExitSite{const_cast<uint8_t*>(getCurr()), target});
+      jmp(lookup, T_NEAR);
+      L(lookup);
+    }
     const DispatchEntry* slot = &dispatch_[(target >> 1) & dispatch_mask_];
     mov(rdx, reinterpret_cast<uint64_t>(slot));
     cmp(dword[rdx + static_cast<uint32_t>(offsetof(DispatchEntry, pc))], target);
@@ -1227,6 +1264,10 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   std::vector<SlowPath> slow_paths_;
   uint32_t current_index_ = 0;
   uint64_t native_instructions_ = 0;
+  /// A handler call or slow path comes before the current point of the
+  /// block (handler_ran may be set there).
+  bool handler_may_have_run_ = false;
+  std::vector<ExitSite> exit_sites_;
   RegisterCache cache_{*this};
 };
 
@@ -1263,6 +1304,22 @@ void JitEngine::clear_heat() {
 
 void JitEngine::clear_dispatch() {
   for (uint32_t i = 0; i < kDispatchSlots; ++i) dispatch_[i] = DispatchEntry{};
+  // Direct jumps went to translations that may be gone: back to lookups.
+  for (const LinkSite& site : linked_) {
+    emitter_->set_exit_jump(site.jump, nullptr);
+    unlinked_[site.target].push_back(site.jump);
+  }
+  linked_.clear();
+}
+
+void JitEngine::link(uint32_t target, const void* code) {
+  const auto waiting = unlinked_.find(target);
+  if (waiting == unlinked_.end()) return;
+  for (uint8_t* jump : waiting->second) {
+    emitter_->set_exit_jump(jump, code);
+    linked_.push_back(LinkSite{jump, target});
+  }
+  unlinked_.erase(waiting);
 }
 
 void JitEngine::publish(const Block& block) {
@@ -1270,6 +1327,7 @@ void JitEngine::publish(const Block& block) {
   DispatchEntry& slot = dispatch_[(block.pc >> 1) & (kDispatchSlots - 1)];
   slot.pc = block.pc;
   slot.code = static_cast<const uint8_t*>(block.host_code) + chain_offset_;
+  link(block.pc, slot.code);
 }
 
 void JitEngine::flush() {
@@ -1290,6 +1348,8 @@ void JitEngine::drop_translations() {
   // engine flushes an empty one).
   if (emitter_->used() != 0 || blocks_.block_count() != 0) ++code_flushes_;
   blocks_.flush();
+  linked_.clear();
+  unlinked_.clear();
   clear_dispatch();
   emitter_->clear();
 }
@@ -1373,6 +1433,13 @@ Block* JitEngine::translate_block(uint32_t pc) {
   }
   blocks_.commit(block, 2 * size_t{count});
   block->host_code = code;
+  // Its direct exits wait for their targets' translations; those already
+  // published are linked at once.
+  for (const CodeEmitter::ExitSite& site : emitter_->exit_sites()) {
+    unlinked_[site.target].push_back(site.jump);
+    const DispatchEntry& slot = dispatch_[(site.target >> 1) & (kDispatchSlots - 1)];
+    if (slot.pc == site.target) link(site.target, slot.code);
+  }
   publish(*block);
   if (log_enabled(LogCategory::kInAsm) || log_enabled(LogCategory::kOutAsm)) {
     trace_translation_jit(*block, code, code_bytes);

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
+#include <vector>
 
 #include "cpu/block_cache.h"
 #include "cpu/interpreter.h"
@@ -92,8 +94,22 @@ class JitEngine final : public Interpreter {
   /// Publishes `block` for direct entry from other translations (never a
   /// block at a breakpoint: run() must see it).
   void publish(const Block& block);
-  /// Empties the dispatch table (invalidation, flush).
+  /// Empties the dispatch table and unlinks every direct jump
+  /// (invalidation, flush).
   void clear_dispatch();
+  /// Points the direct exits waiting for `target` at its translation's
+  /// chained entry `code`.
+  void link(uint32_t target, const void* code);
+
+  /// Direct exits (a `jmp rel32` in the code cache, written address) of
+  /// the translations: linked to their target's translation, or waiting
+  /// for it (their jump goes to the dispatch-table lookup).
+  struct LinkSite {
+    uint8_t* jump;
+    uint32_t target;
+  };
+  std::vector<LinkSite> linked_;
+  std::unordered_map<uint32_t, std::vector<uint8_t*>> unlinked_;
 
   std::unique_ptr<DispatchEntry[]> dispatch_;
   /// Slots of the run counters (a power of two).

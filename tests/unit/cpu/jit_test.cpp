@@ -291,6 +291,40 @@ TEST(JitChaining, CallsReturnsAndLoopsAcrossInvalidation) {
   EXPECT_GE(jit.cpu.engine().statistics().invalidations, 2u);
 }
 
+TEST(JitChaining, DirectJumpsIntoAnotherPageFollowItsRewrite) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // main: addw $1, r1 ; bal (ra), sub ; br main      (at kCode)
+  // sub:  addw $1, r2 ; jump (ra)                    (the next 4 KiB page)
+  // main's bal is a direct jump patched to sub's translation. Rewriting sub
+  // drops only the translations of sub's page: main's jump must be
+  // unlinked too, or it would keep entering sub's old code.
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  const uint32_t sub = kCode + 0x1000;
+  for (Machine* m : {&jit, &interp}) {
+    m->bus.load_words(kCode, {kAddw1R1, 0xC000, 0x0FFE, 0x18E0, 0xFFFB});
+    m->bus.load_words(sub, {0x3212, 0x0AEE});
+    m->cpu.state().r[1] = 0;
+    m->cpu.state().r[2] = 0;
+    m->cpu.state().pc = kCode;
+  }
+  run_both(jit, interp, 20, 1000, "linked");
+  if (HasFatalFailure()) return;
+  const uint32_t calls = jit.cpu.state().r[1];
+  const uint32_t counted = jit.cpu.state().r[2];
+  EXPECT_EQ(counted, calls);
+  for (Machine* m : {&jit, &interp}) {  // addw $2, r2
+    ASSERT_TRUE(m->cpu.debug_write(sub, AccessSize::kWord, 0x3222).ok());
+  }
+  run_both(jit, interp, 20, 1000, "after the debugger's write");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.cpu.state().r[2] - counted, 2 * (jit.cpu.state().r[1] - calls));
+  for (uint64_t budget = 1; budget < 12; ++budget) {
+    run_both(jit, interp, 10, budget, "short budgets");
+    if (HasFatalFailure()) return;
+  }
+}
+
 TEST(JitTranslateAfter, BlocksRunInTheInterpreterUntilHotThenTranslatedAcrossInvalidation) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   // The same loop as CallsReturnsAndLoopsAcrossInvalidation, with blocks
