@@ -548,9 +548,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     seto(cl);
     shl(cl, 5);  // F is bit 5
     or_(al, cl);
-    movzx(eax, al);
     and_(psr, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kC | psr::kF))));
-    or_(psr, eax);
+    or_(psr.cvt8(), al);  // both in the low byte
   }
   /// After host `cmp dest, src`: Z = equal, N = src > dest signed (dest <
   /// src: SF != OF), L = src > dest unsigned (borrow: CF).
@@ -564,9 +563,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     shl(dl, 6);
     or_(al, cl);
     or_(al, dl);
-    movzx(eax, al);
     and_(psr, static_cast<uint32_t>(static_cast<uint16_t>(~(psr::kZ | psr::kN | psr::kL))));
-    or_(psr, eax);
+    or_(psr.cvt8(), al);  // all three in the low byte
   }
 
   // ---- Branches.
@@ -1031,16 +1029,16 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       check_long_pair(14, path.entry);
     }
     const unsigned bytes = bits / 8;
+    // An aligned access never straddles two pages (a misaligned one, rare in
+    // compiled code, takes the slow path even inside one page).
+    if (bytes > 1) {
+      test(al, bytes - 1);
+      jnz(path.entry, T_NEAR);
+    }
     cmp(eax, kAddressMask);
     ja(path.entry, T_NEAR);
     mov(edx, eax);
     shr(edx, kPageBits);
-    if (bytes > 1) {
-      mov(ecx, eax);
-      and_(ecx, kPageSize - 1);
-      cmp(ecx, kPageSize - bytes);
-      ja(path.entry, T_NEAR);
-    }
     mov(rcx, qword[(is_load ? r13 : r14) + rdx * 8]);
     test(rcx, rcx);
     jz(path.entry, T_NEAR);
