@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "cpu/decode.h"
@@ -31,6 +32,8 @@ constexpr size_t kMaxBytesPerInstruction = 256;
 constexpr size_t kMaxBytesPerBlockFrame = 128;
 constexpr size_t kMaxBlockBytes =
     JitEngine::kMaxBlockInstructions * kMaxBytesPerInstruction + kMaxBytesPerBlockFrame;
+/// Room one translation may take: a loop is emitted twice (see emit()).
+constexpr size_t kMaxTranslationBytes = 2 * kMaxBlockBytes;
 /// Host page size for the code buffer's protection changes.
 constexpr uintptr_t kPageBytes = 4096;
 
@@ -142,16 +145,49 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     const uintptr_t writable_begin = reinterpret_cast<uintptr_t>(getCurr()) & page_mask;
     const uintptr_t buffer_end =
         (reinterpret_cast<uintptr_t>(getCode()) + capacity_ + kPageBytes - 1) & page_mask;
-    const uintptr_t writable_end = std::min(
-        buffer_end,
-        (reinterpret_cast<uintptr_t>(getCurr()) + kMaxBlockBytes + kPageBytes - 1) & page_mask);
+    const uintptr_t writable_end = std::min(buffer_end, (reinterpret_cast<uintptr_t>(getCurr()) +
+                                                         kMaxTranslationBytes + kPageBytes - 1) &
+                                                            page_mask);
     const auto* writable = reinterpret_cast<const void*>(writable_begin);
     const size_t writable_bytes = writable_end - writable_begin;
     if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RW)) {
       throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
     }
+    // A block whose last instruction branches back to its start is a loop:
+    // emitted once to learn which guest values the cache holds at that
+    // back edge, then again with those loaded before the loop's head, so
+    // the back edge jumps to the head with them still in host registers
+    // (no write-back and reload per iteration). The first copy is never
+    // run.
+    loop_state_.reset();
+    Entries entries = emit_block(block);
+    if (back_edge_state_ && loops_allowed_) {
+      loop_state_ = *back_edge_state_;
+      entries = emit_block(block);
+      ++loops_;
+    }
+    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RE)) {
+      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
+    }
+    entries.from_run = executable(entries.from_run);
+    entries.from_chain = executable(entries.from_chain);
+    return entries;
+  }
+
+  /// Whether emit() may make loops (not for a block at a breakpoint: its
+  /// start must be seen by run() every time).
+  void set_loops_allowed(bool allowed) { loops_allowed_ = allowed; }
+  /// Loops made so far.
+  uint64_t loops() const { return loops_; }
+
+ private:
+  /// One emission of `block` (written addresses); with loop_state_, as a
+  /// loop.
+  Entries emit_block(const Block& block) {
     using namespace Xbyak::util;
     Entries entries;
+    back_edge_state_.reset();
+    block_pc_ = block.pc;
     Xbyak::Label leave;
     leave_ = &leave;
     entries.from_run = getCurr();
@@ -181,6 +217,16 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     ja(*leave_, T_NEAR);
     mov(icount_qword(), rax);
     block_count_ = block.instruction_count;
+    cache_.reset();
+    Xbyak::Label loop_head;
+    loop_head_ = &loop_head;
+    if (loop_state_) {
+      // Every value the loop's back edge holds, loaded once; changed on
+      // every iteration after the first, so counted as changed.
+      cache_.emit_load(*loop_state_);
+      cache_.set_state(*loop_state_, /*dirty=*/true);
+      L(loop_head);
+    }
     // Flags live after each instruction (backwards from the block's end,
     // where all are): an ALU instruction whose flags are all overwritten
     // before anything can see them (a later ALU instruction, with no
@@ -198,7 +244,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       }
     }
     std::vector<Xbyak::Label> exits(block.instruction_count);
-    cache_.reset();
     handler_may_have_run_ = false;
     exit_sites_.clear();
     slow_paths_.clear();
@@ -245,15 +290,11 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     pop(rbx);
     ret();
     slow_paths_.clear();
-    if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RE)) {
-      throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
-    }
     entries.bytes = static_cast<size_t>(getCurr() - entries.from_run);
-    entries.from_run = executable(entries.from_run);
-    entries.from_chain = executable(entries.from_chain);
     return entries;
   }
 
+ public:
   /// The executable address of code written at `written`.
   const uint8_t* executable(const uint8_t* written) const {
     return rw == nullptr ? written : rx + (written - rw);
@@ -585,7 +626,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       const bool if_zero = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBeq0w;
       const Xbyak::Reg32 value = cache_.read(op.b, ecx);
       copy(ecx, value);
-      cache_.store_all();  // before the test: write-backs change host flags
+      const bool loop = back_edge(target);
+      if (!loop) cache_.store_all();  // before the test: write-backs change host flags
       if (byte_wide) {
         test(cl, cl);
       } else {
@@ -596,28 +638,82 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       } else {
         jnz(taken, T_NEAR);
       }
-      exit_to_constant(next);
-      L(taken);
-      exit_to_constant(target);
+      emit_branch_exits(taken, next, target, loop);
       return true;
     }
     if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
     const unsigned condition = op.a & 15u;
     if (condition >= 14) {
+      if (back_edge(target)) emit_loop_jump();
       exit_to_constant(target);
       return true;
     }
     const Xbyak::Reg32 psr = cache_.psr();
-    cache_.store_all();
+    const bool loop = back_edge(target);
+    if (!loop) cache_.store_all();
     if (test_condition(psr, condition)) {
       jnz(taken, T_NEAR);
     } else {
       jz(taken, T_NEAR);
     }
-    exit_to_constant(next);
-    L(taken);
-    exit_to_constant(target);
+    emit_branch_exits(taken, next, target, loop);
     return true;
+  }
+
+  /// True when the current instruction, the block's last, branches to `target`
+  /// = the block's start and this emission is a loop whose back edge holds
+  /// what its head was given (see emit()). The first emission records the
+  /// cache's state there.
+  bool back_edge(uint32_t target) {
+    if (current_index_ + 1 != block_count_ || (target & kAddressMask) != block_pc_) return false;
+    if (!loop_state_) {
+      back_edge_state_ = cache_.state();
+      return false;
+    }
+    return RegisterCache::same_values(cache_.state(), *loop_state_);
+  }
+  /// After the test of a conditional branch: the not-taken exit, then at
+  /// `taken` the taken one; for a loop's back edge, the taken side first
+  /// tries the jump to the loop's head.
+  void emit_branch_exits(Xbyak::Label& taken, uint32_t next, uint32_t target, bool loop) {
+    if (!loop) {
+      exit_to_constant(next);
+      L(taken);
+      exit_to_constant(target);
+      return;
+    }
+    const RegisterCache::State at_branch = cache_.state();
+    exit_to_constant(next);  // writes back on this path only
+    cache_.set_state(at_branch, /*dirty=*/true);
+    L(taken);
+    emit_loop_jump();
+    exit_to_constant(target);
+  }
+  /// A loop's back edge: the chain budget, what a chained exit would ask
+  /// (handler_ran) and the next iteration's instruction budget allowing,
+  /// straight to the head with the cache as it is (one chained entry);
+  /// otherwise on to the normal exit emitted after this.
+  void emit_loop_jump() {
+    using namespace Xbyak::util;
+    // Nothing is changed before the jump is certain: the normal exit counts
+    // the chain budget itself.
+    Xbyak::Label normal_exit;
+    const Xbyak::Address chain_left =
+        dword[r15 + static_cast<uint32_t>(offsetof(ChainContext, chain_left))];
+    cmp(chain_left, 0);
+    je(normal_exit, T_NEAR);
+    if (handler_may_have_run_) {
+      cmp(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 0);
+      jne(normal_exit, T_NEAR);
+    }
+    mov(rax, icount_qword());
+    add(rax, block_count_);
+    cmp(rax, qword[r15 + static_cast<uint32_t>(offsetof(ChainContext, until))]);
+    ja(normal_exit, T_NEAR);
+    mov(icount_qword(), rax);
+    sub(chain_left, 1);
+    jmp(*loop_head_, T_NEAR);
+    L(normal_exit);
   }
 
   /// Tests the PSR bits condition `condition` (0..13) looks at; returns
@@ -1266,6 +1362,15 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// block (handler_ran may be set there).
   bool handler_may_have_run_ = false;
   std::vector<ExitSite> exit_sites_;
+  uint32_t block_pc_ = 0;
+  bool loops_allowed_ = true;
+  uint64_t loops_ = 0;
+  /// The cache's state at the back edge of the first emission (set when
+  /// the last instruction branches to the block's start).
+  std::optional<RegisterCache::State> back_edge_state_;
+  /// Second emission of a loop: the values loaded before the head.
+  std::optional<RegisterCache::State> loop_state_;
+  Xbyak::Label* loop_head_ = nullptr;
   RegisterCache cache_{*this};
 };
 
@@ -1366,7 +1471,7 @@ EngineStatistics JitEngine::statistics() const {
 
 Block* JitEngine::translation_at(uint32_t pc) {
   if (Block* block = blocks_.find(pc)) return block;
-  if (blocks_.full() || !emitter_->fits(kMaxBlockBytes)) drop_translations();
+  if (blocks_.full() || !emitter_->fits(kMaxTranslationBytes)) drop_translations();
   return translate_block(pc);
 }
 
@@ -1415,6 +1520,7 @@ Block* JitEngine::translate_block(uint32_t pc) {
   const uint8_t* code = nullptr;
   size_t code_bytes = 0;
   try {
+    emitter_->set_loops_allowed(!cpu_.breakpoint_at(pc));
     const CodeEmitter::Entries entries = emitter_->emit(*block);
     code = entries.from_run;
     code_bytes = entries.bytes;

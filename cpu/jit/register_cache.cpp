@@ -303,6 +303,21 @@ void RegisterCache::spill_all() {
   state_ = State{};
 }
 
+void RegisterCache::set_state(const State& state, bool dirty) {
+  state_ = state;
+  if (dirty) {
+    for (CachedValue& value : state_) value.dirty = value.kind != Kind::kFree;
+  }
+}
+
+bool RegisterCache::same_values(const State& a, const State& b) {
+  for (unsigned i = 0; i < kPoolSize; ++i) {
+    if (a[i].kind != b[i].kind) return false;
+    if (a[i].kind != Kind::kFree && a[i].index != b[i].index) return false;
+  }
+  return true;
+}
+
 void RegisterCache::emit_load(const State& state) {
   for (unsigned i = 0; i < kPoolSize; ++i) emit_load_one(state[i], host(i));
 }

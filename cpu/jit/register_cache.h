@@ -88,6 +88,12 @@ class RegisterCache {
   /// Emits loads of every value `state` holds, from CpuState (after a
   /// handler call, on a slow path that rejoins the fast path in `state`).
   void emit_load(const State& state);
+  /// Takes `state`'s decisions as the current ones (a path that continues
+  /// elsewhere in the emitted code), every value counted as changed when
+  /// `dirty`.
+  void set_state(const State& state, bool dirty);
+  /// The same guest values in the same host registers (changes aside).
+  static bool same_values(const State& a, const State& b);
 
   static const Xbyak::Reg32& host(unsigned slot);
 

@@ -325,6 +325,77 @@ TEST(JitChaining, DirectJumpsIntoAnotherPageFollowItsRewrite) {
   }
 }
 
+/// A block that branches back to its own start (a loop: translated with its
+/// registers kept in host registers around the back edge):
+///   loop: addw $1,r1 ; addd $2,(r3,r2) ; storw r1,0(r5,r4) ; loadw 0(r5,r4),r6
+///         xorw r6,r8 ; cmpw r7,r1 ; bne loop ; br .
+constexpr uint16_t kSelfLoop[] = {0x3211, 0x6022, 0xD014, 0x9064, 0x2B68, 0x5371, 0x1F1A, 0x10E0};
+
+void start_self_loop(Machine& m, uint32_t data_address, uint16_t iterations) {
+  m.bus.load_words(kCode, std::vector<uint16_t>(std::begin(kSelfLoop), std::end(kSelfLoop)));
+  m.bus.poke16(kHandlers + 0x10 * 12, 0x0003);  // IAD: retx (goes on after the access)
+  CpuState& s = m.cpu.state();
+  s.r[1] = 0;
+  s.r[2] = 0xFFF0;
+  s.r[3] = 0x7FFF;
+  s.r[4] = data_address & 0xFFFF;
+  s.r[5] = data_address >> 16;
+  s.r[7] = iterations;
+  s.r[8] = 0x1234;
+  s.pc = kCode;
+}
+
+TEST(JitLoops, ASelfLoopMatchesTheInterpreterWhereverItsDataLies) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // Data in RAM (the fast path), in the MMIO window (a slow path on every
+  // iteration: a handler ran, so the back edge asks the core as a chained
+  // exit would), in the bus-error hole (a trap inside the loop) and in the
+  // loop's own code (every store rewrites it); cut by budgets of 1..13.
+  for (const uint32_t data : {0x6000u, 0xFF0100u, 0xFF8000u, kCode + 0xA}) {
+    Machine jit(EngineKind::kJit);
+    Machine interp(EngineKind::kInterpreter);
+    for (Machine* m : {&jit, &interp}) start_self_loop(*m, data, 400);
+    for (uint64_t budget = 1; budget < 14; ++budget) {
+      run_both(jit, interp, 12, budget, "short budgets");
+      if (HasFatalFailure()) return;
+    }
+    run_both(jit, interp, 10, 997, "long budgets");
+    if (HasFatalFailure()) return;
+    EXPECT_TRUE(jit.bus.memory() == interp.bus.memory()) << std::hex << data;
+    if (data == 0x6000u) {  // ran to its end
+      EXPECT_EQ(jit.cpu.state().r[1], 400u);
+      EXPECT_EQ(jit.cpu.state().pc, kCode + 0xE);
+    }
+  }
+}
+
+TEST(JitLoops, InterruptsAndBreakpointsReachARunningLoop) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  Machine jit(EngineKind::kJit);
+  Machine interp(EngineKind::kInterpreter);
+  for (Machine* m : {&jit, &interp}) {
+    start_self_loop(*m, 0x6000, 60000);
+    m->cpu.state().psr |= psr::kE | psr::kI;
+  }
+  run_both(jit, interp, 5, 1000, "before the interrupt");
+  if (HasFatalFailure()) return;
+  for (Machine* m : {&jit, &interp}) m->cpu.set_irq_line(true);
+  run_both(jit, interp, 3, 101, "interrupt");
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(jit.bus.acknowledges, 1);
+  EXPECT_EQ(jit.cpu.state().pc, kHandlers + 0x10 * 16);  // in the handler (br .)
+  // Back into the loop, now translated; a breakpoint at its head stops it
+  // on the next iteration.
+  Machine m(EngineKind::kJit);
+  start_self_loop(m, 0x6000, 60000);
+  m.cpu.run(3000);
+  const uint32_t before = m.cpu.state().r[1];
+  ASSERT_TRUE(m.cpu.set_breakpoint(kCode).ok());
+  EXPECT_EQ(m.cpu.run(1000), StopReason::kBreakpoint);
+  EXPECT_EQ(m.cpu.state().pc, kCode);
+  EXPECT_LE(m.cpu.state().r[1], before + 1);
+}
+
 TEST(JitTranslateAfter, BlocksRunInTheInterpreterUntilHotThenTranslatedAcrossInvalidation) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   // The same loop as CallsReturnsAndLoopsAcrossInvalidation, with blocks
