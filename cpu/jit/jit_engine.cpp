@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -245,6 +246,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     }
     std::vector<Xbyak::Label> exits(block.instruction_count);
     handler_may_have_run_ = false;
+    side_exits_.clear();
+    current_block_ = &block;
     exit_sites_.clear();
     slow_paths_.clear();
     slow_paths_.reserve(block.instruction_count);
@@ -261,6 +264,7 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     }
     current_index_ = block.instruction_count - 1;
     exit_to_constant(block.end_pc);
+    emit_side_exits();
     // Slow paths (MMIO, unmapped, code pages, short register pairs): the
     // instruction runs again from the start in its interpreter handler.
     // Guest registers changed in host registers go back to CpuState first;
@@ -511,10 +515,10 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   static bool may_continue(Cpu* cpu) { return !cpu->needs_run_loop() && !cpu->halted(); }
   /// Native exit to a known PC: through its dispatch-table slot (filled when
   /// the target is translated, emptied on invalidation and flush).
-  void exit_to_constant(uint32_t target) {
+  void exit_to_constant(uint32_t target, bool store = true) {
     using namespace Xbyak::util;
     target &= kAddressMask;
-    cache_.store_all();
+    if (store) cache_.store_all();
     mov(pc_dword(), target);
     chain_checks();
     // A direct jump, patched to the target's translation once it exists
@@ -627,18 +631,26 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
       const Xbyak::Reg32 value = cache_.read(op.b, ecx);
       copy(ecx, value);
       const bool loop = back_edge(target);
-      if (!loop) cache_.store_all();  // before the test: write-backs change host flags
+      const bool side = mid_block();
+      // Before the test: write-backs change host flags (a side exit writes
+      // back on its own path).
+      if (!loop && !side) cache_.store_all();
       if (byte_wide) {
         test(cl, cl);
       } else {
         test(cx, cx);
       }
+      Xbyak::Label& to = side ? new_side_exit(target) : taken;
       if (if_zero) {
-        jz(taken, T_NEAR);
+        jz(to, T_NEAR);
       } else {
-        jnz(taken, T_NEAR);
+        jnz(to, T_NEAR);
       }
-      emit_branch_exits(taken, next, target, loop);
+      if (side) {
+        continue_after_branch();
+      } else {
+        emit_branch_exits(taken, next, target, loop);
+      }
       return true;
     }
     if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
@@ -650,14 +662,67 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
     }
     const Xbyak::Reg32 psr = cache_.psr();
     const bool loop = back_edge(target);
-    if (!loop) cache_.store_all();
+    const bool side = mid_block();
+    if (!loop && !side) cache_.store_all();
+    Xbyak::Label& to = side ? new_side_exit(target) : taken;
     if (test_condition(psr, condition)) {
-      jnz(taken, T_NEAR);
+      jnz(to, T_NEAR);
     } else {
-      jz(taken, T_NEAR);
+      jz(to, T_NEAR);
     }
-    emit_branch_exits(taken, next, target, loop);
+    if (side) {
+      continue_after_branch();
+    } else {
+      emit_branch_exits(taken, next, target, loop);
+    }
     return true;
+  }
+
+  // ---- Side exits: a conditional branch inside a block (translate_block
+  // lets a loop's block go on after one) leaves through an exit placed after
+  // the block's code when taken, and falls through to the next instruction.
+
+  struct SideExit {
+    Xbyak::Label label;
+    uint32_t target;
+    uint32_t index;
+    bool handler_may_have_run;
+    RegisterCache::State state;  // written back on the exit's own path
+  };
+  /// The current instruction is not the block's last.
+  bool mid_block() const { return current_index_ + 1 < block_count_; }
+  /// A side exit to `target` for the current instruction, in the cache's
+  /// current state.
+  Xbyak::Label& new_side_exit(uint32_t target) {
+    SideExit& side = side_exits_.emplace_back();
+    side.target = target & kAddressMask;
+    side.index = current_index_;
+    side.handler_may_have_run = handler_may_have_run_;
+    side.state = cache_.state();
+    return side.label;
+  }
+  /// The fall-through of a conditional branch inside the block: where the
+  /// interpreter's block would have ended, a core that needs run() after a
+  /// handler with side effects leaves here too (as a chained exit would).
+  void continue_after_branch() {
+    using namespace Xbyak::util;
+    if (!handler_may_have_run_) return;
+    const Op& op = current_block_->ops[2 * current_index_];
+    cmp(byte[r15 + static_cast<uint32_t>(offsetof(ChainContext, handler_ran))], 0);
+    jne(new_side_exit(op.pc + op.size), T_NEAR);
+  }
+  void emit_side_exits() {
+    const uint32_t index = current_index_;
+    const bool handler_may_have_run = handler_may_have_run_;
+    for (SideExit& side : side_exits_) {
+      L(side.label);
+      current_index_ = side.index;
+      handler_may_have_run_ = side.handler_may_have_run;
+      cache_.emit_store(side.state);
+      exit_to_constant(side.target, /*store=*/false);
+    }
+    current_index_ = index;
+    handler_may_have_run_ = handler_may_have_run;
   }
 
   /// True when the current instruction, the block's last, branches to `target`
@@ -1362,6 +1427,8 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// block (handler_ran may be set there).
   bool handler_may_have_run_ = false;
   std::vector<ExitSite> exit_sites_;
+  std::deque<SideExit> side_exits_;  // stable addresses for their labels
+  const Block* current_block_ = nullptr;
   uint32_t block_pc_ = 0;
   bool loops_allowed_ = true;
   uint64_t loops_ = 0;
@@ -1475,6 +1542,25 @@ Block* JitEngine::translation_at(uint32_t pc) {
   return translate_block(pc);
 }
 
+bool JitEngine::is_conditional_branch(const isa::Decoded& decoded, const Op& op) {
+  using isa::Mnemonic;
+  switch (decoded.mnemonic) {
+    case Mnemonic::kBeq0b:
+    case Mnemonic::kBne0b:
+    case Mnemonic::kBeq0w:
+    case Mnemonic::kBne0w:
+      return true;
+    case Mnemonic::kB:
+      return decoded.operand_count == 2 && (op.a & 15u) < 14;
+    default:
+      return false;
+  }
+}
+
+uint32_t JitEngine::branch_target(const Op& op) {
+  return static_cast<uint32_t>(op.imm) & kAddressMask;
+}
+
 Block* JitEngine::translate_block(uint32_t pc) {
   Block* block = blocks_.begin(pc);
   block->first_page = pc >> kPageBits;
@@ -1485,6 +1571,7 @@ Block* JitEngine::translate_block(uint32_t pc) {
   const auto table = isa::table();
   uint32_t address = pc;
   uint32_t count = 0;
+  uint32_t interpreter_end = 0;  // instructions up to its first conditional branch
   while (count < kMaxBlockInstructions) {
     if (count > 0 && (address >> kPageBits) != block->first_page) break;
     if (count > 0 && cpu_.breakpoint_at(address)) break;
@@ -1497,7 +1584,14 @@ Block* JitEngine::translate_block(uint32_t pc) {
     if ((size_words >= 2 && !have_second) || (size_words >= 3 && !have_third)) break;
 
     Op& op = block->ops[2 * count];
-    const bool ends = exec::predecode_instruction(decoded, address, &op);
+    bool ends = exec::predecode_instruction(decoded, address, &op);
+    // A conditional branch that is not a back edge to the block's start
+    // ends the interpreter's block; the translation looks further, for a
+    // loop (a later branch back to the start) with this one as side exit.
+    if (ends && is_conditional_branch(decoded, op) && branch_target(op) != pc) {
+      if (interpreter_end == 0) interpreter_end = count + 1;
+      ends = false;
+    }
     Op& stop = block->ops[2 * count + 1];
     stop = Op{};
     stop.handler = &return_to_translation;
@@ -1512,6 +1606,19 @@ Block* JitEngine::translate_block(uint32_t pc) {
   if (count == 0) {
     cpu_.raise_fetch_fault(pc);
     return nullptr;
+  }
+  // No loop found: the block ends where the interpreter's does.
+  if (interpreter_end != 0 && interpreter_end < count) {
+    const Op& last = block->ops[2 * (count - 1)];
+    const isa::Decoded decoded = isa::decode(last.words[0], last.words[1], last.words[2]);
+    const bool loops_back =
+        decoded.valid() && decoded.mnemonic == isa::Mnemonic::kB && branch_target(last) == pc;
+    if (!loops_back) {
+      count = interpreter_end;
+      const Op& end = block->ops[2 * (count - 1)];
+      address = end.pc + end.size;
+      block->last_page = (address - 1) >> kPageBits;
+    }
   }
   block->instruction_count = count;
   block->end_pc = address;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cpu/block_cache.h"
+#include "cpu/decode.h"
 #include "cpu/interpreter.h"
 
 namespace cr16::jit {
@@ -75,6 +76,11 @@ class JitEngine final : public Interpreter {
   /// or, with emit_failed_ set, when host code could not be emitted.
   Block* translation_at(uint32_t pc);
   Block* translate_block(uint32_t pc);
+  /// Bcond (not br) or beq0/bne0: natively translated, with a side exit
+  /// when inside a block.
+  static bool is_conditional_branch(const isa::Decoded& decoded, const Op& op);
+  /// The target of a PC-relative branch's Op.
+  static uint32_t branch_target(const Op& op);
   /// Drops every translation and the host code (flush(), cache full).
   void drop_translations();
   /// Runs the block at the PC (not translated, run fewer than

@@ -369,6 +369,40 @@ TEST(JitLoops, ASelfLoopMatchesTheInterpreterWhereverItsDataLies) {
   }
 }
 
+TEST(JitLoops, ALoopWithAConditionalExitInsideMatchesTheInterpreter) {
+  if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
+  // loop: addw $1,r1 ; cmpw r7,r1 ; beq done ; loadw 0(r5,r4),r6 ; addw r6,r8
+  //       storw r8,0(r5,r4) ; cmpw $0x40,r1 ; bhi loop ; addw $3,r9 ; br loop
+  // done: br .
+  // One translation runs from loop to bhi (beq is its side exit, taken on
+  // the last iteration); while r1 <= 0x40 the loop goes round through the
+  // second block.
+  const std::vector<uint16_t> words = {0x3211, 0x5371, 0x1009, 0x9064, 0x3368, 0xD084,
+                                       0x52B1, 0x0040, 0x1F48, 0x3239, 0x1FE6, 0x10E0};
+  for (const uint32_t data : {0x6000u, 0xFF0100u, kCode + 0x12}) {
+    Machine jit(EngineKind::kJit);
+    Machine interp(EngineKind::kInterpreter);
+    for (Machine* m : {&jit, &interp}) {
+      start_self_loop(*m, data, 300);
+      m->bus.load_words(kCode, words);
+      m->cpu.state().r[9] = 0;
+    }
+    for (uint64_t budget = 1; budget < 14; ++budget) {
+      run_both(jit, interp, 12, budget, "short budgets");
+      if (HasFatalFailure()) return;
+    }
+    run_both(jit, interp, 10, 997, "long budgets");
+    if (HasFatalFailure()) return;
+    EXPECT_TRUE(jit.bus.memory() == interp.bus.memory()) << std::hex << data;
+    if (data == 0x6000u) {  // ran to its end
+      EXPECT_EQ(jit.cpu.state().r[1], 300u);
+      EXPECT_EQ(jit.cpu.state().pc, kCode + 0x16);
+      EXPECT_GT(jit.cpu.state().r[9], 0u);  // the second block ran too
+      EXPECT_EQ(jit.cpu.state().r[9] % 3, 0u);
+    }
+  }
+}
+
 TEST(JitLoops, InterruptsAndBreakpointsReachARunningLoop) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   Machine jit(EngineKind::kJit);
