@@ -2,6 +2,7 @@
 // single-step path, block accounting and the trampoline.
 #include "cpu/interpreter.h"
 
+#include "cpu/block_scan.h"
 #include "cpu/decode.h"
 #include "cpu/exec.h"
 #include "util/log.h"
@@ -98,47 +99,24 @@ void Interpreter::run(uint64_t until) {
 
 Block* Interpreter::translate(BlockCache& cache, uint32_t pc) {
   Block* block = cache.begin(pc);
-  block->first_page = pc >> kPageBits;
-  block->last_page = block->first_page;
-  // While watchpoints exist, a block ends after each memory-accessing
-  // instruction so a hit stops the CPU right after it.
-  const bool split_memory_instructions = cpu_.watchpoints_active();
-  const auto table = isa::table();
-  uint32_t address = pc;
-  size_t count = 0;
   bool ended = false;
-  while (count < cache.block_instructions()) {
-    if (count > 0 && (address >> kPageBits) != block->first_page) break;
-    // A block never runs past a breakpoint: it ends before it.
-    if (count > 0 && cpu_.breakpoint_at(address)) break;
-    uint16_t words[3] = {0, 0, 0};
-    if (!cpu_.fetch_word(address, &words[0])) break;
-    const bool have_second = cpu_.fetch_word(address + 2, &words[1]);
-    const bool have_third = have_second && cpu_.fetch_word(address + 4, &words[2]);
-    const isa::Decoded decoded = isa::decode(words[0], words[1], words[2]);
-    const unsigned size_words = decoded.valid() ? decoded.size_words : 1;
-    if ((size_words >= 2 && !have_second) || (size_words >= 3 && !have_third)) break;
-
-    Op& op = block->ops[count];
-    const bool ends = exec::predecode_instruction(decoded, address, &op);
-    // The block stops after it; a terminator Op continues at the next PC.
-    const bool split = split_memory_instructions && decoded.valid() &&
-                       table[decoded.entry].memory_access() != isa::MemoryAccess::kNone;
-    if (count > 0 && exec::is_conditional_branch(op)) {
-      // Superinstruction: CMP followed by Bcond dispatches once.
-      if (OpHandler fused = exec::fuse_compare_branch(block->ops[count - 1].handler)) {
-        block->ops[count - 1].handler = fused;
-      }
-    }
-    address += op.size;
-    block->last_page = (address - 1) >> kPageBits;
-    ++count;
-    if (ends) {
-      ended = true;
-      break;
-    }
-    if (split) break;
-  }
+  const BlockExtent extent = scan_block(
+      cpu_, pc, static_cast<uint32_t>(cache.block_instructions()),
+      [&](const isa::Decoded& decoded, uint32_t address, uint32_t index) {
+        Op& op = block->ops[index];
+        ended = exec::predecode_instruction(decoded, address, &op);
+        if (index > 0 && exec::is_conditional_branch(op)) {
+          // Superinstruction: CMP followed by Bcond dispatches once.
+          if (OpHandler fused = exec::fuse_compare_branch(block->ops[index - 1].handler)) {
+            block->ops[index - 1].handler = fused;
+          }
+        }
+        return !ended;
+      });
+  const size_t count = extent.count;
+  const uint32_t address = extent.end;
+  block->first_page = pc >> kPageBits;
+  block->last_page = count > 0 ? (address - 1) >> kPageBits : block->first_page;
   if (count == 0) {
     // The first instruction cannot be fetched: IAD with the faulting PC.
     cpu_.raise_fetch_fault(pc);

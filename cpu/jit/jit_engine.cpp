@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "cpu/block_scan.h"
 #include "cpu/decode.h"
 #include "cpu/disas.h"
 #include "cpu/exec.h"
@@ -1563,50 +1564,33 @@ uint32_t JitEngine::branch_target(const Op& op) {
 
 Block* JitEngine::translate_block(uint32_t pc) {
   Block* block = blocks_.begin(pc);
-  block->first_page = pc >> kPageBits;
-  block->last_page = block->first_page;
-  // As in the interpreter: with watchpoints, a block ends after each
-  // memory-accessing instruction; it never runs past a breakpoint.
-  const bool split_memory_instructions = cpu_.watchpoints_active();
-  const auto table = isa::table();
-  uint32_t address = pc;
-  uint32_t count = 0;
   uint32_t interpreter_end = 0;  // instructions up to its first conditional branch
-  while (count < kMaxBlockInstructions) {
-    if (count > 0 && (address >> kPageBits) != block->first_page) break;
-    if (count > 0 && cpu_.breakpoint_at(address)) break;
-    uint16_t words[3] = {0, 0, 0};
-    if (!cpu_.fetch_word(address, &words[0])) break;
-    const bool have_second = cpu_.fetch_word(address + 2, &words[1]);
-    const bool have_third = have_second && cpu_.fetch_word(address + 4, &words[2]);
-    const isa::Decoded decoded = isa::decode(words[0], words[1], words[2]);
-    const unsigned size_words = decoded.valid() ? decoded.size_words : 1;
-    if ((size_words >= 2 && !have_second) || (size_words >= 3 && !have_third)) break;
-
-    Op& op = block->ops[2 * count];
-    bool ends = exec::predecode_instruction(decoded, address, &op);
-    // A conditional branch that is not a back edge to the block's start
-    // ends the interpreter's block; the translation looks further, for a
-    // loop (a later branch back to the start) with this one as side exit.
-    if (ends && is_conditional_branch(decoded, op) && branch_target(op) != pc) {
-      if (interpreter_end == 0) interpreter_end = count + 1;
-      ends = false;
-    }
-    Op& stop = block->ops[2 * count + 1];
-    stop = Op{};
-    stop.handler = &return_to_translation;
-    stop.pc = address + op.size;
-    const bool split = split_memory_instructions && decoded.valid() &&
-                       table[decoded.entry].memory_access() != isa::MemoryAccess::kNone;
-    address += op.size;
-    block->last_page = (address - 1) >> kPageBits;
-    ++count;
-    if (ends || split) break;
-  }
+  const BlockExtent extent =
+      scan_block(cpu_, pc, kMaxBlockInstructions,
+                 [&](const isa::Decoded& decoded, uint32_t address, uint32_t index) {
+                   Op& op = block->ops[2 * index];
+                   bool ends = exec::predecode_instruction(decoded, address, &op);
+                   // A conditional branch that is not a back edge to the block's start
+                   // ends the interpreter's block; the translation looks further, for a
+                   // loop (a later branch back to the start) with this one as side exit.
+                   if (ends && is_conditional_branch(decoded, op) && branch_target(op) != pc) {
+                     if (interpreter_end == 0) interpreter_end = index + 1;
+                     ends = false;
+                   }
+                   Op& stop = block->ops[2 * index + 1];
+                   stop = Op{};
+                   stop.handler = &return_to_translation;
+                   stop.pc = address + op.size;
+                   return !ends;
+                 });
+  uint32_t count = extent.count;
+  uint32_t address = extent.end;
   if (count == 0) {
     cpu_.raise_fetch_fault(pc);
     return nullptr;
   }
+  block->first_page = pc >> kPageBits;
+  block->last_page = (address - 1) >> kPageBits;
   // No loop found: the block ends where the interpreter's does.
   if (interpreter_end != 0 && interpreter_end < count) {
     const Op& last = block->ops[2 * (count - 1)];
