@@ -122,6 +122,14 @@ void RegisterCache::emit_load_one(const CachedValue& value, const Xbyak::Reg32& 
   }
 }
 
+Xbyak::Reg32 RegisterCache::take(Kind kind, unsigned index, bool dirty, bool load) {
+  const unsigned slot = allocate();
+  state_[slot] = CachedValue{kind, static_cast<uint8_t>(index), dirty, 0};
+  touch(slot);
+  if (load) emit_load_one(state_[slot], host(slot));
+  return host(slot);
+}
+
 Xbyak::Reg32 RegisterCache::read(unsigned index, const Xbyak::Reg32& scratch) {
   int part = 0;
   const int found = find_slot(index, &part);
@@ -138,11 +146,7 @@ Xbyak::Reg32 RegisterCache::read(unsigned index, const Xbyak::Reg32& scratch) {
     }
     return scratch;
   }
-  const unsigned slot = allocate();
-  state_[slot] = CachedValue{Kind::kSlot, static_cast<uint8_t>(index), false, 0};
-  touch(slot);
-  emit_load_one(state_[slot], host(slot));
-  return host(slot);
+  return take(Kind::kSlot, index, /*dirty=*/false, /*load=*/true);
 }
 
 Xbyak::Reg32 RegisterCache::modify(unsigned index) {
@@ -155,11 +159,7 @@ Xbyak::Reg32 RegisterCache::modify(unsigned index) {
     return host(slot);
   }
   if (found >= 0) evict(static_cast<unsigned>(found));  // the high half of a pair
-  const unsigned slot = allocate();
-  state_[slot] = CachedValue{Kind::kSlot, static_cast<uint8_t>(index), true, 0};
-  touch(slot);
-  emit_load_one(state_[slot], host(slot));
-  return host(slot);
+  return take(Kind::kSlot, index, /*dirty=*/true, /*load=*/true);
 }
 
 Xbyak::Reg32 RegisterCache::overwrite(unsigned index) {
@@ -172,10 +172,7 @@ Xbyak::Reg32 RegisterCache::overwrite(unsigned index) {
     return host(slot);
   }
   if (found >= 0) evict(static_cast<unsigned>(found));
-  const unsigned slot = allocate();
-  state_[slot] = CachedValue{Kind::kSlot, static_cast<uint8_t>(index), true, 0};
-  touch(slot);
-  return host(slot);
+  return take(Kind::kSlot, index, /*dirty=*/true, /*load=*/false);
 }
 
 void RegisterCache::evict_pairs_covering(unsigned index) {
@@ -262,10 +259,7 @@ Xbyak::Reg32 RegisterCache::overwrite_pair(unsigned code) {
     const int single = find_kind(Kind::kSlot, index);
     if (single >= 0) state_[static_cast<unsigned>(single)] = CachedValue{};
   }
-  const unsigned slot = allocate();
-  state_[slot] = CachedValue{Kind::kPair, static_cast<uint8_t>(code), true, 0};
-  touch(slot);
-  return host(slot);
+  return take(Kind::kPair, code, /*dirty=*/true, /*load=*/false);
 }
 
 Xbyak::Reg32 RegisterCache::psr() {
@@ -274,11 +268,7 @@ Xbyak::Reg32 RegisterCache::psr() {
     touch(static_cast<unsigned>(cached));
     return host(static_cast<unsigned>(cached));
   }
-  const unsigned slot = allocate();
-  state_[slot] = CachedValue{Kind::kPsr, 0, false, 0};
-  touch(slot);
-  emit_load_one(state_[slot], host(slot));
-  return host(slot);
+  return take(Kind::kPsr, 0, /*dirty=*/false, /*load=*/true);
 }
 
 Xbyak::Reg32 RegisterCache::modify_psr() {

@@ -105,6 +105,9 @@ class RegisterCache {
   /// A free pool register (evicting the least recently used value, written
   /// back if changed), never one of `pinned_a`/`pinned_b`.
   unsigned allocate(int pinned_a = -1, int pinned_b = -1);
+  /// A pool register now holding `kind`/`index` (loaded from CpuState when
+  /// `load`).
+  Xbyak::Reg32 take(CachedValue::Kind kind, unsigned index, bool dirty, bool load);
   /// Writes back (if changed) and forgets the value in host register `slot`.
   void evict(unsigned slot);
   void emit_store_one(const CachedValue& value, const Xbyak::Reg32& reg);

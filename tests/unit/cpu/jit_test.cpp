@@ -345,6 +345,16 @@ void start_self_loop(Machine& m, uint32_t data_address, uint16_t iterations) {
   s.pc = kCode;
 }
 
+/// Both machines through a loop: budgets of 1..13 (cutting it at every
+/// instruction), then long ones; the state compared after every slice.
+void run_loop_both(Machine& jit, Machine& interp) {
+  for (uint64_t budget = 1; budget < 14; ++budget) {
+    run_both(jit, interp, 12, budget, "short budgets");
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  run_both(jit, interp, 10, 997, "long budgets");
+}
+
 TEST(JitLoops, ASelfLoopMatchesTheInterpreterWhereverItsDataLies) {
   if (!jit_available()) GTEST_SKIP() << "no JIT in this build";
   // Data in RAM (the fast path), in the MMIO window (a slow path on every
@@ -355,11 +365,7 @@ TEST(JitLoops, ASelfLoopMatchesTheInterpreterWhereverItsDataLies) {
     Machine jit(EngineKind::kJit);
     Machine interp(EngineKind::kInterpreter);
     for (Machine* m : {&jit, &interp}) start_self_loop(*m, data, 400);
-    for (uint64_t budget = 1; budget < 14; ++budget) {
-      run_both(jit, interp, 12, budget, "short budgets");
-      if (HasFatalFailure()) return;
-    }
-    run_both(jit, interp, 10, 997, "long budgets");
+    run_loop_both(jit, interp);
     if (HasFatalFailure()) return;
     EXPECT_TRUE(jit.bus.memory() == interp.bus.memory()) << std::hex << data;
     if (data == 0x6000u) {  // ran to its end
@@ -387,11 +393,7 @@ TEST(JitLoops, ALoopWithAConditionalExitInsideMatchesTheInterpreter) {
       m->bus.load_words(kCode, words);
       m->cpu.state().r[9] = 0;
     }
-    for (uint64_t budget = 1; budget < 14; ++budget) {
-      run_both(jit, interp, 12, budget, "short budgets");
-      if (HasFatalFailure()) return;
-    }
-    run_both(jit, interp, 10, 997, "long budgets");
+    run_loop_both(jit, interp);
     if (HasFatalFailure()) return;
     EXPECT_TRUE(jit.bus.memory() == interp.bus.memory()) << std::hex << data;
     if (data == 0x6000u) {  // ran to its end
