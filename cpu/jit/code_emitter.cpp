@@ -38,7 +38,6 @@ CodeEmitter::Entries CodeEmitter::emit(const Block& block) {
   if (back_edge_state_ && loops_allowed_) {
     loop_state_ = *back_edge_state_;
     entries = emit_block(block);
-    ++loops_;
   }
   if (rw == nullptr && !protect(writable, writable_bytes, PROTECT_RE)) {
     throw Xbyak::Error(Xbyak::ERR_CANT_PROTECT);
@@ -119,10 +118,7 @@ CodeEmitter::Entries CodeEmitter::emit_block(const Block& block) {
     const Op& op = block.ops[2 * i];
     const Op& stop = block.ops[2 * i + 1];
     current_index_ = i;
-    if (emit_native_instruction(op, stop)) {
-      ++native_instructions_;
-      continue;
-    }
+    if (emit_native_instruction(op, stop)) continue;
     cache_.spill_all();  // the handler reads and writes CpuState
     emit_handler_call(op, stop, exits[i]);
   }

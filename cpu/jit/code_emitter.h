@@ -81,8 +81,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// Whether emit() may make loops (not for a block at a breakpoint: its
   /// start must be seen by run() every time).
   void set_loops_allowed(bool allowed) { loops_allowed_ = allowed; }
-  /// Loops made so far.
-  uint64_t loops() const { return loops_; }
 
  private:
   /// One emission of `block` (written addresses); with loop_state_, as a
@@ -92,10 +90,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
  public:
   /// The executable address of code written at `written`.
   const uint8_t* executable(const uint8_t* written) const;
-
-  /// Guest instructions translated to native code so far (the rest are
-  /// calls into the interpreter's handlers).
-  uint64_t native_instructions() const { return native_instructions_; }
 
   /// A direct exit of the last emitted block: the `jmp rel32` at `jump`
   /// (written address) and the guest PC it leaves for.
@@ -199,6 +193,29 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   /// block's exit for this instruction (the interpreter's branch leaves the
   /// block the same way).
   bool emit_branch(const isa::Decoded& d, const Op& op);
+  /// A conditional branch to `target` (else `next`) whose operands are
+  /// taken: `test()` emits the host test and says whether the branch is
+  /// taken when it leaves ZF clear. Inside a block the taken side is a side
+  /// exit; at its end both exits follow (a loop's back edge first tries the
+  /// jump to the head).
+  template <typename Test>
+  void emit_two_way_branch(uint32_t target, uint32_t next, Test&& test) {
+    const bool loop = back_edge(target);
+    const bool side = mid_block();
+    // Before the test: write-backs change host flags (a side exit writes
+    // back on its own path, a loop's back edge not at all).
+    if (!loop && !side) cache_.store_all();
+    const bool if_nonzero = test();
+    Xbyak::Label taken;
+    jump_if(if_nonzero, side ? new_side_exit(target) : taken);
+    if (side) {
+      continue_after_branch();
+    } else {
+      emit_branch_exits(taken, next, target, loop);
+    }
+  }
+  /// jnz (`nonzero`) or jz to `label`.
+  void jump_if(bool nonzero, Xbyak::Label& label);
 
   // ---- Side exits: a conditional branch inside a block (translate_block
   // lets a loop's block go on after one) leaves through an exit placed after
@@ -376,7 +393,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   uint32_t block_count_ = 0;
   std::vector<SlowPath> slow_paths_;
   uint32_t current_index_ = 0;
-  uint64_t native_instructions_ = 0;
   /// A handler call or slow path comes before the current point of the
   /// block (handler_ran may be set there).
   bool handler_may_have_run_ = false;
@@ -385,7 +401,6 @@ class CodeEmitter : private DualMapping, public Xbyak::CodeGenerator {
   const Block* current_block_ = nullptr;
   uint32_t block_pc_ = 0;
   bool loops_allowed_ = true;
-  uint64_t loops_ = 0;
   /// The cache's state at the back edge of the first emission (set when
   /// the last instruction branches to the block's start).
   std::optional<RegisterCache::State> back_edge_state_;

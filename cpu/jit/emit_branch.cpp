@@ -10,34 +10,19 @@ bool CodeEmitter::emit_branch(const isa::Decoded& d, const Op& op) {
   using namespace Xbyak::util;
   const uint32_t target = static_cast<uint32_t>(op.imm) & kAddressMask;
   const uint32_t next = (op.pc + op.size) & kAddressMask;
-  Xbyak::Label taken;
   if (d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b ||
       d.mnemonic == Mnemonic::kBeq0w || d.mnemonic == Mnemonic::kBne0w) {
     const bool byte_wide = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBne0b;
     const bool if_zero = d.mnemonic == Mnemonic::kBeq0b || d.mnemonic == Mnemonic::kBeq0w;
-    const Xbyak::Reg32 value = cache_.read(op.b, ecx);
-    copy(ecx, value);
-    const bool loop = back_edge(target);
-    const bool side = mid_block();
-    // Before the test: write-backs change host flags (a side exit writes
-    // back on its own path).
-    if (!loop && !side) cache_.store_all();
-    if (byte_wide) {
-      test(cl, cl);
-    } else {
-      test(cx, cx);
-    }
-    Xbyak::Label& to = side ? new_side_exit(target) : taken;
-    if (if_zero) {
-      jz(to, T_NEAR);
-    } else {
-      jnz(to, T_NEAR);
-    }
-    if (side) {
-      continue_after_branch();
-    } else {
-      emit_branch_exits(taken, next, target, loop);
-    }
+    copy(ecx, cache_.read(op.b, ecx));
+    emit_two_way_branch(target, next, [&] {
+      if (byte_wide) {
+        test(cl, cl);
+      } else {
+        test(cx, cx);
+      }
+      return !if_zero;
+    });
     return true;
   }
   if (d.mnemonic != Mnemonic::kB || d.operand_count != 2) return false;
@@ -48,21 +33,16 @@ bool CodeEmitter::emit_branch(const isa::Decoded& d, const Op& op) {
     return true;
   }
   const Xbyak::Reg32 psr = cache_.psr();
-  const bool loop = back_edge(target);
-  const bool side = mid_block();
-  if (!loop && !side) cache_.store_all();
-  Xbyak::Label& to = side ? new_side_exit(target) : taken;
-  if (test_condition(psr, condition)) {
-    jnz(to, T_NEAR);
-  } else {
-    jz(to, T_NEAR);
-  }
-  if (side) {
-    continue_after_branch();
-  } else {
-    emit_branch_exits(taken, next, target, loop);
-  }
+  emit_two_way_branch(target, next, [&] { return test_condition(psr, condition); });
   return true;
+}
+
+void CodeEmitter::jump_if(bool nonzero, Xbyak::Label& label) {
+  if (nonzero) {
+    jnz(label, T_NEAR);
+  } else {
+    jz(label, T_NEAR);
+  }
 }
 
 bool CodeEmitter::test_condition(const Xbyak::Reg32& psr, unsigned condition) {
@@ -124,11 +104,7 @@ bool CodeEmitter::emit_conditional_jump(const isa::Decoded& d, const Op& op, con
   }
   cache_.store_all();
   Xbyak::Label taken;
-  if (test_condition(psr, m - first)) {
-    jnz(taken, T_NEAR);
-  } else {
-    jz(taken, T_NEAR);
-  }
+  jump_if(test_condition(psr, m - first), taken);
   exit_to_constant(op.pc + op.size);
   L(taken);
   shl(ecx, 1);

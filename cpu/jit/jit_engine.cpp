@@ -91,9 +91,13 @@ void JitEngine::link(uint32_t target, const void* code) {
 void JitEngine::publish(const Block& block) {
   if (cpu_.breakpoint_at(block.pc)) return;
   DispatchEntry& slot = dispatch_[(block.pc >> 1) & (kDispatchSlots - 1)];
+  const void* code = static_cast<const uint8_t*>(block.host_code) + chain_offset_;
+  // Already there (run() republishes every block it enters): nothing waits
+  // for it either — exits to a published target are linked when emitted.
+  if (slot.pc == block.pc && slot.code == code) return;
   slot.pc = block.pc;
-  slot.code = static_cast<const uint8_t*>(block.host_code) + chain_offset_;
-  link(block.pc, slot.code);
+  slot.code = code;
+  link(block.pc, code);
 }
 
 void JitEngine::flush() {
@@ -140,17 +144,9 @@ Block* JitEngine::translation_at(uint32_t pc) {
 
 bool JitEngine::is_conditional_branch(const isa::Decoded& decoded, const Op& op) {
   using isa::Mnemonic;
-  switch (decoded.mnemonic) {
-    case Mnemonic::kBeq0b:
-    case Mnemonic::kBne0b:
-    case Mnemonic::kBeq0w:
-    case Mnemonic::kBne0w:
-      return true;
-    case Mnemonic::kB:
-      return decoded.operand_count == 2 && (op.a & 15u) < 14;
-    default:
-      return false;
-  }
+  return exec::is_conditional_branch(op) || decoded.mnemonic == Mnemonic::kBeq0b ||
+         decoded.mnemonic == Mnemonic::kBne0b || decoded.mnemonic == Mnemonic::kBeq0w ||
+         decoded.mnemonic == Mnemonic::kBne0w;
 }
 
 uint32_t JitEngine::branch_target(const Op& op) {

@@ -76,8 +76,8 @@ class JitEngine final : public Interpreter {
   /// or, with emit_failed_ set, when host code could not be emitted.
   Block* translation_at(uint32_t pc);
   Block* translate_block(uint32_t pc);
-  /// Bcond (not br) or beq0/bne0: natively translated, with a side exit
-  /// when inside a block.
+  /// Bcond (not br; exec::is_conditional_branch) or beq0/bne0: natively
+  /// translated, with a side exit when inside a block.
   static bool is_conditional_branch(const isa::Decoded& decoded, const Op& op);
   /// The target of a PC-relative branch's Op.
   static uint32_t branch_target(const Op& op);

@@ -175,13 +175,13 @@ Xbyak::Reg32 RegisterCache::overwrite(unsigned index) {
   return take(Kind::kSlot, index, /*dirty=*/true, /*load=*/false);
 }
 
-void RegisterCache::evict_pairs_covering(unsigned index) {
-  if (index > 0) {
-    const int high = find_kind(Kind::kPair, index - 1);
-    if (high >= 0) evict(static_cast<unsigned>(high));
+void RegisterCache::evict_overlapping_pairs(unsigned code) {
+  if (code > 0) {
+    const int below = find_kind(Kind::kPair, code - 1);
+    if (below >= 0) evict(static_cast<unsigned>(below));
   }
-  const int low = find_kind(Kind::kPair, index);
-  if (low >= 0) evict(static_cast<unsigned>(low));
+  const int above = find_kind(Kind::kPair, code + 1);
+  if (above >= 0) evict(static_cast<unsigned>(above));
 }
 
 Xbyak::Reg32 RegisterCache::read_pair(unsigned code) {
@@ -192,15 +192,8 @@ Xbyak::Reg32 RegisterCache::read_pair(unsigned code) {
     touch(static_cast<unsigned>(cached));
     return host(static_cast<unsigned>(cached));
   }
-  // Pairs overlapping this one (code-1 holds r[code] high, code+1 holds
-  // r[code+1] low) go back to CpuState; the halves cached as registers
-  // combine into one host register.
-  if (code > 0) {
-    const int below = find_kind(Kind::kPair, code - 1);
-    if (below >= 0) evict(static_cast<unsigned>(below));
-  }
-  const int above = find_kind(Kind::kPair, code + 1);
-  if (above >= 0) evict(static_cast<unsigned>(above));
+  // The halves cached as registers combine into one host register.
+  evict_overlapping_pairs(code);
   const int low = find_kind(Kind::kSlot, code);
   const int high = find_kind(Kind::kSlot, code + 1);
   unsigned slot;
@@ -252,8 +245,7 @@ Xbyak::Reg32 RegisterCache::overwrite_pair(unsigned code) {
     touch(slot);
     return host(slot);
   }
-  evict_pairs_covering(code);
-  evict_pairs_covering(code + 1);
+  evict_overlapping_pairs(code);
   // Both halves are overwritten: their cached copies are simply dropped.
   for (unsigned index : {code, code + 1}) {
     const int single = find_kind(Kind::kSlot, index);

@@ -113,10 +113,9 @@ class RegisterCache {
   void emit_store_one(const CachedValue& value, const Xbyak::Reg32& reg);
   void emit_load_one(const CachedValue& value, const Xbyak::Reg32& reg);
   void touch(unsigned slot) { state_[slot].last_use = ++clock_; }
-  /// Pairs covering slot `index` as their high half (pair index-1) or low
-  /// half (pair index) go back to CpuState; used before `index` is taken
-  /// as a whole register.
-  void evict_pairs_covering(unsigned index);
+  /// The pairs overlapping pair `code` (code-1 holds r[code] as its high
+  /// half, code+1 holds r[code+1] as its low half) go back to CpuState.
+  void evict_overlapping_pairs(unsigned code);
 
   Xbyak::CodeGenerator& code_;
   State state_{};
