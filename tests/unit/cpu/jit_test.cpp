@@ -25,18 +25,6 @@
 #include "cpu/jit/jit_engine.h"
 #endif
 
-// The sanitizer build (clang: __has_feature; GCC: __SANITIZE_ADDRESS__).
-#if defined(__SANITIZE_ADDRESS__)
-#define CR16_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CR16_UNDER_ASAN 1
-#endif
-#endif
-#ifndef CR16_UNDER_ASAN
-#define CR16_UNDER_ASAN 0
-#endif
-
 namespace cr16::test {
 namespace {
 
@@ -44,7 +32,7 @@ constexpr uint32_t kCode = 0x1000;
 /// Seeds of the random lock-step tests: all of them in the release build;
 /// a quarter under the sanitizers, which run the emitter ~20x slower (the
 /// release run compares every seed).
-#if CR16_UNDER_ASAN
+#if CR16_SANITIZED
 constexpr uint64_t kSeedDivisor = 4;
 #else
 constexpr uint64_t kSeedDivisor = 1;

@@ -16,18 +16,6 @@
 #include "system/machine.h"
 #include "system/options.h"
 
-// The sanitizer build (clang: __has_feature; GCC: __SANITIZE_ADDRESS__).
-#if defined(__SANITIZE_ADDRESS__)
-#define CR16_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CR16_UNDER_ASAN 1
-#endif
-#endif
-#ifndef CR16_UNDER_ASAN
-#define CR16_UNDER_ASAN 0
-#endif
-
 namespace cr16::system {
 namespace {
 
@@ -98,7 +86,7 @@ TEST(EngineLockStep, SelfTestFirmwareUntilItWaitsForItsTimer) {
 }
 
 TEST(EngineLockStep, SemihostingSelfTestToItsEnd) {
-#if CR16_UNDER_ASAN
+#if CR16_SANITIZED
   const uint64_t translated = 30'000;  // the emitter runs ~20x slower
 #else
   const uint64_t translated = 150'000;
